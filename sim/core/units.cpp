@@ -1,0 +1,124 @@
+#include "core/units.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+namespace trainsim::units {
+namespace {
+
+struct Unit {
+  const char* name;
+  double factor;  // multiply the number by this to get SI base units
+};
+
+// Decimal prefixes for rates (as vendors quote link speeds), both decimal and binary for sizes.
+const std::vector<Unit>& table(Kind kind) {
+  static const std::vector<Unit> bandwidth = {
+      {"bps", 1.0 / 8}, {"b/s", 1.0 / 8}, {"Kbps", 1e3 / 8}, {"Kb/s", 1e3 / 8},
+      {"Mbps", 1e6 / 8}, {"Mb/s", 1e6 / 8}, {"Gbps", 1e9 / 8}, {"Gb/s", 1e9 / 8},
+      {"Tbps", 1e12 / 8}, {"Tb/s", 1e12 / 8}, {"Bps", 1}, {"B/s", 1}, {"KBps", 1e3},
+      {"KB/s", 1e3}, {"MBps", 1e6}, {"MB/s", 1e6}, {"GBps", 1e9}, {"GB/s", 1e9},
+      {"TBps", 1e12}, {"TB/s", 1e12}, {"KiB/s", 1024.0}, {"MiB/s", 1024.0 * 1024},
+      {"GiB/s", 1024.0 * 1024 * 1024}};
+  static const std::vector<Unit> time = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3},
+                                         {"s", 1},     {"min", 60},  {"h", 3600}};
+  static const std::vector<Unit> size = {
+      {"B", 1},         {"KB", 1e3},          {"MB", 1e6},          {"GB", 1e9},
+      {"TB", 1e12},     {"KiB", 1024.0},      {"MiB", 1024.0 * 1024}, {"GiB", 1024.0 * 1024 * 1024},
+      {"TiB", 1024.0 * 1024 * 1024 * 1024}};
+  static const std::vector<Unit> flop_rate = {
+      {"FLOPS", 1},    {"FLOP/s", 1},    {"GFLOPS", 1e9},  {"GFLOP/s", 1e9}, {"TFLOPS", 1e12},
+      {"TFLOP/s", 1e12}, {"PFLOPS", 1e15}, {"PFLOP/s", 1e15}};
+  static const std::vector<Unit> flops = {{"FLOP", 1}, {"GFLOP", 1e9}, {"TFLOP", 1e12},
+                                          {"PFLOP", 1e15}, {"EFLOP", 1e18}};
+  switch (kind) {
+    case Kind::Bandwidth: return bandwidth;
+    case Kind::Time: return time;
+    case Kind::Size: return size;
+    case Kind::FlopRate: return flop_rate;
+    case Kind::Flops: return flops;
+  }
+  return size;
+}
+
+}  // namespace
+
+const char* kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::Bandwidth: return "bandwidth";
+    case Kind::Time: return "time";
+    case Kind::Size: return "size";
+    case Kind::FlopRate: return "FLOP rate";
+    case Kind::Flops: return "FLOP count";
+  }
+  return "quantity";
+}
+
+std::string accepted_units(Kind kind) {
+  std::string s;
+  for (const auto& u : table(kind)) {
+    if (!s.empty()) s += ", ";
+    s += u.name;
+  }
+  return s;
+}
+
+std::optional<double> parse(Kind kind, std::string_view text, std::string* why) {
+  auto fail = [&](const std::string& msg) -> std::optional<double> {
+    if (why) *why = msg;
+    return std::nullopt;
+  };
+  std::string s(text);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t b = 0;
+  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  s = s.substr(b);
+  const std::string expect = std::string("expected a ") + kind_name(kind) +
+                             " with a unit (one of: " + accepted_units(kind) + ")";
+  if (s.empty()) return fail(expect + ", got an empty value");
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  double v = std::strtod(begin, &end);
+  if (end == begin) return fail(expect + ", got \"" + s + "\"");
+  std::string unit(end);
+  size_t k = 0;
+  while (k < unit.size() && unit[k] == ' ') ++k;
+  unit = unit.substr(k);
+  if (unit.empty()) return fail(expect + ", got the bare number \"" + s + "\"");
+  if (!std::isfinite(v)) return fail("value \"" + s + "\" is not finite");
+  for (const auto& u : table(kind))
+    if (unit == u.name) return v * u.factor;
+  return fail(expect + ", got unknown unit \"" + unit + "\" in \"" + s + "\"");
+}
+
+static std::string fmt(double v, const char* unit) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g %s", v, unit);
+  return buf;
+}
+
+std::string format_bandwidth(double bps) {
+  if (bps >= 1e12) return fmt(bps / 1e12, "TB/s");
+  if (bps >= 1e9) return fmt(bps / 1e9, "GB/s");
+  if (bps >= 1e6) return fmt(bps / 1e6, "MB/s");
+  return fmt(bps / 1e3, "KB/s");
+}
+
+std::string format_time(double s) {
+  if (s >= 1) return fmt(s, "s");
+  if (s >= 1e-3) return fmt(s * 1e3, "ms");
+  if (s >= 1e-6) return fmt(s * 1e6, "us");
+  return fmt(s * 1e9, "ns");
+}
+
+std::string format_size(double b) {
+  if (b >= GiB) return fmt(b / GiB, "GiB");
+  if (b >= MiB) return fmt(b / MiB, "MiB");
+  if (b >= KiB) return fmt(b / KiB, "KiB");
+  return fmt(b, "B");
+}
+
+}  // namespace trainsim::units

@@ -1,0 +1,72 @@
+#pragma once
+// The simulated network: builds the SimGrid platform for a PlatformSpec and keeps what
+// SimGrid does not (per-link latency, tier, nominal bandwidth) for routing and traces.
+//
+// Network model (see docs/network.md): CM02 max-min sharing with crosstraffic off and no TCP
+// window cap. SimGrid links carry bandwidth only; their latency is 0 in SimGrid and trainsim
+// applies each route's latency as a delay before the flow starts. Why: SimGrid weights a flow's
+// share by its route latency (TCP RTT-unfairness), which is wrong for credit-based InfiniBand
+// and NVLink; with zero-latency links every flow on a bottleneck gets an equal share.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "platform/spec.hpp"
+
+namespace simgrid::s4u {
+class Engine;
+class Host;
+class Link;
+}  // namespace simgrid::s4u
+
+namespace trainsim {
+
+enum class LinkTier { NvLink, Nic, Leaf, Path, Wan };
+const char* tier_name(LinkTier t);
+
+struct LinkInfo {
+  std::string name;
+  LinkTier tier;
+  double bandwidth;  // attained bytes/s after heterogeneity (per direction)
+  double nominal_bandwidth;
+  double latency;
+  simgrid::s4u::Link* link;
+};
+
+struct GpuLocation {
+  int cluster = 0;  // index into PlatformSpec::clusters
+  int node = 0;     // node index within its cluster
+  int local = 0;    // GPU index within its node
+  int global_node = 0;  // node index across all clusters
+};
+
+class Network {
+ public:
+  // Sets the network model configuration; call once on a fresh engine before building.
+  static void configure_engine(simgrid::s4u::Engine& engine);
+
+  // Builds the platform into the engine (the engine must be configured and have no platform).
+  Network(const PlatformSpec& spec, uint64_t seed);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  const PlatformSpec& spec() const;
+  int gpu_count() const;
+  simgrid::s4u::Host* gpu_host(int gpu) const;
+  const GpuLocation& location(int gpu) const;
+  int gpu_index(const simgrid::s4u::Host* host) const;
+  // Sum of the latencies of the links on the route (cached per pair).
+  double route_latency(int src_gpu, int dst_gpu) const;
+  // Links on the route, in order.
+  std::vector<const LinkInfo*> route(int src_gpu, int dst_gpu) const;
+  const std::vector<LinkInfo>& links() const;
+  const LinkInfo* find_link(const std::string& name) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trainsim
