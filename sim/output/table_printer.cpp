@@ -1,0 +1,145 @@
+#include "output/table_printer.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <ostream>
+
+#include "core/error.hpp"
+
+namespace trainsim::output {
+
+namespace {
+
+std::string non_finite(double value) {
+  if (std::isnan(value)) return "nan";
+  return value > 0 ? "inf" : "-inf";
+}
+
+// Width on a terminal, counting UTF-8 code points rather than bytes ("µs" is two columns of
+// text but three bytes). Good enough for the Latin and symbol characters units use.
+std::size_t display_width(const std::string& text) {
+  std::size_t width = 0;
+  for (unsigned char c : text)
+    if ((c & 0xC0) != 0x80) ++width;
+  return width;
+}
+
+std::string csv_field(const std::string& text) {
+  bool quote = !text.empty() && (text.front() == ' ' || text.back() == ' ');
+  for (char c : text)
+    if (c == ',' || c == '"' || c == '\n' || c == '\r') quote = true;
+  if (!quote) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string format_fixed(double value, int precision) {
+  if (!std::isfinite(value)) return non_finite(value);
+  char buffer[512];  // DBL_MAX in fixed notation is 309 digits, plus up to 17 decimals
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, precision);
+  if (result.ec != std::errc()) throw InternalError("format_fixed: buffer too small");
+  std::string text(buffer, result.ptr);
+  // "-0.00" reads as a sign error in a table; a value that rounds to zero prints as zero.
+  if (text.front() == '-' && text.find_first_not_of("-0.") == std::string::npos) text.erase(0, 1);
+  return text;
+}
+
+std::string format_roundtrip(double value) {
+  if (!std::isfinite(value)) return non_finite(value);
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  if (result.ec != std::errc()) throw InternalError("format_roundtrip: buffer too small");
+  return std::string(buffer, result.ptr);
+}
+
+TextTable& TextTable::text_column(std::string header) {
+  if (!rows_.empty()) throw InternalError("TextTable: columns must be declared before rows");
+  columns_.push_back({std::move(header), false, 0});
+  return *this;
+}
+
+TextTable& TextTable::number_column(std::string header, int precision) {
+  if (!rows_.empty()) throw InternalError("TextTable: columns must be declared before rows");
+  if (precision < 0 || precision > 17) throw InternalError("TextTable: precision must be within 0..17");
+  columns_.push_back({std::move(header), true, precision});
+  return *this;
+}
+
+void TextTable::add_row(std::vector<Cell> cells) {
+  if (cells.size() != columns_.size())
+    throw InternalError("TextTable: row has " + std::to_string(cells.size()) + " cells for " +
+                        std::to_string(columns_.size()) + " columns");
+  for (std::size_t c = 0; c < cells.size(); ++c)
+    if (!columns_[c].number && std::holds_alternative<double>(cells[c]))
+      throw InternalError("TextTable: number in text column '" + columns_[c].header + "'");
+  rows_.push_back(std::move(cells));
+}
+
+std::string TextTable::display(std::size_t column, const Cell& cell) const {
+  if (const auto* text = std::get_if<std::string>(&cell)) return *text;
+  return format_fixed(std::get<double>(cell), columns_[column].precision);
+}
+
+std::string TextTable::render() const {
+  const std::size_t n = columns_.size();
+  std::vector<std::vector<std::string>> lines;  // header, then rows, as displayed text
+  lines.reserve(rows_.size() + 1);
+  std::vector<std::string> header;
+  for (const Column& column : columns_) header.push_back(column.header);
+  lines.push_back(std::move(header));
+  for (const auto& row : rows_) {
+    std::vector<std::string> cells;
+    for (std::size_t c = 0; c < n; ++c) cells.push_back(display(c, row[c]));
+    lines.push_back(std::move(cells));
+  }
+  std::vector<std::size_t> width(n, 0);
+  for (const auto& line : lines)
+    for (std::size_t c = 0; c < n; ++c) width[c] = std::max(width[c], display_width(line[c]));
+
+  auto emit = [&](std::string& out, const std::vector<std::string>& cells) {
+    std::string line;
+    for (std::size_t c = 0; c < n; ++c) {
+      if (c > 0) line += "  ";
+      std::string pad(width[c] - display_width(cells[c]), ' ');
+      line += columns_[c].number ? pad + cells[c] : cells[c] + pad;
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  };
+  std::string out;
+  emit(out, lines.front());
+  std::vector<std::string> dashes;
+  for (std::size_t c = 0; c < n; ++c) dashes.emplace_back(width[c], '-');
+  emit(out, dashes);
+  for (std::size_t r = 1; r < lines.size(); ++r) emit(out, lines[r]);
+  return out;
+}
+
+std::string TextTable::csv() const {
+  std::string out;
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    if (c) out += ",";
+    out += csv_field(columns_[c].header);
+  }
+  out += "\n";
+  for (const auto& row : rows_) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) out += ",";
+      if (const auto* number = std::get_if<double>(&row[c])) out += format_roundtrip(*number);
+      else out += csv_field(std::get<std::string>(row[c]));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+void TextTable::print(std::ostream& out) const { out << render(); }
+void TextTable::write_csv(std::ostream& out) const { out << csv(); }
+
+}  // namespace trainsim::output

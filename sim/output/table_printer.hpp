@@ -1,0 +1,57 @@
+#pragma once
+// Aligned text tables for the terminal, and the same table as CSV. Text columns are
+// left-aligned; number columns are right-aligned with a fixed number of decimals, so that
+// digits of equal significance line up. CSV carries numbers at full (round-trip) precision:
+// it is for programs, the text rendering is for people.
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace trainsim::output {
+
+class TextTable {
+ public:
+  // A cell is text or a number. A number column accepts text cells too ("-" for "not
+  // applicable"); a text column accepts only text.
+  using Cell = std::variant<std::string, double>;
+
+  TextTable& text_column(std::string header);
+  TextTable& number_column(std::string header, int precision);  // precision: decimals, 0..17
+
+  // One cell per column, in column order; throws InternalError otherwise.
+  void add_row(std::vector<Cell> cells);
+
+  std::size_t columns() const { return columns_.size(); }
+  std::size_t rows() const { return rows_.size(); }
+
+  // Header line, a line of dashes, one line per row; columns separated by two spaces; no
+  // trailing spaces. Each line ends with '\n'.
+  std::string render() const;
+  // RFC 4180: a header record, then one record per row; fields containing a comma, a quote,
+  // a line break or leading/trailing spaces are quoted (quotes doubled). Lines end with '\n'.
+  std::string csv() const;
+
+  void print(std::ostream& out) const;
+  void write_csv(std::ostream& out) const;
+
+ private:
+  struct Column {
+    std::string header;
+    bool number = false;
+    int precision = 0;
+  };
+  std::string display(std::size_t column, const Cell& cell) const;
+
+  std::vector<Column> columns_;
+  std::vector<std::vector<Cell>> rows_;
+};
+
+// Number formatting used by the table (exposed for tests and for one-off values):
+// fixed with `precision` decimals; "nan", "inf", "-inf" for non-finite values.
+std::string format_fixed(double value, int precision);
+// Shortest text that parses back to the same double (std::to_chars); "nan"/"inf"/"-inf".
+std::string format_roundtrip(double value);
+
+}  // namespace trainsim::output
