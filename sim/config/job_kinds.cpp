@@ -1,0 +1,12 @@
+#include "config/job_kinds.hpp"
+
+namespace trainsim {
+
+const std::vector<JobKind>& job_kinds() {
+  static const std::vector<JobKind> kinds = {
+      {"collective_benchmark", parse_collective_benchmark},
+  };
+  return kinds;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,29 @@
+#pragma once
+// The link names a PlatformSpec will have once built (the scheme documented in
+// platform/spec.hpp), so that heterogeneity globs can be checked when the file is loaded:
+// a spread or override whose glob matches no link is almost certainly a typo.
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "platform/spec.hpp"
+
+namespace trainsim {
+
+// Shell-style glob: '*' matches any run of characters (dots included), '?' exactly one.
+bool glob_match(std::string_view glob, std::string_view name);
+
+// Calls `visit` with every link name of `spec` in a fixed order and stops early when it
+// returns true. Leaf uplinks: fat tree ceil(nodes / nodes_per_leaf) leaves; rail-optimized
+// ceil(nodes / nodes_per_leaf) scalable units times one leaf per rail (nic.count), numbered
+// unit * rails + rail. Returns whether a visit returned true.
+bool for_each_link_name(const PlatformSpec& spec, const std::function<bool(const std::string&)>& visit);
+
+// Whether some link of `spec` matches `glob`.
+bool any_link_matches(const PlatformSpec& spec, const std::string& glob);
+
+// One name per kind of link of each cluster ("c.n0.gpu0.nvlink, c.n0.nic0, c.leaf0.up"), for
+// error messages.
+std::string link_name_examples(const PlatformSpec& spec);
+
+}  // namespace trainsim

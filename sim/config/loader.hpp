@@ -1,0 +1,31 @@
+#pragma once
+// Loading platform and scenario files into plain values (formats: docs/platforms.md and
+// docs/scenarios.md). Every problem is an InputError naming file, line, column and key.
+// Relative paths inside a file (platform, measured matrix) are resolved against the
+// directory of the file that names them; the `_text` variants resolve them against the
+// directory part of `name`.
+#include <string>
+
+#include "config/scenario.hpp"
+#include "platform/spec.hpp"
+
+namespace trainsim {
+
+class YamlMap;
+
+// Platform file: a map with the single key `platform:`.
+PlatformSpec load_platform_file(const std::string& path);
+PlatformSpec load_platform_text(const std::string& text, const std::string& name);
+
+// Scenario file: name, seed, platform (path or inline map), job, output.
+Scenario load_scenario_file(const std::string& path);
+Scenario load_scenario_text(const std::string& text, const std::string& name);
+
+// The body of a `platform:` map (shared by platform files and inline scenario platforms).
+// `default_name` names the platform when the map has no `name:`.
+PlatformSpec parse_platform(YamlMap& platform, const std::string& default_name);
+
+// Most GPUs a platform may have; larger inputs are refused as almost certainly mistaken.
+inline constexpr long long kMaxPlatformGpus = 1048576;
+
+}  // namespace trainsim

@@ -1,0 +1,344 @@
+// Platform files: YAML -> PlatformSpec, with the semantic checks of docs/platforms.md.
+#include <algorithm>
+#include <cctype>
+#include <numeric>
+
+#include "config/bandwidth_matrix.hpp"
+#include "config/link_names.hpp"
+#include "config/loader.hpp"
+#include "config/paths.hpp"
+#include "config/yaml_reader.hpp"
+
+namespace trainsim {
+namespace {
+
+using units::Kind;
+
+const std::vector<std::pair<std::string, IntraNodeKind>> kIntraKinds = {
+    {"nvswitch", IntraNodeKind::NvSwitch}, {"nvlink_mesh", IntraNodeKind::NvLinkMesh}};
+const std::vector<std::pair<std::string, FabricKind>> kFabricKinds = {
+    {"single_switch", FabricKind::SingleSwitch},
+    {"fat_tree", FabricKind::FatTree},
+    {"rail_optimized", FabricKind::RailOptimized},
+    {"measured", FabricKind::Measured}};
+const std::vector<std::pair<std::string, SpreadDistribution>> kDistributions = {
+    {"lognormal", SpreadDistribution::LogNormal}, {"uniform", SpreadDistribution::Uniform}};
+
+constexpr long long kMaxGpusPerNode = 64;
+constexpr double kMaxFactor = 1000;  // spread bounds and override factors: multipliers, not rates
+
+std::vector<std::string> catalog_names() {
+  std::vector<std::string> names;
+  for (const auto& g : gpu_catalog()) names.push_back(g.name);
+  return names;
+}
+
+// `gpu: A100-80GB` or an inline model {name, peak_flops, memory, memory_bandwidth}.
+GpuModel parse_gpu(YamlMap& cluster) {
+  const YAML::Node& n = cluster.node("gpu");
+  const std::string expect = "expected a GPU model (one of: " + join_names(catalog_names()) +
+                             ") or a map {name, peak_flops, memory, memory_bandwidth}, got ";
+  if (n.IsScalar()) {
+    if (auto g = find_gpu_model(n.Scalar())) return *g;
+    std::string hint = did_you_mean(n.Scalar(), catalog_names());
+    throw cluster.error("gpu", expect + describe(n) + (hint.empty() ? "" : " (" + hint + ")"));
+  }
+  if (!n.IsMap()) throw cluster.error("gpu", expect + describe(n));
+  YamlMap m = cluster.get_map("gpu");
+  GpuModel g;
+  g.name = m.get_string("name");
+  g.peak_flops = m.get_quantity("peak_flops", Kind::FlopRate, Bound::Positive);
+  g.memory_bytes = m.get_quantity("memory", Kind::Size, Bound::Positive);
+  g.memory_bandwidth = m.get_quantity("memory_bandwidth", Kind::Bandwidth, Bound::Positive);
+  m.finish();
+  return g;
+}
+
+// Cluster names become the first component of link and host names: no dots, no glob characters.
+std::string parse_name(YamlMap& m, const std::string& key) {
+  std::string name = m.get_string(key);
+  bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  if (!ok)
+    throw m.error(key, "expected a name of letters, digits, '_' and '-', got \"" + name + "\"");
+  return name;
+}
+
+IntraNodeSpec parse_intra(YamlMap& cluster) {
+  YamlMap m = cluster.get_map("intra_node");
+  IntraNodeSpec s;
+  s.kind = m.optional_enum("kind", kIntraKinds, IntraNodeKind::NvSwitch);
+  s.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
+  s.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+  m.finish();
+  return s;
+}
+
+NicSpec parse_nic(YamlMap& cluster, int gpus_per_node) {
+  YamlMap m = cluster.get_map("nic");
+  NicSpec s;
+  s.count = static_cast<int>(m.optional_int("count", 1, 1, kMaxGpusPerNode));
+  if (s.count > gpus_per_node)
+    throw m.error("count", "a node has " + std::to_string(s.count) + " NICs but only " +
+                               std::to_string(gpus_per_node) +
+                               " GPUs (gpus_per_node); nic.count must not exceed it");
+  s.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
+  s.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+  m.finish();
+  return s;
+}
+
+FabricSpec parse_fabric(YamlMap& cluster, SourceLocation* kind_at) {
+  FabricSpec s;
+  if (!cluster.has("fabric")) return s;  // one switch, no switch latency
+  YamlMap m = cluster.get_map("fabric");
+  s.kind = m.get_enum("kind", kFabricKinds);
+  *kind_at = m.where("kind");
+  const bool leafy = s.kind == FabricKind::FatTree || s.kind == FabricKind::RailOptimized;
+  if (leafy) {
+    // A leaf (or scalable unit) may be partly filled: real clusters often are.
+    s.nodes_per_leaf = static_cast<int>(m.get_int("nodes_per_leaf", 1, kMaxPlatformGpus));
+    s.oversubscription = m.optional_number("oversubscription", 1.0, 1.0, 64.0);
+  } else {
+    const std::string kind = s.kind == FabricKind::Measured ? "measured" : "single_switch";
+    m.forbid("nodes_per_leaf", "nodes_per_leaf is only allowed with fabric kind fat_tree or "
+                               "rail_optimized, not " + kind);
+    m.forbid("oversubscription", "oversubscription is only allowed with fabric kind fat_tree or "
+                                 "rail_optimized, not " + kind);
+  }
+  s.switch_latency = m.optional_quantity("switch_latency", Kind::Time, Bound::NonNegative, 0.0);
+  m.finish();
+  return s;
+}
+
+struct ClusterExtra {
+  std::string path;              // "platform.clusters[i]"
+  SourceLocation fabric_kind_at;  // where a measured fabric was asked for
+  SourceLocation name_at;
+};
+
+void parse_clusters(YamlMap& p, PlatformSpec& spec, std::vector<ClusterExtra>& extra) {
+  auto maps = p.get_map_list("clusters");
+  if (maps.empty()) throw p.error("clusters", "expected at least one cluster, got an empty list");
+  long long total = 0;
+  for (auto& m : maps) {
+    ClusterSpec c;
+    ClusterExtra x;
+    x.path = m.path();
+    c.where = m.location();
+    c.name = parse_name(m, "name");
+    x.name_at = m.where("name");
+    for (size_t i = 0; i < spec.clusters.size(); ++i)
+      if (spec.clusters[i].name == c.name)
+        throw m.error("name", "cluster name '" + c.name + "' is already used by " + extra[i].path);
+    c.gpu = parse_gpu(m);
+    c.nodes = static_cast<int>(m.get_int("nodes", 1, kMaxPlatformGpus));
+    c.gpus_per_node = static_cast<int>(m.optional_int("gpus_per_node", 8, 1, kMaxGpusPerNode));
+    c.intra = parse_intra(m);
+    c.nic = parse_nic(m, c.gpus_per_node);
+    c.fabric = parse_fabric(m, &x.fabric_kind_at);
+    m.finish();
+    total += static_cast<long long>(c.nodes) * c.gpus_per_node;
+    if (total > kMaxPlatformGpus)
+      throw m.error("nodes", "the platform reaches " + std::to_string(total) +
+                                 " GPUs here; at most " + std::to_string(kMaxPlatformGpus) +
+                                 " are supported");
+    spec.clusters.push_back(std::move(c));
+    extra.push_back(std::move(x));
+  }
+}
+
+int cluster_index(const PlatformSpec& spec, const std::string& name) {
+  for (size_t i = 0; i < spec.clusters.size(); ++i)
+    if (spec.clusters[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<std::string> cluster_names(const PlatformSpec& spec) {
+  std::vector<std::string> names;
+  for (const auto& c : spec.clusters) names.push_back(c.name);
+  return names;
+}
+
+void parse_wan(YamlMap& p, PlatformSpec& spec) {
+  if (!p.has("wan")) return;
+  for (auto& m : p.get_map_list("wan")) {
+    WanLinkSpec w;
+    w.where = m.location();
+    const YAML::Node& between = m.node("between");
+    const std::string bkey = m.key_path("between");
+    if (!between.IsSequence() || between.size() != 2)
+      throw m.error("between", "expected a list of two cluster names, got " +
+                                   (between.IsSequence() ? "a list of " + std::to_string(between.size())
+                                                         : describe(between)));
+    std::string ends[2];
+    for (size_t k = 0; k < 2; ++k) {
+      const std::string kpath = bkey + "[" + std::to_string(k) + "]";
+      ends[k] = scalar_string(between[k], m.file(), kpath);
+      if (cluster_index(spec, ends[k]) < 0) {
+        std::string hint = did_you_mean(ends[k], cluster_names(spec));
+        throw node_error(between[k], m.file(), kpath,
+                         "unknown cluster \"" + ends[k] + "\"" + (hint.empty() ? "" : " (" + hint + ")") +
+                             "; clusters: " + join_names(cluster_names(spec)));
+      }
+    }
+    if (ends[0] == ends[1])
+      throw m.error("between", "a WAN link must join two different clusters, got \"" + ends[0] +
+                                   "\" twice");
+    for (const auto& o : spec.wan)
+      if ((o.a == ends[0] && o.b == ends[1]) || (o.a == ends[1] && o.b == ends[0]))
+        throw m.error("between", "a WAN link between '" + ends[0] + "' and '" + ends[1] +
+                                     "' is already given at line " + std::to_string(o.where.line));
+    w.a = ends[0];
+    w.b = ends[1];
+    w.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
+    w.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+    m.finish();
+    spec.wan.push_back(std::move(w));
+  }
+}
+
+// With several clusters the WAN links must connect them all: a job spanning two unconnected
+// clusters would have no route.
+void check_connected(const YamlMap& p, const PlatformSpec& spec) {
+  const size_t n = spec.clusters.size();
+  std::vector<size_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0);
+  auto root = [&](size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (const auto& w : spec.wan)
+    parent[root(static_cast<size_t>(cluster_index(spec, w.a)))] =
+        root(static_cast<size_t>(cluster_index(spec, w.b)));
+  for (size_t i = 1; i < n; ++i)
+    if (root(i) != root(0))
+      throw p.error("wan", "clusters '" + spec.clusters[0].name + "' and '" + spec.clusters[i].name +
+                               "' are not connected; with several clusters, WAN links must connect "
+                               "them all");
+}
+
+std::string parse_glob(YamlMap& m, const PlatformSpec& spec) {
+  std::string glob = m.get_string("links");
+  if (!any_link_matches(spec, glob))
+    throw m.error("links", "no link matches \"" + glob + "\"; link names look like: " +
+                               link_name_examples(spec));
+  return glob;
+}
+
+double positive_multiplier(YamlMap& m, const std::string& key) {
+  double v = m.get_number(key, 0, kMaxFactor);
+  if (!(v > 0)) throw m.error(key, "expected a positive number, got " + std::to_string(v));
+  return v;
+}
+
+void parse_spreads(YamlMap& h, PlatformSpec& spec) {
+  if (!h.has("spread")) return;
+  for (auto& m : h.get_map_list("spread")) {
+    BandwidthSpread s;
+    s.where = m.location();
+    s.links = parse_glob(m, spec);
+    s.distribution = m.get_enum("distribution", kDistributions);
+    if (s.distribution == SpreadDistribution::LogNormal) {
+      s.sigma = m.get_number("sigma", 0, 3);
+      m.forbid("min", "min is only allowed with distribution uniform");
+      m.forbid("max", "max is only allowed with distribution uniform");
+    } else {
+      m.forbid("sigma", "sigma is only allowed with distribution lognormal");
+      s.min = positive_multiplier(m, "min");
+      s.max = positive_multiplier(m, "max");
+      if (s.min > s.max)
+        throw m.error("min", "min (" + m.node("min").Scalar() + ") is greater than max (" +
+                                 m.node("max").Scalar() + ")");
+    }
+    m.finish();
+    spec.spreads.push_back(std::move(s));
+  }
+}
+
+void parse_overrides(YamlMap& h, PlatformSpec& spec) {
+  if (!h.has("overrides")) return;
+  for (auto& m : h.get_map_list("overrides")) {
+    LinkOverride o;
+    o.where = m.location();
+    o.links = parse_glob(m, spec);
+    o.bandwidth = m.maybe_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
+    if (m.has("factor")) {
+      if (o.bandwidth) throw m.error("factor", "give either bandwidth or factor, not both");
+      o.factor = positive_multiplier(m, "factor");
+    }
+    o.latency = m.maybe_quantity("latency", Kind::Time, Bound::NonNegative);
+    if (!o.bandwidth && !o.factor && !o.latency)
+      throw m.error("an override needs at least one of: bandwidth, factor, latency");
+    m.finish();
+    spec.overrides.push_back(std::move(o));
+  }
+}
+
+void parse_matrix(YamlMap& h, PlatformSpec& spec, const std::vector<ClusterExtra>& extra) {
+  if (!h.has("measured_matrix")) return;
+  YamlMap m = h.get_map("measured_matrix");
+  const std::string cluster = m.get_string("cluster");
+  int ci = cluster_index(spec, cluster);
+  if (ci < 0)
+    throw m.error("cluster", "unknown cluster \"" + cluster + "\"; clusters: " +
+                                 join_names(cluster_names(spec)));
+  const ClusterSpec& c = spec.clusters[static_cast<size_t>(ci)];
+  if (c.fabric.kind != FabricKind::Measured)
+    throw m.error("cluster", "cluster '" + cluster + "' does not have fabric kind measured (" +
+                                 extra[static_cast<size_t>(ci)].path +
+                                 ".fabric.kind); a measured matrix replaces a measured fabric only");
+  const std::string file = resolve_relative(m.file(), m.get_string("file"));
+  BandwidthMatrix mx =
+      parse_bandwidth_matrix(read_text_file(file, m.where("file"), m.key_path("file")), file, cluster);
+  if (mx.hosts.size() != static_cast<size_t>(c.nodes))
+    throw m.error("file", "the matrix in '" + file + "' has " + std::to_string(mx.hosts.size()) +
+                              " nodes but cluster '" + cluster + "' has " + std::to_string(c.nodes));
+  m.finish();
+  spec.matrix = std::move(mx);
+}
+
+}  // namespace
+
+PlatformSpec parse_platform(YamlMap& p, const std::string& default_name) {
+  PlatformSpec spec;
+  spec.file = p.file();
+  spec.name = p.optional_string("name", default_name);
+  std::vector<ClusterExtra> extra;
+  parse_clusters(p, spec, extra);
+  parse_wan(p, spec);
+  check_connected(p, spec);
+  if (p.has("heterogeneity")) {
+    YamlMap h = p.get_map("heterogeneity");
+    parse_spreads(h, spec);
+    parse_overrides(h, spec);
+    parse_matrix(h, spec, extra);
+    h.finish();
+  }
+  for (size_t i = 0; i < spec.clusters.size(); ++i)
+    if (spec.clusters[i].fabric.kind == FabricKind::Measured &&
+        !(spec.matrix && spec.matrix->cluster == spec.clusters[i].name))
+      throw InputError(extra[i].fabric_kind_at, extra[i].path + ".fabric.kind",
+                       "fabric kind measured needs heterogeneity.measured_matrix for cluster '" +
+                           spec.clusters[i].name + "' (one measured cluster per platform)");
+  p.finish();
+  return spec;
+}
+
+PlatformSpec load_platform_text(const std::string& text, const std::string& name) {
+  YAML::Node root = parse_yaml(text, name);
+  if (root.IsNull())
+    throw InputError({name, 0, 0}, "", "the file is empty; expected a map with the key 'platform'");
+  YamlMap doc(root, name, "");
+  YamlMap p = doc.get_map("platform");
+  PlatformSpec spec = parse_platform(p, file_stem(name));
+  doc.finish();
+  return spec;
+}
+
+PlatformSpec load_platform_file(const std::string& path) {
+  return load_platform_text(read_text_file(path), path);
+}
+
+}  // namespace trainsim
