@@ -1,0 +1,172 @@
+#include "workload/compute_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/error.hpp"
+#include "workload/calibration_h200.hpp"
+
+namespace trainsim::workload {
+
+namespace {
+
+// Position of x on a sorted axis: lower index and weight of the upper neighbour (clamped).
+struct AxisPos {
+  std::size_t lo = 0;
+  double w = 0;
+};
+AxisPos locate(const std::vector<double>& axis, double x) {
+  if (x <= axis.front()) return {0, 0};
+  if (x >= axis.back()) return {axis.size() - 2, 1};
+  const auto it = std::upper_bound(axis.begin(), axis.end(), x);
+  const std::size_t hi = std::size_t(it - axis.begin());
+  return {hi - 1, (x - axis[hi - 1]) / (axis[hi] - axis[hi - 1])};
+}
+
+std::vector<double> log2_axis(const std::set<int>& values) {
+  std::vector<double> out;
+  for (int v : values) out.push_back(std::log2(double(v)));
+  return out;
+}
+
+}  // namespace
+
+ComputeModel::ComputeModel(const GpuModel& gpu, ComputeOptions options) : gpu_(gpu), options_(options) {
+  if (!(gpu.peak_flops > 0) || !(gpu.memory_bandwidth > 0))
+    throw InputError({}, "gpu", "GPU model '" + gpu.name + "' needs positive peak_flops and memory_bandwidth");
+  using namespace calibration;
+  memory_efficiency_ = kH200CopyBytesPerSecond / kH200HbmBandwidth;
+
+  // GEMM grid: the measured m, n share one axis ({1024..32768}), k its own.
+  std::set<int> mn, ks;
+  for (std::size_t i = 0; i < kH200GemmCount; ++i) {
+    mn.insert(kH200Gemm[i].m);
+    mn.insert(kH200Gemm[i].n);
+    ks.insert(kH200Gemm[i].k);
+  }
+  log2_mn_ = log2_axis(mn);
+  log2_k_ = log2_axis(ks);
+  const std::vector<int> mn_v(mn.begin(), mn.end()), k_v(ks.begin(), ks.end());
+  auto index = [](const std::vector<int>& axis, int v) {
+    return std::size_t(std::lower_bound(axis.begin(), axis.end(), v) - axis.begin());
+  };
+  log_eff_.assign(mn_v.size() * mn_v.size() * k_v.size(), std::nan(""));
+  for (std::size_t i = 0; i < kH200GemmCount; ++i) {
+    const auto& g = kH200Gemm[i];
+    const double eff = 2.0 * g.m * double(g.n) * g.k / (g.ms_median * 1e-3) / kH200PeakFlops;
+    log_eff_[(index(mn_v, g.m) * mn_v.size() + index(mn_v, g.n)) * k_v.size() + index(k_v, g.k)] = std::log(eff);
+  }
+  for (double v : log_eff_)
+    if (std::isnan(v)) throw InternalError("calibration GEMM grid is not complete");
+
+  // AdamW: least-squares line step = fixed + params * per_param over optimizer.csv.
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  const double n = double(kH200OptimizerCount);
+  for (std::size_t i = 0; i < kH200OptimizerCount; ++i) {
+    const double x = kH200Optimizer[i].params, y = kH200Optimizer[i].step_ms * 1e-3;
+    sx += x, sy += y, sxx += x * x, sxy += x * y;
+  }
+  const double per_param = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  optimizer_fixed_s_ = std::max(0.0, (sy - per_param * sx) / n);
+  optimizer_bw_efficiency_ = kAdamFp32BytesPerParam / per_param / kH200HbmBandwidth;
+}
+
+double ComputeModel::gemm_efficiency(const GemmShape& s) const {
+  const double dims[3] = {double(s.m), double(s.n), double(s.k)};
+  for (double d : dims)
+    if (!(d >= 1)) throw InternalError("GEMM with an empty dimension");
+  const AxisPos pm = locate(log2_mn_, std::log2(dims[0]));
+  const AxisPos pn = locate(log2_mn_, std::log2(dims[1]));
+  const AxisPos pk = locate(log2_k_, std::log2(dims[2]));
+  const std::size_t nmn = log2_mn_.size(), nk = log2_k_.size();
+  double log_eff = 0;
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b)
+      for (int c = 0; c < 2; ++c) {
+        const double w = (a ? pm.w : 1 - pm.w) * (b ? pn.w : 1 - pn.w) * (c ? pk.w : 1 - pk.w);
+        if (w == 0) continue;
+        log_eff += w * log_eff_[((pm.lo + a) * nmn + pn.lo + b) * nk + pk.lo + c];
+      }
+  double eff = std::exp(log_eff);
+  // Below the grid a GEMM cannot fill the GPU: tiles (and waves) shrink with the dimension,
+  // so efficiency falls in proportion (time stays at the smallest measured shape's time).
+  const double smallest[3] = {std::exp2(log2_mn_.front()), std::exp2(log2_mn_.front()), std::exp2(log2_k_.front())};
+  for (int i = 0; i < 3; ++i)
+    if (dims[i] < smallest[i]) eff *= dims[i] / smallest[i];
+  return eff;
+}
+
+double ComputeModel::op_time(const Op& op) const {
+  double compute = 0;
+  switch (op.kind) {
+    case OpKind::Gemm:
+      compute = op.flops / (gpu_.peak_flops * gemm_efficiency(op.gemm));
+      break;
+    case OpKind::Attention: {
+      const double eff = op.pass == Pass::Forward ? options_.attention_efficiency_fwd
+                                                  : options_.attention_efficiency_bwd;
+      compute = op.flops / (gpu_.peak_flops * eff);
+      break;
+    }
+    case OpKind::Memory:
+      compute = 0;  // elementwise arithmetic hides under the memory traffic
+      break;
+  }
+  const double memory = op.bytes / (gpu_.memory_bandwidth * memory_efficiency_);
+  return std::max(compute, memory) + options_.launch_overhead;
+}
+
+PassTimes ComputeModel::pass_times(const std::vector<Op>& ops) const {
+  PassTimes t;
+  int fwd_kernels = 0, bwd_kernels = 0;
+  for (const auto& op : ops) {
+    const double dt = op_time(op);
+    switch (op.pass) {
+      case Pass::Forward: t.fwd += dt, ++fwd_kernels; break;
+      case Pass::BackwardInput: t.bwd_input += dt, ++bwd_kernels; break;
+      case Pass::BackwardWeight: t.bwd_weight += dt, ++bwd_kernels; break;
+    }
+  }
+  // The host issues kernels asynchronously: it only shows when the GPU work is shorter.
+  t.fwd = std::max(t.fwd, fwd_kernels * options_.host_per_kernel_fwd);
+  const double bwd = t.bwd_input + t.bwd_weight, floor = bwd_kernels * options_.host_per_kernel_bwd;
+  if (bwd > 0 && floor > bwd) {
+    t.bwd_input *= floor / bwd;
+    t.bwd_weight *= floor / bwd;
+  }
+  return t;
+}
+
+LayerTimes ComputeModel::layer(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel,
+                               Recompute mode) const {
+  const std::vector<Op> ops = layer_ops(model, {micro_batch, tp, seq_parallel});
+  LayerTimes t;
+  static_cast<PassTimes&>(t) = pass_times(ops);
+  switch (mode) {
+    case Recompute::None: break;
+    case Recompute::Full: t.recompute = t.fwd; break;
+    case Recompute::Selective:
+      for (const auto& op : ops)
+        if (op.kind == OpKind::Attention && op.pass == Pass::Forward) t.recompute += op_time(op);
+      break;
+  }
+  t.bwd_input += t.recompute;
+  return t;
+}
+
+PassTimes ComputeModel::embedding(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel) const {
+  return pass_times(embedding_ops(model, {micro_batch, tp, seq_parallel}));
+}
+
+PassTimes ComputeModel::lm_head(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel) const {
+  return pass_times(lm_head_ops(model, {micro_batch, tp, seq_parallel}));
+}
+
+double ComputeModel::optimizer_step(double params_on_gpu) const {
+  if (params_on_gpu <= 0) return 0;
+  return optimizer_fixed_s_ +
+         params_on_gpu * kAdamBytesPerParam / (gpu_.memory_bandwidth * optimizer_bw_efficiency_);
+}
+
+}  // namespace trainsim::workload

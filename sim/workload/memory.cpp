@@ -1,0 +1,83 @@
+#include "workload/memory.hpp"
+
+#include <string>
+
+#include "core/error.hpp"
+
+namespace trainsim::workload {
+
+double activation_bytes_per_layer(const ModelSpec& m, int micro_batch, int tp, bool sp, Recompute mode) {
+  const double s = m.seq_len, b = micro_batch, h = m.hidden, a = m.heads, t = tp;
+  const double sbh = s * b * h;
+  if (mode == Recompute::Full) return sp ? 2 * sbh / t : 2 * sbh;  // the layer input only
+  if (m.family == Family::Gpt) {
+    // Korthikanti et al. 2022, Sections 4.1-4.2 (bytes, 16-bit activations, 1-byte masks).
+    const double attn = mode == Recompute::Selective ? 0.0 : 5 * a * s / h;
+    if (sp) return sbh / t * (34 + attn);
+    return sbh * (10 + 24 / t + attn / t);
+  }
+  // Llama (RMSNorm, GQA, SwiGLU, flash attention, no dropout), docs/memory.md:
+  // replicated under TP without SP: both norm inputs and both GEMM inputs (8 sbh);
+  // split: Q, K, V (2 sb(h + 2k)), attention output (2 sbh), softmax log-sum-exp (4 sba, fp32),
+  // gate and up outputs (4 sbf), SwiGLU output (2 sbf).
+  const double k = m.kv_dim(), f = m.ffn_hidden;
+  double split = 2 * s * b * (h + 2 * k) + 6 * s * b * f;
+  if (mode != Recompute::Selective) split += 2 * sbh + 4 * s * b * a;  // recomputed core's outputs
+  const double replicated = 8 * sbh;
+  return sp ? (replicated + split) / t : replicated + split / t;
+}
+
+double layer_parameters_per_rank(const ModelSpec& m, int tp) { return layer_parameters(m) / tp; }
+
+MemoryEstimate estimate_memory(const MemoryInput& in) {
+  const ModelSpec& m = in.model;
+  validate(m);
+  auto positive = [](int v, const char* key) {
+    if (v <= 0) throw InputError({}, key, std::string(key) + " must be positive, got " + std::to_string(v));
+  };
+  positive(in.tp, "tp"), positive(in.pp, "pp"), positive(in.dp, "dp");
+  positive(in.virtual_stages, "virtual_stages"), positive(in.micro_batch, "micro_batch");
+  if (in.layers_on_stage < 0) throw InputError({}, "layers_on_stage", "must not be negative");
+  if (in.zero_stage < 0 || in.zero_stage > 3)
+    throw InputError({}, "zero_stage", "must be 0, 1, 2 or 3, got " + std::to_string(in.zero_stage));
+  if (in.micro_batches_in_flight < 0) throw InputError({}, "micro_batches_in_flight", "must not be negative");
+
+  const double t = in.tp, s = m.seq_len, b = in.micro_batch, h = m.hidden;
+  MemoryEstimate e;
+  // Parameters. The embedding matrix is vocabulary-split over tp; a tied LM head on a different
+  // stage keeps its own copy (Megatron synchronises the two with an all-reduce).
+  double params = in.layers_on_stage * layer_parameters_per_rank(m, in.tp);
+  if (in.has_embedding) params += embedding_parameters(m) / t;
+  if (in.has_lm_head) {
+    params += m.family == Family::Gpt ? 2.0 * h : h;  // final norm
+    if (!m.tied_embeddings || !in.has_embedding) params += double(m.vocab) * h / t;
+  }
+  e.parameters = params;
+  const double dp = in.dp;
+  e.weights = params * kWeightBytesPerParam / (in.zero_stage >= 3 ? dp : 1);
+  e.gradients = params * kGradBytesPerParam / (in.zero_stage >= 2 ? dp : 1);
+  e.optimizer = params * kOptimizerBytesPerParam / (in.zero_stage >= 1 ? dp : 1);
+
+  // Activations of the micro-batches in flight.
+  double per_micro_batch = in.layers_on_stage *
+                           activation_bytes_per_layer(m, in.micro_batch, in.tp, in.seq_parallel, in.recompute);
+  const double tok_h = s * b * h / (in.seq_parallel ? t : 1);
+  if (in.has_embedding && m.family == Family::Gpt) per_micro_batch += tok_h;  // embedding dropout mask
+  if (in.has_lm_head) {
+    // Korthikanti Sec. 4.3: final norm input and logits GEMM input (2 + 2 sbh), fp32 logits 4 sbV/t.
+    per_micro_batch += 4 * tok_h + 4 * s * b * double(m.vocab) / t;
+  }
+  e.activations = per_micro_batch * in.micro_batches_in_flight;
+
+  // Communication buffers: sequence-parallel all-gather of a full [s, b, h] bf16 activation,
+  // pipeline send + receive buffers of one stage boundary activation, NCCL is in the fixed part.
+  double comm = 0;
+  if (in.tp > 1 && in.seq_parallel) comm += 2 * s * b * h;
+  if (in.pp > 1) comm += 2 * (2 * s * b * h / (in.seq_parallel ? t : 1));
+  e.comm_buffers = comm;
+
+  e.overhead = kFrameworkFixedBytes + kFragmentationFraction * e.activations;
+  return e;
+}
+
+}  // namespace trainsim::workload

@@ -1,0 +1,52 @@
+#pragma once
+// Peak memory of one GPU of a training job: weights, gradients, optimizer states, activations
+// of the micro-batches in flight, communication buffers and framework overhead. Formulas,
+// sources and constants: docs/memory.md.
+#include "platform/gpu_catalog.hpp"
+#include "workload/compute_model.hpp"
+#include "workload/model_spec.hpp"
+
+namespace trainsim::workload {
+
+struct MemoryInput {
+  ModelSpec model;
+  int tp = 1, pp = 1, dp = 1;
+  int virtual_stages = 1;      // model chunks per GPU (interleaved schedules)
+  int micro_batch = 1;
+  int layers_on_stage = 0;     // transformer layers held by this GPU (all its chunks together)
+  bool has_embedding = false;  // first stage
+  bool has_lm_head = false;    // last stage
+  bool seq_parallel = false;
+  Recompute recompute = Recompute::None;
+  int zero_stage = 0;          // 0 none; 1 optimizer states sharded over dp (distributed optimizer);
+                               // 2 + gradients; 3 + weights
+  // Micro-batches whose activations this GPU holds at its peak, per layer (the schedule knows:
+  // 1F1B first stage holds pp; interleaving multiplies by 1 + (pp-1)/(pp*m)). Fractions allowed.
+  double micro_batches_in_flight = 1;
+};
+
+struct MemoryEstimate {
+  double parameters = 0;  // parameters held by this GPU before ZeRO sharding
+  double weights = 0, gradients = 0, optimizer = 0, activations = 0, comm_buffers = 0, overhead = 0;  // bytes
+  double total() const { return weights + gradients + optimizer + activations + comm_buffers + overhead; }
+  bool fits(const GpuModel& gpu) const { return total() <= gpu.memory_bytes; }
+};
+
+// Mixed precision: bf16 weights (2 B) + bf16 gradients (2 B) + fp32 master, m, v (12 B).
+inline constexpr double kWeightBytesPerParam = 2, kGradBytesPerParam = 2, kOptimizerBytesPerParam = 12;
+// CUDA context, cuBLAS/NCCL workspaces: a fixed estimate (docs/memory.md).
+inline constexpr double kFrameworkFixedBytes = 1.5 * 1024.0 * 1024.0 * 1024.0;
+// Caching-allocator fragmentation, as a fraction of activation bytes (docs/memory.md).
+inline constexpr double kFragmentationFraction = 0.10;
+
+// Activation bytes of one layer for one micro-batch of b sequences (Korthikanti et al. 2022 for
+// GPT; docs/memory.md for the Llama derivation).
+double activation_bytes_per_layer(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel,
+                                  Recompute mode);
+// Parameters of one layer held by one tp rank.
+double layer_parameters_per_rank(const ModelSpec& model, int tp);
+
+// Throws InputError on inconsistent input (non-positive sizes, zero_stage outside 0..3).
+MemoryEstimate estimate_memory(const MemoryInput& in);
+
+}  // namespace trainsim::workload
