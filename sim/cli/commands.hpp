@@ -1,0 +1,10 @@
+#pragma once
+// The subcommands of `trainsim`. Each takes the words after its name and returns an exit code.
+#include <string>
+#include <vector>
+
+namespace trainsim::cli {
+
+int run_command(const std::vector<std::string>& words);
+
+}  // namespace trainsim::cli

@@ -1,0 +1,46 @@
+#include "collective/benchmark_job.hpp"
+
+#include <sstream>
+
+#include "collective/benchmark.hpp"
+#include "collective/group.hpp"
+#include "core/units.hpp"
+#include "engine/recorder.hpp"
+#include "engine/simulation.hpp"
+#include "output/table_printer.hpp"
+
+namespace trainsim {
+
+JobOutcome run_benchmark_job(const Scenario& scenario, const CollectiveBenchSpec& spec, const JobOptions& options) {
+  const auto gpus = resolve_group(spec.group, scenario.platform, spec.where);
+  Simulation sim(scenario.platform, scenario.seed);
+  Recorder recorder(sim.network(), options.keep_activities);
+  const auto results = run_collective_benchmark(sim, spec, gpus, &recorder);
+  JobOutcome out;
+  out.trace = std::move(recorder.finish(Simulation::now()));
+
+  output::TextTable table;
+  table.text_column("collective").text_column("algorithm").number_column("ranks", 0);
+  table.number_column("size(B)", 0).number_column("time(us)", 2).number_column("algbw(GB/s)", 2);
+  table.number_column("busbw(GB/s)", 2);
+  output::Table t{"collectives", {"ranks", "bytes", "seconds", "algbw", "busbw"}, {{}, {}, {}, {}, {}},
+                  {"collective", "algorithm"}, {{}, {}}};
+  for (const auto& r : results) {
+    table.add_row({collective_name(r.what.kind), algorithm_name(r.what.algorithm), double(r.ranks), r.what.bytes,
+                   r.seconds * 1e6, r.algbw / 1e9, r.busbw / 1e9});
+    const double vals[] = {double(r.ranks), r.what.bytes, r.seconds, r.algbw, r.busbw};
+    for (int c = 0; c < 5; ++c) t.numeric_columns[c].push_back(vals[c]);
+    t.text_columns[0].push_back(collective_name(r.what.kind));
+    t.text_columns[1].push_back(algorithm_name(r.what.algorithm));
+  }
+  out.trace.tables.push_back(std::move(t));
+  std::ostringstream os;
+  os << "# collective benchmark: " << gpus.size() << " GPUs on platform '" << scenario.platform.name << "'\n";
+  table.print(os);
+  out.report = os.str();
+  out.trace.summary.push_back({"ranks", double(gpus.size()), "1"});
+  out.trace.summary.push_back({"cases", double(results.size()), "1"});
+  return out;
+}
+
+}  // namespace trainsim

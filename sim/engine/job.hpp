@@ -1,0 +1,20 @@
+#pragma once
+// What running a scenario's job produces: the text report printed on the terminal and the
+// trace (always filled with summary values and link totals; activities only if requested).
+#include <string>
+
+#include "output/trace.hpp"
+
+namespace trainsim {
+
+struct JobOptions {
+  bool keep_activities = false;  // a trace file was asked for
+  bool quiet = false;            // no progress output
+};
+
+struct JobOutcome {
+  std::string report;
+  output::TraceData trace;
+};
+
+}  // namespace trainsim

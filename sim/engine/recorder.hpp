@@ -1,0 +1,41 @@
+#pragma once
+// Collects what happens during a simulation into an output::TraceData: activities (when a
+// trace is requested) and per-link traffic (always: summaries need it). Links are charged
+// when a message has arrived, from the message's route (routes cached per GPU pair).
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "output/trace.hpp"
+
+namespace trainsim {
+
+class Network;
+
+class Recorder {
+ public:
+  Recorder(const Network& network, bool keep_activities);
+
+  bool keeps_activities() const { return keep_activities_; }
+  void activity(const output::ActivityRecord& record) {
+    if (keep_activities_) trace_.activities.push_back(record);
+  }
+  int32_t label(std::string_view text) { return trace_.label(text); }
+
+  // A message of `bytes` from src to dst that flowed during [start, end].
+  void flow(int src_gpu, int dst_gpu, double bytes, double start, double end);
+
+  // Fills link statistics and the makespan; call once after the run.
+  output::TraceData& finish(double makespan);
+  output::TraceData& trace() { return trace_; }
+  double bytes_on_link(int link) const { return link_bytes_[link]; }
+
+ private:
+  const Network& network_;
+  bool keep_activities_;
+  output::TraceData trace_;
+  std::unordered_map<uint64_t, std::vector<int>> routes_;  // (src << 32 | dst) -> link indices
+  std::vector<double> link_bytes_, busy_, open_start_, open_end_;
+};
+
+}  // namespace trainsim

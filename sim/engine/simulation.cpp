@@ -1,0 +1,45 @@
+#include "engine/simulation.hpp"
+
+#include <simgrid/s4u/Engine.hpp>
+#include <string>
+#include <vector>
+
+#include "network/network.hpp"
+
+namespace sg4 = simgrid::s4u;
+
+namespace trainsim {
+
+static std::unique_ptr<sg4::Engine> make_engine(const PlatformSpec& platform,
+                                                const SimulationOptions& options) {
+  // SimGrid reads its options from argv; the strings must outlive the engine.
+  static std::vector<std::string> args;
+  args = {"trainsim", "--log=root.thresh:warning", "--log=xbt_cfg.thresh:warning",
+          "--cfg=contexts/stack-size:" + std::to_string(options.stack_kib)};
+  if (!options.guard_pages || platform.total_gpus() > 8192) args.push_back("--cfg=contexts/guard-size:0");
+  static std::vector<char*> argv;
+  argv.clear();
+  for (auto& a : args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  auto engine = std::make_unique<sg4::Engine>(&argc, argv.data());
+  Network::configure_engine(*engine);
+  return engine;
+}
+
+Simulation::Simulation(const PlatformSpec& platform, uint64_t seed, SimulationOptions options)
+    : engine_(make_engine(platform, options)), network_(std::make_unique<Network>(platform, seed)) {}
+
+Simulation::~Simulation() = default;
+
+sg4::ActorPtr Simulation::spawn(const std::string& name, int gpu, std::function<void()> body) {
+  return sg4::Actor::create(name, network_->gpu_host(gpu), std::move(body));
+}
+
+double Simulation::run() {
+  engine_->run();
+  return sg4::Engine::get_clock();
+}
+
+double Simulation::now() { return sg4::Engine::get_clock(); }
+
+}  // namespace trainsim
