@@ -1,0 +1,42 @@
+#pragma once
+// The data dependencies between pipeline ops, over global virtual stages (vs = chunk*p + rank,
+// see model_chunk_stage). They are the only cross-stage rules: a schedule is valid exactly
+// when executing every stage's order under them cannot deadlock. The engine realises the
+// cross-stage ones as point-to-point transfers; the executor (executor.hpp) checks them.
+//   F(mb, vs)      needs F(mb, vs-1)               activations from the previous virtual stage
+//   B/BI(mb, vs)   needs F(mb, vs)                 its own forward (for the last vs: the loss)
+//                  and B/BI(mb, vs+1)              the output gradient from the next virtual stage
+//   W(mb, vs)      needs BI(mb, vs)                the gradient of its output, computed by BI
+#include <vector>
+
+#include "schedule/schedule.hpp"
+
+namespace trainsim::schedule {
+
+// An op placed in the whole model: which virtual stage runs it, rather than which local chunk.
+struct OpRef {
+  OpType type;
+  int micro_batch;
+  int virtual_stage;
+  friend bool operator==(const OpRef&, const OpRef&) = default;
+};
+
+struct Dependency {
+  OpRef producer;
+  bool cross_stage;  // producer runs on another GPU: its result travels point-to-point
+};
+
+// `op` of stage `rank` as a global op.
+OpRef global_op(const PipelineOp& op, int rank, int stages);
+
+// What `op` waits for, in a pipeline of `stages` GPUs with `chunks` model chunks each. For an
+// input-gradient op the producer on vs+1 has the same type (B waits for B, BI for BI).
+std::vector<Dependency> dependencies(const OpRef& op, int stages, int chunks);
+
+// Checks that a schedule is well-formed for (p = schedule.size(), micro_batches, chunks):
+// on every stage, each (micro-batch, chunk) has exactly one F and either one B or one BI plus
+// one W, chunks and micro-batches are in range. Throws InternalError naming the first fault.
+// (Ordering faults — a B before its F, a W before its BI — are deadlocks: see execute().)
+void check_structure(const Schedule& schedule, int micro_batches, int chunks);
+
+}  // namespace trainsim::schedule

@@ -1,0 +1,106 @@
+#include "schedule/schedule.hpp"
+
+#include <limits>
+#include <stdexcept>
+
+#include "schedule/generators.hpp"
+
+namespace trainsim::schedule {
+
+namespace {
+
+std::string str(int v) { return std::to_string(v); }
+
+}  // namespace
+
+void validate_params(const ScheduleParams& params) {
+  const std::string name(to_string(params.kind));
+  if (params.stages < 1)
+    throw std::invalid_argument("pipeline stages must be >= 1, got " + str(params.stages));
+  if (params.micro_batches < 1)
+    throw std::invalid_argument("micro-batches must be >= 1, got " + str(params.micro_batches));
+  if (params.chunks < 1)
+    throw std::invalid_argument("model chunks per stage must be >= 1, got " + str(params.chunks));
+  if (params.kind == ScheduleKind::Interleaved1F1B) {
+    if (params.chunks < 2)
+      throw std::invalid_argument("schedule interleaved-1f1b needs at least 2 model chunks per stage, got " +
+                                  str(params.chunks) + " (use 1f1b for a single chunk)");
+    // Megatron-LM asserts the same: its micro-batch groups of size p must tile m exactly.
+    if (params.micro_batches % params.stages != 0)
+      throw std::invalid_argument("schedule interleaved-1f1b needs micro-batches (" + str(params.micro_batches) +
+                                  ") to be a multiple of pipeline stages (" + str(params.stages) +
+                                  "), as Megatron-LM requires");
+  } else if (params.chunks != 1) {
+    throw std::invalid_argument("schedule " + name + " runs one model chunk per stage, got chunks = " +
+                                str(params.chunks) + " (only interleaved-1f1b takes several)");
+  }
+  // Ops are indexed with int; 3 ops per (micro-batch, chunk) at most, per stage and in total.
+  const long long ops = 3LL * params.stages * params.micro_batches * params.chunks;
+  if (ops > std::numeric_limits<int>::max())
+    throw std::invalid_argument("schedule too large: " + str(params.stages) + " stages x " +
+                                str(params.micro_batches) + " micro-batches x " + str(params.chunks) + " chunks");
+}
+
+Schedule make_schedule(const ScheduleParams& params) {
+  validate_params(params);
+  Schedule schedule(static_cast<size_t>(params.stages));
+  for (int rank = 0; rank < params.stages; ++rank) {
+    auto& ops = schedule[static_cast<size_t>(rank)];
+    switch (params.kind) {
+      case ScheduleKind::GPipe:
+        ops = detail::gpipe_stage(params.stages, params.micro_batches, rank);
+        break;
+      case ScheduleKind::OneFOneB:
+        ops = detail::one_f_one_b_stage(params.stages, params.micro_batches, rank);
+        break;
+      case ScheduleKind::Interleaved1F1B:
+        ops = detail::interleaved_stage(params.stages, params.micro_batches, params.chunks, rank);
+        break;
+      case ScheduleKind::ZeroBubbleH1:
+        ops = detail::zero_bubble_h1_stage(params.stages, params.micro_batches, rank);
+        break;
+    }
+  }
+  return schedule;
+}
+
+std::string_view to_string(ScheduleKind kind) {
+  switch (kind) {
+    case ScheduleKind::GPipe: return "gpipe";
+    case ScheduleKind::OneFOneB: return "1f1b";
+    case ScheduleKind::Interleaved1F1B: return "interleaved-1f1b";
+    case ScheduleKind::ZeroBubbleH1: return "zb-h1";
+  }
+  return "?";
+}
+
+std::string_view to_string(OpType type) {
+  switch (type) {
+    case OpType::Forward: return "F";
+    case OpType::Backward: return "B";
+    case OpType::BackwardInput: return "BI";
+    case OpType::BackwardWeight: return "W";
+  }
+  return "?";
+}
+
+ScheduleKind schedule_kind_from_string(std::string_view name) {
+  for (ScheduleKind k : {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved1F1B,
+                         ScheduleKind::ZeroBubbleH1})
+    if (name == to_string(k)) return k;
+  throw std::invalid_argument("unknown pipeline schedule \"" + std::string(name) +
+                              "\" (expected one of: gpipe, 1f1b, interleaved-1f1b, zb-h1)");
+}
+
+std::string describe(const PipelineOp& op, bool with_chunk) {
+  std::string s(to_string(op.type));
+  s += std::to_string(op.micro_batch);
+  if (with_chunk) {
+    // Appended in two steps: `"." + std::to_string()` trips GCC 12's bogus -Wrestrict.
+    s += '.';
+    s += std::to_string(op.chunk);
+  }
+  return s;
+}
+
+}  // namespace trainsim::schedule
