@@ -92,7 +92,9 @@ std::string describe(const YAML::Node& node) {
 
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
   const std::string w = lower(word);
-  const size_t limit = std::max<size_t>(2, w.size() / 3);
+  // At most a third of the word may change (at least 2 edits allowed), and never all of it:
+  // suggesting 'a' for 'c' helps nobody.
+  const size_t limit = std::min(std::max<size_t>(2, w.size() / 3), w.empty() ? 0 : w.size() - 1);
   const std::string* best = nullptr;
   size_t best_d = limit + 1;
   for (const auto& c : candidates) {
@@ -195,6 +197,11 @@ const YamlMap::Entry& YamlMap::require(const std::string& key) {
       read_[i] = true;
       return entries_[i];
     }
+  // The usual cause is a typo; point at it rather than at the map.
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (!read_[i] && !did_you_mean(entries_[i].key, {key}).empty())
+      throw InputError(location_of(entries_[i].key_node, file_), key_path(key),
+                       "required key is missing; is '" + entries_[i].key + "' a misspelling of it?");
   throw InputError(location(), key_path(key), "required key is missing");
 }
 

@@ -42,7 +42,7 @@ SourceLocation location_of(const YAML::Node& node, const std::string& file);
 std::string describe(const YAML::Node& node);
 
 // "did you mean 'x'?" for the candidate nearest to `word` by edit distance, or "" when none
-// is close enough (distance <= max(2, |word| / 3)).
+// is close enough (distance <= max(2, |word| / 3) and < |word|).
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
 // "a, b, c"
