@@ -16,12 +16,20 @@ Inbox::~Inbox() = default;
 
 void Inbox::bind(sg4::ActorPtr receiver) { mailbox_->set_receiver(receiver); }
 
+namespace {
+// SimGrid needs at least one byte to create a flow with a route; zero-byte messages are
+// pure synchronisation and cost one latency at the receiver.
+uint64_t flow_size(double bytes) { return static_cast<uint64_t>(bytes < 1 ? 1 : bytes); }
+}  // namespace
+
 sg4::CommPtr Inbox::send(int src_gpu, uint64_t tag, double bytes) {
   auto* m = new Message{tag, src_gpu, gpu_, bytes, sg4::Engine::get_clock(), 0};
-  // SimGrid needs at least one byte to create a flow with a route; zero-byte messages are
-  // pure synchronisation and cost one latency at the receiver.
-  auto size = static_cast<uint64_t>(bytes < 1 ? 1 : bytes);
-  return mailbox_->put_async(m, size);
+  return mailbox_->put_async(m, flow_size(bytes));
+}
+
+void Inbox::post(int src_gpu, uint64_t tag, double bytes) {
+  auto* m = new Message{tag, src_gpu, gpu_, bytes, sg4::Engine::get_clock(), 0};
+  mailbox_->put_init(m, flow_size(bytes))->detach();
 }
 
 Message Inbox::receive(uint64_t tag) {

@@ -47,6 +47,8 @@ class Inbox {
   // Starts a flow of `bytes` from `src_gpu` to this inbox's GPU; returns the send activity
   // (wait on it to know when the data has left; or ignore it: it completes on its own).
   simgrid::s4u::CommPtr send(int src_gpu, uint64_t tag, double bytes);
+  // Same, fire and forget: nobody waits for the sender side (pipeline sends).
+  void post(int src_gpu, uint64_t tag, double bytes);
 
   // Blocks the calling actor (the bound receiver) until the message with `tag` has fully
   // arrived, and returns it. Does not add latency.

@@ -1,0 +1,73 @@
+#include "parallel/plan.hpp"
+
+#include <numeric>
+#include <set>
+
+namespace trainsim {
+
+namespace {
+std::string str(long long v) { return std::to_string(v); }
+}  // namespace
+
+void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int platform_gpus) {
+  auto fail = [&](const std::string& key, const std::string& msg) { throw InputError(p.where, key, msg); };
+  if (p.tp < 1 || p.pp < 1 || p.dp < 1) fail("parallelism", "tp, pp and dp must be at least 1");
+  if (p.gpus() > platform_gpus)
+    fail("parallelism", "tp x pp x dp = " + str(p.gpus()) + " GPUs but the platform has " + str(platform_gpus));
+  if (model.heads % p.tp != 0)
+    fail("parallelism.tp", "tp = " + str(p.tp) + " must divide the number of attention heads (" + str(model.heads) + ")");
+  if (model.kv_heads % p.tp != 0 && p.tp % model.kv_heads != 0)
+    fail("parallelism.tp", "tp = " + str(p.tp) + " and the KV-head count (" + str(model.kv_heads) + ") must divide one another");
+  if (p.micro_batch < 1) fail("micro_batch", "must be at least 1");
+  if (p.global_batch % (p.micro_batch * p.dp) != 0)
+    fail("global_batch", "global batch " + str(p.global_batch) + " is not divisible by micro_batch x dp = " +
+                             str(p.micro_batch * p.dp));
+  const int m = p.micro_batches();
+  if (m < 1) fail("global_batch", "gives no micro-batch per pipeline");
+  if (p.pp * p.chunks > model.layers)
+    fail("parallelism.pp", "pp x chunks = " + str(p.pp * p.chunks) + " virtual stages but the model has only " +
+                               str(model.layers) + " layers");
+  const bool interleaved = p.schedule == schedule::ScheduleKind::Interleaved1F1B;
+  if (interleaved != (p.chunks > 1))
+    fail("schedule", interleaved ? "interleaved_1f1b needs chunks >= 2" : "chunks > 1 needs schedule interleaved_1f1b");
+  if (interleaved && m % p.pp != 0)
+    fail("global_batch", "interleaved 1F1B needs the micro-batches per pipeline (" + str(m) +
+                             ") to be a multiple of pp (" + str(p.pp) + ")");
+  if (p.zero_stage < 0 || p.zero_stage > 3) fail("zero_stage", "must be 0, 1, 2 or 3");
+  if (!p.layers_per_stage.empty()) {
+    if (static_cast<int>(p.layers_per_stage.size()) != p.pp)
+      fail("layers_per_stage", "has " + str(p.layers_per_stage.size()) + " entries but pp = " + str(p.pp));
+    long long sum = std::accumulate(p.layers_per_stage.begin(), p.layers_per_stage.end(), 0LL);
+    if (sum != model.layers) fail("layers_per_stage", "sums to " + str(sum) + " but the model has " + str(model.layers) + " layers");
+    for (int l : p.layers_per_stage)
+      if (l < p.chunks) fail("layers_per_stage", "every stage needs at least one layer per chunk");
+    if (p.chunks > 1)
+      for (int l : p.layers_per_stage)
+        if (l % p.chunks != 0) fail("layers_per_stage", "with chunks = " + str(p.chunks) + " every stage's layers must divide by it");
+  } else if (model.layers % (p.pp * p.chunks) != 0 && p.chunks > 1) {
+    fail("parallelism", "the " + str(model.layers) + " layers do not split evenly into pp x chunks = " +
+                            str(p.pp * p.chunks) + " virtual stages");
+  }
+  if (p.order == RankOrder::Explicit) {
+    if (static_cast<int>(p.mapping.size()) != p.gpus())
+      fail("mapping", "has " + str(p.mapping.size()) + " entries but the plan has " + str(p.gpus()) + " ranks");
+    std::set<int> seen;
+    for (int g : p.mapping) {
+      if (g < 0 || g >= platform_gpus) fail("mapping", "GPU " + str(g) + " is outside 0.." + str(platform_gpus - 1));
+      if (!seen.insert(g).second) fail("mapping", "GPU " + str(g) + " appears twice");
+    }
+  }
+  if (p.iterations < 1) fail("iterations", "must be at least 1");
+  if (p.bucket_bytes <= 0) fail("bucket_size", "must be positive");
+}
+
+std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
+  if (!plan.layers_per_stage.empty()) return plan.layers_per_stage;
+  // Even split; a remainder goes one layer each to the last stages but the final one... keep
+  // it simple and predictable: the first `rest` stages get one more layer.
+  std::vector<int> out(plan.pp, model.layers / plan.pp);
+  for (int s = 0; s < model.layers % plan.pp; ++s) ++out[s];
+  return out;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,78 @@
+#include "training/costs.hpp"
+
+#include "workload/memory.hpp"
+
+namespace trainsim {
+
+double ring_all_reduce_time(double bytes, int n, const TpLink& link) {
+  if (n <= 1 || bytes <= 0) return 0;
+  return 2.0 * (n - 1) / n * bytes / link.bandwidth + 2.0 * (n - 1) * link.latency;
+}
+
+double pipeline_message_bytes(const workload::ModelSpec& model, const ParallelPlan& plan) {
+  const double full = 2.0 * plan.micro_batch * model.seq_len * model.hidden;  // bf16 activations
+  // With sequence parallelism the tensor is already split over the TP ranks; with the
+  // scatter/gather optimisation each rank sends its 1/tp slice and the receiver all-gathers.
+  if (plan.tp > 1 && (plan.sequence_parallel || plan.scatter_gather)) return full / plan.tp;
+  return full;
+}
+
+std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const ParallelPlan& plan,
+                                    const workload::ComputeModel& compute, const TpLink& tp_link) {
+  const auto layers = stage_layers(plan, model);
+  const int b = plan.micro_batch, t = plan.tp;
+  const auto layer = compute.layer(model, b, t, plan.sequence_parallel, plan.recompute);
+  const double act_bytes = 2.0 * b * model.seq_len * model.hidden;
+  const double ar = ring_all_reduce_time(act_bytes, t, tp_link);
+  // Megatron: two TP all-reduces (or all-gather + reduce-scatter pairs with sequence
+  // parallelism, same volume) per layer forward, two in backward, two more when the full
+  // recomputation re-runs the forward.
+  const double tp_fwd_layer = 2 * ar;
+  const double tp_bwd_layer = (plan.recompute == workload::Recompute::Full ? 4 : 2) * ar;
+  const double layer_params = workload::layer_parameters_per_rank(model, t);
+
+  std::vector<StageCosts> out(plan.pp);
+  int next_layer = 0;
+  for (int s = 0; s < plan.pp; ++s) {
+    const int per_chunk = layers[s] / plan.chunks;
+    out[s].chunks.resize(plan.chunks);
+    for (int c = 0; c < plan.chunks; ++c) {
+      auto& ch = out[s].chunks[c];
+      ch.layers = per_chunk + (c < layers[s] % plan.chunks ? 1 : 0);
+      ch.fwd = ch.layers * (layer.fwd + tp_fwd_layer);
+      ch.bwd_input = ch.layers * (layer.bwd_input + tp_bwd_layer);
+      ch.bwd_weight = ch.layers * layer.bwd_weight;
+      ch.tp_fwd = ch.layers * tp_fwd_layer;
+      ch.tp_bwd = ch.layers * tp_bwd_layer;
+      ch.params = ch.layers * layer_params;
+    }
+  }
+  // Layer indices follow the virtual-stage order: chunk c of stage s is virtual stage c*pp+s.
+  for (int c = 0; c < plan.chunks; ++c)
+    for (int s = 0; s < plan.pp; ++s) {
+      out[s].chunks[c].first_layer = next_layer;
+      next_layer += out[s].chunks[c].layers;
+    }
+  // Embedding on the first virtual stage, LM head (final norm, logits, loss) on the last.
+  auto& first = out[0].chunks[0];
+  auto& last = out[plan.pp - 1].chunks[plan.chunks - 1];
+  const auto emb = compute.embedding(model, b, t, plan.sequence_parallel);
+  const auto head = compute.lm_head(model, b, t, plan.sequence_parallel);
+  first.embedding = true;
+  first.fwd += emb.fwd + ar;  // vocab-parallel embedding: one all-reduce of the output
+  first.tp_fwd += ar;
+  first.bwd_weight += emb.bwd();
+  first.params += workload::embedding_parameters(model) / t;
+  last.lm_head = true;
+  last.fwd += head.fwd;
+  last.bwd_input += head.bwd_input + ar;  // column-parallel head: all-reduce of the input grad
+  last.tp_bwd += ar;
+  last.bwd_weight += head.bwd_weight;
+  last.params += workload::lm_head_parameters(model) / t;
+  // Tied embeddings across stages: the last stage keeps its own copy of the word embeddings,
+  // kept equal by an all-reduce of their gradients with the first stage (Megatron).
+  if (model.tied_embeddings && plan.pp > 1) last.params += double(model.vocab) * model.hidden / t;
+  return out;
+}
+
+}  // namespace trainsim
