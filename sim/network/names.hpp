@@ -1,0 +1,24 @@
+#pragma once
+// The names of hosts and links, as documented in platform/spec.hpp: overrides, spreads, the
+// measured matrix, traces and tests all go through these so the scheme lives in one place.
+#include <string>
+
+namespace trainsim::link_names {
+
+inline std::string node(const std::string& cluster, int node) { return cluster + ".n" + std::to_string(node); }
+inline std::string gpu_host(const std::string& cluster, int n, int gpu) {
+  return node(cluster, n) + ".gpu" + std::to_string(gpu);
+}
+inline std::string nvswitch_port(const std::string& cluster, int n, int gpu) { return gpu_host(cluster, n, gpu) + ".nvlink"; }
+inline std::string nvlink_mesh(const std::string& cluster, int n, int i, int j) {  // i < j
+  return node(cluster, n) + ".nvlink" + std::to_string(i) + "-" + std::to_string(j);
+}
+inline std::string nic(const std::string& cluster, int n, int j) { return node(cluster, n) + ".nic" + std::to_string(j); }
+inline std::string leaf(const std::string& cluster, int l) { return cluster + ".leaf" + std::to_string(l); }
+inline std::string leaf_uplink(const std::string& cluster, int l) { return leaf(cluster, l) + ".up"; }
+inline std::string pair(const std::string& cluster, int a, int b) {  // a < b
+  return cluster + ".pair.n" + std::to_string(a) + "-n" + std::to_string(b);
+}
+inline std::string wan(const std::string& a, const std::string& b) { return "wan." + a + "-" + b; }
+
+}  // namespace trainsim::link_names

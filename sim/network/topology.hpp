@@ -1,0 +1,31 @@
+#pragma once
+// Builds the SimGrid zones, hosts and links of a PlatformSpec at nominal rates (no
+// heterogeneity), following the naming scheme of platform/spec.hpp. Zone structure and why:
+// docs/network.md.
+#include <vector>
+
+#include "network/heterogeneity.hpp"
+#include "network/network.hpp"
+#include "platform/spec.hpp"
+
+namespace simgrid::s4u {
+class Host;
+}
+
+namespace trainsim {
+
+struct BuiltTopology {
+  std::vector<LinkInfo> links;  // in creation order
+  LinkNameIndex link_index;     // name -> index into links
+  std::vector<simgrid::s4u::Host*> hosts;  // by global GPU index
+  std::vector<GpuLocation> locations;      // by global GPU index
+};
+
+// The engine must be configured (Network::configure_engine) and have no platform yet.
+BuiltTopology build_topology(const PlatformSpec& spec);
+
+// Speed given to GPU hosts. Compute is timed by trainsim, not by SimGrid hosts, so the value
+// only has to be positive; it is fixed so that traces are reproducible.
+inline constexpr double kGpuHostSpeed = 1e12;
+
+}  // namespace trainsim
