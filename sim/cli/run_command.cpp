@@ -8,6 +8,7 @@
 #include "config/loader.hpp"
 #include "core/error.hpp"
 #include "output/trace_writer.hpp"
+#include "training/job.hpp"
 #include "trainsim/version.hpp"
 
 namespace trainsim::cli {
@@ -52,6 +53,7 @@ int run_command(const std::vector<std::string>& words) {
       [&](const auto& job) -> JobOutcome {
         using T = std::decay_t<decltype(job)>;
         if constexpr (std::is_same_v<T, CollectiveBenchSpec>) return run_benchmark_job(scenario, job, options);
+        else if constexpr (std::is_same_v<T, TrainingSpec>) return run_training_job(scenario, job, options);
       },
       scenario.job);
   std::cout << outcome.report;

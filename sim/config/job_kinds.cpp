@@ -5,6 +5,7 @@ namespace trainsim {
 const std::vector<JobKind>& job_kinds() {
   static const std::vector<JobKind> kinds = {
       {"collective_benchmark", parse_collective_benchmark},
+      {"training", parse_training},
   };
   return kinds;
 }

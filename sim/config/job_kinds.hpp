@@ -27,5 +27,7 @@ const std::vector<JobKind>& job_kinds();
 
 // config/parse_collective_benchmark.cpp
 JobSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform);
+// config/parse_training.cpp
+JobSpec parse_training(YamlMap& job, const PlatformSpec& platform);
 
 }  // namespace trainsim

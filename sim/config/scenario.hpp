@@ -6,6 +6,7 @@
 
 #include "collective/spec.hpp"
 #include "platform/spec.hpp"
+#include "training/spec.hpp"
 
 namespace trainsim {
 
@@ -15,7 +16,7 @@ struct OutputSpec {
 
 // The job variants grow with the issues (training, DiLoCo, ...); each has its own spec type
 // in its module and its own parse function in config/.
-using JobSpec = std::variant<CollectiveBenchSpec>;
+using JobSpec = std::variant<CollectiveBenchSpec, TrainingSpec>;
 
 struct Scenario {
   std::string file;   // path of the scenario file

@@ -116,92 +116,43 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
   return out;
 }
 
-TrainingResult simulate_training(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder) {
-  const auto& plan = spec.plan;
-  const auto& model = spec.model;
-  const Network& net = sim.network();
-  validate_plan(plan, model, net.gpu_count());
-  const RankLayout layout(plan);
-  const int pp = plan.pp, dp = plan.dp, tp = plan.tp, m = plan.micro_batches(), v = plan.chunks;
-  const int V = pp * v;
-  const auto sched = schedule::make_schedule({plan.schedule, pp, m, v});
-
-  // Compute model of each cluster's GPU type (heterogeneous datacenters may differ).
+struct TrainingProgram::Impl {
+  const TrainingSpec spec;
+  const ParallelPlan& plan = spec.plan;
+  const Network& net;
+  Recorder* recorder;
+  TrainingHooks hooks;
+  RankLayout layout;
+  int pp, dp, tp, m, v, V;
+  double pp_bytes = 0, embedding_grad_bytes = 0;
+  bool needs_stream = false;
+  CollectiveKind grad_collective = CollectiveKind::AllReduce;
+  std::vector<GpuState> gpus;
+  std::vector<std::unique_ptr<Communicator>> comms;
+  std::map<std::tuple<double, double, int>, std::vector<StageCosts>> cost_cache;
   std::map<int, workload::ComputeModel> compute;
-  auto compute_of = [&](int gpu) -> const workload::ComputeModel& {
+  std::vector<double> gather_time, optimizer_time;
+  schedule::Schedule sched;
+  std::vector<std::vector<int>> last_grad_op;
+  // bf16/fp16 gradients are reduced (Megatron's default without fp32 all-reduce).
+  static constexpr double kGradBytesPerParam = 2;
+
+  Impl(Simulation& sim, const TrainingSpec& spec_in, uint64_t seed, Recorder* rec, TrainingHooks h,
+       const std::string& prefix);
+  TrainingResult result() const;
+
+  const workload::ComputeModel& compute_of(int gpu) {
     const int c = net.location(gpu).cluster;
     auto it = compute.find(c);
     if (it == compute.end()) it = compute.emplace(c, workload::ComputeModel(net.spec().clusters[c].gpu)).first;
     return it->second;
-  };
-
-  // Costs per (TP link, GPU type): usually a handful of distinct values.
-  std::map<std::tuple<double, double, int>, std::vector<StageCosts>> cost_cache;
-  const auto slow = straggler_factors(spec.stragglers, net.gpu_count(), seed);
-  const double pp_bytes = pipeline_message_bytes(model, plan);
-  const double full_activation = 2.0 * plan.micro_batch * model.seq_len * model.hidden;
-  const bool gather_after_recv = tp > 1 && plan.scatter_gather && !plan.sequence_parallel;
-
-  std::vector<GpuState> gpus(layout.gpus());
-  std::vector<double> gather_time(layout.gpus(), 0);
-  for (int r = 0; r < layout.gpus(); ++r) {
-    auto& g = gpus[r];
-    g.coord = layout.coord(r);
-    g.gpu = layout.gpu_of_rank(r);
-    const auto group = layout.tp_group(g.coord.stage, g.coord.dp);
-    const TpLink link = tp_link_of(net, group);
-    const int cluster = net.location(g.gpu).cluster;
-    auto key = std::make_tuple(link.bandwidth, link.latency, cluster);
-    auto it = cost_cache.find(key);
-    if (it == cost_cache.end()) it = cost_cache.emplace(key, stage_costs(model, plan, compute_of(g.gpu), link)).first;
-    g.costs = &it->second;
-    // A TP group advances at its slowest member's pace (it synchronises every layer).
-    for (int member : group) g.slowdown = std::max(g.slowdown, slow[member]);
-    if (gather_after_recv)
-      gather_time[r] = double(tp - 1) / tp * full_activation / link.bandwidth + (tp - 1) * link.latency;
-    g.pp_inbox = std::make_unique<Inbox>("pp#" + std::to_string(r), g.gpu, recorder);
   }
-
-  // Data-parallel communicators (one per stage and TP rank), embedding-sync communicators.
-  std::vector<std::unique_ptr<Communicator>> comms;
-  if (dp > 1)
-    for (int s = 0; s < pp; ++s)
-      for (int t = 0; t < tp; ++t) {
-        comms.push_back(std::make_unique<Communicator>(net, "dp#" + std::to_string(s) + "." + std::to_string(t),
-                                                       layout.dp_group(s, t), recorder));
-        for (int d = 0; d < dp; ++d) gpus[layout.rank({s, d, t})].dp_comm = comms.back().get();
-      }
-  const bool embedding_sync = model.tied_embeddings && pp > 1;
-  if (embedding_sync)
-    for (int d = 0; d < dp; ++d)
-      for (int t = 0; t < tp; ++t) {
-        const int first = layout.rank({0, d, t}), last = layout.rank({pp - 1, d, t});
-        comms.push_back(std::make_unique<Communicator>(
-            net, "emb#" + std::to_string(d) + "." + std::to_string(t),
-            std::vector<int>{gpus[first].gpu, gpus[last].gpu}, recorder));
-        gpus[first].embedding_comm = gpus[last].embedding_comm = comms.back().get();
-        gpus[first].embedding_rank = 0;
-        gpus[last].embedding_rank = 1;
-      }
-  const bool needs_stream = dp > 1 || embedding_sync;
-  const double grad_bytes_per_param = 2;  // bf16/fp16 gradients reduced (Megatron default)
-  const double embedding_grad_bytes = 2.0 * model.vocab * model.hidden / tp;
-
-  // The last op of each chunk that completes its weight gradients (bucket readiness).
-  std::vector<std::vector<int>> last_grad_op(pp, std::vector<int>(v, -1));
-  for (int s = 0; s < pp; ++s)
-    for (int i = 0; i < static_cast<int>(sched[s].size()); ++i) {
-      const auto& op = sched[s][i];
-      if (op.type == OpType::Backward || op.type == OpType::BackwardWeight) last_grad_op[s][op.chunk] = i;
-    }
-
-  auto tag = [&](int it, int dir, int mb, int vs) -> uint64_t {
+  uint64_t tag(int it, int dir, int mb, int vs) const {
     return ((static_cast<uint64_t>(it) * 2 + dir) * V + vs) * m + mb;
-  };
-  auto rank_of_vs = [&](int vs, const RankCoord& c) { return layout.rank({vs % pp, c.dp, c.tp}); };
-
-  auto record = [&](GpuState& g, double start, double end, ActivityKind kind, int mb, int chunk, int it,
-                    double bytes = 0) {
+  }
+  int rank_of_vs(int vs, const RankCoord& c) const { return layout.rank({vs % pp, c.dp, c.tp}); }
+  void record(const GpuState& g, double start, double end, ActivityKind kind, int mb, int chunk, int it,
+              double bytes = 0) {
     if (!recorder || !recorder->keeps_activities()) return;
     output::ActivityRecord rec;
     rec.start = start;
@@ -214,142 +165,215 @@ TrainingResult simulate_training(Simulation& sim, const TrainingSpec& spec, uint
     rec.step = it;
     rec.kind = kind;
     recorder->activity(rec);
-  };
+  }
+  void push_buckets(GpuState& me, int chunk, CollectiveKind kind) {
+    if (!me.dp_comm) return;
+    const double bytes = (*me.costs)[me.coord.stage].chunks[chunk].params * kGradBytesPerParam;
+    const int n = std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes)));
+    for (int b = 0; b < n; ++b)
+      me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, kind, bytes / n, ActivityKind::DpComm});
+  }
+  void compute_loop(int r);
+  void stream_loop(int r);
+};
 
+TrainingProgram::Impl::Impl(Simulation& sim, const TrainingSpec& spec_in, uint64_t seed, Recorder* rec,
+                            TrainingHooks h, const std::string& prefix)
+    : spec(spec_in), net(sim.network()), recorder(rec), hooks(std::move(h)), layout(spec_in.plan) {
+  const auto& model = spec.model;
+  validate_plan(plan, model, net.gpu_count());
+  pp = plan.pp, dp = plan.dp, tp = plan.tp, m = plan.micro_batches(), v = plan.chunks;
+  V = pp * v;
+  sched = schedule::make_schedule({plan.schedule, pp, m, v});
+
+  const auto slow = straggler_factors(spec.stragglers, net.gpu_count(), seed);
+  pp_bytes = pipeline_message_bytes(model, plan);
+  const double full_activation = 2.0 * plan.micro_batch * model.seq_len * model.hidden;
+  const bool gather_after_recv = tp > 1 && plan.scatter_gather && !plan.sequence_parallel;
+
+  gpus = std::vector<GpuState>(layout.gpus());
+  gather_time.assign(layout.gpus(), 0);
+  for (int r = 0; r < layout.gpus(); ++r) {
+    auto& g = gpus[r];
+    g.coord = layout.coord(r);
+    g.gpu = layout.gpu_of_rank(r);
+    const auto group = layout.tp_group(g.coord.stage, g.coord.dp);
+    const TpLink link = tp_link_of(net, group);
+    const int cluster = net.location(g.gpu).cluster;
+    // Costs per (TP link, GPU type): usually a handful of distinct values.
+    auto key = std::make_tuple(link.bandwidth, link.latency, cluster);
+    auto it = cost_cache.find(key);
+    if (it == cost_cache.end()) it = cost_cache.emplace(key, stage_costs(model, plan, compute_of(g.gpu), link)).first;
+    g.costs = &it->second;
+    // A TP group advances at its slowest member's pace (it synchronises every layer).
+    for (int member : group) g.slowdown = std::max(g.slowdown, slow[member]);
+    if (gather_after_recv)
+      gather_time[r] = double(tp - 1) / tp * full_activation / link.bandwidth + (tp - 1) * link.latency;
+    g.pp_inbox = std::make_unique<Inbox>(prefix + "pp#" + std::to_string(r), g.gpu, recorder);
+  }
+
+  // Data-parallel communicators (one per stage and TP rank), embedding-sync communicators.
+  if (dp > 1)
+    for (int s = 0; s < pp; ++s)
+      for (int t = 0; t < tp; ++t) {
+        comms.push_back(std::make_unique<Communicator>(net, prefix + "dp#" + std::to_string(s) + "." + std::to_string(t),
+                                                       layout.dp_group(s, t), recorder));
+        for (int d = 0; d < dp; ++d) gpus[layout.rank({s, d, t})].dp_comm = comms.back().get();
+      }
+  const bool embedding_sync = model.tied_embeddings && pp > 1;
+  if (embedding_sync)
+    for (int d = 0; d < dp; ++d)
+      for (int t = 0; t < tp; ++t) {
+        const int first = layout.rank({0, d, t}), last = layout.rank({pp - 1, d, t});
+        comms.push_back(std::make_unique<Communicator>(
+            net, prefix + "emb#" + std::to_string(d) + "." + std::to_string(t),
+            std::vector<int>{gpus[first].gpu, gpus[last].gpu}, recorder));
+        gpus[first].embedding_comm = gpus[last].embedding_comm = comms.back().get();
+        gpus[first].embedding_rank = 0;
+        gpus[last].embedding_rank = 1;
+      }
+  needs_stream = dp > 1 || embedding_sync;
+  embedding_grad_bytes = 2.0 * model.vocab * model.hidden / tp;
+  grad_collective = plan.zero_stage >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
+
+  // The last op of each chunk that completes its weight gradients (bucket readiness).
+  last_grad_op.assign(pp, std::vector<int>(v, -1));
+  for (int s = 0; s < pp; ++s)
+    for (int i = 0; i < static_cast<int>(sched[s].size()); ++i) {
+      const auto& op = sched[s][i];
+      if (op.type == OpType::Backward || op.type == OpType::BackwardWeight) last_grad_op[s][op.chunk] = i;
+    }
+
+  optimizer_time.assign(layout.gpus(), 0);
   for (int r = 0; r < layout.gpus(); ++r) {
     GpuState& g = gpus[r];
-    const int stage = g.coord.stage;
-    const auto& costs = (*g.costs)[stage];
-    const double optimizer_params = costs.params() / (plan.zero_stage >= 1 ? dp : 1);
-    const double optimizer_time = compute_of(g.gpu).optimizer_step(optimizer_params) * g.slowdown;
-
-    auto push_buckets = [&, r](int chunk, CollectiveKind kind) {
-      GpuState& me = gpus[r];
-      if (!me.dp_comm) return;
-      const double bytes = costs.chunks[chunk].params * grad_bytes_per_param;
-      const int n = std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes)));
-      for (int b = 0; b < n; ++b)
-        me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, kind, bytes / n, ActivityKind::DpComm});
-    };
-    const CollectiveKind grad_collective =
-        plan.zero_stage >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
-
-    auto compute_actor = sim.spawn("gpu" + std::to_string(g.gpu), g.gpu, [&, r, stage, optimizer_time,
-                                                                           push_buckets, grad_collective] {
-      GpuState& me = gpus[r];
-      const auto& my_costs = (*me.costs)[stage];
-      for (int it = 0; it < plan.iterations; ++it) {
-        double first_start = -1, last_end = 0, busy_before = me.busy;
-        for (int i = 0; i < static_cast<int>(sched[stage].size()); ++i) {
-          const auto& op = sched[stage][i];
-          const int vs = op.chunk * pp + stage;
-          const auto& c = my_costs.chunks[op.chunk];
-          const bool forward = op.type == OpType::Forward;
-          const bool needs_input = forward ? vs > 0 : (op.type != OpType::BackwardWeight && vs < V - 1);
-          if (needs_input) {
-            const double asked = Simulation::now();
-            const int src_rank = rank_of_vs(forward ? vs - 1 : vs + 1, me.coord);
-            Message msg = me.pp_inbox->receive(tag(it, forward ? 0 : 1, op.micro_batch, vs));
-            double ready = msg.arrived_at + net.route_latency(gpus[src_rank].gpu, me.gpu) + gather_time[r];
-            if (ready > Simulation::now()) sg4::this_actor::sleep_until(ready);
-            me.pp_exposed += std::max(0.0, ready - std::max(asked, msg.posted_at));
-          }
-          double duration = 0, tp_part = 0;
-          ActivityKind kind = ActivityKind::Forward;
-          switch (op.type) {
-            case OpType::Forward: duration = c.fwd, tp_part = c.tp_fwd, kind = ActivityKind::Forward; break;
-            case OpType::Backward: duration = c.bwd(), tp_part = c.tp_bwd, kind = ActivityKind::Backward; break;
-            case OpType::BackwardInput:
-              duration = c.bwd_input, tp_part = c.tp_bwd, kind = ActivityKind::BackwardInput;
-              break;
-            case OpType::BackwardWeight: duration = c.bwd_weight, kind = ActivityKind::BackwardWeight; break;
-          }
-          duration *= me.slowdown;
-          const double start = Simulation::now();
-          if (first_start < 0) first_start = start;
-          if (plan.overlap_grad_reduce && i == last_grad_op[stage][op.chunk] && me.dp_comm) {
-            // Gradients of the chunk's layers become final as this op walks back through
-            // them: release its buckets at even points of the op.
-            const double bytes = c.params * grad_bytes_per_param;
-            const int n = std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes)));
-            for (int b = 0; b < n; ++b) {
-              sg4::this_actor::sleep_for(duration / n);
-              me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, grad_collective, bytes / n,
-                              ActivityKind::DpComm});
-            }
-          } else {
-            sg4::this_actor::sleep_for(duration);
-          }
-          const double end = Simulation::now();
-          last_end = end;
-          me.busy += end - start;
-          me.tp += tp_part * me.slowdown;
-          record(me, start, end, kind, op.micro_batch, op.chunk, it);
-          const bool sends = forward ? vs < V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
-          if (sends) {
-            const int dst_rank = rank_of_vs(forward ? vs + 1 : vs - 1, me.coord);
-            gpus[dst_rank].pp_inbox->post(me.gpu, tag(it, forward ? 0 : 1, op.micro_batch, forward ? vs + 1 : vs - 1),
-                                          pp_bytes);
-          }
-        }
-        me.phase_busy.push_back(me.busy - busy_before);
-        me.phase_start.push_back(first_start);
-        me.phase_end.push_back(last_end);
-        // Gradient synchronisation, then the optimizer step.
-        const double wait_from = Simulation::now();
-        if (needs_stream) {
-          if (!plan.overlap_grad_reduce)
-            for (int ch = v - 1; ch >= 0; --ch) push_buckets(ch, grad_collective);
-          if (me.embedding_comm && (stage == 0 || stage == pp - 1))
-            me.stream.push({GradRequest::Collective, me.embedding_comm, me.embedding_rank, CollectiveKind::AllReduce,
-                            embedding_grad_bytes, ActivityKind::DpComm});
-          me.stream.push({GradRequest::Marker});
-          me.stream.done->acquire();
-        }
-        me.dp_exposed += Simulation::now() - wait_from;
-        const double opt_start = Simulation::now();
-        sg4::this_actor::sleep_for(optimizer_time);
-        me.optimizer += optimizer_time;
-        record(me, opt_start, Simulation::now(), ActivityKind::Optimizer, -1, -1, it);
-        if (plan.zero_stage >= 1 && me.dp_comm) {
-          // Distributed optimizer: all-gather the updated bf16 parameters.
-          const double ag_from = Simulation::now();
-          for (int ch = 0; ch < v; ++ch) push_buckets(ch, CollectiveKind::AllGather);
-          me.stream.push({GradRequest::Marker});
-          me.stream.done->acquire();
-          me.dp_exposed += Simulation::now() - ag_from;
-        }
-        me.iteration_end.push_back(Simulation::now());
-      }
-      if (needs_stream) me.stream.push({GradRequest::Stop});
-    });
+    const double params = (*g.costs)[g.coord.stage].params() / (plan.zero_stage >= 1 ? dp : 1);
+    optimizer_time[r] = compute_of(g.gpu).optimizer_step(params) * g.slowdown;
+    auto compute_actor = sim.spawn(prefix + "gpu" + std::to_string(g.gpu), g.gpu, [this, r] { compute_loop(r); });
     g.pp_inbox->bind(compute_actor);
-
     if (needs_stream) {
-      auto stream_actor = sim.spawn("gpu" + std::to_string(g.gpu) + "-comm", g.gpu, [&, r] {
-        GpuState& me = gpus[r];
-        for (;;) {
-          me.stream.pending->acquire();
-          GradRequest req = me.stream.queue.front();
-          me.stream.queue.pop_front();
-          if (req.kind == GradRequest::Stop) return;
-          if (req.kind == GradRequest::Marker) {
-            me.stream.done->release();
-            continue;
-          }
-          // CollectiveCall sizes follow nccl-tests: reduce-scatter/all-gather take the full buffer.
-          const double start = Simulation::now();
-          run_collective(*req.comm, req.rank, {req.collective, plan.dp_algorithm, req.bytes, 0, Granularity::Aggregated});
-          record(me, start, Simulation::now(), req.trace_kind, -1, -1, -1, req.bytes);
-        }
-      });
+      auto stream_actor =
+          sim.spawn(prefix + "gpu" + std::to_string(g.gpu) + "-comm", g.gpu, [this, r] { stream_loop(r); });
       if (g.dp_comm) g.dp_comm->bind(g.coord.dp, stream_actor);
       if (g.embedding_comm) g.embedding_comm->bind(g.embedding_rank, stream_actor);
     }
   }
+}
 
-  sim.run();
+// The GPU's compute stream: its stage's schedule, then gradient sync and the optimizer step.
+void TrainingProgram::Impl::compute_loop(int r) {
+  GpuState& me = gpus[r];
+  const int stage = me.coord.stage;
+  const auto& my_costs = (*me.costs)[stage];
+  for (int it = 0; it < plan.iterations; ++it) {
+    double first_start = -1, last_end = 0, busy_before = me.busy;
+    for (int i = 0; i < static_cast<int>(sched[stage].size()); ++i) {
+      const auto& op = sched[stage][i];
+      const int vs = op.chunk * pp + stage;
+      const auto& c = my_costs.chunks[op.chunk];
+      const bool forward = op.type == OpType::Forward;
+      const bool needs_input = forward ? vs > 0 : (op.type != OpType::BackwardWeight && vs < V - 1);
+      if (needs_input) {
+        const double asked = Simulation::now();
+        const int src_rank = rank_of_vs(forward ? vs - 1 : vs + 1, me.coord);
+        Message msg = me.pp_inbox->receive(tag(it, forward ? 0 : 1, op.micro_batch, vs));
+        double ready = msg.arrived_at + net.route_latency(gpus[src_rank].gpu, me.gpu) + gather_time[r];
+        if (ready > Simulation::now()) sg4::this_actor::sleep_until(ready);
+        // Exposed transfer: the wait not explained by the producer still computing.
+        me.pp_exposed += std::max(0.0, ready - std::max(asked, msg.posted_at));
+      }
+      double duration = 0, tp_part = 0;
+      ActivityKind kind = ActivityKind::Forward;
+      switch (op.type) {
+        case OpType::Forward: duration = c.fwd, tp_part = c.tp_fwd, kind = ActivityKind::Forward; break;
+        case OpType::Backward: duration = c.bwd(), tp_part = c.tp_bwd, kind = ActivityKind::Backward; break;
+        case OpType::BackwardInput:
+          duration = c.bwd_input, tp_part = c.tp_bwd, kind = ActivityKind::BackwardInput;
+          break;
+        case OpType::BackwardWeight: duration = c.bwd_weight, kind = ActivityKind::BackwardWeight; break;
+      }
+      duration *= me.slowdown;
+      const double start = Simulation::now();
+      if (first_start < 0) first_start = start;
+      if (plan.overlap_grad_reduce && i == last_grad_op[stage][op.chunk] && me.dp_comm) {
+        // Gradients of the chunk's layers become final as this op walks back through them:
+        // release its buckets at even points of the op.
+        const double bytes = c.params * kGradBytesPerParam;
+        const int n = std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes)));
+        for (int b = 0; b < n; ++b) {
+          sg4::this_actor::sleep_for(duration / n);
+          me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, grad_collective, bytes / n,
+                          ActivityKind::DpComm});
+        }
+      } else {
+        sg4::this_actor::sleep_for(duration);
+      }
+      const double end = Simulation::now();
+      last_end = end;
+      me.busy += end - start;
+      me.tp += tp_part * me.slowdown;
+      record(me, start, end, kind, op.micro_batch, op.chunk, it);
+      const bool sends = forward ? vs < V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
+      if (sends) {
+        const int dst_vs = forward ? vs + 1 : vs - 1;
+        gpus[rank_of_vs(dst_vs, me.coord)].pp_inbox->post(me.gpu, tag(it, forward ? 0 : 1, op.micro_batch, dst_vs),
+                                                          pp_bytes);
+      }
+    }
+    me.phase_busy.push_back(me.busy - busy_before);
+    me.phase_start.push_back(first_start);
+    me.phase_end.push_back(last_end);
+    // Gradient synchronisation, then the optimizer step.
+    const double wait_from = Simulation::now();
+    if (needs_stream) {
+      if (!plan.overlap_grad_reduce)
+        for (int ch = v - 1; ch >= 0; --ch) push_buckets(me, ch, grad_collective);
+      if (me.embedding_comm)
+        me.stream.push({GradRequest::Collective, me.embedding_comm, me.embedding_rank, CollectiveKind::AllReduce,
+                        embedding_grad_bytes, ActivityKind::DpComm});
+      me.stream.push({GradRequest::Marker});
+      me.stream.done->acquire();
+    }
+    me.dp_exposed += Simulation::now() - wait_from;
+    const double opt_start = Simulation::now();
+    sg4::this_actor::sleep_for(optimizer_time[r]);
+    me.optimizer += optimizer_time[r];
+    record(me, opt_start, Simulation::now(), ActivityKind::Optimizer, -1, -1, it);
+    if (plan.zero_stage >= 1 && me.dp_comm) {
+      // Distributed optimizer: all-gather the updated bf16 parameters.
+      const double ag_from = Simulation::now();
+      for (int ch = 0; ch < v; ++ch) push_buckets(me, ch, CollectiveKind::AllGather);
+      me.stream.push({GradRequest::Marker});
+      me.stream.done->acquire();
+      me.dp_exposed += Simulation::now() - ag_from;
+    }
+    if (hooks.after_iteration) hooks.after_iteration(r, me.gpu, it);
+    me.iteration_end.push_back(Simulation::now());
+  }
+  if (needs_stream) me.stream.push({GradRequest::Stop});
+}
 
+// The GPU's communication stream: data-parallel and embedding collectives, in issue order.
+void TrainingProgram::Impl::stream_loop(int r) {
+  GpuState& me = gpus[r];
+  for (;;) {
+    me.stream.pending->acquire();
+    GradRequest req = me.stream.queue.front();
+    me.stream.queue.pop_front();
+    if (req.kind == GradRequest::Stop) return;
+    if (req.kind == GradRequest::Marker) {
+      me.stream.done->release();
+      continue;
+    }
+    const double start = Simulation::now();
+    run_collective(*req.comm, req.rank, {req.collective, plan.dp_algorithm, req.bytes, 0, Granularity::Aggregated});
+    record(me, start, Simulation::now(), req.trace_kind, -1, -1, -1, req.bytes);
+  }
+}
+
+TrainingResult TrainingProgram::Impl::result() const {
+  const auto& plan = spec.plan;
+  const int pp = plan.pp;
   TrainingResult res;
   const int iters = plan.iterations;
   res.iteration_times.assign(iters, 0);
@@ -389,6 +413,20 @@ TrainingResult simulate_training(Simulation& sim, const TrainingSpec& spec, uint
   for (int s = 0; s < pp; ++s)
     if (res.stage_memory[s].total() > hbm) res.oom_stages.push_back(s);
   return res;
+}
+
+TrainingProgram::TrainingProgram(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder,
+                                 TrainingHooks hooks, std::string prefix)
+    : impl_(std::make_unique<Impl>(sim, spec, seed, recorder, hooks, prefix)) {}
+
+TrainingProgram::~TrainingProgram() = default;
+
+TrainingResult TrainingProgram::result() const { return impl_->result(); }
+
+TrainingResult simulate_training(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder) {
+  TrainingProgram program(sim, spec, seed, recorder);
+  sim.run();
+  return program.result();
 }
 
 }  // namespace trainsim

@@ -7,6 +7,9 @@
 // real flows between the GPUs of consecutive stages; data-parallel gradient reduction runs as
 // flows on a second actor per GPU (its "communication stream"), bucket by bucket, overlapped
 // with the backward pass when the plan asks for it.
+#include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "training/spec.hpp"
@@ -29,6 +32,29 @@ struct TrainingResult {
   std::vector<workload::MemoryEstimate> stage_memory;  // per stage
   std::vector<int> oom_stages;                          // stages whose estimate exceeds HBM
   double max_slowdown = 1;
+};
+
+// Called on a GPU's compute actor after each iteration's optimizer step (it may block, e.g.
+// for a DiLoCo outer synchronisation): (rank in the job, global GPU, iteration).
+struct TrainingHooks {
+  std::function<void(int rank, int gpu, int iteration)> after_iteration;
+};
+
+// The actors of one training job, built on a simulation that the caller runs. Several
+// programs can share a simulation (DiLoCo replicas) if their `prefix`es differ.
+class TrainingProgram {
+ public:
+  TrainingProgram(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder,
+                  TrainingHooks hooks = {}, std::string prefix = "");
+  ~TrainingProgram();
+  TrainingProgram(const TrainingProgram&) = delete;
+  TrainingProgram& operator=(const TrainingProgram&) = delete;
+  // Metrics; call after the simulation has run.
+  TrainingResult result() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Builds the actors for `spec` on `sim`'s platform, runs the simulation, returns the metrics.

@@ -1,0 +1,129 @@
+// `job: {kind: training, ...}` -> TrainingSpec (docs/scenarios.md, "training").
+#include "config/job_kinds.hpp"
+#include "config/loader.hpp"
+#include "parallel/plan.hpp"
+#include "training/spec.hpp"
+#include "workload/presets.hpp"
+
+namespace trainsim {
+namespace {
+
+using schedule::ScheduleKind;
+using workload::Recompute;
+
+const std::vector<std::pair<std::string, ScheduleKind>> kSchedules = {
+    {"gpipe", ScheduleKind::GPipe},
+    {"1f1b", ScheduleKind::OneFOneB},
+    {"interleaved-1f1b", ScheduleKind::Interleaved1F1B},
+    {"zb-h1", ScheduleKind::ZeroBubbleH1}};
+const std::vector<std::pair<std::string, Recompute>> kRecompute = {
+    {"none", Recompute::None}, {"selective", Recompute::Selective}, {"full", Recompute::Full}};
+const std::vector<std::pair<std::string, workload::Family>> kFamilies = {{"gpt", workload::Family::Gpt},
+                                                                         {"llama", workload::Family::Llama}};
+const std::vector<std::pair<std::string, CollectiveAlgorithm>> kDpAlgorithms = {
+    {"ring", CollectiveAlgorithm::Ring}, {"hierarchical", CollectiveAlgorithm::Hierarchical}};
+
+workload::ModelSpec preset_or_error(const YamlMap& where, const std::string& key, const std::string& name) {
+  if (auto m = workload::find_model_preset(name)) return *m;
+  auto names = workload::model_preset_names();
+  std::string hint = did_you_mean(name, names);
+  throw where.error(key, "unknown model preset \"" + name + "\"" + (hint.empty() ? "" : " (" + hint + ")") +
+                             "; presets: " + join_names(names));
+}
+
+// model: <preset> | {preset: <name>, <overrides>...} | {family, layers, hidden, heads, ...}
+workload::ModelSpec parse_model(YamlMap& job) {
+  const YAML::Node& node = job.node("model");
+  if (node.IsScalar()) return preset_or_error(job, "model", node.as<std::string>());
+  YamlMap m(node, job.file(), job.key_path("model"));
+  workload::ModelSpec model;
+  const bool preset = m.has("preset");
+  if (preset) model = preset_or_error(m, "preset", m.get_string("preset"));
+  auto integer = [&](const char* key, int& field, long long lo, long long hi) {
+    if (preset) field = static_cast<int>(m.optional_int(key, field, lo, hi));
+    else field = static_cast<int>(m.get_int(key, lo, hi));
+  };
+  model.name = m.optional_string("name", preset ? model.name : "custom");
+  model.family = preset ? m.optional_enum("family", kFamilies, model.family) : m.get_enum("family", kFamilies);
+  integer("layers", model.layers, 1, 100000);
+  integer("hidden", model.hidden, 1, 1 << 20);
+  integer("heads", model.heads, 1, 1 << 16);
+  if (preset || m.has("kv_heads")) model.kv_heads = static_cast<int>(m.optional_int("kv_heads", model.kv_heads ? model.kv_heads : model.heads, 1, 1 << 16));
+  else model.kv_heads = model.heads;
+  if (preset || m.has("ffn_hidden")) model.ffn_hidden = static_cast<int>(m.optional_int("ffn_hidden", model.ffn_hidden ? model.ffn_hidden : 4 * model.hidden, 1, 1 << 24));
+  else model.ffn_hidden = 4 * model.hidden;
+  integer("seq_len", model.seq_len, 1, 1 << 24);
+  integer("vocab", model.vocab, 1, 1 << 24);
+  model.tied_embeddings = m.optional_bool("tied_embeddings", preset ? model.tied_embeddings : true);
+  m.finish();
+  if (model.hidden % model.heads != 0)
+    throw m.error("hidden", "hidden (" + std::to_string(model.hidden) + ") must be divisible by heads (" +
+                                std::to_string(model.heads) + ")");
+  if (model.heads % model.kv_heads != 0)
+    throw m.error("kv_heads", "heads (" + std::to_string(model.heads) + ") must be divisible by kv_heads (" +
+                                  std::to_string(model.kv_heads) + ")");
+  return model;
+}
+
+}  // namespace
+
+JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
+  TrainingSpec spec;
+  spec.where = job.location();
+  spec.model = parse_model(job);
+  auto& p = spec.plan;
+  p.where = job.location();
+  {
+    YamlMap par = job.get_map("parallelism");
+    p.tp = static_cast<int>(par.optional_int("tp", 1, 1, 1 << 20));
+    p.pp = static_cast<int>(par.optional_int("pp", 1, 1, 1 << 20));
+    p.dp = static_cast<int>(par.optional_int("dp", 1, 1, 1 << 20));
+    par.finish();
+  }
+  p.micro_batch = static_cast<int>(job.get_int("micro_batch", 1, 1 << 20));
+  p.global_batch = static_cast<int>(job.get_int("global_batch", 1, 1 << 30));
+  p.schedule = job.optional_enum("schedule", kSchedules, ScheduleKind::OneFOneB);
+  p.chunks = static_cast<int>(job.optional_int("chunks", 1, 1, 1024));
+  p.sequence_parallel = job.optional_bool("sequence_parallel", false);
+  p.recompute = job.optional_enum("recompute", kRecompute, Recompute::None);
+  p.zero_stage = static_cast<int>(job.optional_int("zero_stage", 0, 0, 3));
+  if (job.has("layers_per_stage"))
+    for (long long l : job.get_int_list("layers_per_stage", 1, 100000)) p.layers_per_stage.push_back(static_cast<int>(l));
+  if (job.has("mapping")) {
+    p.order = RankOrder::Explicit;
+    for (long long g : job.get_int_list("mapping", 0, kMaxPlatformGpus)) p.mapping.push_back(static_cast<int>(g));
+  }
+  p.overlap_grad_reduce = job.optional_bool("overlap_grad_reduce", false);
+  p.bucket_bytes = job.optional_quantity("bucket_size", units::Kind::Size, Bound::Positive, p.bucket_bytes);
+  p.dp_algorithm = job.optional_enum("dp_algorithm", kDpAlgorithms, CollectiveAlgorithm::Ring);
+  p.scatter_gather = job.optional_bool("scatter_gather", true);
+  p.iterations = static_cast<int>(job.optional_int("iterations", 1, 1, 1000));
+  if (job.has("stragglers")) {
+    YamlMap s = job.get_map("stragglers");
+    spec.stragglers.sigma = s.optional_number("sigma", 0, 0, 3);
+    if (s.has("gpus")) {
+      const YAML::Node& gnode = s.node("gpus");
+      YamlMap gm(gnode, s.file(), s.key_path("gpus"));
+      for (auto it = gnode.begin(); it != gnode.end(); ++it) {
+        const std::string key = it->first.as<std::string>();
+        long long gpu = scalar_int(it->first, s.file(), gm.key_path(key), 0, platform.total_gpus() - 1);
+        double factor = gm.get_number(key, 0.01, 100);
+        spec.stragglers.gpus.emplace_back(static_cast<int>(gpu), factor);
+      }
+      gm.finish();
+    }
+    s.finish();
+  }
+  try {
+    workload::validate(spec.model);
+    validate_plan(p, spec.model, platform.total_gpus());
+  } catch (const InputError& e) {
+    // Plan errors name the plan key; point at it when it is in the file.
+    const std::string key = e.key();
+    const std::string leaf = key.substr(0, key.find('.'));
+    throw InputError(job.has(leaf) ? job.where(leaf) : job.location(), job.key_path(key), e.message());
+  }
+  return spec;
+}
+
+}  // namespace trainsim
