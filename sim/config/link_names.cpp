@@ -4,24 +4,6 @@
 
 namespace trainsim {
 
-bool glob_match(std::string_view glob, std::string_view name) {
-  // Iterative matcher with single-star backtracking: linear in practice, no recursion.
-  size_t g = 0, n = 0, star = std::string_view::npos, mark = 0;
-  while (n < name.size()) {
-    if (g < glob.size() && (glob[g] == '?' || glob[g] == name[n])) {
-      ++g, ++n;
-    } else if (g < glob.size() && glob[g] == '*') {
-      star = g++, mark = n;
-    } else if (star != std::string_view::npos) {
-      g = star + 1, n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (g < glob.size() && glob[g] == '*') ++g;
-  return g == glob.size();
-}
-
 bool for_each_link_name(const PlatformSpec& spec,
                         const std::function<bool(const std::string&)>& visit) {
   for (const auto& c : spec.clusters) {

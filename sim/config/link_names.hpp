@@ -6,12 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/glob.hpp"
 #include "platform/spec.hpp"
 
 namespace trainsim {
 
-// Shell-style glob: '*' matches any run of characters (dots included), '?' exactly one.
-bool glob_match(std::string_view glob, std::string_view name);
 
 // Calls `visit` with every link name of `spec` in a fixed order and stops early when it
 // returns true. Leaf uplinks: fat tree ceil(nodes / nodes_per_leaf) leaves; rail-optimized

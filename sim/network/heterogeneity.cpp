@@ -35,12 +35,12 @@ void set_bandwidth_by_name(const std::string& name, double bandwidth, std::vecto
 std::vector<size_t> match_links(const std::string& pattern, const std::vector<LinkInfo>& links,
                                 const LinkNameIndex& index) {
   std::vector<size_t> out;
-  if (!link_glob_has_wildcard(pattern)) {
+  if (!has_wildcard(pattern)) {
     if (auto it = index.find(pattern); it != index.end()) out.push_back(it->second);
     return out;
   }
   for (size_t i = 0; i < links.size(); ++i)
-    if (link_glob_match(pattern, links[i].name)) out.push_back(i);
+    if (glob_match(pattern, links[i].name)) out.push_back(i);
   std::sort(out.begin(), out.end(), [&](size_t a, size_t b) { return links[a].name < links[b].name; });
   return out;
 }

@@ -1,14 +1,14 @@
-#include "network/glob.hpp"
+#include "core/glob.hpp"
 
 namespace trainsim {
 
-bool link_glob_has_wildcard(std::string_view pattern) {
+bool has_wildcard(std::string_view pattern) {
   return pattern.find_first_of("*?") != std::string_view::npos;
 }
 
 // Greedy matching with one backtrack point (the last '*'): linear in practice, no recursion,
 // which matters because overrides are matched against every link of a 16k-GPU platform.
-bool link_glob_match(std::string_view pattern, std::string_view text) {
+bool glob_match(std::string_view pattern, std::string_view text) {
   size_t p = 0, t = 0;
   size_t star = std::string_view::npos, star_text = 0;
   while (t < text.size()) {
