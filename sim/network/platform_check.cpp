@@ -16,8 +16,9 @@ bool positive(double v) { return std::isfinite(v) && v > 0; }
 bool non_negative(double v) { return std::isfinite(v) && v >= 0; }
 
 void check_cluster(const ClusterSpec& c) {
-  if (c.name.empty() || c.name.find_first_of(" *?") != std::string::npos)
-    throw InputError(c.where, "name", "cluster name must be non-empty, without spaces, '*' or '?'");
+  // The name is the first component of host, zone and link names ("<cluster>.n<k>.nic<j>").
+  if (c.name.empty() || c.name.find_first_of(" .*?") != std::string::npos)
+    throw InputError(c.where, "name", "cluster name must be non-empty, without spaces, '.', '*' or '?'");
   if (c.nodes < 1) throw InputError(c.where, "nodes", "must be >= 1");
   if (c.gpus_per_node < 1) throw InputError(c.where, "gpus_per_node", "must be >= 1");
   if (c.gpus_per_node > 1 && !positive(c.intra.bandwidth))

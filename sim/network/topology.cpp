@@ -41,7 +41,8 @@ class Builder {
   BuiltTopology build() {
     // Floyd at the top: clusters not joined by a WAN link reach each other through intermediate
     // clusters (shortest chain of WAN links). There are few clusters, so its O(n^3) seal is free.
-    root_ = sg4::create_floyd_zone(spec_.name.empty() ? "platform" : spec_.name);
+    // A space cannot occur in cluster names, so this zone name cannot collide with any other.
+    root_ = sg4::create_floyd_zone("trainsim platform");
     create_links();
     std::map<std::string, Gated> clusters;
     for (size_t c = 0; c < spec_.clusters.size(); ++c)

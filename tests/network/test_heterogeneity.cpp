@@ -94,6 +94,20 @@ TEST_CASE("a glob that matches no link is an error at the rule's location", "[ne
   }
 }
 
+TEST_CASE("a spread whose glob matches no link is an error at its location", "[network][heterogeneity]") {
+  TestSim sim(rail());
+  auto links = sim.net().links();
+  const std::vector<BandwidthSpread> spreads = {
+      BandwidthSpread{"r.n*.nic9", SpreadDistribution::LogNormal, 0.1, 1, 1, {"platform.yaml", 40, 9}}};
+  try {
+    apply_spreads(spreads, 1, links, index_of(links));
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.where().line == 40);
+    CHECK(e.key() == "links");
+  }
+}
+
 TEST_CASE("a matrix entry changes exactly its pair link, the diagonal its node's NVLink", "[network][heterogeneity]") {
   auto spec = single(make_cluster("m", 3, 4, FabricKind::Measured));
   TestSim sim(spec);

@@ -1,6 +1,8 @@
 // Flow timings against hand computations. Each TEST_CASE is one simulation (own process).
 #include <catch2/catch.hpp>
 
+#include <simgrid/s4u/Link.hpp>
+
 #include "sim_harness.hpp"
 
 using namespace trainsim;
@@ -81,6 +83,21 @@ TEST_CASE("flows share a bottleneck equally regardless of their route latency", 
   REQUIRE(t[0].flow_start == Approx(t[1].flow_start).epsilon(1e-9));
   CHECK(t[0].flow_elapsed == Approx(1e9 / 25e9).epsilon(kEps));
   CHECK(t[1].flow_elapsed == Approx(1e9 / 25e9).epsilon(kEps));
+}
+
+TEST_CASE("with latencies inside SimGrid the long route would be starved (why they are not)", "[network][timing]") {
+  // The counterfactual of the test above: put each link's latency into SimGrid and let the two
+  // flows start together. CM02 then weights shares by route latency, so the LAN flow takes
+  // nearly all of the NIC; with equal shares it would finish at 0.02 + 9e9 / 25e9 = 0.38 s.
+  TestSim sim(two_sites(1.0, 100e9));
+  for (const auto& l : sim.net().links()) {
+    auto* duplex = static_cast<simgrid::s4u::SplitDuplexLink*>(l.link);
+    duplex->get_link_up()->set_latency(l.latency);
+    duplex->get_link_down()->set_latency(l.latency);
+  }
+  auto t = sim.run({{0, 8, 10e9, 0, false}, {0, 2, 10e9, 0, false}});
+  CHECK(t[1].elapsed < 0.25);                      // LAN: close to alone (0.2 s)
+  CHECK(t[0].elapsed > 0.02 + 10e9 / 50e9 + 0.1);  // WAN: delayed well beyond its fair finish
 }
 
 TEST_CASE("an NVLink mesh gives each GPU pair its share of the GPU's bandwidth", "[network][timing]") {

@@ -10,22 +10,22 @@ using namespace trainsim;
 using namespace trainsim::test;
 
 TEST_CASE("globs match '*' and '?' over whole names", "[network][glob]") {
-  CHECK(link_glob_match("a.n1.nic0", "a.n1.nic0"));
-  CHECK_FALSE(link_glob_match("a.n1.nic0", "a.n1.nic01"));
-  CHECK(link_glob_match("a.n*.nic0", "a.n12.nic0"));
-  CHECK(link_glob_match("a.n*.nic0", "a.n.nic0"));
-  CHECK_FALSE(link_glob_match("a.n*.nic0", "a.n1.nic1"));
-  CHECK(link_glob_match("*", ""));
-  CHECK(link_glob_match("*nic*", "dc.n3.nic7"));
-  CHECK(link_glob_match("a.n?.gpu?.nvlink", "a.n3.gpu7.nvlink"));
-  CHECK_FALSE(link_glob_match("a.n?.gpu?.nvlink", "a.n13.gpu7.nvlink"));
-  CHECK(link_glob_match("*.leaf*.up", "x.leaf10.up"));
-  CHECK_FALSE(link_glob_match("*.leaf*.up", "x.leaf10.upx"));
-  CHECK(link_glob_match("a*b*c", "aXbYbZc"));
-  CHECK_FALSE(link_glob_match("a*b*c", "aXbYbZ"));
-  CHECK(link_glob_has_wildcard("a*"));
-  CHECK(link_glob_has_wildcard("a?"));
-  CHECK_FALSE(link_glob_has_wildcard("a.n1.nic0"));
+  CHECK(glob_match("a.n1.nic0", "a.n1.nic0"));
+  CHECK_FALSE(glob_match("a.n1.nic0", "a.n1.nic01"));
+  CHECK(glob_match("a.n*.nic0", "a.n12.nic0"));
+  CHECK(glob_match("a.n*.nic0", "a.n.nic0"));
+  CHECK_FALSE(glob_match("a.n*.nic0", "a.n1.nic1"));
+  CHECK(glob_match("*", ""));
+  CHECK(glob_match("*nic*", "dc.n3.nic7"));
+  CHECK(glob_match("a.n?.gpu?.nvlink", "a.n3.gpu7.nvlink"));
+  CHECK_FALSE(glob_match("a.n?.gpu?.nvlink", "a.n13.gpu7.nvlink"));
+  CHECK(glob_match("*.leaf*.up", "x.leaf10.up"));
+  CHECK_FALSE(glob_match("*.leaf*.up", "x.leaf10.upx"));
+  CHECK(glob_match("a*b*c", "aXbYbZc"));
+  CHECK_FALSE(glob_match("a*b*c", "aXbYbZ"));
+  CHECK(has_wildcard("a*"));
+  CHECK(has_wildcard("a?"));
+  CHECK_FALSE(has_wildcard("a.n1.nic0"));
 }
 
 TEST_CASE("platform checks name the offending cluster or WAN link", "[network][check]") {
@@ -50,6 +50,8 @@ TEST_CASE("platform checks name the offending cluster or WAN link", "[network][c
   p.wan.pop_back();
   p.clusters[1].name = "a";
   CHECK_THROWS_WITH(check_platform(p), Catch::Contains("duplicate cluster name"));
+  p.clusters[1].name = "b.x";  // would make "b.x.n0.nic0" ambiguous with cluster b's names
+  CHECK_THROWS_WITH(check_platform(p), Catch::Contains("without spaces, '.'"));
   p.clusters[1].name = "b";
   p.clusters[0].fabric = {FabricKind::FatTree, 0, 1.0, 0};
   CHECK_THROWS_WITH(check_platform(p), Catch::Contains("must be >= 1"));
