@@ -1,0 +1,53 @@
+#pragma once
+// Pipette's performance model (DATE 2024, arXiv 2405.18093, and its public code; formulas in
+// docs/pipette.md). Everything here is in seconds and bytes (the paper writes ms and GB: the
+// formulas are unit-free ratios of volume over bandwidth, so the choice does not matter).
+#include "configurator/bandwidth.hpp"
+#include "configurator/node_grid.hpp"
+
+namespace trainsim::configurator {
+
+// `Faithful` keeps the published simplifications; `Corrected` fixes the ones the reference
+// lists that a simulator can expose: remainder micro-batches (floor(m/pp)), the annealing
+// objective (not the final model), only the first stage's data-parallel ring, and the
+// parameter count (16h^2 per layer, embedding on every stage; see gradient_bytes()).
+enum class PipetteVariant { Faithful, Corrected };
+
+// The per-configuration inputs of the model.
+struct PipetteTerms {
+  double t_f = 0, t_b = 0;  // forward / backward of one micro-batch on the (slowest) stage
+  int m = 1;                // micro-batches per pipeline
+  int pp = 1, d_in = 1, d_out = 1;
+  double s_pp = 0;  // bytes of one activation between stages (whole micro-batch)
+  double s_dp = 0;  // gradient bytes of a stage held by one GPU
+};
+
+struct PipetteTime {
+  double pipeline = 0;  // compute part incl. C_pp as weighted by the formula
+  double c_pp = 0, c_dp_inter = 0, c_dp_inner = 0;
+  double total = 0;
+};
+
+// S_pp = mbs * s * h * beta.
+double activation_bytes(int micro_batch, int seq_len, int hidden, double beta = 2);
+// Faithful S_dp = (h*V + (L/pp) * 16 h^2) / tp * beta.
+double faithful_gradient_bytes(int layers, int hidden, int vocab, int pp, int tp, double beta = 2);
+
+// C_pp = max over rows of sum_s 2 S_pp / B[node(r,s)][node(r,s+1)].
+double pipeline_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_pp);
+// 2 (d_out-1) S_dp max_i(1/B[n_i][n_i+1]) / d_out over the ring of one stage's nodes (column
+// `stage`, wrapping around); `all_stages`: the slowest over every stage's ring.
+double dp_inter_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, bool all_stages);
+// 2 (d_in-1) S_dp max_n(1/B[n][n]) / d_in over the grid's nodes.
+double dp_inner_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, int d_in);
+
+// The iteration time. m >= pp: (pp-1)(t_f+t_b) + k [pp(t_f+t_b) + C_pp] + C_dp, with
+// k = floor(m/pp) (faithful) or m/pp (corrected: every micro-batch counted); m < pp:
+// (m-1)(t_f+t_b) + pp(t_f+t_b) + C_pp + C_dp.
+PipetteTime pipette_time(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, PipetteVariant v);
+
+// What the annealing minimises: faithful C_pp + C_dp_inter + C_dp_inner (first ring only);
+// corrected: the full iteration time of pipette_time().
+double annealing_objective(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, PipetteVariant v);
+
+}  // namespace trainsim::configurator

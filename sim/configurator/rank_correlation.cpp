@@ -1,0 +1,58 @@
+#include "configurator/rank_correlation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace trainsim::configurator {
+
+std::vector<double> average_ranks(const std::vector<double>& v) {
+  const size_t n = v.size();
+  std::vector<size_t> idx(n);
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(n);
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j + 1 < n && v[idx[j + 1]] == v[idx[i]]) ++j;
+    const double mean = (double(i) + double(j)) / 2 + 1;
+    for (size_t k = i; k <= j; ++k) r[idx[k]] = mean;
+    i = j + 1;
+  }
+  return r;
+}
+
+double spearman(const std::vector<double>& x, const std::vector<double>& y) {
+  const size_t n = x.size();
+  if (n < 2 || y.size() != n) return std::nan("");
+  const auto rx = average_ranks(x), ry = average_ranks(y);
+  const double mx = std::accumulate(rx.begin(), rx.end(), 0.0) / n, my = std::accumulate(ry.begin(), ry.end(), 0.0) / n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sxy += (rx[i] - mx) * (ry[i] - my);
+    sxx += (rx[i] - mx) * (rx[i] - mx);
+    syy += (ry[i] - my) * (ry[i] - my);
+  }
+  if (sxx == 0 || syy == 0) return std::nan("");
+  return sxy / std::sqrt(sxx * syy);
+}
+
+double kendall(const std::vector<double>& x, const std::vector<double>& y) {
+  const size_t n = x.size();
+  if (n < 2 || y.size() != n) return std::nan("");
+  double concordant = 0, discordant = 0, tie_x = 0, tie_y = 0;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i + 1; j < n; ++j) {
+      const double dx = x[i] - x[j], dy = y[i] - y[j];
+      if (dx == 0 && dy == 0) continue;
+      if (dx == 0) ++tie_x;
+      else if (dy == 0) ++tie_y;
+      else if ((dx > 0) == (dy > 0)) ++concordant;
+      else ++discordant;
+    }
+  const double denom = std::sqrt((concordant + discordant + tie_x) * (concordant + discordant + tie_y));
+  if (denom == 0) return std::nan("");
+  return (concordant - discordant) / denom;
+}
+
+}  // namespace trainsim::configurator
