@@ -6,5 +6,8 @@
 namespace trainsim::cli {
 
 int run_command(const std::vector<std::string>& words);
+int profile_bandwidth_command(const std::vector<std::string>& words);
+int configure_command(const std::vector<std::string>& words);
+int compare_command(const std::vector<std::string>& words);
 
 }  // namespace trainsim::cli

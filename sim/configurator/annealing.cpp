@@ -63,6 +63,11 @@ std::vector<AnnealedGrid> anneal(const NodeGrid& start, const std::function<doub
   double temp = o.t0;
   NodeGrid next = cur;
   for (int it = 0; it < o.iterations; ++it, temp *= o.cooling) {
+    if (o.reheat_every > 0 && it > 0 && it % o.reheat_every == 0) {
+      temp = o.t0;
+      cur = best.front().grid;
+      cur_obj = best.front().objective;
+    }
     next.nodes = cur.nodes;
     random_move(next.nodes, rng);
     const double obj = objective(next);

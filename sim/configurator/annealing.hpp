@@ -14,6 +14,11 @@ struct AnnealingOptions {
   uint64_t seed = 1;
   double t0 = 1, cooling = 0.999;  // T <- cooling * T per iteration (Pipette's values)
   int keep = 3;                    // best distinct mappings kept (Pipette keeps 3)
+  // Every `reheat_every` iterations T returns to t0 and the walk restarts from the best state.
+  // Pipette's wall-clock budget runs long past the point where T is negligible
+  // (0.999^5000 < 1%), i.e. mostly pure descent stuck in one local minimum; reheating spends
+  // the same budget on several searches. 0 disables it (the published schedule).
+  int reheat_every = 5000;
 };
 
 struct AnnealedGrid {

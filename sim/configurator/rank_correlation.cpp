@@ -6,6 +6,12 @@
 
 namespace trainsim::configurator {
 
+namespace {
+bool any_nan(const std::vector<double>& v) {
+  return std::any_of(v.begin(), v.end(), [](double x) { return std::isnan(x); });
+}
+}  // namespace
+
 std::vector<double> average_ranks(const std::vector<double>& v) {
   const size_t n = v.size();
   std::vector<size_t> idx(n);
@@ -24,7 +30,7 @@ std::vector<double> average_ranks(const std::vector<double>& v) {
 
 double spearman(const std::vector<double>& x, const std::vector<double>& y) {
   const size_t n = x.size();
-  if (n < 2 || y.size() != n) return std::nan("");
+  if (n < 2 || y.size() != n || any_nan(x) || any_nan(y)) return std::nan("");
   const auto rx = average_ranks(x), ry = average_ranks(y);
   const double mx = std::accumulate(rx.begin(), rx.end(), 0.0) / n, my = std::accumulate(ry.begin(), ry.end(), 0.0) / n;
   double sxy = 0, sxx = 0, syy = 0;
@@ -39,7 +45,7 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
 
 double kendall(const std::vector<double>& x, const std::vector<double>& y) {
   const size_t n = x.size();
-  if (n < 2 || y.size() != n) return std::nan("");
+  if (n < 2 || y.size() != n || any_nan(x) || any_nan(y)) return std::nan("");
   double concordant = 0, discordant = 0, tie_x = 0, tie_y = 0;
   for (size_t i = 0; i < n; ++i)
     for (size_t j = i + 1; j < n; ++j) {

@@ -13,8 +13,11 @@
 #include <simgrid/s4u/Comm.hpp>
 #include <sstream>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "config/bandwidth_matrix.hpp"
+#include "config/loader.hpp"
 #include "config/scenario.hpp"
 #include "configurator/configurator.hpp"
 #include "core/error.hpp"
@@ -207,6 +210,58 @@ inline NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t se
     for (double& v : row)
       if (!(is >> v)) throw InternalError("bandwidth profile: short result from the child");
   return NodeBandwidth(std::move(m));
+}
+
+// --- what `configure` and `compare` share ---
+
+struct SessionOptions {
+  std::string matrix_file;   // Pipette JSON; "" = profile the simulated platform
+  double memory_limit = 0;   // bytes; 0 = the GPU's HBM
+  ConfigureOptions configure;
+  int jobs = 2;              // child processes for simulated runs
+  int oracle_limit = 0;      // 0 = simulate every feasible configuration
+};
+
+struct Session {
+  Scenario scenario;
+  TrainingSpec job;
+  ConfigureInput input;
+  SessionOptions options;
+  std::string bandwidth_source;  // "profiled" or the matrix file
+};
+
+inline Session open_session(const std::string& scenario_file, const SessionOptions& options) {
+  Session s;
+  s.scenario = load_scenario_file(scenario_file);
+  const auto* job = std::get_if<TrainingSpec>(&s.scenario.job);
+  if (!job)
+    throw InputError(SourceLocation{s.scenario.file, 0, 0}, "job.kind",
+                     "the configurators need a 'training' job (model, global batch, sequence length)");
+  s.job = *job;
+  s.options = options;
+  const ClusterSpec& c = single_cluster(s.scenario.platform);
+  NodeBandwidth bw;
+  if (!options.matrix_file.empty()) {
+    const BandwidthMatrix m = load_bandwidth_matrix(options.matrix_file, c.name);
+    if (static_cast<int>(m.bandwidth.size()) != c.nodes)
+      throw InputError(SourceLocation{options.matrix_file, 0, 0}, "bandwidth",
+                       "the matrix has " + std::to_string(m.bandwidth.size()) + " nodes but cluster '" + c.name +
+                           "' has " + std::to_string(c.nodes));
+    bw = NodeBandwidth::from_matrix(m);
+    s.bandwidth_source = options.matrix_file;
+  } else {
+    bw = profile_bandwidth(s.scenario.platform, s.scenario.seed);
+    s.bandwidth_source = "profiled on the simulated platform";
+  }
+  s.input = configure_input(s.scenario, s.job, bw, options.memory_limit);
+  return s;
+}
+
+inline std::vector<Recommendation> run_method(const Session& s, Method m) {
+  if (m == Method::Oracle)
+    return oracle(s.input, s.options.configure, s.options.oracle_limit,
+                  child_simulator(s.scenario, s.job, s.options.jobs));
+  return configure(m, s.input, s.options.configure);
 }
 
 }  // namespace trainsim::configurator

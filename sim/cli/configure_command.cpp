@@ -1,0 +1,104 @@
+// `trainsim configure`: ranked configurations of one configurator, each written as a scenario
+// file that `trainsim run` accepts unchanged. docs/pipette.md.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "configurator/cli_options.hpp"
+#include "configurator/scenario_text.hpp"
+#include "core/units.hpp"
+#include "output/table_printer.hpp"
+
+namespace trainsim::cli {
+
+namespace fs = std::filesystem;
+using namespace trainsim::configurator;
+
+namespace {
+
+// The platform as the written scenarios should name it: relative to their directory.
+std::string platform_reference(const Scenario& s, const fs::path& dir) {
+  const std::string& file = s.platform.file;
+  if (file.empty() || fs::path(file) == fs::path(s.file))
+    throw UsageError("the scenario's platform is inline; configure writes scenarios that name a platform file, "
+                     "so give the platform as a file path");
+  return fs::relative(fs::absolute(file), fs::absolute(dir)).generic_string();
+}
+
+}  // namespace
+
+int configure_command(const std::vector<std::string>& words) {
+  auto specs = session_option_specs();
+  specs.insert(specs.begin(), {"method", "NAME", "pipette, pipette-corrected, amp, megatron, random or oracle (default pipette)"});
+  specs.push_back({"output-dir", "DIR", "where the scenario files go (default: <scenario name>-<method>)"});
+  specs.push_back({"force", "", "overwrite existing scenario files"});
+  Args args("configure", "SCENARIO.yaml [options]",
+            "Recommends training configurations (parallel degrees, micro-batch, GPU mapping) for the scenario's "
+            "training job on its platform, ranked by the method's own predicted iteration time, and writes each "
+            "as a scenario file.",
+            specs, "trainsim configure scenarios/pipette/v100-8node-8.1b.yaml --method pipette --top 3");
+  args.parse(words);
+  if (args.wants_help()) {
+    std::cout << args.help();
+    return exit_code::kOk;
+  }
+  if (args.positionals().size() != 1) throw UsageError("'configure' needs exactly one scenario file\n\n" + args.help());
+  const Method method = cli_method(args.value("method").value_or("pipette"));
+  const int top = static_cast<int>(cli_integer(args, "top", 5, 1, 1000000));
+  const Session session = open_session(args.positionals()[0], session_options(args));
+  const fs::path dir = args.value("output-dir").value_or(session.scenario.name + "-" + method_name(method));
+  const std::string platform_ref = platform_reference(session.scenario, dir.empty() ? fs::path(".") : dir);
+
+  auto recs = run_method(session, method);
+  if (static_cast<int>(recs.size()) > top) recs.resize(top);
+  if (recs.empty()) {
+    std::cout << "no configuration of the search space fits in memory\n";
+    return exit_code::kOk;
+  }
+  std::vector<fs::path> files;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    files.push_back(dir / (session.scenario.name + "-" + method_name(method) + "-" + std::to_string(i + 1) + ".yaml"));
+    if (fs::exists(files.back()) && !args.flag("force"))
+      throw UsageError("output file '" + files.back().string() + "' exists; pass --force to overwrite it");
+  }
+  fs::create_directories(dir);
+
+  const int gpn = session.input.gpus_per_node;
+  std::cout << "# configure: " << method_name(method) << " for " << session.job.model.name << " on platform '"
+            << session.scenario.platform.name << "' (" << session.input.nodes << " nodes x " << gpn
+            << " GPUs), global batch " << session.input.global_batch << "\n";
+  std::cout << "bandwidth matrix: " << session.bandwidth_source << "; memory limit "
+            << units::format_size(session.input.memory_limit) << "\n\n";
+  output::TextTable t;
+  t.number_column("rank", 0).number_column("pp", 0).number_column("tp", 0).number_column("dp", 0);
+  t.number_column("mb", 0).text_column("mapping (stage nodes per replica row)").number_column("predicted(s)", 4);
+  t.number_column("memory(GiB)", 2).text_column("fits").text_column("file");
+  for (size_t i = 0; i < recs.size(); ++i) {
+    const auto& r = recs[i];
+    ScenarioHeader h;
+    h.name = session.scenario.name + "-" + method_name(method) + "-" + std::to_string(i + 1);
+    h.seed = session.scenario.seed;
+    h.platform_path = platform_ref;
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "predicted %.6g s per iteration, estimated memory %s per GPU",
+                  r.predicted, units::format_size(r.memory).c_str());
+    h.comment = "written by trainsim configure --method " + method_name(method) + " (rank " + std::to_string(i + 1) +
+                ") from " + session.scenario.file + "\n" + config_text(r.config) + ", mapping " +
+                (r.default_order ? std::string("Megatron default order") : grid_text(r.grid)) + "\n" + buf;
+    std::ofstream out(files[i]);
+    out << scenario_text(h, session.job, r, gpn);
+    if (!out) throw UsageError("cannot write '" + files[i].string() + "'");
+    output::TextTable::Cell pred = std::isnan(r.predicted) ? output::TextTable::Cell(std::string("-"))
+                                                           : output::TextTable::Cell(r.predicted);
+    t.add_row({double(i + 1), double(r.config.pp), double(r.config.tp), double(r.config.dp),
+               double(r.config.micro_batch), r.default_order ? std::string("default") : grid_text(r.grid), pred,
+               r.memory / units::GiB, std::string(r.fits ? "yes" : "NO"), files[i].string()});
+  }
+  t.print(std::cout);
+  return exit_code::kOk;
+}
+
+}  // namespace trainsim::cli

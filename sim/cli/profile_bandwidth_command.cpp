@@ -1,0 +1,67 @@
+// `trainsim profile-bandwidth`: what Pipette runs on hardware before configuring, run on the
+// simulated platform: send/receive between every pair of nodes in parallel rounds, 31,457,280-byte
+// messages, the intra-node figure on the diagonal; written in Pipette's JSON format.
+#include <filesystem>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "config/bandwidth_matrix.hpp"
+#include "config/loader.hpp"
+#include "configurator/cli_options.hpp"
+#include "output/table_printer.hpp"
+
+namespace trainsim::cli {
+
+namespace {
+std::string node_label(int node) {
+  std::string s = "n";
+  s += std::to_string(node);
+  return s;
+}
+}  // namespace
+
+int profile_bandwidth_command(const std::vector<std::string>& words) {
+  Args args("profile-bandwidth", "PLATFORM.yaml [options]",
+            "Measures the node-to-node send/receive bandwidth of a simulated single-cluster platform as Pipette "
+            "does on hardware (every pair of nodes, parallel rounds, 31,457,280-byte messages; the diagonal is "
+            "GPU 0 <-> GPU 1 inside the node) and writes Pipette's JSON matrix (GB/s).",
+            {{"output", "FILE.json", "where to write the matrix (default: print only)"},
+             {"seed", "N", "seed of the platform's heterogeneity draws (default 0, as a scenario's)"},
+             {"force", "", "overwrite an existing output file"}},
+            "trainsim profile-bandwidth platforms/v100-edr-hetero.yaml --output v100.json");
+  args.parse(words);
+  if (args.wants_help()) {
+    std::cout << args.help();
+    return exit_code::kOk;
+  }
+  if (args.positionals().size() != 1) throw UsageError("'profile-bandwidth' needs exactly one platform file\n\n" + args.help());
+  const PlatformSpec platform = load_platform_file(args.positionals()[0]);
+  const auto seed = static_cast<uint64_t>(configurator::cli_integer(args, "seed", 0, 0, (1LL << 62)));
+  const std::string out = args.value("output").value_or("");
+  if (!out.empty() && std::filesystem::exists(out) && !args.flag("force"))
+    throw UsageError("output file '" + out + "' exists; pass --force to overwrite it");
+  const auto& cluster = configurator::single_cluster(platform);
+  const configurator::NodeBandwidth bw = configurator::profile_bandwidth(platform, seed);
+
+  std::cout << "# send/receive bandwidth (GB/s) between the nodes of '" << cluster.name << "' (platform '"
+            << platform.name << "'), 31457280-byte messages\n";
+  output::TextTable t;
+  t.text_column("node");
+  for (int b = 0; b < bw.nodes(); ++b) t.number_column(node_label(b), 2);
+  for (int a = 0; a < bw.nodes(); ++a) {
+    std::vector<output::TextTable::Cell> row{node_label(a)};
+    for (int b = 0; b < bw.nodes(); ++b) row.emplace_back(bw.at(a, b) / 1e9);
+    t.add_row(std::move(row));
+  }
+  t.print(std::cout);
+  if (!out.empty()) {
+    auto m = bw.to_matrix(cluster.name);
+    for (int a = 0; a < bw.nodes(); ++a) m.hosts[a] = cluster.name + "-node" + std::to_string(a);
+    write_bandwidth_matrix(m, out);
+    std::cout << "matrix written to " << out << "\n";
+  }
+  return exit_code::kOk;
+}
+
+}  // namespace trainsim::cli
