@@ -1,0 +1,73 @@
+#pragma once
+// DiLoCo-family jobs as plain values (docs/diloco.md). A `diloco` scenario names one or more
+// models and methods; each (model, method) pair is simulated separately. Workers (replicas)
+// are the clusters of the scenario's platform, one per datacenter, joined by its WAN links.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace trainsim {
+
+enum class SyncAlgorithm { DataParallel, Diloco, Streaming };
+enum class FragmentPattern { Sequential, Strided };
+// How the cross-worker reduce is done. Abstract workers are single entities, so both give
+// the same ring between datacenters there; they differ for full workers.
+enum class CrossReduce { Ring, Hierarchical };
+
+struct DilocoMethod {
+  std::string name;  // as printed and as keyed in `published`
+  SyncAlgorithm algorithm = SyncAlgorithm::Diloco;
+  int inner_steps = 100;       // H (1 for data-parallel)
+  int layers_per_fragment = 0; // streaming: k layers per fragment (P = ceil(L / k))
+  FragmentPattern pattern = FragmentPattern::Strided;
+  int overlap_steps = 0;       // tau: a reduce's result is needed tau steps after it starts
+  double alpha = 0.5;          // recorded only: mixing of local and outer fragment
+  int bits = 16;               // exchanged value width: 32, 16, 8 or 4
+  bool eager = false;          // eager updates: outer step overlapped with the next H steps
+  SourceLocation where;
+};
+
+// One model of the abstract mode: a step of pure compute split into per-layer work.
+struct DilocoModel {
+  std::string name;
+  int layers = 1;
+  double parameters = 0;  // total parameter count (spread evenly over the layers)
+  double step_time = 0;   // seconds of pure compute per inner step on the reference worker
+  double tokens_per_step = 0;  // per worker; 0 = unknown (no wall time for a token budget)
+  SourceLocation where;
+};
+
+// A worker that is not like the others (index = cluster index of the platform).
+struct WorkerVariation {
+  double step_time_factor = 1.0;  // its step takes step_time x factor
+};
+
+struct SweepSpec {
+  double min_gbps = 0.1, max_gbps = 1000;
+  int points = 50;
+  std::vector<double> targets = {0.5, 0.8, 0.9, 0.95, 0.99};
+  int bisection_steps = 6;
+};
+
+// Published bandwidths (Gbit/s) a method needs for each sweep target, for comparison.
+struct PublishedRow {
+  std::string model, method;
+  std::vector<double> gbps;  // one per sweep target
+  SourceLocation where;
+};
+
+struct DilocoSpec {
+  std::vector<DilocoModel> models;
+  std::vector<DilocoMethod> methods;
+  std::vector<WorkerVariation> workers;  // one per platform cluster
+  CrossReduce reduce = CrossReduce::Ring;
+  int rounds = 3;         // outer rounds simulated; the first is a warm-up (not measured)
+  double tokens = 0;      // token budget for the wall-time figure (0 = none)
+  SweepSpec sweep;
+  std::vector<PublishedRow> published;
+  SourceLocation where;
+};
+
+}  // namespace trainsim

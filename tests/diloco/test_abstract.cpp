@@ -1,0 +1,112 @@
+// Abstract-worker DiLoCo simulations against hand computations (docs/diloco.md, "Model").
+// Each TEST_CASE runs one simulation in its own process.
+#include <catch2/catch.hpp>
+
+#include "config/loader.hpp"
+#include "diloco/abstract_sim.hpp"
+#include "diloco/sync_plan.hpp"
+
+using namespace trainsim;
+
+namespace {
+
+// Two one-GPU datacenters joined by one WAN link of 1 Gbit/s (1.25e8 B/s) and `latency`.
+PlatformSpec two_sites(const std::string& latency = "0s") {
+  return load_platform_text(
+      "platform:\n  name: two\n  clusters:\n"
+      "    - {name: a, gpu: H100-SXM, nodes: 1, gpus_per_node: 8,\n"
+      "       intra_node: {kind: nvswitch, bandwidth: 400GB/s, latency: 1us},\n"
+      "       nic: {count: 1, bandwidth: 400Gbps, latency: 1us}, fabric: {kind: single_switch}}\n"
+      "    - {name: b, gpu: H100-SXM, nodes: 1, gpus_per_node: 8,\n"
+      "       intra_node: {kind: nvswitch, bandwidth: 400GB/s, latency: 1us},\n"
+      "       nic: {count: 1, bandwidth: 400Gbps, latency: 1us}, fabric: {kind: single_switch}}\n"
+      "  wan:\n    - {between: [a, b], bandwidth: 1Gbps, latency: " + latency + "}\n",
+      "two.yaml");
+}
+
+// L = 4 layers, T = 0.11 s: one per-layer node is u = T / (3L - 1) = 0.01 s. 1.25e7 parameters at
+// 16 bits: a layer is S = 6.25e6 B; its ring all-reduce between two sites sends S/2 each way
+// twice: c = S / 1.25e8 B/s = 0.05 s per layer.
+DilocoModel small_model() {
+  DilocoModel m;
+  m.name = "small";
+  m.layers = 4;
+  m.parameters = 1.25e7;
+  m.step_time = 0.11;
+  return m;
+}
+
+DilocoSpec spec_with(const DilocoMethod& method) {
+  DilocoSpec s;
+  s.models = {small_model()};
+  s.methods = {method};
+  s.rounds = 3;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("DiLoCo round: H compute steps plus the exposed reduce, by hand") {
+  DilocoMethod m;
+  m.name = "diloco";
+  m.algorithm = SyncAlgorithm::Diloco;
+  m.inner_steps = 10;
+  auto spec = spec_with(m);
+  auto r = simulate_abstract(two_sites(), spec, spec.models[0], m, 1, {});
+  // After the last step's forward (4u) and the last layer's backward-weight (u) the four
+  // reduces run back to back (each 0.05 s > 2u, so the link never idles): the next step's first
+  // forward waits until 5u + 4c after the sync step started. Round = 9 T + 5u + 4c = 1.24 s.
+  const double round = 9 * 0.11 + 5 * 0.01 + 4 * 0.05;
+  CHECK(r.round_time == Approx(round).epsilon(1e-9));
+  CHECK(r.utilization == Approx(10 * 0.11 / round).epsilon(1e-9));
+  // Both directions carry S per layer per sync: 2 x 4 x 6.25e6 B per round.
+  CHECK(r.wan_bytes_per_round == Approx(2 * 4 * 6.25e6));
+  // One flow per direction at a time at the full link rate.
+  CHECK(r.peak_wan_bandwidth == Approx(1.25e8).epsilon(1e-6));
+  // Outer parameters and momentum in FP32 for 1.25e7 parameters over 8 GPUs.
+  CHECK(r.extra_memory_per_gpu == Approx(8.0 * 1.25e7 / 8));
+  REQUIRE(r.workers.size() == 2);
+  CHECK(r.workers[0].wait == Approx(2 * (round - 10 * 0.11)).epsilon(1e-9));
+}
+
+TEST_CASE("WAN latency adds one delay per ring step") {
+  DilocoMethod m;
+  m.name = "diloco";
+  m.inner_steps = 10;
+  auto spec = spec_with(m);
+  auto r = simulate_abstract(two_sites("10ms"), spec, spec.models[0], m, 1, {});
+  // Each layer's reduce has two ring steps, each followed by the 10 ms route latency.
+  const double round = 9 * 0.11 + 5 * 0.01 + 4 * (0.05 + 0.02);
+  CHECK(r.round_time == Approx(round).epsilon(1e-9));
+}
+
+TEST_CASE("Data-parallel: per-layer reduces overlap the backward pass") {
+  DilocoMethod m;
+  m.name = "dp";
+  m.algorithm = SyncAlgorithm::DataParallel;
+  auto spec = spec_with(m);
+  auto r = simulate_abstract(two_sites(), spec, spec.models[0], m, 1, {});
+  // Every step: 4u forward, u until the first reduce can start, then 4 c of reduces.
+  const double step = 5 * 0.01 + 4 * 0.05;
+  CHECK(r.round_time == Approx(step).epsilon(1e-9));
+  CHECK(r.utilization == Approx(0.11 / step).epsilon(1e-9));
+  CHECK(r.extra_memory_per_gpu == 0);
+}
+
+TEST_CASE("4-bit exchange sends a quarter of the 16-bit bytes") {
+  DilocoMethod m16;
+  m16.name = "s16";
+  m16.algorithm = SyncAlgorithm::Streaming;
+  m16.inner_steps = 8;
+  m16.layers_per_fragment = 1;
+  DilocoMethod m4 = m16;
+  m4.bits = 4;
+  auto spec = spec_with(m16);
+  auto r16 = simulate_abstract(two_sites(), spec, spec.models[0], m16, 1, {});
+  CHECK(r16.wan_bytes_per_round == Approx(2 * 4 * 6.25e6));
+  SyncPlan p4(spec.models[0], m4, 2);
+  SyncPlan p16(spec.models[0], m16, 2);
+  CHECK(p4.bytes_sent_per_worker_per_layer() * 4 == Approx(p16.bytes_sent_per_worker_per_layer()));
+  CHECK(p4.ring_steps() == 1);
+  CHECK(p16.ring_steps() == 2);
+}
