@@ -86,6 +86,8 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
   p.chunks = static_cast<int>(job.optional_int("chunks", 1, 1, 1024));
   p.sequence_parallel = job.optional_bool("sequence_parallel", false);
   p.recompute = job.optional_enum("recompute", kRecompute, Recompute::None);
+  p.fused_bias_dropout_add = job.optional_bool("bias_dropout_fusion", false);
+  p.flash_attention = job.optional_enum("attention", std::vector<std::pair<std::string, bool>>{{"flash", true}, {"unfused", false}}, true);
   p.zero_stage = static_cast<int>(job.optional_int("zero_stage", 0, 0, 3));
   if (job.has("layers_per_stage"))
     for (long long l : job.get_int_list("layers_per_stage", 1, 100000)) p.layers_per_stage.push_back(static_cast<int>(l));

@@ -24,6 +24,11 @@ struct ParallelPlan {
   int chunks = 1;  // model chunks (virtual stages) per GPU; > 1 means interleaved 1F1B
   schedule::ScheduleKind schedule = schedule::ScheduleKind::OneFOneB;
   bool sequence_parallel = false;
+  // Attention kernels: flash (fused) or Megatron-LM's unfused core attention of 2021-2022,
+  // which the published Megatron and Korthikanti runs used (docs/model.md).
+  bool flash_attention = true;
+  // Megatron-LM's fused bias-dropout-add kernel (its default); off models eager PyTorch.
+  bool fused_bias_dropout_add = false;
   workload::Recompute recompute = workload::Recompute::None;
   int zero_stage = 0;  // 1 = distributed optimizer (optimizer states sharded over dp)
   // Transformer layers per pipeline stage (size pp, summing to the layer count); empty: even.

@@ -21,7 +21,8 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
                                     const workload::ComputeModel& compute, const TpLink& tp_link) {
   const auto layers = stage_layers(plan, model);
   const int b = plan.micro_batch, t = plan.tp;
-  const auto layer = compute.layer(model, b, t, plan.sequence_parallel, plan.recompute);
+  const auto layer = compute.layer(model, b, t, plan.sequence_parallel, plan.recompute, plan.flash_attention,
+                                   plan.fused_bias_dropout_add);
   const double act_bytes = 2.0 * b * model.seq_len * model.hidden;
   const double ar = ring_all_reduce_time(act_bytes, t, tp_link);
   // Megatron: two TP all-reduces (or all-gather + reduce-scatter pairs with sequence

@@ -109,6 +109,7 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.seq_parallel = plan.sequence_parallel;
     in.recompute = plan.recompute;
     in.zero_stage = plan.zero_stage;
+    in.flash_attention = plan.flash_attention;
     // (micro-batch, chunk) pairs alive at the peak, each holding one chunk's layers.
     in.micro_batches_in_flight = double(schedule::peak_in_flight(sched, s).total) / plan.chunks;
     out.push_back(workload::estimate_memory(in));

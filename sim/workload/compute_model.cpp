@@ -103,6 +103,17 @@ double ComputeModel::op_time(const Op& op) const {
     case OpKind::Gemm:
       compute = op.flops / (gpu_.peak_flops * gemm_efficiency(op.gemm));
       break;
+    case OpKind::BatchedGemm: {
+      // Per-head GEMMs have a small inner or outer dimension (the head size); their time is set
+      // by the traffic of the s x s matrices (memory term below) or by the GEMM rate of the
+      // measured grid, without the small-dimension penalty (the batch fills the GPU).
+      GemmShape big = op.gemm;
+      big.m = std::max<std::int64_t>(big.m, 1024);
+      big.n = std::max<std::int64_t>(big.n, 1024);
+      big.k = std::max<std::int64_t>(big.k, 1024);
+      compute = op.flops / (gpu_.peak_flops * gemm_efficiency(big));
+      break;
+    }
     case OpKind::Attention: {
       const double eff = op.pass == Pass::Forward ? options_.attention_efficiency_fwd
                                                   : options_.attention_efficiency_bwd;
@@ -139,8 +150,9 @@ PassTimes ComputeModel::pass_times(const std::vector<Op>& ops) const {
 }
 
 LayerTimes ComputeModel::layer(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel,
-                               Recompute mode) const {
-  const std::vector<Op> ops = layer_ops(model, {micro_batch, tp, seq_parallel});
+                               Recompute mode, bool flash_attention, bool fused_bias_dropout_add) const {
+  const std::vector<Op> ops =
+      layer_ops(model, {micro_batch, tp, seq_parallel, flash_attention, fused_bias_dropout_add});
   LayerTimes t;
   static_cast<PassTimes&>(t) = pass_times(ops);
   switch (mode) {
@@ -148,7 +160,7 @@ LayerTimes ComputeModel::layer(const ModelSpec& model, int micro_batch, int tp, 
     case Recompute::Full: t.recompute = t.fwd; break;
     case Recompute::Selective:
       for (const auto& op : ops)
-        if (op.kind == OpKind::Attention && op.pass == Pass::Forward) t.recompute += op_time(op);
+        if (op.core_attention && op.pass == Pass::Forward) t.recompute += op_time(op);
       break;
   }
   t.bwd_input += t.recompute;

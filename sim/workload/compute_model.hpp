@@ -62,7 +62,7 @@ class ComputeModel {
   PassTimes pass_times(const std::vector<Op>& ops) const;
 
   LayerTimes layer(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel,
-                   Recompute mode) const;
+                   Recompute mode, bool flash_attention = true, bool fused_bias_dropout_add = false) const;
   PassTimes embedding(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel) const;
   PassTimes lm_head(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel) const;
   // Mixed-precision AdamW over the parameters held by this GPU (fp32 master + m + v).

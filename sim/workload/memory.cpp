@@ -6,15 +6,19 @@
 
 namespace trainsim::workload {
 
-double activation_bytes_per_layer(const ModelSpec& m, int micro_batch, int tp, bool sp, Recompute mode) {
+double activation_bytes_per_layer(const ModelSpec& m, int micro_batch, int tp, bool sp, Recompute mode,
+                                  bool flash_attention) {
   const double s = m.seq_len, b = micro_batch, h = m.hidden, a = m.heads, t = tp;
   const double sbh = s * b * h;
   if (mode == Recompute::Full) return sp ? 2 * sbh / t : 2 * sbh;  // the layer input only
   if (m.family == Family::Gpt) {
     // Korthikanti et al. 2022, Sections 4.1-4.2 (bytes, 16-bit activations, 1-byte masks).
-    const double attn = mode == Recompute::Selective ? 0.0 : 5 * a * s / h;
-    if (sp) return sbh / t * (34 + attn);
-    return sbh * (10 + 24 / t + attn / t);
+    // Flash attention keeps no s x s matrices (like selective recomputation) but its fp32
+    // softmax log-sum-exp per head and token (4 s b a bytes, split over tp).
+    const double attn = mode == Recompute::Selective || flash_attention ? 0.0 : 5 * a * s / h;
+    const double lse = flash_attention ? 4 * s * b * a / t : 0.0;
+    if (sp) return sbh / t * (34 + attn) + lse;
+    return sbh * (10 + 24 / t + attn / t) + lse;
   }
   // Llama (RMSNorm, GQA, SwiGLU, flash attention, no dropout), docs/memory.md:
   // replicated under TP without SP: both norm inputs and both GEMM inputs (8 sbh);
@@ -60,7 +64,8 @@ MemoryEstimate estimate_memory(const MemoryInput& in) {
 
   // Activations of the micro-batches in flight.
   double per_micro_batch = in.layers_on_stage *
-                           activation_bytes_per_layer(m, in.micro_batch, in.tp, in.seq_parallel, in.recompute);
+                           activation_bytes_per_layer(m, in.micro_batch, in.tp, in.seq_parallel, in.recompute,
+                                                      in.flash_attention);
   const double tok_h = s * b * h / (in.seq_parallel ? t : 1);
   if (in.has_embedding && m.family == Family::Gpt) per_micro_batch += tok_h;  // embedding dropout mask
   if (in.has_lm_head) {

@@ -23,6 +23,8 @@ struct MemoryInput {
   // Micro-batches whose activations this GPU holds at its peak, per layer (the schedule knows:
   // 1F1B first stage holds pp; interleaving multiplies by 1 + (pp-1)/(pp*m)). Fractions allowed.
   double micro_batches_in_flight = 1;
+  // GPT only: flash attention stores no score matrices (Korthikanti's formulas assume it does).
+  bool flash_attention = false;
 };
 
 struct MemoryEstimate {
@@ -42,7 +44,7 @@ inline constexpr double kFragmentationFraction = 0.10;
 // Activation bytes of one layer for one micro-batch of b sequences (Korthikanti et al. 2022 for
 // GPT; docs/memory.md for the Llama derivation).
 double activation_bytes_per_layer(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel,
-                                  Recompute mode);
+                                  Recompute mode, bool flash_attention = false);
 // Parameters of one layer held by one tp rank.
 double layer_parameters_per_rank(const ModelSpec& model, int tp);
 

@@ -69,7 +69,8 @@ std::vector<Op> layer_ops(const ModelSpec& m, const LayerShard& sh) {
   const double norm_fwd = 4 * Tn * h, norm_bwd = 6 * Tn * h;
   // GPT: dropout (read x, write y and a 1-byte mask) then residual add (read 2, write 1) = 11.
   // Llama: residual add only (read 2, write 1) = 6; its backward adds the two gradients: 6.
-  const double resid_fwd = (gpt ? 11 : 6) * Tn * h, resid_bwd = (gpt ? 11 : 6) * Tn * h;
+  double resid_fwd = (gpt ? 11 : 6) * Tn * h, resid_bwd = (gpt ? 11 : 6) * Tn * h;
+  if (gpt && sh.fused_bias_dropout_add) resid_fwd = 7 * Tn * h, resid_bwd = 5 * Tn * h;
   // GELU: read x, write y (4 per element); backward reads x and dy, writes dx (6).
   // SwiGLU: read gate and up, write y (6); backward reads gate, up, dy, writes both grads (10).
   const double act_fwd = (gpt ? 4 : 6) * T * f_local, act_bwd = (gpt ? 6 : 10) * T * f_local;
@@ -104,10 +105,44 @@ std::vector<Op> layer_ops(const ModelSpec& m, const LayerShard& sh) {
   attn.flops = attn_fwd_flops;
   attn.bytes = qkv_bytes + o_bytes;
 
+  attn.core_attention = true;
+  // Unfused core attention (Megatron-LM 2021): E score elements per rank, every one of them
+  // written and read in bf16 by each kernel; full (masked, not skipped) causal scores.
+  const double a_local = double(m.heads) / t, E = b * a_local * s * s;
+  const double core_gemm_flops = 2.0 * b * a_local * s * s * d;
+  auto batched = [&](std::string_view name, Pass pass, double bytes, double mm, double nn, double kk) {
+    Op op;
+    op.name = name;
+    op.kind = OpKind::BatchedGemm;
+    op.pass = pass;
+    op.flops = core_gemm_flops;
+    op.bytes = bytes;
+    op.gemm = {std::int64_t(mm), std::int64_t(nn), std::int64_t(kk)};
+    op.core_attention = true;
+    return op;
+  };
+  auto core = [&](std::string_view name, Pass pass, double bytes) {
+    Op op = memory(name, pass, bytes);
+    op.core_attention = true;
+    return op;
+  };
+  auto push_core_forward = [&]() {
+    if (sh.flash_attention) {
+      ops.push_back(attn);
+      return;
+    }
+    // QK^T: read Q and K, write the scores; softmax: read and write; dropout: read, write, mask;
+    // PV: read probabilities and V, write the context.
+    ops.push_back(batched("attn.scores", Pass::Forward, kBf16 * (2 * T * q_local + E), b * a_local * s, s, d));
+    ops.push_back(core("attn.softmax", Pass::Forward, 4 * E));
+    if (gpt) ops.push_back(core("attn.dropout", Pass::Forward, 5 * E));
+    ops.push_back(batched("attn.context", Pass::Forward, kBf16 * (E + 2 * T * q_local), b * a_local * s, d, s));
+  };
+
   // Forward.
   ops.push_back(memory("input_norm", Pass::Forward, norm_fwd));
   fwd_linear(qkv);
-  ops.push_back(attn);
+  push_core_forward();
   fwd_linear(proj);
   ops.push_back(memory(gpt ? "attn_dropout_residual" : "attn_residual", Pass::Forward, resid_fwd));
   ops.push_back(memory("post_norm", Pass::Forward, norm_fwd));
@@ -124,12 +159,30 @@ std::vector<Op> layer_ops(const ModelSpec& m, const LayerShard& sh) {
   ops.push_back(memory("post_norm.bwd", Pass::BackwardInput, norm_bwd));
   ops.push_back(memory(gpt ? "attn_dropout_residual.bwd" : "attn_residual.bwd", Pass::BackwardInput, resid_bwd));
   bwd_linear(proj);
-  Op attn_bwd = attn;
-  attn_bwd.name = "attention.bwd";
-  attn_bwd.pass = Pass::BackwardInput;
-  attn_bwd.flops = 2.5 * attn_fwd_flops;
-  attn_bwd.bytes = 2 * qkv_bytes + 2 * o_bytes;  // read Q,K,V,O,dO; write dQ,dK,dV
-  ops.push_back(attn_bwd);
+  if (sh.flash_attention) {
+    Op attn_bwd = attn;
+    attn_bwd.name = "attention.bwd";
+    attn_bwd.pass = Pass::BackwardInput;
+    attn_bwd.flops = 2.5 * attn_fwd_flops;
+    attn_bwd.bytes = 2 * qkv_bytes + 2 * o_bytes;  // read Q,K,V,O,dO; write dQ,dK,dV
+    attn_bwd.core_attention = false;  // the backward itself is not re-run by recomputation
+    ops.push_back(attn_bwd);
+  } else {
+    // dP = dO V^T (write dP) and dV = P^T dO (read P); dropout and softmax backward; dQ = dS K
+    // and dK = dS^T Q (read dS twice).
+    Op dp = batched("attn.context.dgrad", Pass::BackwardInput, kBf16 * (E + 2 * T * q_local), b * a_local * s, s, d);
+    Op dv = batched("attn.context.vgrad", Pass::BackwardInput, kBf16 * (E + 2 * T * q_local), s, d, b * a_local * s);
+    dp.core_attention = dv.core_attention = false;
+    ops.push_back(dp);
+    ops.push_back(dv);
+    if (gpt) ops.push_back(memory("attn.dropout.bwd", Pass::BackwardInput, 5 * E));
+    ops.push_back(memory("attn.softmax.bwd", Pass::BackwardInput, 6 * E));
+    Op dq = batched("attn.scores.qgrad", Pass::BackwardInput, kBf16 * (E + 2 * T * q_local), b * a_local * s, d, s);
+    Op dk = batched("attn.scores.kgrad", Pass::BackwardInput, kBf16 * (E + 2 * T * q_local), s, d, b * a_local * s);
+    dq.core_attention = dk.core_attention = false;
+    ops.push_back(dq);
+    ops.push_back(dk);
+  }
   bwd_linear(qkv);
   ops.push_back(memory("input_norm.bwd", Pass::BackwardInput, norm_bwd));
   return ops;

@@ -16,7 +16,12 @@ enum class Pass {
   BackwardWeight,  // weight gradients (zero-bubble "W")
 };
 
-enum class OpKind { Gemm, Attention, Memory };
+enum class OpKind {
+  Gemm,
+  Attention,    // fused (flash) attention kernel
+  BatchedGemm,  // per-head GEMMs of unfused attention (small inner dimension: bound by traffic)
+  Memory,
+};
 
 // C[m,n] = A[m,k] B[k,n]; FLOPs 2mnk.
 struct GemmShape {
@@ -29,7 +34,8 @@ struct Op {
   Pass pass = Pass::Forward;
   double flops = 0;  // executed FLOPs (causal attention counts the half it computes)
   double bytes = 0;  // HBM bytes read + written
-  GemmShape gemm;    // when kind == Gemm
+  GemmShape gemm;    // when kind == Gemm or BatchedGemm
+  bool core_attention = false;  // part of softmax(QK^T)V: what selective recomputation re-runs
 };
 
 // One layer's shard: b sequences of the model's seq_len on one rank of a tp-wide group.
@@ -37,6 +43,14 @@ struct LayerShard {
   int micro_batch = 1;
   int tp = 1;
   bool seq_parallel = false;  // norms, dropout and residuals on s/tp tokens (Korthikanti 2022)
+  // Flash attention (one fused kernel, Dao 2022) or the unfused core attention of Megatron-LM
+  // before 2023: score GEMM, fused scale-mask-softmax, dropout, context GEMM, with the s x s
+  // score and probability matrices written to and read from HBM.
+  bool flash_attention = true;
+  // GPT: Megatron-LM's fused bias-dropout-add kernel (--bias-dropout-fusion, on by default in
+  // Megatron): one pass reads x and the residual and writes the sum and the mask (7 B/element
+  // instead of 11 for separate dropout and add); its backward reads dy and the mask, writes dx.
+  bool fused_bias_dropout_add = false;
 };
 
 // Every op of one layer, all three passes, in execution order within each pass. Throws

@@ -38,7 +38,7 @@ TEST_CASE("platforms: figures are converted to SI units") {
   CHECK(s.name == "selene-dgx-a100");
   CHECK(c.gpu.name == "A100-80GB");
   CHECK(c.intra.kind == IntraNodeKind::NvSwitch);
-  CHECK(c.intra.bandwidth == Approx(300e9));
+  CHECK(c.intra.bandwidth == Approx(240e9));
   CHECK(c.intra.latency == Approx(1e-6));
   CHECK(c.nic.count == 8);
   CHECK(c.nic.bandwidth == Approx(25e9));  // 200 Gb/s
@@ -52,7 +52,7 @@ TEST_CASE("platforms: figures are converted to SI units") {
   PlatformSpec h = shipped("h100-400g.yaml");
   CHECK(h.clusters[0].fabric.kind == FabricKind::RailOptimized);
   CHECK(h.clusters[0].nic.bandwidth == Approx(50e9));
-  CHECK(h.clusters[0].intra.bandwidth == Approx(450e9));
+  CHECK(h.clusters[0].intra.bandwidth == Approx(370.8e9));
 }
 
 TEST_CASE("platforms: WAN and heterogeneity sections are parsed") {
