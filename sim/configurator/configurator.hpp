@@ -70,7 +70,8 @@ struct SimulatedRun {
 using SimulateFn = std::function<std::vector<SimulatedRun>(const std::vector<Recommendation>&)>;
 
 // The oracle: the corrected Pipette candidates (every feasible configuration, or the
-// `limit` best by that model when limit > 0), each simulated; predicted = simulated.
+// `limit` best by that model when limit > 0), each simulated with its annealed placement and
+// with Megatron's rank order; ranked by simulated time (predicted = simulated).
 std::vector<Recommendation> oracle(const ConfigureInput& in, const ConfigureOptions& opt, int limit,
                                    const SimulateFn& simulate);
 
