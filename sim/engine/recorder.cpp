@@ -13,6 +13,19 @@ Recorder::Recorder(const Network& network, bool keep_activities)
   busy_.assign(n, 0);
   open_start_.assign(n, -1);
   open_end_.assign(n, -1);
+  // Where every GPU sits; jobs fill in their roles (stage, ranks, replica).
+  const auto& spec = network.spec();
+  trace_.gpus.resize(network.gpu_count());
+  for (int g = 0; g < network.gpu_count(); ++g) {
+    const auto& loc = network.location(g);
+    const auto& c = spec.clusters[loc.cluster];
+    auto& info = trace_.gpus[g];
+    info.node = c.name + ".n" + std::to_string(loc.node);
+    info.name = info.node + ".gpu" + std::to_string(loc.local);
+    info.model = c.gpu.name;
+    info.cluster = c.name;
+    info.local_index = loc.local;
+  }
 }
 
 void Recorder::flow(int src_gpu, int dst_gpu, double bytes, double start, double end) {
@@ -24,6 +37,7 @@ void Recorder::flow(int src_gpu, int dst_gpu, double bytes, double start, double
     for (const LinkInfo* l : network_.route(src_gpu, dst_gpu)) idx.push_back(static_cast<int>(l - base));
     it = routes_.emplace(key, std::move(idx)).first;
   }
+  if (keep_activities_ && end > start) flows_.push_back({start, end, bytes, &it->second});
   for (int l : it->second) {
     link_bytes_[l] += bytes;
     // Busy time: union of flow intervals, merged as flows complete (flows completing out of
@@ -49,7 +63,37 @@ output::TraceData& Recorder::finish(double makespan) {
     trace_.links.push_back({links[l].name, tier_name(links[l].tier), links[l].bandwidth, links[l].latency,
                             link_bytes_[l], busy});
   }
+  build_series(makespan);
   return trace_;
+}
+
+void Recorder::build_series(double makespan) {
+  auto& series = trace_.link_series;
+  series = {};
+  if (flows_.empty() || makespan <= 0) return;
+  const size_t bins = 200;
+  const double width = makespan / bins;
+  std::vector<int> row_of(link_bytes_.size(), -1);
+  for (size_t l = 0; l < link_bytes_.size(); ++l)
+    if (link_bytes_[l] > 0) {
+      row_of[l] = static_cast<int>(series.link.size());
+      series.link.push_back(static_cast<int32_t>(l));
+    }
+  series.bin_width = width;
+  series.bins = bins;
+  series.bytes.assign(series.link.size() * bins, 0.0);
+  // Each flow's bytes are spread evenly over its lifetime (a flow-level model has no finer
+  // knowledge of its rate), bin by bin.
+  for (const auto& f : flows_) {
+    const double rate = f.bytes / (f.end - f.start);
+    const size_t first = std::min(bins - 1, static_cast<size_t>(f.start / width));
+    const size_t last = std::min(bins - 1, static_cast<size_t>(f.end / width));
+    for (size_t b = first; b <= last; ++b) {
+      const double lo = std::max(f.start, b * width), hi = std::min(f.end, (b + 1) * width);
+      if (hi <= lo) continue;
+      for (int l : *f.route) series.bytes[row_of[l] * bins + b] += rate * (hi - lo);
+    }
+  }
 }
 
 }  // namespace trainsim

@@ -25,7 +25,8 @@ class Recorder {
   // A message of `bytes` from src to dst that flowed during [start, end].
   void flow(int src_gpu, int dst_gpu, double bytes, double start, double end);
 
-  // Fills link statistics and the makespan; call once after the run.
+  // Fills link statistics, the link-load series (200 bins over the run, links that carried
+  // traffic) and the makespan; call once after the run.
   output::TraceData& finish(double makespan);
   output::TraceData& trace() { return trace_; }
   double bytes_on_link(int link) const { return link_bytes_[link]; }
@@ -36,6 +37,13 @@ class Recorder {
   output::TraceData trace_;
   std::unordered_map<uint64_t, std::vector<int>> routes_;  // (src << 32 | dst) -> link indices
   std::vector<double> link_bytes_, busy_, open_start_, open_end_;
+  // Flows kept for the link-load time series (only when activities are kept).
+  struct Flow {
+    double start, end, bytes;
+    const std::vector<int>* route;
+  };
+  std::vector<Flow> flows_;
+  void build_series(double makespan);
 };
 
 }  // namespace trainsim

@@ -211,6 +211,12 @@ TrainingProgram::Impl::Impl(Simulation& sim, const TrainingSpec& spec_in, uint64
     if (gather_after_recv)
       gather_time[r] = double(tp - 1) / tp * full_activation / link.bandwidth + (tp - 1) * link.latency;
     g.pp_inbox = std::make_unique<Inbox>(prefix + "pp#" + std::to_string(r), g.gpu, recorder);
+    if (recorder) {
+      auto& info = recorder->trace().gpus[g.gpu];
+      info.stage = g.coord.stage;
+      info.tp_rank = g.coord.tp;
+      info.dp_rank = g.coord.dp;
+    }
   }
 
   // Data-parallel communicators (one per stage and TP rank), embedding-sync communicators.
