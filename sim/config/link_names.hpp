@@ -7,16 +7,11 @@
 #include <string_view>
 
 #include "core/glob.hpp"
+#include "platform/link_names.hpp"
 #include "platform/spec.hpp"
 
 namespace trainsim {
 
-
-// Calls `visit` with every link name of `spec` in a fixed order and stops early when it
-// returns true. Leaf uplinks: fat tree ceil(nodes / nodes_per_leaf) leaves; rail-optimized
-// ceil(nodes / nodes_per_leaf) scalable units times one leaf per rail (nic.count), numbered
-// unit * rails + rail. Returns whether a visit returned true.
-bool for_each_link_name(const PlatformSpec& spec, const std::function<bool(const std::string&)>& visit);
 
 // Whether some link of `spec` matches `glob`.
 bool any_link_matches(const PlatformSpec& spec, const std::string& glob);

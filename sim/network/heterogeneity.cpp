@@ -6,7 +6,7 @@
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "network/glob.hpp"
-#include "network/names.hpp"
+#include "platform/link_names.hpp"
 
 namespace trainsim {
 namespace {

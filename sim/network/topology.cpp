@@ -9,7 +9,7 @@
 #include <simgrid/s4u/NetZone.hpp>
 
 #include "core/error.hpp"
-#include "network/names.hpp"
+#include "platform/link_names.hpp"
 
 namespace trainsim {
 namespace {

@@ -128,7 +128,7 @@ TEST_CASE("loaders: glob matching over link names") {
   CHECK_FALSE(any_link_matches(p, "c.leaf0.up"));  // single switch: no leaves
   CHECK(link_name_examples(p) == "c.n0.gpu0.nvlink, c.n0.nic0");
   int count = 0;
-  for_each_link_name(p, [&](const std::string&) { return ++count, false; });
+  link_names::for_each_link_name(p, [&](const std::string&) { return ++count, false; });
   CHECK(count == 4 * 8 + 4);  // 8 NVSwitch ports and 1 NIC per node
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 // The names of hosts and links, as documented in platform/spec.hpp: overrides, spreads, the
 // measured matrix, traces and tests all go through these so the scheme lives in one place.
+#include <functional>
 #include <string>
+
+#include "platform/spec.hpp"
 
 namespace trainsim::link_names {
 
@@ -20,5 +23,13 @@ inline std::string pair(const std::string& cluster, int a, int b) {  // a < b
   return cluster + ".pair.n" + std::to_string(a) + "-n" + std::to_string(b);
 }
 inline std::string wan(const std::string& a, const std::string& b) { return "wan." + a + "-" + b; }
+
+// Leaves (fat tree) or scalable units (rail-optimized) of a cluster: ceil(nodes / nodes_per_leaf).
+int leaf_count(const ClusterSpec& c);
+
+// Calls `visit` with every link name a built `spec` has, in a fixed order, and stops early
+// when it returns true; returns whether a visit did. Used to check globs at load time without
+// building the platform (sim/network builds exactly these links).
+bool for_each_link_name(const PlatformSpec& spec, const std::function<bool(const std::string&)>& visit);
 
 }  // namespace trainsim::link_names
