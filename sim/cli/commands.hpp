@@ -6,6 +6,7 @@
 namespace trainsim::cli {
 
 int run_command(const std::vector<std::string>& words);
+int sweep_command(const std::vector<std::string>& words);
 int profile_bandwidth_command(const std::vector<std::string>& words);
 int configure_command(const std::vector<std::string>& words);
 int compare_command(const std::vector<std::string>& words);

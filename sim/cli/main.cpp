@@ -22,6 +22,7 @@ struct Command {
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"run", "simulate a scenario's job and print its summary", run_command},
+      {"sweep", "sweep a diloco scenario over WAN bandwidth (utilization thresholds)", sweep_command},
       {"profile-bandwidth", "measure a platform's node-to-node bandwidth as Pipette does (JSON matrix)", profile_bandwidth_command},
       {"configure", "recommend training configurations (Pipette, AMP, Megatron, random, oracle)", configure_command},
       {"compare", "simulate the configurators' recommendations and compare their predictions", compare_command},

@@ -7,6 +7,7 @@
 #include "collective/benchmark_job.hpp"
 #include "config/loader.hpp"
 #include "core/error.hpp"
+#include "diloco/job.hpp"
 #include "output/trace_writer.hpp"
 #include "training/job.hpp"
 #include "trainsim/version.hpp"
@@ -54,6 +55,7 @@ int run_command(const std::vector<std::string>& words) {
         using T = std::decay_t<decltype(job)>;
         if constexpr (std::is_same_v<T, CollectiveBenchSpec>) return run_benchmark_job(scenario, job, options);
         else if constexpr (std::is_same_v<T, TrainingSpec>) return run_training_job(scenario, job, options);
+        else if constexpr (std::is_same_v<T, DilocoSpec>) return run_diloco_job(scenario, job, options);
       },
       scenario.job);
   std::cout << outcome.report;

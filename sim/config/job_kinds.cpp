@@ -6,6 +6,7 @@ const std::vector<JobKind>& job_kinds() {
   static const std::vector<JobKind> kinds = {
       {"collective_benchmark", parse_collective_benchmark},
       {"training", parse_training},
+      {"diloco", parse_diloco},
   };
   return kinds;
 }

@@ -29,5 +29,7 @@ const std::vector<JobKind>& job_kinds();
 JobSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform);
 // config/parse_training.cpp
 JobSpec parse_training(YamlMap& job, const PlatformSpec& platform);
+// config/parse_diloco.cpp
+JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform);
 
 }  // namespace trainsim

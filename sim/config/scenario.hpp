@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "collective/spec.hpp"
+#include "diloco/spec.hpp"
 #include "platform/spec.hpp"
 #include "training/spec.hpp"
 
@@ -16,7 +17,7 @@ struct OutputSpec {
 
 // The job variants grow with the issues (training, DiLoCo, ...); each has its own spec type
 // in its module and its own parse function in config/.
-using JobSpec = std::variant<CollectiveBenchSpec, TrainingSpec>;
+using JobSpec = std::variant<CollectiveBenchSpec, TrainingSpec, DilocoSpec>;
 
 struct Scenario {
   std::string file;   // path of the scenario file

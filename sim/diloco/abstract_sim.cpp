@@ -153,15 +153,43 @@ void play_comm(std::vector<Worker>& workers, int index, const SyncPlan& plan, si
   }
 }
 
-// Largest sum of flow rates (bytes / duration) at any instant among `flows`.
-double peak_rate(std::vector<std::pair<double, double>> events) {
-  std::sort(events.begin(), events.end());
-  double now = 0, peak = 0;
-  for (const auto& e : events) {
-    now += e.second;
-    peak = std::max(peak, now);
+// Most bytes carried in any window of length `window` by flows that each move their bytes at
+// a constant rate over [start, end]. The bytes in a window starting at s, F(s + window) - F(s),
+// are piecewise linear in s, so their maximum lies where s or s + window is a breakpoint.
+double max_window_bytes(const std::vector<Flow>& flows, double window) {
+  std::vector<std::pair<double, double>> changes;  // (time, rate change)
+  double instant = 0;                              // zero-duration flows count at once
+  for (const auto& f : flows) {
+    if (f.end > f.start) {
+      changes.emplace_back(f.start, f.bytes / (f.end - f.start));
+      changes.emplace_back(f.end, -f.bytes / (f.end - f.start));
+    } else {
+      instant = std::max(instant, f.bytes);
+    }
   }
-  return peak;
+  if (changes.empty()) return instant;
+  std::sort(changes.begin(), changes.end());
+  std::vector<double> times, cumulative, rate;  // F at each breakpoint and the rate after it
+  double f = 0, r = 0, last = changes.front().first;
+  for (const auto& [t, dr] : changes) {
+    f += r * (t - last);
+    last = t;
+    r += dr;
+    if (!times.empty() && times.back() == t) {
+      rate.back() = r;
+    } else {
+      times.push_back(t), cumulative.push_back(f), rate.push_back(r);
+    }
+  }
+  auto at = [&](double t) {
+    if (t <= times.front()) return 0.0;
+    size_t i = static_cast<size_t>(std::upper_bound(times.begin(), times.end(), t) - times.begin()) - 1;
+    return cumulative[i] + rate[i] * (t - times[i]);
+  };
+  double best = instant;
+  for (double t : times)
+    for (double s : {t, t - window}) best = std::max(best, at(s + window) - at(s));
+  return best;
 }
 
 }  // namespace
@@ -226,8 +254,6 @@ AbstractResult simulate_abstract(const PlatformSpec& platform, const DilocoSpec&
   res.utilization = window_sum > 0 ? compute_sum / window_sum : 0;
   res.round_time = slowest / (rounds - 1);
   {
-    size_t largest = 0;
-    for (const auto& c : platform.clusters) largest = std::max<size_t>(largest, 0), (void)c;
     double worst = 0;
     for (const auto& c : platform.clusters)
       worst = std::max(worst, plan.extra_memory_per_gpu(model.parameters, c.nodes * c.gpus_per_node));
@@ -235,7 +261,9 @@ AbstractResult simulate_abstract(const PlatformSpec& platform, const DilocoSpec&
   }
 
   // WAN traffic: per link, per direction rate events for the peak, bytes per link.
-  std::map<std::pair<int, bool>, std::vector<std::pair<double, double>>> events;  // (link, forward)
+  // Peak: bytes per link direction in windows of one inner step (the reference step time),
+  // over the window length: the rate the link must sustain during the busiest step.
+  std::map<std::pair<int, bool>, std::vector<Flow>> per_direction;
   std::map<int, double> link_bytes;
   const auto& links = net.links();
   const double window_start = workers[0].begin[h], window_end = workers[0].begin[total_steps];
@@ -249,16 +277,13 @@ AbstractResult simulate_abstract(const PlatformSpec& platform, const DilocoSpec&
         res.wan_bytes += f.bytes;
         if (!counted && f.start >= window_start && f.start < window_end) res.wan_bytes_per_round += f.bytes;
         counted = true;
-        if (f.end > f.start) {
-          const double rate = f.bytes / (f.end - f.start);
-          auto& ev = events[{idx, f.src < f.dst}];
-          ev.emplace_back(f.start, rate);
-          ev.emplace_back(f.end, -rate);
-        }
+        per_direction[{idx, f.src < f.dst}].push_back(f);
       }
     }
   res.wan_bytes_per_round /= (rounds - 1);
-  for (auto& [key, ev] : events) res.peak_wan_bandwidth = std::max(res.peak_wan_bandwidth, peak_rate(ev));
+  for (const auto& [key, flows] : per_direction)
+    res.peak_wan_bandwidth =
+        std::max(res.peak_wan_bandwidth, max_window_bytes(flows, model.step_time) / model.step_time);
   for (const auto& [idx, bytes] : link_bytes) {
     res.wan_link_names.push_back(links[idx].name);
     res.wan_link_bytes.push_back(bytes);

@@ -26,7 +26,9 @@ struct AbstractResult {
   double round_time = 0;   // mean window / measured rounds (slowest worker)
   double wan_bytes = 0;    // bytes sent over WAN links during the whole run
   double wan_bytes_per_round = 0;
-  double peak_wan_bandwidth = 0;  // bytes/s, largest total rate on one WAN link direction
+  // bytes/s: most bytes one WAN link direction carried in any window as long as one inner
+  // step (the model's step time), divided by that step time.
+  double peak_wan_bandwidth = 0;
   double extra_memory_per_gpu = 0;  // bytes, on the largest-share worker
   std::vector<WorkerOutcome> workers;
   std::vector<std::string> wan_link_names;

@@ -61,7 +61,8 @@ TEST_CASE("DiLoCo round: H compute steps plus the exposed reduce, by hand") {
   CHECK(r.utilization == Approx(10 * 0.11 / round).epsilon(1e-9));
   // Both directions carry S per layer per sync: 2 x 4 x 6.25e6 B per round.
   CHECK(r.wan_bytes_per_round == Approx(2 * 4 * 6.25e6));
-  // One flow per direction at a time at the full link rate.
+  // Comm-bound: the link is busy throughout the steps after a sync, so its busiest step-long
+  // window carries the full rate.
   CHECK(r.peak_wan_bandwidth == Approx(1.25e8).epsilon(1e-6));
   // Outer parameters and momentum in FP32 for 1.25e7 parameters over 8 GPUs.
   CHECK(r.extra_memory_per_gpu == Approx(8.0 * 1.25e7 / 8));
@@ -109,4 +110,48 @@ TEST_CASE("4-bit exchange sends a quarter of the 16-bit bytes") {
   CHECK(p4.bytes_sent_per_worker_per_layer() * 4 == Approx(p16.bytes_sent_per_worker_per_layer()));
   CHECK(p4.ring_steps() == 1);
   CHECK(p16.ring_steps() == 2);
+}
+
+namespace {
+// 8 layers of S = 2.5e6 B (1e7 parameters at 16 bits) over a 10 Gbit/s link (1.25e9 B/s): one
+// layer's reduce takes 2 ms, far less than a 0.11 s step.
+AbstractResult fast_link_run(const DilocoMethod& method) {
+  auto platform = two_sites();
+  platform.wan[0].bandwidth = 1.25e9;
+  DilocoModel model = small_model();
+  model.layers = 8;
+  model.parameters = 1e7;
+  DilocoSpec spec;
+  spec.models = {model};
+  spec.methods = {method};
+  return simulate_abstract(platform, spec, model, method, 1, {});
+}
+}  // namespace
+
+TEST_CASE("Streaming's peak WAN bandwidth is DiLoCo's divided by P") {
+  DilocoMethod s;
+  s.name = "streaming";
+  s.algorithm = SyncAlgorithm::Streaming;
+  s.inner_steps = 16;
+  s.layers_per_fragment = 1;  // P = 8, one sync every 2 steps
+  auto r = fast_link_run(s);
+  // Each sync moves one layer (S each way) within one step window: S / T per direction.
+  CHECK(r.wan_bytes_per_round == Approx(2 * 8 * 2.5e6));
+  CHECK(r.peak_wan_bandwidth == Approx(2.5e6 / 0.11).epsilon(1e-9));
+  SyncPlan plan(DilocoModel{"m", 8, 1e7, 0.11, 0, {}}, s, 2);
+  int syncing_steps = 0;
+  for (int k = 0; k < 16; ++k) {
+    CHECK(plan.fragments_after(k).size() <= 1);
+    syncing_steps += !plan.fragments_after(k).empty();
+  }
+  CHECK(syncing_steps == 8);
+}
+
+TEST_CASE("DiLoCo's peak WAN bandwidth: the whole model within one step window") {
+  DilocoMethod d;
+  d.name = "diloco";
+  d.inner_steps = 16;
+  auto r = fast_link_run(d);
+  // All 8 layers (8 S each way, 16 ms) cross within the sync step's window.
+  CHECK(r.peak_wan_bandwidth == Approx(8 * 2.5e6 / 0.11).epsilon(1e-9));
 }

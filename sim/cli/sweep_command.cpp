@@ -1,0 +1,133 @@
+// `trainsim sweep SCENARIO`: compute utilization versus WAN bandwidth for a diloco scenario
+// (docs/diloco.md, "Sweep").
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <variant>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "config/loader.hpp"
+#include "core/error.hpp"
+#include "diloco/sweep.hpp"
+#include "output/table_printer.hpp"
+#include "output/trace_writer.hpp"
+#include "trainsim/version.hpp"
+
+namespace trainsim::cli {
+
+int sweep_command(const std::vector<std::string>& words) {
+  Args args("sweep", "SCENARIO.yaml [options]",
+            "Sweeps a diloco scenario's WAN bandwidth over a log grid and prints, for each model and method,\n"
+            "the bandwidth needed for each compute-utilization target: the first grid point that reaches it\n"
+            "and the exact value found by bisection (one simulation per child process).",
+            {{"jobs", "N", "child processes at a time (default 2)"},
+             {"trace", "FILE.h5", "write the curves and thresholds (tables `utilization`, `thresholds`)"},
+             {"force", "", "overwrite an existing output file"},
+             {"quiet", "", "print only the table"}},
+            "trainsim sweep scenarios/diloco/table4.yaml --jobs 2 --trace out/table4.h5");
+  args.parse(words);
+  if (args.wants_help()) {
+    std::cout << args.help();
+    return exit_code::kOk;
+  }
+  if (args.positionals().size() != 1) throw UsageError("'sweep' needs exactly one scenario file\n\n" + args.help());
+  int jobs = 2;
+  if (auto j = args.value("jobs")) {
+    try {
+      size_t pos = 0;
+      jobs = std::stoi(*j, &pos);
+      if (pos != j->size() || jobs < 1 || jobs > 256) throw std::invalid_argument("range");
+    } catch (const std::exception&) {
+      throw UsageError("--jobs needs an integer from 1 to 256, got '" + *j + "'");
+    }
+  }
+  const std::string trace_path = args.value("trace").value_or("");
+  if (!trace_path.empty()) {
+    namespace fs = std::filesystem;
+    if (fs::exists(trace_path) && !args.flag("force"))
+      throw UsageError("output file '" + trace_path + "' exists; pass --force to overwrite it");
+    auto dir = fs::path(trace_path).parent_path();
+    if (!dir.empty() && !fs::is_directory(dir)) throw UsageError("output directory '" + dir.string() + "' does not exist");
+  }
+  Scenario scenario = load_scenario_file(args.positionals()[0]);
+  const auto* spec = std::get_if<DilocoSpec>(&scenario.job);
+  if (!spec) throw UsageError("'sweep' needs a scenario whose job kind is diloco");
+
+  const auto t0 = std::chrono::steady_clock::now();
+  SweepOutcome outcome = run_sweep(scenario.platform, *spec, scenario.seed, jobs);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  output::TextTable table;
+  table.text_column("model").text_column("method");
+  for (double target : spec->sweep.targets) {
+    const std::string pct = output::format_fixed(100 * target, 0);
+    table.number_column(pct + "% grid", 1).number_column(pct + "% exact", 2);
+    if (!spec->published.empty()) table.number_column(pct + "% paper", 1);
+  }
+  size_t compared = 0, within1 = 0, within2 = 0;
+  output::Table curves{"utilization", {"bandwidth_gbps", "utilization"}, {{}, {}}, {"model", "method"}, {{}, {}}};
+  output::Table thresholds{"thresholds", {"target", "grid_gbps", "exact_gbps", "published_gbps"}, {{}, {}, {}, {}},
+                           {"model", "method"}, {{}, {}}};
+  for (const auto& row : outcome.rows) {
+    std::vector<output::TextTable::Cell> cells = {row.model, row.method};
+    for (const auto& th : row.thresholds) {
+      auto cell = [](double v) -> output::TextTable::Cell {
+        if (std::isnan(v)) return std::string("-");
+        return v;
+      };
+      cells.push_back(cell(th.grid_gbps));
+      cells.push_back(cell(th.exact_gbps));
+      if (!spec->published.empty()) cells.push_back(cell(th.published_gbps));
+      if (!std::isnan(th.published_gbps) && !std::isnan(th.grid_gbps)) {
+        const int steps = std::abs(grid_steps(spec->sweep, th.grid_gbps, th.published_gbps));
+        ++compared;
+        within1 += steps <= 1;
+        within2 += steps <= 2;
+      } else if (!std::isnan(th.published_gbps)) {
+        ++compared;
+      }
+      thresholds.text_columns[0].push_back(row.model), thresholds.text_columns[1].push_back(row.method);
+      const double v[] = {th.target, th.grid_gbps, th.exact_gbps, th.published_gbps};
+      for (int c = 0; c < 4; ++c) thresholds.numeric_columns[c].push_back(v[c]);
+    }
+    table.add_row(cells);
+    for (size_t i = 0; i < row.gbps.size(); ++i) {
+      curves.text_columns[0].push_back(row.model), curves.text_columns[1].push_back(row.method);
+      curves.numeric_columns[0].push_back(row.gbps[i]);
+      curves.numeric_columns[1].push_back(row.utilization[i]);
+    }
+  }
+  std::cout << "WAN bandwidth (Gbit/s) needed for each compute utilization (" << spec->sweep.points
+            << "-point log grid " << spec->sweep.min_gbps << "-" << spec->sweep.max_gbps << " Gbit/s)\n"
+            << table.render();
+  if (compared > 0)
+    std::cout << "versus published: " << within1 << "/" << compared << " cells within one grid step, " << within2 << "/"
+              << compared << " within two\n";
+  if (!args.flag("quiet"))
+    std::cout << outcome.simulations << " simulations in " << output::format_fixed(seconds, 1) << " s (" << jobs
+              << " at a time)\n";
+
+  if (!trace_path.empty()) {
+    output::TraceData t;
+    t.scenario_file = scenario.file;
+    t.scenario_text = scenario.text;
+    t.trainsim_version = kVersion;
+    t.simgrid_version = "3.32";
+    t.seed = scenario.seed;
+    t.command_line = "trainsim sweep";
+    for (const auto& w : words) t.command_line += " " + w;
+    t.tables = {curves, thresholds};
+    t.summary = {{"simulations", static_cast<double>(outcome.simulations), "1"},
+                 {"sweep_wall_time", seconds, "s"},
+                 {"cells_compared", static_cast<double>(compared), "1"},
+                 {"cells_within_one_step", static_cast<double>(within1), "1"},
+                 {"cells_within_two_steps", static_cast<double>(within2), "1"}};
+    output::write_trace_hdf5(t, trace_path);
+    if (!args.flag("quiet")) std::cout << "results written to " << trace_path << "\n";
+  }
+  return exit_code::kOk;
+}
+
+}  // namespace trainsim::cli

@@ -1,0 +1,156 @@
+// `job: {kind: diloco, ...}` -> DilocoSpec (docs/diloco.md, "Scenario format").
+#include <cmath>
+
+#include "config/job_kinds.hpp"
+#include "diloco/spec.hpp"
+
+namespace trainsim {
+namespace {
+
+const std::vector<std::pair<std::string, SyncAlgorithm>> kAlgorithms = {
+    {"data_parallel", SyncAlgorithm::DataParallel}, {"diloco", SyncAlgorithm::Diloco},
+    {"streaming", SyncAlgorithm::Streaming}};
+const std::vector<std::pair<std::string, FragmentPattern>> kPatterns = {{"strided", FragmentPattern::Strided},
+                                                                        {"sequential", FragmentPattern::Sequential}};
+const std::vector<std::pair<std::string, CrossReduce>> kReduce = {{"ring", CrossReduce::Ring},
+                                                                  {"hierarchical", CrossReduce::Hierarchical}};
+enum class Mode { Abstract };
+const std::vector<std::pair<std::string, Mode>> kModes = {{"abstract", Mode::Abstract}};
+
+std::vector<double> number_list(YamlMap& map, const std::string& key, double lo, double hi) {
+  const YAML::Node& n = map.node(key);
+  if (!n.IsSequence() || n.size() == 0) throw map.error(key, "expected a non-empty list of numbers, got " + describe(n));
+  std::vector<double> out;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string path = map.key_path(key) + "[" + std::to_string(i) + "]";
+    const std::string text = scalar_string(n[i], map.file(), path);
+    double v = 0;
+    try {
+      size_t pos = 0;
+      v = std::stod(text, &pos);
+      if (pos != text.size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      throw node_error(n[i], map.file(), path, "expected a number, got " + describe(n[i]));
+    }
+    if (!(v >= lo && v <= hi))
+      throw node_error(n[i], map.file(), path,
+                       "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + text);
+    out.push_back(v);
+  }
+  return out;
+}
+
+DilocoModel parse_model(YamlMap& m, const PlatformSpec& platform) {
+  DilocoModel model;
+  model.where = m.location();
+  model.name = m.get_string("name");
+  model.layers = static_cast<int>(m.get_int("layers", 1, 100000));
+  // Parameters given, or derived from the hidden size of a standard block (12 h^2 per layer:
+  // 4 h^2 attention + 8 h^2 MLP) plus a vocab x h embedding when a vocabulary is given.
+  if (m.has("parameters")) {
+    m.forbid("hidden", "parameters is given");
+    model.parameters = m.get_number("parameters", 1, 1e16);
+  } else {
+    const double h = static_cast<double>(m.get_int("hidden", 1, 1 << 20));
+    const double vocab = static_cast<double>(m.optional_int("vocab", 0, 0, 1 << 24));
+    model.parameters = 12.0 * h * h * model.layers + vocab * h;
+  }
+  model.tokens_per_step = m.optional_number("tokens_per_step", 0, 0, 1e15);
+  // Step time given, or 6 N tokens / (GPUs x peak x MFU) on the first datacenter's GPUs.
+  if (m.has("step_time")) {
+    m.forbid("mfu", "step_time is given");
+    model.step_time = m.get_quantity("step_time", units::Kind::Time, Bound::Positive);
+  } else {
+    const double mfu = m.get_number("mfu", 1e-6, 1);
+    if (model.tokens_per_step <= 0) throw m.error("tokens_per_step", "is needed to derive the step time from mfu");
+    const auto& c = platform.clusters.front();
+    model.step_time = 6.0 * model.parameters * model.tokens_per_step / (c.nodes * c.gpus_per_node * c.gpu.peak_flops * mfu);
+  }
+  m.finish();
+  return model;
+}
+
+DilocoMethod parse_method(YamlMap& m) {
+  DilocoMethod method;
+  method.where = m.location();
+  method.name = m.get_string("name");
+  method.algorithm = m.get_enum("algorithm", kAlgorithms);
+  const bool dp = method.algorithm == SyncAlgorithm::DataParallel;
+  const bool streaming = method.algorithm == SyncAlgorithm::Streaming;
+  if (dp) {
+    for (const char* k : {"inner_steps", "layers_per_fragment", "pattern", "eager", "alpha"})
+      m.forbid(k, "data-parallel reduces every step");
+  } else {
+    method.inner_steps = static_cast<int>(m.get_int("inner_steps", 1, 1000000));
+    method.eager = m.optional_bool("eager", false);
+  }
+  if (streaming) {
+    method.layers_per_fragment = static_cast<int>(m.get_int("layers_per_fragment", 1, 100000));
+    method.pattern = m.optional_enum("pattern", kPatterns, FragmentPattern::Strided);
+    method.alpha = m.optional_number("alpha", 0.5, 0, 1);
+  } else {
+    for (const char* k : {"layers_per_fragment", "pattern", "alpha"}) m.forbid(k, "only streaming has fragments");
+  }
+  method.overlap_steps = static_cast<int>(m.optional_int("overlap", 0, 0, 1000000));
+  if (method.eager && m.has("overlap")) m.forbid("overlap", "eager updates overlap the whole outer step");
+  if (!dp && method.overlap_steps >= method.inner_steps)
+    throw m.error("overlap", "overlap (tau) must be below inner_steps (H)");
+  const long long bits = m.optional_int("bits", 16, 4, 32);
+  if (bits != 4 && bits != 8 && bits != 16 && bits != 32) throw m.error("bits", "must be 32, 16, 8 or 4");
+  method.bits = static_cast<int>(bits);
+  m.finish();
+  return method;
+}
+
+}  // namespace
+
+JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform) {
+  DilocoSpec spec;
+  spec.where = job.location();
+  job.optional_enum("worker", kModes, Mode::Abstract);
+  if (platform.clusters.size() < 2) throw job.error("a diloco job needs a platform of at least two clusters (datacenters)");
+  spec.reduce = job.optional_enum("reduce", kReduce, CrossReduce::Ring);
+  spec.rounds = static_cast<int>(job.optional_int("rounds", 3, 3, 1000));
+  spec.tokens = job.optional_number("tokens", 0, 0, 1e18);
+  for (auto& m : job.get_map_list("models")) spec.models.push_back(parse_model(m, platform));
+  if (spec.models.empty()) throw job.error("models", "needs at least one model");
+  for (auto& m : job.get_map_list("methods")) spec.methods.push_back(parse_method(m));
+  if (spec.methods.empty()) throw job.error("methods", "needs at least one method");
+  if (job.has("workers")) {
+    auto list = job.get_map_list("workers");
+    if (list.size() != platform.clusters.size())
+      throw job.error("workers", "needs one entry per cluster (" + std::to_string(platform.clusters.size()) + ")");
+    for (auto& w : list) {
+      spec.workers.push_back({w.optional_number("step_time_factor", 1.0, 1e-3, 1e3)});
+      w.finish();
+    }
+  }
+  if (job.has("sweep")) {
+    YamlMap s = job.get_map("sweep");
+    auto gbps = [&](const char* key, double fallback) {
+      return s.optional_quantity(key, units::Kind::Bandwidth, Bound::Positive, fallback / 8 * 1e9) * 8 / 1e9;
+    };
+    spec.sweep.min_gbps = gbps("min", 0.1);
+    spec.sweep.max_gbps = gbps("max", 1000);
+    if (spec.sweep.max_gbps <= spec.sweep.min_gbps) throw s.error("max", "must be above min");
+    spec.sweep.points = static_cast<int>(s.optional_int("points", 50, 2, 10000));
+    if (s.has("targets")) spec.sweep.targets = number_list(s, "targets", 1e-6, 1);
+    spec.sweep.bisection_steps = static_cast<int>(s.optional_int("bisection_steps", 6, 0, 40));
+    s.finish();
+  }
+  if (job.has("published"))
+  for (auto& p : job.get_map_list("published")) {
+    PublishedRow row;
+    row.where = p.location();
+    row.model = p.get_string("model");
+    row.method = p.get_string("method");
+    row.gbps = number_list(p, "gbps", 0, 1e9);
+    if (row.gbps.size() != spec.sweep.targets.size())
+      throw p.error("gbps", "needs one value per sweep target (" + std::to_string(spec.sweep.targets.size()) + ")");
+    p.finish();
+    spec.published.push_back(row);
+  }
+  return spec;
+}
+
+}  // namespace trainsim
