@@ -100,6 +100,7 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   sum.push_back({"exposed_dp", r.exposed_dp, "s"});
   sum.push_back({"optimizer_time", r.optimizer_time, "s"});
   sum.push_back({"oom_stages", double(r.oom_stages.size()), "1"});
+  sum.push_back({"hbm_per_gpu", hbm, "B"});  // HBM line of analysis/plot.py memory
   output::Table st{"stages", {"stage", "compute_s", "memory_total", "weights", "gradients", "optimizer", "activations"},
                    std::vector<std::vector<double>>(7), {}, {}};
   for (int s = 0; s < p.pp; ++s) {
