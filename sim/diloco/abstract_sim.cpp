@@ -238,20 +238,20 @@ AbstractResult simulate_abstract(const PlatformSpec& platform, const DilocoSpec&
   }
   const double makespan = sim.run();
 
+  // The job's wall time over the measured rounds is the slowest worker's; a faster worker that
+  // ran ahead (possible with eager updates within a few rounds) is idle for the difference.
   AbstractResult res;
-  double compute_sum = 0, window_sum = 0, slowest = 0;
-  for (int i = 0; i < m; ++i) {
-    const Worker& w = workers[i];
+  double compute_sum = 0, slowest = 0;
+  for (const Worker& w : workers) slowest = std::max(slowest, w.begin[total_steps] - w.begin[h]);
+  for (const Worker& w : workers) {
     WorkerOutcome o;
-    o.window = w.begin[total_steps] - w.begin[h];
+    o.window = slowest;
     o.compute = (total_steps - h) * w.unit * (3.0 * plan.layers() - 1.0);
     o.wait = o.window - o.compute;
     compute_sum += o.compute;
-    window_sum += o.window;
-    slowest = std::max(slowest, o.window);
     res.workers.push_back(o);
   }
-  res.utilization = window_sum > 0 ? compute_sum / window_sum : 0;
+  res.utilization = slowest > 0 ? compute_sum / (m * slowest) : 0;
   res.round_time = slowest / (rounds - 1);
   {
     double worst = 0;

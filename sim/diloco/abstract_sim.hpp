@@ -15,14 +15,16 @@
 
 namespace trainsim {
 
+// Measured window: from the start of round 2 (round 1 is a warm-up) to the start of the step
+// after the last round, on the slowest worker (the job's wall time over those rounds).
 struct WorkerOutcome {
-  double compute = 0;  // seconds of compute inside the measured window
-  double window = 0;   // seconds from the start of round 1 to the end of the last round
-  double wait = 0;     // seconds the compute was blocked on outer results in the window
+  double compute = 0;  // seconds of this worker's compute in the window
+  double window = 0;   // the window (same for every worker)
+  double wait = 0;     // window - compute: blocked on outer results or idle ahead of the others
 };
 
 struct AbstractResult {
-  double utilization = 0;  // sum of compute / sum of windows over workers
+  double utilization = 0;  // sum of compute / (workers x window)
   double round_time = 0;   // mean window / measured rounds (slowest worker)
   double wan_bytes = 0;    // bytes sent over WAN links during the whole run
   double wan_bytes_per_round = 0;
