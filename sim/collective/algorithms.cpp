@@ -35,7 +35,7 @@ void exchange(Communicator& comm, int rank, uint64_t tag, const std::vector<Send
   for (auto& c : pending) c->wait();
 }
 
-void pause(double seconds) {
+void pause_for(double seconds) {
   if (seconds > 0) sg4::this_actor::sleep_for(seconds);
 }
 
@@ -45,7 +45,7 @@ double latency(const Communicator& comm, int a, int b) {
 
 // Ring family: all-reduce (2(n-1) steps), reduce-scatter and all-gather (n-1 steps), over
 // every channel at once. `volume` is the fraction of S each rank sends in total.
-void ring(Communicator& comm, int rank, uint64_t seq, double bytes, int steps, Granularity g) {
+void ring(Communicator& comm, int rank, uint64_t seq, double bytes, int steps, Granularity g, int reps) {
   const int n = comm.size();
   const int channels = comm.channels();
   double step_latency = 0;
@@ -59,18 +59,18 @@ void ring(Communicator& comm, int rank, uint64_t seq, double bytes, int steps, G
   if (g == Granularity::Aggregated) {
     for (auto& s : sends) s.bytes = chunk * steps;
     exchange(comm, rank, make_tag(seq, 0, 0), sends, channels);
-    pause(steps * step_latency);
+    pause_for(reps * (steps * step_latency));
     return;
   }
   for (auto& s : sends) s.bytes = chunk;
   for (int step = 0; step < steps; ++step) {
     exchange(comm, rank, make_tag(seq, 0, step), sends, channels);
-    pause(step_latency);
+    pause_for(reps * (step_latency));
   }
 }
 
 // Pipelined chain broadcast from `root` along each channel's ring.
-void ring_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, int root) {
+void ring_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, int root, int reps) {
   const int n = comm.size();
   const int channels = comm.channels();
   std::vector<Send> sends;
@@ -85,12 +85,12 @@ void ring_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, in
     step_latency = std::max(step_latency, comm.ring_step_latency(c));
   }
   exchange(comm, rank, make_tag(seq, 0, 0), sends, receives);
-  pause((n - 1) * step_latency);
+  pause_for(reps * ((n - 1) * step_latency));
 }
 
 // NCCL's double binary tree: two trees, each carrying half the data, reduce up and broadcast
 // down pipelined (aggregated: all edges' flows at once), depth steps of latency each way.
-void tree_all_reduce(Communicator& comm, int rank, uint64_t seq, double bytes) {
+void tree_all_reduce(Communicator& comm, int rank, uint64_t seq, double bytes, int reps) {
   std::vector<Send> sends;
   int receives = 0;
   double lmax = 0;
@@ -110,10 +110,10 @@ void tree_all_reduce(Communicator& comm, int rank, uint64_t seq, double bytes) {
     depth = std::max(depth, tree.depth);
   }
   exchange(comm, rank, make_tag(seq, 0, 0), sends, receives);
-  pause(2.0 * depth * lmax);
+  pause_for(reps * (2.0 * depth * lmax));
 }
 
-void tree_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, int root) {
+void tree_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, int root, int reps) {
   const int n = comm.size();
   // Binary heap rooted at `root`: virtual index k = (rank - root) mod n, parent (k-1)/2.
   const int k = (rank - root + n) % n;
@@ -128,12 +128,12 @@ void tree_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, in
   for (int m = n; m > 1; m = (m + 1) / 2) ++depth;
   exchange(comm, rank, make_tag(seq, 0, 0), sends, k == 0 ? 0 : 1);
   if (k > 0) lmax = std::max(lmax, latency(comm, (((k - 1) / 2) + root) % n, rank));
-  pause(depth * lmax);
+  pause_for(reps * (depth * lmax));
 }
 
 // Hierarchical (node-aware): intra-node ring phase, inter-node rings between GPUs of the same
 // local index (one per rail), intra-node ring phase.
-void hierarchical(Communicator& comm, int rank, uint64_t seq, CollectiveKind kind, double bytes) {
+void hierarchical(Communicator& comm, int rank, uint64_t seq, CollectiveKind kind, double bytes, int reps) {
   const auto& nodes = comm.ranks_by_node();
   const int nn = static_cast<int>(nodes.size());
   const int slot = comm.node_slot(rank), local = comm.local_rank(rank);
@@ -149,7 +149,7 @@ void hierarchical(Communicator& comm, int rank, uint64_t seq, CollectiveKind kin
     double lmax = 0;
     for (int i = 0; i < g; ++i) lmax = std::max(lmax, latency(comm, members[i], members[(i + 1) % g]));
     exchange(comm, rank, make_tag(seq, phase, 0), {{next, volume * (g - 1) / g}}, 1);
-    pause((g - 1) * lmax);
+    pause_for(reps * ((g - 1) * lmax));
   };
   auto inter = [&](int phase, double data, int steps_per_n) {  // steps: (nn-1) * steps_per_n
     if (nn == 1) return;
@@ -158,7 +158,7 @@ void hierarchical(Communicator& comm, int rank, uint64_t seq, CollectiveKind kin
     for (int i = 0; i < nn; ++i) lmax = std::max(lmax, latency(comm, nodes[i][local], nodes[(i + 1) % nn][local]));
     const int steps = (nn - 1) * steps_per_n;
     exchange(comm, rank, make_tag(seq, phase, 0), {{next, data / nn * steps}}, 1);
-    pause(steps * lmax);
+    pause_for(reps * (steps * lmax));
   };
   switch (kind) {
     case CollectiveKind::AllReduce:
@@ -179,7 +179,7 @@ void hierarchical(Communicator& comm, int rank, uint64_t seq, CollectiveKind kin
   }
 }
 
-void all_to_all(Communicator& comm, int rank, uint64_t seq, double bytes) {
+void all_to_all(Communicator& comm, int rank, uint64_t seq, double bytes, int reps) {
   const int n = comm.size();
   std::vector<Send> sends;
   sends.reserve(n - 1);
@@ -190,14 +190,14 @@ void all_to_all(Communicator& comm, int rank, uint64_t seq, double bytes) {
     lmax = std::max(lmax, latency(comm, rank, dst));
   }
   exchange(comm, rank, make_tag(seq, 0, 0), sends, n - 1);
-  pause(lmax);
+  pause_for(reps * (lmax));
 }
 
-void send_recv(Communicator& comm, int rank, uint64_t seq, double bytes) {
+void send_recv(Communicator& comm, int rank, uint64_t seq, double bytes, int reps) {
   const int n = comm.size();
   const int next = (rank + 1) % n, prev = (rank + n - 1) % n;
   exchange(comm, rank, make_tag(seq, 0, 0), {{next, bytes}}, 1);
-  pause(latency(comm, prev, rank));
+  pause_for(reps * (latency(comm, prev, rank)));
 }
 
 }  // namespace
@@ -228,20 +228,20 @@ void run_collective(Communicator& comm, int rank, const CollectiveCall& call) {
   switch (call.algorithm) {
     case CollectiveAlgorithm::Ring:
       switch (call.kind) {
-        case CollectiveKind::AllReduce: return ring(comm, rank, seq, call.bytes, 2 * (n - 1), call.granularity);
+        case CollectiveKind::AllReduce: return ring(comm, rank, seq, call.bytes, 2 * (n - 1), call.granularity, call.coalesced);
         case CollectiveKind::ReduceScatter:
-        case CollectiveKind::AllGather: return ring(comm, rank, seq, call.bytes, n - 1, call.granularity);
-        case CollectiveKind::Broadcast: return ring_broadcast(comm, rank, seq, call.bytes, call.root);
+        case CollectiveKind::AllGather: return ring(comm, rank, seq, call.bytes, n - 1, call.granularity, call.coalesced);
+        case CollectiveKind::Broadcast: return ring_broadcast(comm, rank, seq, call.bytes, call.root, call.coalesced);
         default: break;
       }
       break;
     case CollectiveAlgorithm::Tree:
-      if (call.kind == CollectiveKind::AllReduce) return tree_all_reduce(comm, rank, seq, call.bytes);
-      return tree_broadcast(comm, rank, seq, call.bytes, call.root);
-    case CollectiveAlgorithm::Hierarchical: return hierarchical(comm, rank, seq, call.kind, call.bytes);
+      if (call.kind == CollectiveKind::AllReduce) return tree_all_reduce(comm, rank, seq, call.bytes, call.coalesced);
+      return tree_broadcast(comm, rank, seq, call.bytes, call.root, call.coalesced);
+    case CollectiveAlgorithm::Hierarchical: return hierarchical(comm, rank, seq, call.kind, call.bytes, call.coalesced);
     case CollectiveAlgorithm::Direct:
-      if (call.kind == CollectiveKind::AllToAll) return all_to_all(comm, rank, seq, call.bytes);
-      return send_recv(comm, rank, seq, call.bytes);
+      if (call.kind == CollectiveKind::AllToAll) return all_to_all(comm, rank, seq, call.bytes, call.coalesced);
+      return send_recv(comm, rank, seq, call.bytes, call.coalesced);
   }
 }
 

@@ -27,6 +27,10 @@ struct CollectiveCall {
   double bytes = 0;
   int root = 0;  // broadcast root (rank)
   Granularity granularity = Granularity::Aggregated;
+  // Number of same-kind collectives issued back to back that this call stands for (e.g. the
+  // gradient buckets queued on a communication stream): their bytes are summed in `bytes` and
+  // their per-step latencies are paid `coalesced` times. With aggregated flows this is exact.
+  int coalesced = 1;
 };
 
 // Whether `algorithm` implements `kind` (e.g. tree: all-reduce and broadcast only).

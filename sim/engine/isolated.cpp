@@ -1,6 +1,7 @@
 #include "engine/isolated.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 
 namespace trainsim {
 namespace {
@@ -54,13 +56,27 @@ struct Child {
 Child start(const std::function<std::string()>& job, size_t index) {
   int fds[2];
   if (::pipe(fds) != 0) throw InternalError(std::string("pipe failed: ") + std::strerror(errno));
+  // SIGINT/SIGTERM stay blocked from fork() until the child is tracked, so an interruption
+  // in between cannot leave it running; both processes unblock them afterwards.
+  sigset_t stop, previous;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &stop, &previous);
   pid_t pid = ::fork();
-  if (pid < 0) throw InternalError(std::string("fork failed: ") + std::strerror(errno));
+  if (pid < 0) {
+    ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+    throw InternalError(std::string("fork failed: ") + std::strerror(errno));
+  }
   if (pid == 0) {
+    ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     ::close(fds[0]);
     child_main(job, fds[1]);
   }
   ::close(fds[1]);
+  // An interrupted parent terminates and reaps its children (core/interrupt.hpp).
+  interrupt::track_child(pid);
+  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   return {pid, fds[0], index, {}};
 }
 
@@ -69,6 +85,7 @@ ChildFailure finish(Child& c, std::string* result) {
   int status = 0;
   while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
   }
+  interrupt::untrack_child(c.pid);
   ChildFailure f;
   if (WIFSIGNALED(status)) {
     f = {true, false, "simulation process killed by signal " + std::to_string(WTERMSIG(status))};

@@ -22,7 +22,7 @@ class Network;
 struct SimulationOptions {
   // Actor stacks: small stacks and no guard pages let 16k+ GPU actors fit (each guard page
   // costs a memory mapping; Linux allows ~65k). Our actors are shallow.
-  int stack_kib = 256;
+  int stack_kib = 64;
   bool guard_pages = true;  // turned off automatically above 8,192 GPUs
 };
 
