@@ -1,0 +1,102 @@
+#include "core/limits.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <variant>
+
+#include "config/scenario.hpp"
+#include "core/error.hpp"
+#include "core/units.hpp"
+
+namespace trainsim::limits {
+namespace {
+
+// Number of message sizes a collective benchmark sweeps (min, min*f, ... up to max).
+double sweep_sizes(const CollectiveBenchSpec& s) {
+  if (s.factor <= 1 || s.max_bytes <= s.min_bytes) return 1;
+  return std::floor(std::log(s.max_bytes / s.min_bytes) / std::log(s.factor) + 1e-9) + 1;
+}
+
+double group_size(const CollectiveBenchSpec& s, const PlatformSpec& p) {
+  const auto& g = s.group;
+  if (!g.gpus.empty()) return static_cast<double>(g.gpus.size());
+  const ClusterSpec* cluster = &p.clusters.front();
+  for (const auto& c : p.clusters)
+    if (c.name == g.cluster) cluster = &c;
+  if (g.nodes > 0) return static_cast<double>(g.nodes) * (g.gpus_per_node ? g.gpus_per_node : cluster->gpus_per_node);
+  if (!g.cluster.empty()) return static_cast<double>(cluster->nodes) * cluster->gpus_per_node;
+  return p.total_gpus();
+}
+
+}  // namespace
+
+RunSize run_size(const Scenario& scenario, bool keep_activities) {
+  RunSize r;
+  r.platform_gpus = scenario.platform.total_gpus();
+  double activities = 0;
+  if (const auto* c = std::get_if<CollectiveBenchSpec>(&scenario.job)) {
+    r.actors = group_size(*c, scenario.platform);
+    // One record per GPU per collective call (measured: 512 GPUs x 3 sizes -> 1536 rows).
+    activities = r.actors * sweep_sizes(*c) * static_cast<double>(c->collectives.size() * c->algorithms.size());
+  } else if (const auto* t = std::get_if<TrainingSpec>(&scenario.job)) {
+    const auto& p = t->plan;
+    r.actors = p.gpus();
+    // Per GPU and iteration: about 8 rows per (micro-batch, chunk) — forward, backward,
+    // recompute, pipeline send/receive, TP collectives — plus DP buckets and the optimizer
+    // (measured 5.5 and 7.3 per (micro-batch, chunk) on the default and megatron-39.1b runs).
+    activities = r.actors * p.iterations * (8.0 * p.micro_batches() * p.chunks + 32);
+  } else if (const auto* d = std::get_if<DilocoSpec>(&scenario.job)) {
+    // Abstract workers: one actor per cluster (replica); rows per inner step and fragment.
+    r.actors = static_cast<double>(scenario.platform.clusters.size());
+    int steps = 1;
+    for (const auto& m : d->methods) steps = std::max(steps, m.inner_steps);
+    activities = r.actors * d->rounds * (steps + 64.0) * static_cast<double>(d->methods.size() * d->models.size());
+  }
+  r.activities = keep_activities ? activities : 0;
+  return r;
+}
+
+MemoryEstimate estimate_memory(const RunSize& size) {
+  MemoryEstimate e;
+  e.size = size;
+  e.bytes = kBaseBytes + kBytesPerPlatformGpu * size.platform_gpus + kBytesPerActor * size.actors +
+            kBytesPerActivity * size.activities;
+  return e;
+}
+
+double physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
+double memory_ceiling(const std::optional<std::string>& option) {
+  auto parse = [](const std::string& text, const std::string& source) {
+    std::string why;
+    auto v = units::parse(units::Kind::Size, text, &why);
+    if (!v || !(*v > 0) || !std::isfinite(*v))
+      throw InputError({}, source, "expected a positive size such as 8GiB for the memory limit, got '" + text + "'" +
+                                       (why.empty() ? "" : " (" + why + ")"));
+    return *v;
+  };
+  if (option) return parse(*option, "--memory-limit");
+  if (const char* env = std::getenv(kCeilingEnv); env && *env) return parse(env, kCeilingEnv);
+  const double physical = physical_memory_bytes();
+  // Unknown physical memory: no ceiling rather than a made-up one.
+  return physical > 0 ? kDefaultCeilingFraction * physical : HUGE_VAL;
+}
+
+void check_memory(const MemoryEstimate& e, double ceiling, const std::string& scenario_file) {
+  if (e.bytes <= ceiling) return;
+  auto count = [](double v) { return std::to_string(static_cast<long long>(v)); };
+  throw InputError({scenario_file, 0, 0}, "job",
+                   "the run needs an estimated " + units::format_size(e.bytes) + " of memory (" +
+                       count(e.size.platform_gpus) + " platform GPUs, " + count(e.size.actors) + " simulated GPUs, " +
+                       count(e.size.activities) + " trace rows), above the limit of " + units::format_size(ceiling) +
+                       "; simulate fewer GPUs, drop the trace, or raise the limit with --memory-limit or " +
+                       kCeilingEnv);
+}
+
+}  // namespace trainsim::limits
