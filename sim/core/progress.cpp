@@ -31,7 +31,8 @@ std::string amount(double v) {
 std::string format_duration(double s) {
   char buf[48];
   if (!std::isfinite(s) || s < 0) return "?";
-  if (s < 10) std::snprintf(buf, sizeof buf, "%.1f s", s);
+  if (s < 1) std::snprintf(buf, sizeof buf, "%.0f ms", s * 1e3);
+  else if (s < 10) std::snprintf(buf, sizeof buf, "%.1f s", s);
   else if (s < 60) std::snprintf(buf, sizeof buf, "%.0f s", s);
   else if (s < 3600) std::snprintf(buf, sizeof buf, "%d min %02d s", int(s) / 60, int(s) % 60);
   else std::snprintf(buf, sizeof buf, "%d h %02d min", int(s) / 3600, int(s) % 3600 / 60);

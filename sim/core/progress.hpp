@@ -78,7 +78,7 @@ class ProgressBar {
   double done_ = 0, start_ = 0, last_draw_ = -1e300;
 };
 
-// "1.2 s", "3 min 05 s", "2 h 07 min": durations for humans.
+// "250 ms", "1.2 s", "3 min 05 s", "2 h 07 min": durations for humans.
 std::string format_duration(double seconds);
 
 class PhaseReporter {

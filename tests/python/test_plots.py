@@ -1,0 +1,250 @@
+"""The plots of analysis/plot.py, rendered from traces the simulator writes, checked for their
+content: titles, axis labels with units, legends, and the series drawn (rows, bars, lines)
+against the trace and against hand-computed schedule facts."""
+import h5py
+import numpy as np
+import pytest
+
+from test_plots_support import PLOT, REPO, TUTORIAL_SCENARIO, run, trainsim
+from trainsim_plots.compare import plot_compare
+from trainsim_plots.links import plot_links
+from trainsim_plots.memory import in_flight_steps, plot_memory
+from trainsim_plots.timeline import plot_timeline
+from trainsim_plots.trace import Trace, TraceError
+from trainsim_plots.utilization import plot_utilization
+
+# The tutorial scenario: tp 2, pp 4, dp 4, 8 micro-batches per pipeline, 1F1B, A100 80 GB.
+PP, MICRO_BATCHES, GPUS = 4, 8, 32
+
+
+@pytest.fixture(scope="module")
+def training(tmp_path_factory):
+    path = tmp_path_factory.mktemp("plots") / "training.h5"
+    run([trainsim(), "run", TUTORIAL_SCENARIO, "--trace", path, "--quiet"])
+    return Trace(path)
+
+
+def legend_labels(ax):
+    leg = ax.get_legend()
+    assert leg is not None, "plot has no legend"
+    return [t.get_text() for t in leg.get_texts()]
+
+
+def kind_collections(ax, kind):
+    return [c for c in ax.collections if c.get_gid() == f"kind:{kind}"]
+
+
+def test_timeline_is_the_pipeline_schedule(training):
+    fig = plot_timeline(training)
+    ax = fig.axes[0]
+    assert "pipeline schedule" in ax.get_title()
+    assert ax.get_xlabel() == "simulated time (s)"
+    assert "stage" in ax.get_ylabel()
+    # One row per stage, top to bottom.
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(rows) == PP and [r.split("\n")[0] for r in rows] == [f"stage {s}" for s in range(PP)]
+    assert set(legend_labels(ax)) == {"forward", "backward", "optimizer", "dp comm"}
+    # Each stage's row holds its GPU's forwards: one bar per micro-batch.
+    forward = kind_collections(ax, "forward")
+    assert len(forward) == PP
+    assert all(len(c.get_paths()) == MICRO_BATCHES for c in forward)
+    # Micro-batch numbers are readable: at this width every compute bar of the 4 rows carries
+    # its number, each number 0..7 appearing twice (forward, backward) per stage.
+    numbers = [t.get_text() for t in ax.texts if t.get_gid() == "micro_batch"]
+    assert len(numbers) == 2 * PP * MICRO_BATCHES
+    assert sorted(set(numbers)) == [str(i) for i in range(MICRO_BATCHES)]
+
+
+def test_timeline_1f1b_order_on_the_last_stage(training):
+    """Hand check of the schedule drawn: in 1F1B the last stage alternates F0 B0 F1 B1 ..."""
+    fig = plot_timeline(training)
+    ax = fig.axes[0]
+    last_row_y = PP - 1
+    bars = []
+    for kind in ("forward", "backward"):
+        for c in kind_collections(ax, kind):
+            for p in c.get_paths():
+                x0, y0 = p.vertices.min(axis=0)
+                if int(y0) == last_row_y:
+                    bars.append((x0, kind[0]))
+    assert "".join(k for _, k in sorted(bars)) == "fb" * MICRO_BATCHES
+
+
+def test_timeline_zooms_to_a_window(training):
+    end = training.makespan / 4
+    fig = plot_timeline(training, start=0.0, end=end)
+    ax = fig.axes[0]
+    assert ax.get_xlim() == pytest.approx((0.0, end))
+    assert "to" in ax.get_title()
+    full = plot_timeline(training).trainsim_info["micro_batch_labels"]
+    assert 0 < fig.trainsim_info["micro_batch_labels"] < full
+    with pytest.raises(TraceError):
+        plot_timeline(training, start=1.0, end=0.5)
+
+
+def test_timeline_per_gpu_rows(training):
+    fig = plot_timeline(training, rows="gpu")
+    assert len(fig.axes[0].get_yticklabels()) == GPUS
+    fig = plot_timeline(training, gpus=[0, 8])
+    assert [t.get_text().split("\n")[1] for t in fig.axes[0].get_yticklabels()] == [
+        training.gpus["name"][0], training.gpus["name"][8]]
+
+
+def test_links_heat_map_by_tier(training):
+    fig = plot_links(training, top=5)
+    heat, colorbar, bar = fig.axes
+    assert "Link utilization over time" in heat.get_title()
+    assert heat.get_xlabel() == "simulated time (s)"
+    assert "tier" in heat.get_ylabel()
+    assert "utilization" in colorbar.get_ylabel()
+    image = heat.get_images()[0].get_array()
+    series_rows = len(training.series_link)
+    assert image.shape == (series_rows, training.series_bytes.shape[1])
+    tiers = [t.get_text().split(" (")[0] for t in heat.get_yticklabels()]
+    assert tiers == ["nvlink", "nic"]  # GPU outwards; this run crosses NVLink and NICs only
+    # The busiest links are named, in decreasing mean utilization computed by hand here.
+    names = [t.get_text() for t in bar.get_yticklabels()]
+    bw = training.links["bandwidth"][training.series_link]
+    mean = (training.series_bytes / (training.series_bin_width * bw[:, None])).mean(axis=1)
+    expected = [training.links["name"][training.series_link[i]] for i in np.argsort(-mean, kind="stable")[:5]]
+    assert names == expected
+    assert "utilization" in bar.get_xlabel()
+    assert legend_labels(bar)  # tier colours
+
+
+def test_links_filters_tiers(training):
+    fig = plot_links(training, tiers=["nic"])
+    assert [t.get_text().split(" (")[0] for t in fig.axes[0].get_yticklabels()] == ["nic"]
+    with pytest.raises(TraceError, match="spine"):
+        plot_links(training, tiers=["spine"])
+
+
+def test_in_flight_count_follows_1f1b(training):
+    """1F1B keeps min(pp - stage, m) micro-batches in flight on a stage (docs/schedules.md):
+    4, 3, 2, 1 on stages 0..3; the count returns to 0 at the end of the iteration."""
+    stage = training.gpus["stage"]
+    for s in range(PP):
+        gpu = int(np.flatnonzero(stage == s).min())
+        _, counts = in_flight_steps(training, gpu)
+        assert counts.max() == min(PP - s, MICRO_BATCHES)
+        assert counts[-1] == 0
+
+
+def test_memory_per_stage_against_hbm(training):
+    fig = plot_memory(training)
+    over_time, peak = fig.axes
+    for ax in (over_time, peak):
+        assert ax.get_title() and "GiB" in ax.get_ylabel() and legend_labels(ax)
+    assert over_time.get_xlabel() == "simulated time (s)"
+    assert peak.get_xlabel() == "pipeline stage"
+    hbm_gib = training.summary["hbm_per_gpu"] / 2**30
+    assert hbm_gib == pytest.approx(80.0)  # A100-80GB
+    labels = legend_labels(over_time)
+    assert labels == [f"stage {s} (GPU {8 * s})" for s in range(PP)] + ["HBM 80 GiB"]
+    # The peak of each stage's curve is the stage's total of the `stages` table.
+    stages = training.tables["stages"]
+    for line, total in zip(over_time.get_lines()[:PP], stages["memory_total"]):
+        assert max(line.get_ydata()) == pytest.approx(total / 2**30)
+    # Stacked bars: the top of each stack is the stage total; the HBM line is drawn.
+    tops = {}
+    for patch in peak.patches:
+        x = round(patch.get_x() + patch.get_width() / 2)
+        tops[x] = max(tops.get(x, 0), patch.get_y() + patch.get_height())
+    assert [tops[s] for s in range(PP)] == pytest.approx(list(stages["memory_total"] / 2**30))
+    assert any(l.get_ydata()[0] == pytest.approx(hbm_gib) for l in peak.get_lines())
+
+
+def write_tables(path, tables):
+    """A trace-format file holding only generic tables (what `sweep` and `compare` write)."""
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "trainsim-trace"
+        f.attrs["format_version"] = np.int32(1)
+        f.attrs["makespan"] = 0.0
+        for name, columns in tables.items():
+            g = f.create_group(f"tables/{name}")
+            g.attrs["columns"] = list(columns)
+            g.attrs["rows"] = np.uint64(len(next(iter(columns.values()))))
+            for c, values in columns.items():
+                if isinstance(values[0], str):
+                    g.create_dataset(c, data=values, dtype=h5py.string_dtype())
+                else:
+                    g.create_dataset(c, data=np.asarray(values, dtype=float))
+    return Trace(path)
+
+
+def test_utilization_from_written_tables(tmp_path):
+    bws = [0.1, 1.0, 10.0, 100.0]
+    rows = [(model, method, bw, u) for model in ("1B", "10B") for method, scale in (("DP", 100.0), ("DiLoCo", 1.0))
+            for bw in bws for u in [bw / (bw + scale)]]
+    trace = write_tables(tmp_path / "sweep.h5", {
+        "utilization": {"model": [r[0] for r in rows], "method": [r[1] for r in rows],
+                        "bandwidth_gbps": [r[2] for r in rows], "utilization": [r[3] for r in rows]},
+        "thresholds": {"model": ["1B", "10B"], "method": ["DiLoCo", "DiLoCo"], "target": [0.5, 0.5],
+                       "grid_gbps": [1.0, 1.0], "exact_gbps": [1.0, 1.0], "published_gbps": [np.nan, np.nan]}})
+    fig = plot_utilization(trace)
+    assert len(fig.axes) == 2  # one panel per model
+    for ax, model in zip(fig.axes, ("1B", "10B")):
+        assert model in ax.get_title()
+        assert ax.get_xscale() == "log"
+        assert "Gbit/s" in ax.get_xlabel() and "utilization" in ax.get_ylabel()
+        assert legend_labels(ax) == ["DP", "DiLoCo"]
+        curves = [l for l in ax.get_lines() if l.get_label() in ("DP", "DiLoCo")]
+        assert [list(l.get_xdata()) for l in curves] == [bws, bws]
+        dp = next(l for l in curves if l.get_label() == "DP")
+        assert list(dp.get_ydata()) == pytest.approx([b / (b + 100) for b in bws])
+        # The threshold marker sits at (exact_gbps, target).
+        markers = [l for l in ax.get_lines() if l.get_marker() == "v"]
+        assert [(l.get_xdata()[0], l.get_ydata()[0]) for l in markers] == [(1.0, 0.5)]
+
+
+def test_utilization_needs_the_sweep_table(training):
+    with pytest.raises(TraceError, match="trainsim sweep"):
+        plot_utilization(training)
+
+
+def test_compare_from_written_tables(tmp_path):
+    trace = write_tables(tmp_path / "compare.h5", {"candidates": {
+        "method": ["pipette", "pipette", "amp", "amp", "megatron"],
+        "config": ["pp4 tp2", "pp2 tp4", "pp4 tp2", "pp8 tp1", "pp2 tp8"],
+        "predicted_s": [1.0, 1.2, 0.8, 0.9, np.nan],
+        "simulated_s": [1.1, 1.3, 1.1, np.nan, 2.0],
+        "is_pick": [1, 0, 1, 0, 1], "oom": [0, 0, 0, 1, 0],
+        "rank_predicted": [1, 2, 1, 2, 1], "rank_simulated": [1, 2, 1, 2, 1]}})
+    fig = plot_compare(trace)
+    scatter, bars = fig.axes
+    assert scatter.get_xlabel() == "predicted iteration time (s)"
+    assert scatter.get_ylabel() == "simulated iteration time (s)"
+    labels = legend_labels(scatter)
+    assert labels == ["pipette candidates", "pipette pick", "amp pick", "y = x"]
+    diagonal = next(l for l in scatter.get_lines() if l.get_label() == "y = x")
+    assert list(diagonal.get_xdata()) == list(diagonal.get_ydata())
+    # Picks: one bar per method, height = the pick's simulated time.
+    assert [t.get_text() for t in bars.get_xticklabels()] == ["pipette", "amp", "megatron"]
+    assert [p.get_height() for p in bars.patches] == pytest.approx([1.1, 1.1, 2.0])
+    assert "pick" in bars.get_ylabel() and legend_labels(bars)
+
+
+def test_cli_writes_each_plot_and_refuses_to_overwrite(training, tmp_path):
+    for command in ("timeline", "links", "memory"):
+        out = tmp_path / f"{command}.png"
+        r = run(["/usr/bin/python3", PLOT, command, training.path, "-o", out])
+        assert out.stat().st_size > 10000 and f"written to {out}" in r.stdout
+        again = run(["/usr/bin/python3", PLOT, command, training.path, "-o", out], check=False)
+        assert again.returncode == 2 and "--force" in again.stderr
+    wrong = run(["/usr/bin/python3", PLOT, "compare", training.path, "-o", tmp_path / "c.png"], check=False)
+    assert wrong.returncode == 2 and "trainsim compare" in wrong.stderr
+    help_text = run(["/usr/bin/python3", PLOT, "timeline", "--help"]).stdout
+    assert "example:" in help_text and "analysis/plot.py timeline" in help_text
+
+
+def test_utilization_and_compare_from_the_simulator(tmp_path):
+    """The sweep and compare commands' own files plot (both take a few seconds)."""
+    sweep = tmp_path / "sweep.h5"
+    run([trainsim(), "sweep", REPO / "scenarios/diloco/two-dc-10b.yaml", "--trace", sweep, "--quiet"])
+    fig = plot_utilization(Trace(sweep))
+    assert len(fig.trainsim_info["methods"]) == 5 and fig.trainsim_info["lines"] == 5
+    run([trainsim(), "compare", REPO / "scenarios/pipette/a100-8node-18b.yaml", "--top", "2",
+         "--methods", "pipette,amp,megatron", "--output", tmp_path / "cmp"])
+    fig = plot_compare(Trace(tmp_path / "cmp.h5"))
+    assert fig.trainsim_info["picks"] == ["pipette", "amp", "megatron"]
+    assert fig.trainsim_info["candidates"] >= 4  # megatron's candidates have no prediction

@@ -1,0 +1,130 @@
+"""What `trainsim run` leaves for the user besides the summary: the Chrome trace JSON that
+Perfetto opens, outputs under --output-dir without overwriting, and the progress lines drawn
+only on a terminal."""
+import collections
+import json
+import os
+import pty
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+from test_plots_support import TUTORIAL_SCENARIO, run, trainsim
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    d = tmp_path_factory.mktemp("export")
+    run([trainsim(), "run", TUTORIAL_SCENARIO, "--trace", d / "t.h5", "--chrome-trace", d / "t.json", "--quiet"])
+    with open(d / "t.json") as f:
+        doc = json.load(f)
+    with h5py.File(d / "t.h5", "r") as h5:
+        trace = {"kind": h5["activities/kind"][:], "gpu": h5["activities/gpu"][:],
+                 "start": h5["activities/start"][:], "end": h5["activities/end"][:],
+                 "kind_names": list(h5["activities/kind_names"].asstr()[:]),
+                 "gpu_names": list(h5["gpus/name"].asstr()[:]),
+                 "tiers": list(h5["links/tier"].asstr()[:]), "series_link": h5["link_series/link"][:],
+                 "series_bytes": h5["link_series/bytes"][:], "bin_width": h5["link_series"].attrs["bin_width"]}
+    return doc, trace
+
+
+def test_chrome_trace_has_a_process_per_gpu(exported):
+    doc, trace = exported
+    events = doc["traceEvents"]
+    names = {e["pid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+    for g, name in enumerate(trace["gpu_names"]):
+        assert names[g + 1].startswith(f"GPU {g}: {name}")
+    assert "stage 0, tp 0, dp 0" in names[1]
+
+
+def test_chrome_trace_holds_every_activity(exported):
+    doc, trace = exported
+    x = [e for e in doc["traceEvents"] if e["ph"] == "X"]
+    assert len(x) == len(trace["kind"])
+    expected = collections.Counter(trace["kind_names"][k] for k in trace["kind"])
+    assert collections.Counter(e["cat"] for e in x) == expected
+    # Microseconds: the events span the trace's activities.
+    assert min(e["ts"] for e in x) == pytest.approx(trace["start"].min() * 1e6, abs=1e-3)
+    assert max(e["ts"] + e["dur"] for e in x) == pytest.approx(trace["end"].max() * 1e6, abs=2e-3)
+    # Per GPU, the same number of events as activities.
+    per_pid = collections.Counter(e["pid"] for e in x)
+    assert per_pid == collections.Counter(int(g) + 1 for g in trace["gpu"])
+
+
+def test_chrome_trace_threads_do_not_overlap(exported):
+    """The format requires the complete events of a thread to nest; overlapping activities are
+    spread over extra threads, so no two events of one thread overlap here."""
+    doc, _ = exported
+    lanes = collections.defaultdict(list)
+    for e in doc["traceEvents"]:
+        if e["ph"] == "X":
+            lanes[(e["pid"], e["tid"])].append((e["ts"], e["ts"] + e["dur"]))
+    for spans in lanes.values():
+        spans.sort()
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            assert start >= end - 1e-3
+    thread_names = {e["args"]["name"] for e in doc["traceEvents"] if e["name"] == "thread_name"}
+    assert {"compute", "communication"} <= thread_names
+
+
+def test_chrome_trace_has_a_counter_per_link_tier(exported):
+    doc, trace = exported
+    counters = collections.defaultdict(list)
+    for e in doc["traceEvents"]:
+        if e["ph"] == "C":
+            counters[e["name"]].append(e["args"]["GB/s"])
+    tiers = sorted({trace["tiers"][l] for l in trace["series_link"]})
+    assert sorted(counters) == [f"{t} GB/s" for t in tiers]
+    # Each tier's total bytes equal the sum of its links' series.
+    for t in tiers:
+        rows = [i for i, l in enumerate(trace["series_link"]) if trace["tiers"][l] == t]
+        total = trace["series_bytes"][rows].sum()
+        assert sum(counters[f"{t} GB/s"]) * 1e9 * trace["bin_width"] == pytest.approx(total, rel=1e-9)
+
+
+def test_output_dir_names_and_no_overwrite(tmp_path):
+    out = tmp_path / "results"
+    r = run([trainsim(), "run", TUTORIAL_SCENARIO, "--output-dir", out])
+    name = "gpt-1.7b-32gpu"
+    assert sorted(os.listdir(out)) == [f"{name}.summary.txt", f"{name}.trace.h5"]
+    assert "iteration time" in (out / f"{name}.summary.txt").read_text()
+    assert f"trace written to {out / (name + '.trace.h5')}" in r.stdout
+    again = run([trainsim(), "run", TUTORIAL_SCENARIO, "--output-dir", out], check=False)
+    assert again.returncode == 2 and "--force" in again.stderr
+    run([trainsim(), "run", TUTORIAL_SCENARIO, "--output-dir", out, "--force", "--quiet"])
+    # Explicit names go inside the directory.
+    run([trainsim(), "run", TUTORIAL_SCENARIO, "--output-dir", out, "--chrome-trace", "p.json", "--quiet"])
+    assert (out / "p.json").is_file()
+
+
+def run_on_terminal(args):
+    """Runs with stderr on a pseudo-terminal; returns (stdout, what the terminal received)."""
+    master, slave = pty.openpty()
+    try:
+        r = subprocess.run([str(a) for a in args], stdout=subprocess.PIPE, stderr=slave, timeout=300)
+    finally:
+        os.close(slave)
+    received = b""
+    try:
+        while True:
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            received += chunk
+    except OSError:  # Linux reports the end of a closed pty as EIO
+        pass
+    os.close(master)
+    assert r.returncode == 0
+    return r.stdout.decode(), received.decode()
+
+
+def test_progress_on_a_terminal_only(tmp_path):
+    out, term = run_on_terminal([trainsim(), "run", TUTORIAL_SCENARIO, "--trace", tmp_path / "a.h5"])
+    assert "simulating ..." in term and "writing trace ..." in term
+    assert "simulating" not in out  # results on stdout stay clean
+    _, term = run_on_terminal([trainsim(), "run", TUTORIAL_SCENARIO, "--trace", tmp_path / "b.h5", "--quiet"])
+    assert term == ""
+    piped = run([trainsim(), "run", TUTORIAL_SCENARIO, "--trace", tmp_path / "c.h5"])
+    assert piped.stderr == ""
