@@ -79,9 +79,10 @@ std::string Args::help() const {
   os << "usage: trainsim " << command_ << " " << usage_ << "\n\n" << description_ << "\n\noptions:\n";
   for (const auto& o : options_) {
     std::string left = "--" + o.name + (o.value_name.empty() ? "" : " <" + o.value_name + ">");
-    os << "  " << left << std::string(left.size() < 26 ? 26 - left.size() : 1, ' ') << o.help << "\n";
+    // Option names up to 28 characters ("--chrome-trace <FILE.json>") keep the help column.
+    os << "  " << left << std::string(left.size() < 28 ? 28 - left.size() : 1, ' ') << o.help << "\n";
   }
-  os << "  -h, --help                show this help\n\nexample:\n  " << example_ << "\n";
+  os << "  -h, --help                  show this help\n\nexample:\n  " << example_ << "\n";
   return os.str();
 }
 
