@@ -3,6 +3,7 @@
 
 #include "config/job_kinds.hpp"
 #include "diloco/spec.hpp"
+#include "workload/model_spec.hpp"
 
 namespace trainsim {
 namespace {
@@ -14,8 +15,8 @@ const std::vector<std::pair<std::string, FragmentPattern>> kPatterns = {{"stride
                                                                         {"sequential", FragmentPattern::Sequential}};
 const std::vector<std::pair<std::string, CrossReduce>> kReduce = {{"ring", CrossReduce::Ring},
                                                                   {"hierarchical", CrossReduce::Hierarchical}};
-enum class Mode { Abstract };
-const std::vector<std::pair<std::string, Mode>> kModes = {{"abstract", Mode::Abstract}};
+const std::vector<std::pair<std::string, WorkerMode>> kModes = {{"abstract", WorkerMode::Abstract},
+                                                                {"full", WorkerMode::Full}};
 
 std::vector<double> number_list(YamlMap& map, const std::string& key, double lo, double hi) {
   const YAML::Node& n = map.node(key);
@@ -70,7 +71,8 @@ DilocoModel parse_model(YamlMap& m, const PlatformSpec& platform) {
   return model;
 }
 
-DilocoMethod parse_method(YamlMap& m) {
+// `layers` bounds the fragment size: the fewest layers of any model of the job.
+DilocoMethod parse_method(YamlMap& m, int layers) {
   DilocoMethod method;
   method.where = m.location();
   method.name = m.get_string("name");
@@ -86,6 +88,10 @@ DilocoMethod parse_method(YamlMap& m) {
   }
   if (streaming) {
     method.layers_per_fragment = static_cast<int>(m.get_int("layers_per_fragment", 1, 100000));
+    if (method.layers_per_fragment > layers)
+      throw m.error("layers_per_fragment", "a fragment of " + std::to_string(method.layers_per_fragment) +
+                                               " layers is larger than the model (" + std::to_string(layers) +
+                                               " layers)");
     method.pattern = m.optional_enum("pattern", kPatterns, FragmentPattern::Strided);
     method.alpha = m.optional_number("alpha", 0.5, 0, 1);
   } else {
@@ -107,14 +113,51 @@ DilocoMethod parse_method(YamlMap& m) {
 JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform) {
   DilocoSpec spec;
   spec.where = job.location();
-  job.optional_enum("worker", kModes, Mode::Abstract);
+  spec.worker = job.optional_enum("worker", kModes, WorkerMode::Abstract);
+  const bool full = spec.worker == WorkerMode::Full;
   if (platform.clusters.size() < 2) throw job.error("a diloco job needs a platform of at least two clusters (datacenters)");
   spec.reduce = job.optional_enum("reduce", kReduce, CrossReduce::Ring);
+  if (!full && spec.reduce == CrossReduce::Hierarchical)
+    throw job.error("reduce", "reduce: hierarchical needs worker: full (an abstract worker is one entity: there is "
+                              "nothing to reduce inside its datacenter)");
   spec.rounds = static_cast<int>(job.optional_int("rounds", 3, 3, 1000));
   spec.tokens = job.optional_number("tokens", 0, 0, 1e18);
-  for (auto& m : job.get_map_list("models")) spec.models.push_back(parse_model(m, platform));
-  if (spec.models.empty()) throw job.error("models", "needs at least one model");
-  for (auto& m : job.get_map_list("methods")) spec.methods.push_back(parse_method(m));
+  if (full) {
+    // The replica's training job, parsed as a training job and checked against one datacenter.
+    if (!job.has("training"))
+      throw job.error("worker: full needs a `training` map (the model and parallel plan of each datacenter)");
+    job.forbid("models", "with worker: full the model is training.model");
+    job.forbid("workers", "with worker: full each datacenter runs training on its own GPUs");
+    YamlMap t = job.get_map("training");
+    t.forbid("iterations", "a full DiLoCo job runs rounds x inner_steps iterations");
+    t.forbid("mapping", "ranks are placed on each datacenter's GPUs in order");
+    PlatformSpec one_dc = platform;
+    one_dc.clusters.resize(1);
+    one_dc.wan.clear();
+    auto training = std::get<TrainingSpec>(parse_training(t, one_dc));
+    t.finish();
+    if (training.plan.chunks != 1) throw t.error("chunks", "full DiLoCo workers support one model chunk per GPU");
+    for (const auto& c : platform.clusters)
+      if (training.plan.gpus() > c.nodes * c.gpus_per_node)
+        throw t.error("parallelism", "tp x pp x dp = " + std::to_string(training.plan.gpus()) +
+                                         " GPUs but datacenter '" + c.name + "' has " +
+                                         std::to_string(c.nodes * c.gpus_per_node));
+    DilocoModel model;
+    model.where = training.where;
+    model.name = training.model.name;
+    model.layers = training.model.layers;
+    model.parameters = workload::total_parameters(training.model);
+    model.tokens_per_step = static_cast<double>(training.plan.global_batch) * training.model.seq_len;
+    spec.models.push_back(model);
+    spec.training = training;
+  } else {
+    job.forbid("training", "only worker: full runs a training job per datacenter");
+    for (auto& m : job.get_map_list("models")) spec.models.push_back(parse_model(m, platform));
+    if (spec.models.empty()) throw job.error("models", "needs at least one model");
+  }
+  int fewest_layers = spec.models.front().layers;
+  for (const auto& m : spec.models) fewest_layers = std::min(fewest_layers, m.layers);
+  for (auto& m : job.get_map_list("methods")) spec.methods.push_back(parse_method(m, fewest_layers));
   if (spec.methods.empty()) throw job.error("methods", "needs at least one method");
   if (job.has("workers")) {
     auto list = job.get_map_list("workers");

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "diloco/abstract_sim.hpp"
+#include "diloco/full_sim.hpp"
 #include "engine/isolated.hpp"
 #include "output/table_printer.hpp"
 
@@ -14,6 +15,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   for (const auto& model : spec.models)
     for (const auto& method : spec.methods)
       jobs.push_back([&, mp = &model, hp = &method] {
+        if (spec.worker == WorkerMode::Full) return simulate_full(scenario.platform, spec, *hp, scenario.seed).serialize();
         return simulate_abstract(scenario.platform, spec, *mp, *hp, scenario.seed, {}).serialize();
       });
   const auto out = run_isolated_all(jobs, 2);
@@ -85,9 +87,15 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
     }
 
   std::ostringstream report;
-  report << "DiLoCo (abstract workers) on " << scenario.platform.name << ", " << scenario.platform.clusters.size()
+  const bool full = spec.worker == WorkerMode::Full;
+  report << "DiLoCo (" << (full ? "full" : "abstract") << " workers) on " << scenario.platform.name << ", " << scenario.platform.clusters.size()
          << " workers; measured over rounds 2.." << spec.rounds << "\n"
-         << table.render() << "\nwho waits for whom (compute blocked on outer results):\n"
+         << table.render()
+         << (full ? "\nCU: busy compute (forward/backward with their TP collectives, optimizer) / wall time; peak WAN:\n"
+                    "busiest 1/200 of the run, both directions of a link together\n"
+                  : "")
+         << "\nwho waits for whom (compute blocked on outer results"
+         << (full ? ", plus idle behind the slowest replica" : "") << "):\n"
          << who.str();
   outcome.report = report.str();
   t.tables = {results, waits, links};
@@ -98,10 +106,14 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   // one more simulation in this process (which has run none itself: the children did).
   if (options.keep_activities && jobs.size() == 1) {
     output::TraceData detail;
-    AbstractRunOptions o;
-    o.keep_activities = true;
-    o.trace = &detail;
-    simulate_abstract(scenario.platform, spec, spec.models[0], spec.methods[0], scenario.seed, o);
+    if (full) {
+      simulate_full(scenario.platform, spec, spec.methods[0], scenario.seed, {&detail});
+    } else {
+      AbstractRunOptions o;
+      o.keep_activities = true;
+      o.trace = &detail;
+      simulate_abstract(scenario.platform, spec, spec.models[0], spec.methods[0], scenario.seed, o);
+    }
     detail.tables = std::move(t.tables);
     detail.summary = std::move(t.summary);
     t = std::move(detail);

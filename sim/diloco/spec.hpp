@@ -7,14 +7,20 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "training/spec.hpp"
 
 namespace trainsim {
 
 enum class SyncAlgorithm { DataParallel, Diloco, Streaming };
 enum class FragmentPattern { Sequential, Strided };
-// How the cross-worker reduce is done. Abstract workers are single entities, so both give
-// the same ring between datacenters there; they differ for full workers.
+// How the cross-worker reduce is done (docs/diloco.md, "Full workers"). Ring: every GPU of a
+// replica exchanges its share with the same GPU of the other replicas. Hierarchical: only the
+// first data-parallel rank of each (stage, tp rank) exchanges across datacenters, then
+// broadcasts inside its datacenter. Full workers only: an abstract worker is one entity.
 enum class CrossReduce { Ring, Hierarchical };
+// Abstract: a worker is one compute entity per datacenter (the paper's simulation). Full:
+// a worker is a training cluster running `DilocoSpec::training` on its datacenter's GPUs.
+enum class WorkerMode { Abstract, Full };
 
 struct DilocoMethod {
   std::string name;  // as printed and as keyed in `published`
@@ -61,7 +67,11 @@ struct PublishedRow {
 struct DilocoSpec {
   std::vector<DilocoModel> models;
   std::vector<DilocoMethod> methods;
-  std::vector<WorkerVariation> workers;  // one per platform cluster
+  std::vector<WorkerVariation> workers;  // one per platform cluster (abstract mode)
+  WorkerMode worker = WorkerMode::Abstract;
+  // Full mode: the training job of one replica (plan per datacenter, ranks mapped onto each
+  // cluster's GPUs in order); `models` then holds its one DilocoModel (layers, parameters).
+  std::optional<TrainingSpec> training;
   CrossReduce reduce = CrossReduce::Ring;
   int rounds = 3;         // outer rounds simulated; the first is a warm-up (not measured)
   double tokens = 0;      // token budget for the wall-time figure (0 = none)

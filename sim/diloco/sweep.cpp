@@ -55,6 +55,10 @@ std::vector<double> simulate_points(const PlatformSpec& platform, const DilocoSp
 
 SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uint64_t seed, int parallel,
                        const std::function<void(size_t, size_t)>& progress) {
+  // A full-worker point is a whole multi-datacenter training run: far too costly for a grid of
+  // 50 bandwidths per method, and `sweep` answers the paper's abstract question anyway.
+  if (spec.worker == WorkerMode::Full)
+    throw InputError(spec.where, "worker", "trainsim sweep needs worker: abstract (full workers are run one by one with trainsim run)");
   SweepOutcome outcome;
   const auto grid = sweep_grid(spec.sweep);
   const size_t rows = spec.models.size() * spec.methods.size();

@@ -1,0 +1,137 @@
+// Full-worker DiLoCo (docs/diloco.md, "Full workers") against hand computations on a small
+// platform: two datacenters of 2 nodes x 2 GPUs joined by a 1 Gbit/s WAN link. Each TEST_CASE
+// runs one simulation in its own process, or several in children (engine/isolated.hpp).
+#include <catch2/catch.hpp>
+
+#include "config/loader.hpp"
+#include "diloco/full_sim.hpp"
+#include "engine/isolated.hpp"
+#include "training/simulator.hpp"
+#include "workload/model_spec.hpp"
+
+using namespace trainsim;
+
+namespace {
+
+// `plan`: the parallelism map; `method`: one method map; `extra`: more job keys.
+Scenario scenario(const std::string& plan, const std::string& method, const std::string& extra = "",
+                  const std::string& wan_latency = "10ms") {
+  const std::string text =
+      "name: full\nseed: 1\nplatform:\n  name: two\n  clusters:\n"
+      "    - {name: a, gpu: H100-SXM, nodes: 2, gpus_per_node: 2,\n"
+      "       intra_node: {kind: nvswitch, bandwidth: 400GB/s, latency: 1us},\n"
+      "       nic: {count: 2, bandwidth: 400Gbps, latency: 1us}, fabric: {kind: single_switch}}\n"
+      "    - {name: b, gpu: H100-SXM, nodes: 2, gpus_per_node: 2,\n"
+      "       intra_node: {kind: nvswitch, bandwidth: 400GB/s, latency: 1us},\n"
+      "       nic: {count: 2, bandwidth: 400Gbps, latency: 1us}, fabric: {kind: single_switch}}\n"
+      "  wan:\n    - {between: [a, b], bandwidth: 1Gbps, latency: " + wan_latency + "}\n"
+      "job:\n  kind: diloco\n  worker: full\n  rounds: 3\n" + extra +
+      "  training:\n"
+      "    model: {family: gpt, layers: 4, hidden: 256, heads: 4, seq_len: 128, vocab: 1000}\n"
+      "    parallelism: " + plan + "\n    micro_batch: 1\n    global_batch: 4\n"
+      "  methods:\n    - " + method + "\n";
+  return load_scenario_text(text, "full.yaml");
+}
+
+const DilocoSpec& diloco(const Scenario& s) { return std::get<DilocoSpec>(s.job); }
+
+AbstractResult run(const Scenario& s, output::TraceData* trace = nullptr) {
+  return simulate_full(s.platform, diloco(s), diloco(s).methods[0], s.seed, {trace});
+}
+
+constexpr double kWan = 1.25e8;  // 1 Gbit/s in B/s
+
+}  // namespace
+
+TEST_CASE("Full DiLoCo, one GPU per replica: a round is H iterations plus the blocking exchange") {
+  const auto s = scenario("{tp: 1, pp: 1, dp: 1}", "{name: d, algorithm: diloco, inner_steps: 4}");
+  const double n = workload::total_parameters(diloco(s).training->model);
+  CHECK(diloco(s).models[0].parameters == n);
+  const auto r = run(s);
+  // One GPU per replica: no pipeline or DP communication, an iteration is pure compute
+  // (forward, backward, optimizer). The outer all-reduce of S = 2N bytes between two ranks
+  // sends S each way over the WAN (1 Gbit/s bounds it) and pays two route latencies (its two
+  // ring steps), each 10 ms of WAN + NIC and switch hops (1 us NICs; the exact value is taken
+  // from the network).
+  const double iteration = r.workers[0].compute / (2 * 4);  // rounds 2..3, H = 4 steps each
+  const double s_bytes = 2 * n;
+  const double exchange = s_bytes / kWan + 2 * 0.010;
+  CHECK(r.round_time == Approx(4 * iteration + exchange).margin(2e-5));
+  CHECK(r.utilization == Approx(4 * iteration / r.round_time).epsilon(1e-9));
+  // Both directions carry S per round (3 rounds, all counted).
+  CHECK(r.wan_bytes == Approx(3 * 2 * s_bytes));
+  CHECK(r.wan_bytes_per_round == Approx(2 * s_bytes));
+  REQUIRE(r.wan_link_bytes.size() == 1);
+  // Blocked on the outer result: the exchange, once per measured round.
+  CHECK(r.workers[0].wait == Approx(2 * exchange).margin(2e-5));
+  // FP32 outer parameters and momentum for N parameters on the replica's one GPU, beside the
+  // training's own weights, gradients, Adam state and activations. (This call also links the
+  // training library ahead of ts_diloco: see the report on sim/CMakeLists.txt.)
+  CHECK(r.extra_memory_per_gpu == Approx(8 * n));
+  const auto memory = estimate_stage_memory(*diloco(s).training);
+  REQUIRE(memory.size() == 1);
+  CHECK(memory[0].total() + r.extra_memory_per_gpu < 80e9);
+}
+
+TEST_CASE("Full DiLoCo: the WAN bytes of the trace are one model copy each way per round") {
+  // tp 2 x pp 2: four GPUs per replica, each exchanging its stage's layers / tp. The shares add
+  // up to one model copy (parameters spread evenly over the layers, as in the abstract mode).
+  const auto s = scenario("{tp: 2, pp: 2, dp: 1}",
+                          "{name: s, algorithm: streaming, inner_steps: 4, layers_per_fragment: 1, bits: 4}");
+  output::TraceData trace;
+  const auto r = run(s, &trace);
+  const double n = diloco(s).models[0].parameters;
+  const double s_bytes = n * 4 / 8;  // 4-bit values: each replica's go to the other (all-gather)
+  CHECK(r.wan_bytes == Approx(3 * 2 * s_bytes));
+  // The recorder's WAN series carries the same bytes over time.
+  double series = 0;
+  const auto& ls = trace.link_series;
+  for (size_t row = 0; row < ls.link.size(); ++row)
+    if (trace.links[ls.link[row]].tier == "wan")
+      for (size_t b = 0; b < ls.bins; ++b) series += ls.bytes[row * ls.bins + b];
+  CHECK(series == Approx(r.wan_bytes).epsilon(1e-9));
+  // One outer-sync activity per GPU per fragment sync on its stage: 4 fragments of one layer,
+  // 2 on each stage, x 2 tp ranks x 2 replicas x 3 rounds.
+  size_t syncs = 0;
+  for (const auto& a : trace.activities) syncs += a.kind == output::ActivityKind::OuterSync;
+  CHECK(syncs == 4u * 2 * 2 * 3);
+  CHECK(trace.gpus[4].replica == 1);
+}
+
+TEST_CASE("Full mode ordering: data-parallel < DiLoCo < overlapped streaming in CU") {
+  std::vector<std::function<std::string()>> jobs;
+  for (const char* method : {"{name: dp, algorithm: data_parallel}",
+                             "{name: d, algorithm: diloco, inner_steps: 4}",
+                             "{name: s, algorithm: streaming, inner_steps: 4, layers_per_fragment: 1, overlap: 1}"})
+    jobs.push_back([m = std::string(method)] { return run(scenario("{tp: 1, pp: 2, dp: 2}", m)).serialize(); });
+  const auto out = run_isolated_all(jobs, 2);
+  const auto dp = AbstractResult::parse(out[0]), d = AbstractResult::parse(out[1]), s = AbstractResult::parse(out[2]);
+  CHECK(dp.utilization < d.utilization);
+  CHECK(d.utilization < s.utilization);
+  // Data-parallel's round is one step: it moves a model copy of gradients per step, DiLoCo a
+  // model copy of pseudo-gradients per H = 4 steps.
+  CHECK(dp.wan_bytes_per_round == Approx(d.wan_bytes_per_round));
+  // Streaming moves the same bytes per round as DiLoCo, spread over the round.
+  CHECK(s.wan_bytes_per_round == Approx(d.wan_bytes_per_round));
+  CHECK(s.peak_wan_bandwidth < d.peak_wan_bandwidth);
+}
+
+TEST_CASE("Full mode: ring and hierarchical move the same WAN bytes, hierarchical from fewer GPUs") {
+  std::vector<std::function<std::string()>> jobs;
+  for (const char* reduce : {"  reduce: ring\n", "  reduce: hierarchical\n"})
+    jobs.push_back([x = std::string(reduce)] {
+      return run(scenario("{tp: 1, pp: 1, dp: 4}", "{name: d, algorithm: diloco, inner_steps: 4}", x)).serialize();
+    });
+  const auto out = run_isolated_all(jobs, 2);
+  const auto ring = AbstractResult::parse(out[0]), hier = AbstractResult::parse(out[1]);
+  const double n = diloco(scenario("{tp: 1, pp: 1, dp: 4}", "{name: d, algorithm: diloco, inner_steps: 4}"))
+                       .models[0].parameters;
+  CHECK(ring.wan_bytes_per_round == Approx(2 * 2 * n));
+  CHECK(hier.wan_bytes_per_round == Approx(2 * 2 * n));
+  // Ring: four dp ranks each send S/4 at once; they share the one WAN link, so the exchange
+  // takes S / bw either way. Hierarchical adds the in-datacenter broadcast after it.
+  CHECK(hier.round_time > ring.round_time);
+  // Outer state sharded over the 4 GPUs (ring) or held by dp rank 0 alone (hierarchical).
+  CHECK(ring.extra_memory_per_gpu == Approx(8 * n / 4));
+  CHECK(hier.extra_memory_per_gpu == Approx(8 * n));
+}
