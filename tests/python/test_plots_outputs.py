@@ -95,7 +95,7 @@ def test_output_dir_names_and_no_overwrite(tmp_path):
     assert again.returncode == 2 and "--force" in again.stderr
     run([trainsim(), "run", TUTORIAL_SCENARIO, "--output-dir", out, "--force", "--quiet"])
     # Explicit names go inside the directory.
-    run([trainsim(), "run", TUTORIAL_SCENARIO, "--output-dir", out, "--chrome-trace", "p.json", "--quiet"])
+    run([trainsim(), "run", TUTORIAL_SCENARIO, "--output-dir", out, "--chrome-trace", "p.json", "--quiet", "--force"])
     assert (out / "p.json").is_file()
 
 
