@@ -33,6 +33,7 @@ double relative_error(const std::string& name, Metric metric, double published) 
   const double simulated = metric == Metric::TflopsPerGpu ? m.tflops_per_gpu : r.iteration_time;
   const double err = simulated / published - 1;
   std::printf("%-32s published %8.2f simulated %8.2f error %+6.1f%%\n", name.c_str(), published, simulated, 100 * err);
+  std::fflush(stdout);  // children leave with _exit
   return err;
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Training-iteration benchmarks (docs/performance.md). Goals: the 145.6B Megatron row (1,536
+# GPUs) under 10 s and 2 GiB; Llama 3 405B on 16,384 H100 under 120 s and 8 GiB. Then how wall
+# time and memory grow from 64 to 16,384 GPUs (Llama 3 70B, TP 8, PP 8, 8 micro-batches per
+# replica, DP from 1 to 256). Run from the repository root after building.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench/run_timed.sh "145.6B row, 1,536 A100 (interleaved)" run scenarios/validation/megatron-145.6b.yaml
+bench/run_timed.sh "Llama 3 405B, 16,384 H100" run bench/scenarios/llama3-405b-16k.yaml
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for dp in 1 4 16 64 256; do
+  gpus=$((64 * dp))
+  cat >"$tmp/scale-$gpus.yaml" <<YAML
+name: scale-$gpus
+platform: $PWD/platforms/h100-400g.yaml
+job:
+  kind: training
+  model: llama3-70b
+  parallelism: {tp: 8, pp: 8, dp: $dp}
+  micro_batch: 1
+  global_batch: $((8 * dp))
+  sequence_parallel: true
+  recompute: selective
+  zero_stage: 1
+  overlap_grad_reduce: true
+YAML
+  bench/run_timed.sh "scaling: Llama 3 70B, $gpus GPUs" run "$tmp/scale-$gpus.yaml"
+done
