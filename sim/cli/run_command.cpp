@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <variant>
 
@@ -7,7 +8,11 @@
 #include "collective/benchmark_job.hpp"
 #include "config/loader.hpp"
 #include "core/error.hpp"
+#include "core/progress.hpp"
 #include "diloco/job.hpp"
+#include "output/atomic_file.hpp"
+#include "output/chrome_trace.hpp"
+#include "output/output_error.hpp"
 #include "output/trace_writer.hpp"
 #include "training/job.hpp"
 #include "trainsim/version.hpp"
@@ -19,10 +24,12 @@ int run_command(const std::vector<std::string>& words) {
   Args args("run", "SCENARIO.yaml [options]",
             "Simulates the job of a scenario file on its platform and prints its summary.",
             {{"trace", "FILE.h5", "write an HDF5 trace of every activity (docs/trace-format.md)"},
+             {"chrome-trace", "FILE.json", "write the trace as Chrome trace JSON for Perfetto (docs/plots.md)"},
+             {"output-dir", "DIR", "put outputs in DIR (created), by default DIR/<scenario>.trace.h5 and .summary.txt"},
              {"seed", "N", "override the scenario's seed"},
              {"force", "", "overwrite existing output files"},
              {"quiet", "", "print nothing but the summary"}},
-            "trainsim run scenarios/default.yaml --trace out/default.h5");
+            "trainsim run scenarios/tutorial/gpt-1.7b-32gpu.yaml --output-dir out --chrome-trace gpt.json");
   args.parse(words);
   if (args.wants_help()) {
     std::cout << args.help();
@@ -39,17 +46,42 @@ int run_command(const std::vector<std::string>& words) {
       throw UsageError("--seed needs a non-negative integer, got '" + *seed + "'");
     }
   }
-  std::string trace_path = args.value("trace").value_or(scenario.output.trace);
-  // Refuse before simulating, so a long run never ends in a refused write.
-  if (!trace_path.empty()) {
-    namespace fs = std::filesystem;
-    if (fs::exists(trace_path) && !args.flag("force"))
-      throw UsageError("output file '" + trace_path + "' exists; pass --force to overwrite it");
-    auto dir = fs::path(trace_path).parent_path();
-    if (!dir.empty() && !fs::is_directory(dir))
-      throw UsageError("output directory '" + dir.string() + "' does not exist");
+  namespace fs = std::filesystem;
+  // Outputs: relative names go inside --output-dir; without --trace, --output-dir also gets the
+  // trace and the printed summary under names that say what they hold.
+  const std::string out_dir = args.value("output-dir").value_or("");
+  auto in_dir = [&](const std::string& path) {
+    return out_dir.empty() || path.empty() || fs::path(path).is_absolute() ? path : (fs::path(out_dir) / path).string();
+  };
+  std::string trace_path = in_dir(args.value("trace").value_or(scenario.output.trace));
+  std::string chrome_path = in_dir(args.value("chrome-trace").value_or(""));
+  std::string summary_path;
+  if (!out_dir.empty() && !args.value("trace")) {
+    if (trace_path.empty()) trace_path = in_dir(scenario.name + ".trace.h5");
+    summary_path = in_dir(scenario.name + ".summary.txt");
   }
-  JobOptions options{!trace_path.empty(), args.flag("quiet")};
+  // Refuse before simulating, so a long run never ends in a refused write.
+  if (!out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (ec || !fs::is_directory(out_dir))
+      throw UsageError("cannot create output directory '" + out_dir + "': " + ec.message());
+  }
+  for (const std::string& path : {trace_path, chrome_path, summary_path}) {
+    if (path.empty()) continue;
+    if (fs::exists(path) && !args.flag("force"))
+      throw UsageError("output file '" + path + "' exists; pass --force to overwrite it");
+    auto dir = fs::path(path).parent_path();
+    if (!dir.empty() && !fs::is_directory(dir))
+      throw UsageError("output directory '" + dir.string() + "' does not exist (create it, or pass --output-dir " +
+                       dir.string() + ")");
+  }
+  const bool keep_trace = !trace_path.empty() || !chrome_path.empty();
+  JobOptions options{keep_trace, args.flag("quiet")};
+  ProgressOptions progress;  // phases on stderr when it is a terminal
+  progress.quiet = options.quiet;
+  PhaseReporter phases(progress);
+  phases.begin("simulating");
   JobOutcome outcome = std::visit(
       [&](const auto& job) -> JobOutcome {
         using T = std::decay_t<decltype(job)>;
@@ -58,8 +90,19 @@ int run_command(const std::vector<std::string>& words) {
         else if constexpr (std::is_same_v<T, DilocoSpec>) return run_diloco_job(scenario, job, options);
       },
       scenario.job);
+  phases.end();
   std::cout << outcome.report;
-  if (!trace_path.empty()) {
+  if (!summary_path.empty()) {
+    output::AtomicOutputFile file(summary_path);
+    {
+      std::ofstream os(file.temp_path());
+      os << outcome.report;
+      if (!os.flush()) throw output::OutputError(summary_path, "writing the summary failed");
+    }
+    file.commit();
+    if (!options.quiet) std::cout << "summary written to " << summary_path << "\n";
+  }
+  if (keep_trace) {
     auto& t = outcome.trace;
     t.scenario_file = scenario.file;
     t.scenario_text = scenario.text;
@@ -68,8 +111,18 @@ int run_command(const std::vector<std::string>& words) {
     t.seed = scenario.seed;
     for (const auto& w : words) t.command_line += (t.command_line.empty() ? "" : " ") + w;
     t.command_line = "trainsim run " + t.command_line;
-    output::write_trace_hdf5(t, trace_path);
-    if (!options.quiet) std::cout << "trace written to " << trace_path << "\n";
+    if (!trace_path.empty()) {
+      phases.begin("writing trace");
+      output::write_trace_hdf5(t, trace_path);
+      phases.end();
+      if (!options.quiet) std::cout << "trace written to " << trace_path << "\n";
+    }
+    if (!chrome_path.empty()) {
+      phases.begin("writing Chrome trace");
+      output::write_chrome_trace_file(t, chrome_path);
+      phases.end();
+      if (!options.quiet) std::cout << "Chrome trace (open in ui.perfetto.dev) written to " << chrome_path << "\n";
+    }
   }
   return exit_code::kOk;
 }
