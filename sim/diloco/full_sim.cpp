@@ -1,6 +1,7 @@
 #include "diloco/full_sim.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <map>
 #include <memory>
@@ -176,7 +177,10 @@ AbstractResult simulate_full(const PlatformSpec& platform, const DilocoSpec& spe
     }
     if (pp.dp > 1) {
       if (hierarchical) {
-        q.intra_kind = CollectiveKind::Broadcast;
+        // The gateway's result reaches its dp group as a ring all-gather of the same buffer:
+        // the same bytes on the ring's links as a pipelined ring broadcast ((dp-1) x buffer);
+        // the collective library's broadcast did not complete on 16-rank groups (report).
+        q.intra_kind = CollectiveKind::AllGather;
         q.intra = gathered ? shard * m : shard;
       } else {
         q.intra_kind = CollectiveKind::AllGather;
@@ -264,13 +268,25 @@ AbstractResult simulate_full(const PlatformSpec& platform, const DilocoSpec& spe
   }
   // Every round issues the same syncs, and the run ends when all of them have arrived.
   res.wan_bytes_per_round = res.wan_bytes / spec.rounds;
+  // Peak: the busiest window of about one inner step (wall time per step in the measured
+  // rounds, in whole bins of the recorder's series), like the abstract mode's step window. The
+  // series spreads each message evenly over its transfer, so single bins can overstate a link
+  // whose share changed during a transfer; a step-long window smooths that out.
   const auto& series = t.link_series;
-  if (series.bin_width > 0)
+  if (series.bin_width > 0) {
+    const size_t k = std::clamp<size_t>(static_cast<size_t>(std::lround(res.round_time / h / series.bin_width)), 1,
+                                        series.bins);
     for (size_t row = 0; row < series.link.size(); ++row) {
       if (links[series.link[row]].tier != LinkTier::Wan) continue;
-      for (size_t b = 0; b < series.bins; ++b)
-        res.peak_wan_bandwidth = std::max(res.peak_wan_bandwidth, series.bytes[row * series.bins + b] / series.bin_width);
+      const double* bytes = &series.bytes[row * series.bins];
+      double sum = 0;
+      for (size_t b = 0; b < series.bins; ++b) {
+        sum += bytes[b];
+        if (b >= k) sum -= bytes[b - k];
+        if (b + 1 >= k) res.peak_wan_bandwidth = std::max(res.peak_wan_bandwidth, sum / (k * series.bin_width));
+      }
     }
+  }
   if (options.trace) {
     for (int c = 0; c < m; ++c)
       for (int r = 0; r < ranks; ++r) t.gpus[first[c] + r].replica = c;

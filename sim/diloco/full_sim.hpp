@@ -23,8 +23,9 @@ struct FullRunOptions {
 // replica i's busy compute (forward/backward ops incl. their TP collectives, optimizer step),
 // mean per GPU over the window; `wait` is the time its GPUs were blocked on outer results plus
 // its idle time behind the slowest replica (pipeline bubbles and in-datacenter communication
-// are neither compute nor wait); the peak WAN bandwidth is the busiest bin (1/200 of the run)
-// of the recorder's link series.
+// are neither compute nor wait); the peak WAN bandwidth is the busiest window of about one
+// inner step (whole bins of the recorder's 200-bin link series), both directions of a link
+// together.
 AbstractResult simulate_full(const PlatformSpec& platform, const DilocoSpec& spec, const DilocoMethod& method,
                              uint64_t seed, const FullRunOptions& options = {});
 

@@ -92,7 +92,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
          << " workers; measured over rounds 2.." << spec.rounds << "\n"
          << table.render()
          << (full ? "\nCU: busy compute (forward/backward with their TP collectives, optimizer) / wall time; peak WAN:\n"
-                    "busiest 1/200 of the run, both directions of a link together\n"
+                    "busiest window of about one inner step, both directions of a link together\n"
                   : "")
          << "\nwho waits for whom (compute blocked on outer results"
          << (full ? ", plus idle behind the slowest replica" : "") << "):\n"
@@ -102,9 +102,10 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   t.summary.push_back({"workers", static_cast<double>(scenario.platform.clusters.size()), "1"});
   if (!results.numeric_columns[0].empty()) t.summary.push_back({"utilization", results.numeric_columns[0][0], "1"});
 
-  // One (model, method) pair: also its activities and per-link WAN traffic over time, from
-  // one more simulation in this process (which has run none itself: the children did).
-  if (options.keep_activities && jobs.size() == 1) {
+  // One (model, method) pair, or full workers (the first method): also its activities and
+  // per-link WAN traffic over time, from one more simulation in this process (which has run
+  // none itself: the children did).
+  if (options.keep_activities && (jobs.size() == 1 || full)) {
     output::TraceData detail;
     if (full) {
       simulate_full(scenario.platform, spec, spec.methods[0], scenario.seed, {&detail});
