@@ -59,9 +59,13 @@ extern "C" void on_signal(int sig) {
 
 }  // namespace
 
-void install() {
-  if (g_installed.exchange(true)) return;
-  g_main_pid.store(::getpid());
+void install(bool force) {
+  if (force) {
+    if (!g_installed.load()) return;  // a library user that never asked for our handlers
+  } else {
+    if (g_installed.exchange(true)) return;
+    g_main_pid.store(::getpid());
+  }
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);

@@ -19,7 +19,10 @@ inline constexpr int kExitSigint = 130;
 inline constexpr int kExitSigterm = 143;
 
 // Installs the handlers for SIGINT and SIGTERM (idempotent). Call once, early in main().
-void install();
+// `force` installs them again even if done before: SimGrid replaces the SIGINT handler with
+// its own (print and exit(1)) when an engine is created, so the engine's creator must
+// re-install ours afterwards (no-op unless install() already ran in this process tree).
+void install(bool force = false);
 
 // True once install() has run in this process (or its parent before fork()).
 bool installed();
