@@ -7,6 +7,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "trainsim/version.hpp"
 
 namespace trainsim::cli {
@@ -36,7 +37,8 @@ std::string usage() {
       "trainsim simulates distributed LLM training on described clusters (SimGrid flow-level network).\n\n"
       "commands:\n";
   for (const auto& c : commands()) s += "  " + std::string(c.name) + std::string(20 - std::string(c.name).size(), ' ') + c.summary + "\n";
-  s += "\n'trainsim <command> --help' describes a command.\nexit codes: 0 success, 2 bad input or usage, 3 internal error, 130 interrupted.\n";
+  s += "\n'trainsim <command> --help' describes a command.\nexit codes: 0 success, 2 bad input or usage, 3 internal error, 130 interrupted (SIGINT),\n"
+       "143 terminated (SIGTERM); an interrupted run leaves no partial output file.\n";
   return s;
 }
 
@@ -44,6 +46,8 @@ std::string usage() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
+  // Before any output or child process exists: see core/interrupt.hpp for why the handler exits.
+  interrupt::install();
   try {
     if (words.empty()) {
       std::cerr << usage();

@@ -29,6 +29,7 @@ AtomicOutputFile::AtomicOutputFile(std::string target) : target_(std::move(targe
   name += std::to_string(::getpid());
   fs::path temp = path.parent_path() / name;
   temp_ = temp.string();
+  interrupt_guard_ = std::make_unique<interrupt::RemoveOnInterrupt>(temp_);
 }
 
 AtomicOutputFile::~AtomicOutputFile() {

@@ -4,7 +4,10 @@
 // after a crash) therefore see either the old file or the complete new one, never half of one.
 // The temporary lives in the same directory because rename(2) is only atomic within a file
 // system.
+#include <memory>
 #include <string>
+
+#include "core/interrupt.hpp"
 
 namespace trainsim::output {
 
@@ -30,6 +33,8 @@ class AtomicOutputFile {
   std::string target_;
   std::string temp_;
   bool committed_ = false;
+  // Removes the temporary if SIGINT/SIGTERM arrives before commit() (core/interrupt.hpp).
+  std::unique_ptr<interrupt::RemoveOnInterrupt> interrupt_guard_;
 };
 
 }  // namespace trainsim::output
