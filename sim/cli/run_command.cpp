@@ -8,6 +8,7 @@
 #include "collective/benchmark_job.hpp"
 #include "config/loader.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "core/progress.hpp"
 #include "diloco/job.hpp"
 #include "output/atomic_file.hpp"
@@ -28,6 +29,7 @@ int run_command(const std::vector<std::string>& words) {
              {"output-dir", "DIR", "put outputs in DIR (created), by default DIR/<scenario>.trace.h5 and .summary.txt"},
              {"seed", "N", "override the scenario's seed"},
              {"force", "", "overwrite existing output files"},
+             {"memory-limit", "SIZE", "refuse runs estimated above SIZE (default 75% of RAM or $TRAINSIM_MEMORY_LIMIT)"},
              {"quiet", "", "print nothing but the summary"}},
             "trainsim run scenarios/tutorial/gpt-1.7b-32gpu.yaml --output-dir out --chrome-trace gpt.json");
   args.parse(words);
@@ -81,6 +83,9 @@ int run_command(const std::vector<std::string>& words) {
   ProgressOptions progress;  // phases on stderr when it is a terminal
   progress.quiet = options.quiet;
   PhaseReporter phases(progress);
+  // Refuse a run beyond this machine before building anything (docs/robustness.md).
+  limits::check_memory(limits::estimate_memory(limits::run_size(scenario, options.keep_activities)),
+                       limits::memory_ceiling(args.value("memory-limit")), scenario.file);
   phases.begin("simulating");
   JobOutcome outcome = std::visit(
       [&](const auto& job) -> JobOutcome {
