@@ -129,8 +129,8 @@ TEST_CASE("Full mode: ring and hierarchical move the same WAN bytes, hierarchica
   CHECK(ring.wan_bytes_per_round == Approx(2 * 2 * n));
   CHECK(hier.wan_bytes_per_round == Approx(2 * 2 * n));
   // Ring: four dp ranks each send S/4 at once; they share the one WAN link, so the exchange
-  // takes S / bw either way. Hierarchical adds the in-datacenter broadcast after it.
-  CHECK(hier.round_time > ring.round_time);
+  // takes S / bw either way, and both end with an in-datacenter all-gather of the same buffer.
+  CHECK(hier.round_time == Approx(ring.round_time).epsilon(1e-3));
   // Outer state sharded over the 4 GPUs (ring) or held by dp rank 0 alone (hierarchical).
   CHECK(ring.extra_memory_per_gpu == Approx(8 * n / 4));
   CHECK(hier.extra_memory_per_gpu == Approx(8 * n));
