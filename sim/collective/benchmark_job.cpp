@@ -40,6 +40,16 @@ JobOutcome run_benchmark_job(const Scenario& scenario, const CollectiveBenchSpec
   out.report = os.str();
   out.trace.summary.push_back({"ranks", double(gpus.size()), "1"});
   out.trace.summary.push_back({"cases", double(results.size()), "1"});
+  // Per collective and algorithm: the latency end (smallest size) and the bandwidth end.
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    const std::string key = std::string(collective_name(r.what.kind)) + "." + algorithm_name(r.what.algorithm);
+    const bool first = i == 0 || results[i - 1].what.kind != r.what.kind || results[i - 1].what.algorithm != r.what.algorithm;
+    const bool last = i + 1 == results.size() || results[i + 1].what.kind != r.what.kind ||
+                      results[i + 1].what.algorithm != r.what.algorithm;
+    if (first) out.trace.summary.push_back({"time_smallest." + key, r.seconds, "s"});
+    if (last) out.trace.summary.push_back({"busbw_largest." + key, r.busbw, "B/s"});
+  }
   return out;
 }
 

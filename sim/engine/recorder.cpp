@@ -8,7 +8,7 @@ namespace trainsim {
 
 Recorder::Recorder(const Network& network, bool keep_activities)
     : network_(network), keep_activities_(keep_activities) {
-  const size_t n = network.links().size();
+  const size_t n = 2 * network.links().size();
   link_bytes_.assign(n, 0);
   busy_.assign(n, 0);
   open_start_.assign(n, -1);
@@ -33,8 +33,7 @@ void Recorder::flow(int src_gpu, int dst_gpu, double bytes, double start, double
   auto it = routes_.find(key);
   if (it == routes_.end()) {
     std::vector<int> idx;
-    const LinkInfo* base = network_.links().data();
-    for (const LinkInfo* l : network_.route(src_gpu, dst_gpu)) idx.push_back(static_cast<int>(l - base));
+    for (const DirectedLink& l : network_.directed_route(src_gpu, dst_gpu)) idx.push_back(2 * l.link + (l.down ? 1 : 0));
     it = routes_.emplace(key, std::move(idx)).first;
   }
   if (keep_activities_ && end > start) flows_.push_back({start, end, bytes, &it->second});
@@ -58,10 +57,11 @@ output::TraceData& Recorder::finish(double makespan) {
   const auto& links = network_.links();
   trace_.links.clear();
   trace_.links.reserve(links.size());
+  auto busy = [&](size_t slot) { return busy_[slot] + (open_end_[slot] >= 0 ? open_end_[slot] - open_start_[slot] : 0); };
   for (size_t l = 0; l < links.size(); ++l) {
-    double busy = busy_[l] + (open_end_[l] >= 0 ? open_end_[l] - open_start_[l] : 0);
+    // Bytes: both directions. Busy time: the busier direction (utilization is per direction).
     trace_.links.push_back({links[l].name, tier_name(links[l].tier), links[l].bandwidth, links[l].latency,
-                            link_bytes_[l], busy});
+                            link_bytes_[2 * l] + link_bytes_[2 * l + 1], std::max(busy(2 * l), busy(2 * l + 1))});
   }
   build_series(makespan);
   return trace_;
@@ -73,15 +73,18 @@ void Recorder::build_series(double makespan) {
   if (flows_.empty() || makespan <= 0) return;
   const size_t bins = 200;
   const double width = makespan / bins;
-  std::vector<int> row_of(link_bytes_.size(), -1);
-  for (size_t l = 0; l < link_bytes_.size(); ++l)
-    if (link_bytes_[l] > 0) {
+  // One row per link that carried traffic: the load of its busier direction, so that
+  // bytes / (bin width x bandwidth) is a utilization in [0, 1].
+  const size_t nlinks = link_bytes_.size() / 2;
+  std::vector<int> row_of(nlinks, -1);
+  for (size_t l = 0; l < nlinks; ++l)
+    if (link_bytes_[2 * l] + link_bytes_[2 * l + 1] > 0) {
       row_of[l] = static_cast<int>(series.link.size());
       series.link.push_back(static_cast<int32_t>(l));
     }
   series.bin_width = width;
   series.bins = bins;
-  series.bytes.assign(series.link.size() * bins, 0.0);
+  std::vector<double> per_dir(series.link.size() * bins * 2, 0.0);
   // Each flow's bytes are spread evenly over its lifetime (a flow-level model has no finer
   // knowledge of its rate), bin by bin.
   for (const auto& f : flows_) {
@@ -91,9 +94,35 @@ void Recorder::build_series(double makespan) {
     for (size_t b = first; b <= last; ++b) {
       const double lo = std::max(f.start, b * width), hi = std::min(f.end, (b + 1) * width);
       if (hi <= lo) continue;
-      for (int l : *f.route) series.bytes[row_of[l] * bins + b] += rate * (hi - lo);
+      for (int slot : *f.route) per_dir[(row_of[slot / 2] * bins + b) * 2 + (slot % 2)] += rate * (hi - lo);
     }
   }
+  // Spreading each flow evenly over its life can over-fill a bin where flows overlapped (the
+  // flows really shared the link, at rates that varied): cap every bin at the direction's
+  // capacity and carry the excess to the following bins (then back from the end), which keeps
+  // each direction's total.
+  const auto& links = network_.links();
+  for (size_t row = 0; row < series.link.size(); ++row) {
+    const double cap = links[series.link[row]].bandwidth * width;
+    for (int dir = 0; dir < 2; ++dir) {
+      auto at = [&](size_t b) -> double& { return per_dir[(row * bins + b) * 2 + dir]; };
+      double carry = 0;
+      for (size_t b = 0; b < bins; ++b) {
+        at(b) += carry;
+        carry = std::max(0.0, at(b) - cap);
+        at(b) -= carry;
+      }
+      for (size_t b = bins; b-- > 0 && carry > 0;) {
+        const double room = std::max(0.0, cap - at(b));
+        const double put = std::min(room, carry);
+        at(b) += put;
+        carry -= put;
+      }
+      if (carry > 0) at(bins - 1) += carry;  // cannot happen if the simulator kept the link's rate
+    }
+  }
+  series.bytes.assign(series.link.size() * bins, 0.0);
+  for (size_t i = 0; i < series.bytes.size(); ++i) series.bytes[i] = std::max(per_dir[2 * i], per_dir[2 * i + 1]);
 }
 
 }  // namespace trainsim

@@ -29,14 +29,17 @@ class Recorder {
   // traffic) and the makespan; call once after the run.
   output::TraceData& finish(double makespan);
   output::TraceData& trace() { return trace_; }
-  double bytes_on_link(int link) const { return link_bytes_[link]; }
+  // Bytes carried by a link, both directions together.
+  double bytes_on_link(int link) const { return link_bytes_[2 * link] + link_bytes_[2 * link + 1]; }
 
  private:
   const Network& network_;
   bool keep_activities_;
   output::TraceData trace_;
-  std::unordered_map<uint64_t, std::vector<int>> routes_;  // (src << 32 | dst) -> link indices
-  std::vector<double> link_bytes_, busy_, open_start_, open_end_;
+  // (src << 32 | dst) -> link slots: 2 * link index + direction (each direction of a
+  // split-duplex link has its own bandwidth, so load and busy time are kept per direction).
+  std::unordered_map<uint64_t, std::vector<int>> routes_;
+  std::vector<double> link_bytes_, busy_, open_start_, open_end_;  // per slot
   // Flows kept for the link-load time series (only when activities are kept).
   struct Flow {
     double start, end, bytes;

@@ -1,6 +1,7 @@
 #include "network/network.hpp"
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Host.hpp>
@@ -47,6 +48,7 @@ struct Network::Impl {
   PlatformSpec spec;
   BuiltTopology topo;
   std::unordered_map<const simgrid::s4u::Link*, size_t> by_link;  // UP and DOWN halves -> LinkInfo
+  std::unordered_set<const simgrid::s4u::Link*> down_halves;
   std::unordered_map<const simgrid::s4u::Host*, int> by_host;
   mutable std::unordered_map<uint64_t, double> latency_cache;
 };
@@ -64,6 +66,7 @@ Network::Network(const PlatformSpec& spec, uint64_t seed) : impl_(std::make_uniq
     impl_->by_link.emplace(up, i);
     impl_->by_link.emplace(down, i);
     impl_->by_link.emplace(duplex, i);
+    impl_->down_halves.insert(down);
     // SimGrid is told only the changed rates: both halves, since a duplex pair is two links.
     if (links[i].bandwidth != links[i].nominal_bandwidth) {
       up->set_bandwidth(links[i].bandwidth);
@@ -100,6 +103,21 @@ std::vector<const LinkInfo*> Network::route(int src_gpu, int dst_gpu) const {
     auto it = impl_->by_link.find(l);
     if (it == impl_->by_link.end()) throw InternalError("route crosses a link the network did not build: " + l->get_name());
     out.push_back(&impl_->topo.links[it->second]);
+  }
+  return out;
+}
+
+std::vector<DirectedLink> Network::directed_route(int src_gpu, int dst_gpu) const {
+  std::vector<DirectedLink> out;
+  if (src_gpu == dst_gpu) return out;
+  std::vector<simgrid::s4u::Link*> path;
+  double simgrid_latency = 0;
+  gpu_host(src_gpu)->route_to(gpu_host(dst_gpu), path, &simgrid_latency);
+  out.reserve(path.size());
+  for (const auto* l : path) {
+    auto it = impl_->by_link.find(l);
+    if (it == impl_->by_link.end()) throw InternalError("route crosses a link the network did not build: " + l->get_name());
+    out.push_back({static_cast<int>(it->second), impl_->down_halves.count(l) > 0});
   }
   return out;
 }

@@ -34,6 +34,13 @@ struct LinkInfo {
   simgrid::s4u::Link* link;
 };
 
+// A link of a route and the direction the route crosses it (split-duplex links carry each
+// direction at the full bandwidth).
+struct DirectedLink {
+  int link = 0;       // index into Network::links()
+  bool down = false;  // the DOWN half (towards the GPU / the second-named end)
+};
+
 struct GpuLocation {
   int cluster = 0;  // index into PlatformSpec::clusters
   int node = 0;     // node index within its cluster
@@ -61,6 +68,8 @@ class Network {
   double route_latency(int src_gpu, int dst_gpu) const;
   // Links on the route, in order.
   std::vector<const LinkInfo*> route(int src_gpu, int dst_gpu) const;
+  // The same with the direction of each link.
+  std::vector<DirectedLink> directed_route(int src_gpu, int dst_gpu) const;
   const std::vector<LinkInfo>& links() const;
   const LinkInfo* find_link(const std::string& name) const;
 

@@ -153,13 +153,14 @@ struct TrainingProgram::Impl {
   }
   int rank_of_vs(int vs, const RankCoord& c) const { return layout.rank({vs % pp, c.dp, c.tp}); }
   void record(const GpuState& g, double start, double end, ActivityKind kind, int mb, int chunk, int it,
-              double bytes = 0) {
+              double bytes = 0, int peer = -1) {
     if (!recorder || !recorder->keeps_activities()) return;
     output::ActivityRecord rec;
     rec.start = start;
     rec.end = end;
     rec.bytes = bytes;
     rec.gpu = g.gpu;
+    rec.peer = peer;
     rec.stage = g.coord.stage;
     rec.micro_batch = mb;
     rec.chunk = chunk;
@@ -288,6 +289,8 @@ void TrainingProgram::Impl::compute_loop(int r) {
         if (ready > Simulation::now()) sg4::this_actor::sleep_until(ready);
         // Exposed transfer: the wait not explained by the producer still computing.
         me.pp_exposed += std::max(0.0, ready - std::max(asked, msg.posted_at));
+        record(me, msg.posted_at, ready, ActivityKind::PpRecv, op.micro_batch, op.chunk, it, msg.bytes,
+               gpus[src_rank].gpu);
       }
       double duration = 0, tp_part = 0;
       ActivityKind kind = ActivityKind::Forward;
@@ -320,6 +323,10 @@ void TrainingProgram::Impl::compute_loop(int r) {
       me.busy += end - start;
       me.tp += tp_part * me.slowdown;
       record(me, start, end, kind, op.micro_batch, op.chunk, it);
+      // The op's tensor-parallel collectives (closed form, inside the op): shown as one
+      // activity at the op's end with their summed duration.
+      if (tp_part > 0)
+        record(me, end - tp_part * me.slowdown, end, ActivityKind::TpComm, op.micro_batch, op.chunk, it);
       const bool sends = forward ? vs < V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
       if (sends) {
         const int dst_vs = forward ? vs + 1 : vs - 1;

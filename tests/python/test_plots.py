@@ -43,7 +43,8 @@ def test_timeline_is_the_pipeline_schedule(training):
     # One row per stage, top to bottom.
     rows = [t.get_text() for t in ax.get_yticklabels()]
     assert len(rows) == PP and [r.split("\n")[0] for r in rows] == [f"stage {s}" for s in range(PP)]
-    assert set(legend_labels(ax)) == {"forward", "backward", "optimizer", "dp comm"}
+    # Compute, the TP collectives inside ops, pipeline receives and the DP reduction.
+    assert set(legend_labels(ax)) == {"forward", "backward", "optimizer", "tp comm", "pp recv", "dp comm"}
     # Each stage's row holds its GPU's forwards: one bar per micro-batch.
     forward = kind_collections(ax, "forward")
     assert len(forward) == PP
