@@ -1,5 +1,7 @@
 #include "config/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -56,9 +58,56 @@ std::string read_text_file(const std::string& path, const SourceLocation& from,
   return text.str();
 }
 
+namespace {
+
+// Counts a document's content events and remembers where it started. yaml-cpp 0.7 loops
+// forever on some malformed streams (a stray ',' makes it produce empty documents without
+// consuming input: found by tests/fuzz), so documents are walked first and a document that
+// neither holds content nor advances the stream stops the parse.
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  YAML::Mark start;
+  int events = 0;
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { ++events; }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { ++events; }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override { ++events; }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    ++events;
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    ++events;
+  }
+  void OnMapEnd() override {}
+};
+
+void check_documents_advance(const std::string& text, const std::string& file) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  int previous_pos = -1;
+  for (int docs = 0; docs < 1000; ++docs) {
+    DocumentProbe probe;
+    const std::streampos before = in.tellg();
+    if (!parser.HandleNextDocument(probe)) return;
+    // The runaway case yields documents (of one null each) without consuming input.
+    const int pos = static_cast<int>(in.tellg() == std::streampos(-1) ? std::streampos(text.size()) : in.tellg());
+    const bool stuck = docs > 0 && pos <= previous_pos && before == in.tellg();
+    previous_pos = pos;
+    if (stuck)
+      throw InputError({file, probe.start.line + 1, probe.start.column + 1}, "",
+                       "YAML syntax error: unexpected character outside any collection (a stray ',' or ']'?)");
+  }
+  throw InputError({file, 0, 0}, "", "YAML syntax error: more than 1000 documents");
+}
+
+}  // namespace
+
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
   std::vector<YAML::Node> docs;
   try {
+    check_documents_advance(text, file);
     docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     SourceLocation at{file, e.mark.is_null() ? 0 : e.mark.line + 1,

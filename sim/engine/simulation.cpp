@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/interrupt.hpp"
 #include "network/network.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -22,6 +23,9 @@ static std::unique_ptr<sg4::Engine> make_engine(const PlatformSpec& platform,
   for (auto& a : args) argv.push_back(a.data());
   int argc = static_cast<int>(argv.size());
   auto engine = std::make_unique<sg4::Engine>(&argc, argv.data());
+  // SimGrid installs its own SIGINT handler (print and exit 1): put ours back, so an
+  // interrupted run removes its temporary outputs and exits 130 (docs/robustness.md).
+  interrupt::install(/*force=*/true);
   Network::configure_engine(*engine);
   return engine;
 }

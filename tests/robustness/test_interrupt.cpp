@@ -152,10 +152,8 @@ TEST_CASE("interrupt: the trainsim command exits 143 on SIGTERM mid-run and leav
   interrupt_cli(SIGTERM, interrupt::kExitSigterm, "term");
 }
 
-TEST_CASE("interrupt: the trainsim command exits 130 on SIGINT mid-run", "[!shouldfail]") {
-  // Open: SimGrid installs its own SIGINT handler when the engine is created (it prints
-  // "CTRL-C pressed" and exits 1), replacing ours for the rest of the run. The fix is one
-  // call, interrupt::install(/*force=*/true) right after the engine is constructed in
-  // sim/engine/simulation.cpp (docs/robustness.md); remove [!shouldfail] when it lands.
+TEST_CASE("interrupt: the trainsim command exits 130 on SIGINT mid-run", "[interrupt]") {
+  // SimGrid installs its own SIGINT handler when the engine is created; Simulation puts
+  // ours back (sim/engine/simulation.cpp).
   interrupt_cli(SIGINT, interrupt::kExitSigint, "int");
 }
