@@ -36,6 +36,7 @@ struct GradRequest {
   CollectiveKind collective = CollectiveKind::AllReduce;
   double bytes = 0;
   ActivityKind trace_kind = ActivityKind::DpComm;
+  sg4::SemaphorePtr completed;  // released when this collective is done (ZeRO-3 parameter gathers)
 };
 
 struct CommStream {
@@ -63,6 +64,7 @@ struct GpuState {
   std::vector<double> iteration_end;
   // Per iteration: compute busy time and the span of its forward/backward ops.
   std::vector<double> phase_busy, phase_start, phase_end;
+  std::map<int, sg4::SemaphorePtr> gathers;  // ZeRO-3: op index -> its parameter all-gather
 };
 
 TpLink tp_link_of(const Network& net, const std::vector<int>& group) {
@@ -177,6 +179,20 @@ struct TrainingProgram::Impl {
   }
   void compute_loop(int r);
   void stream_loop(int r);
+  // ZeRO-3: issues, once, the all-gather of the parameters op `i` of this iteration needs.
+  void gather_for(GpuState& me, int i, int r) {
+    const auto& ops = sched[me.coord.stage];
+    // Weight-gradient ops (zero bubble's W) need activations and output gradients, not weights.
+    if (i >= static_cast<int>(ops.size()) || me.gathers.count(i) || ops[i].type == OpType::BackwardWeight) return;
+    (void)r;
+    const auto& c = (*me.costs)[me.coord.stage].chunks[ops[i].chunk];
+    auto done = sg4::Semaphore::create(0);
+    me.gathers.emplace(i, done);
+    // bf16 parameters of the chunk, gathered from the dp shards.
+    me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, CollectiveKind::AllGather, 2.0 * c.params,
+                    ActivityKind::DpComm, done});
+  }
+  bool zero3 = false;
 };
 
 TrainingProgram::Impl::Impl(Simulation& sim, const TrainingSpec& spec_in, uint64_t seed, Recorder* rec,
@@ -243,6 +259,7 @@ TrainingProgram::Impl::Impl(Simulation& sim, const TrainingSpec& spec_in, uint64
   needs_stream = dp > 1 || embedding_sync;
   embedding_grad_bytes = 2.0 * model.vocab * model.hidden / tp;
   grad_collective = plan.zero_stage >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
+  zero3 = plan.zero_stage >= 3 && dp > 1;
 
   // The last op of each chunk that completes its weight gradients (bucket readiness).
   last_grad_op.assign(pp, std::vector<int>(v, -1));
@@ -292,6 +309,16 @@ void TrainingProgram::Impl::compute_loop(int r) {
         record(me, msg.posted_at, ready, ActivityKind::PpRecv, op.micro_batch, op.chunk, it, msg.bytes,
                gpus[src_rank].gpu);
       }
+      if (zero3 && op.type != OpType::BackwardWeight) {
+        // ZeRO-3: the op needs its chunk's parameters gathered; the gather for the next op is
+        // issued now (prefetch, as FSDP and DeepSpeed do) so it overlaps this op.
+        const double wait_from = Simulation::now();
+        gather_for(me, i, r);
+        gather_for(me, i + 1, r);
+        me.gathers.at(i)->acquire();
+        me.gathers.erase(i);
+        me.dp_exposed += Simulation::now() - wait_from;
+      }
       double duration = 0, tp_part = 0;
       ActivityKind kind = ActivityKind::Forward;
       switch (op.type) {
@@ -305,7 +332,7 @@ void TrainingProgram::Impl::compute_loop(int r) {
       duration *= me.slowdown;
       const double start = Simulation::now();
       if (first_start < 0) first_start = start;
-      if (plan.overlap_grad_reduce && i == last_grad_op[stage][op.chunk] && me.dp_comm) {
+      if (plan.overlap_grad_reduce && !zero3 && i == last_grad_op[stage][op.chunk] && me.dp_comm) {
         // Gradients of the chunk's layers become final as this op walks back through them:
         // release its buckets at even points of the op.
         const double bytes = c.params * kGradBytesPerParam;
@@ -327,6 +354,10 @@ void TrainingProgram::Impl::compute_loop(int r) {
       // activity at the op's end with their summed duration.
       if (tp_part > 0)
         record(me, end - tp_part * me.slowdown, end, ActivityKind::TpComm, op.micro_batch, op.chunk, it);
+      if (zero3 && (op.type == OpType::Backward || op.type == OpType::BackwardWeight))
+        // ZeRO-3: each backward reduce-scatters its weight gradients over the DP group.
+        me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, CollectiveKind::ReduceScatter,
+                        c.params * kGradBytesPerParam, ActivityKind::DpComm});
       const bool sends = forward ? vs < V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
       if (sends) {
         const int dst_vs = forward ? vs + 1 : vs - 1;
@@ -340,7 +371,7 @@ void TrainingProgram::Impl::compute_loop(int r) {
     // Gradient synchronisation, then the optimizer step.
     const double wait_from = Simulation::now();
     if (needs_stream) {
-      if (!plan.overlap_grad_reduce)
+      if (!plan.overlap_grad_reduce && !zero3)
         for (int ch = v - 1; ch >= 0; --ch) push_buckets(me, ch, grad_collective);
       if (me.embedding_comm)
         me.stream.push({GradRequest::Collective, me.embedding_comm, me.embedding_rank, CollectiveKind::AllReduce,
@@ -353,8 +384,9 @@ void TrainingProgram::Impl::compute_loop(int r) {
     sg4::this_actor::sleep_for(optimizer_time[r]);
     me.optimizer += optimizer_time[r];
     record(me, opt_start, Simulation::now(), ActivityKind::Optimizer, -1, -1, it);
-    if (plan.zero_stage >= 1 && me.dp_comm) {
-      // Distributed optimizer: all-gather the updated bf16 parameters.
+    if (plan.zero_stage >= 1 && plan.zero_stage < 3 && me.dp_comm) {
+      // Distributed optimizer: all-gather the updated bf16 parameters (ZeRO-3 gathers them
+      // before each use instead).
       const double ag_from = Simulation::now();
       for (int ch = 0; ch < v; ++ch) push_buckets(me, ch, CollectiveKind::AllGather);
       me.stream.push({GradRequest::Marker});
@@ -383,11 +415,14 @@ void TrainingProgram::Impl::stream_loop(int r) {
     // bytes, each bucket's latency kept): a simulation-cost choice that changes no timing in
     // the aggregated flow model, and keeps 16k-GPU runs from simulating millions of flows.
     int coalesced = 1;
+    std::vector<sg4::SemaphorePtr> completed;
+    if (req.completed) completed.push_back(req.completed);
     while (!me.stream.queue.empty()) {
       const GradRequest& next = me.stream.queue.front();
       if (next.kind != GradRequest::Collective || next.comm != req.comm || next.collective != req.collective) break;
       req.bytes += next.bytes;
       ++coalesced;
+      if (next.completed) completed.push_back(next.completed);
       me.stream.queue.pop_front();
       me.stream.pending->acquire();  // its token is already there: no wait
     }
@@ -395,6 +430,7 @@ void TrainingProgram::Impl::stream_loop(int r) {
     run_collective(*req.comm, req.rank,
                    {req.collective, plan.dp_algorithm, req.bytes, 0, Granularity::Aggregated, coalesced});
     record(me, start, Simulation::now(), req.trace_kind, -1, -1, -1, req.bytes);
+    for (auto& c : completed) c->release();
   }
 }
 

@@ -180,3 +180,30 @@ TEST_CASE("memory per stage flags a plan that does not fit", "[training]") {
   CHECK(mem[0].total() > 80.0 * (1ull << 30));
   CHECK(mem[0].weights == Approx(2.0 * mem[0].parameters));
 }
+
+TEST_CASE("ZeRO-3 gathers each op's parameters and reduce-scatters each backward's gradients", "[training]") {
+  auto spec = uniform_gpt(2, 4, schedule::ScheduleKind::OneFOneB, 1);
+  spec.plan.dp = 2;
+  spec.plan.global_batch = 8;
+  spec.plan.zero_stage = 3;
+  Simulation sim(testing::uniform_cluster(4, 1, 100e9, 25e9, 1e-6), 0);
+  Recorder rec(sim.network(), true);
+  const auto r = simulate_training(sim, spec, 0, &rec);
+  int forward = 0, backward = 0, comm = 0;
+  double comm_bytes = 0, params = 0;
+  for (const auto& a : rec.trace().activities)
+    if (a.gpu == 0) {
+      forward += a.kind == output::ActivityKind::Forward;
+      backward += a.kind == output::ActivityKind::Backward;
+      if (a.kind == output::ActivityKind::DpComm) ++comm, comm_bytes += a.bytes;
+    }
+  workload::ComputeModel cm(sim.network().spec().clusters[0].gpu);
+  params = stage_costs(spec.model, spec.plan, cm, TpLink{1e30, 0})[0].chunks[0].params;
+  REQUIRE(forward == 4);
+  REQUIRE(backward == 4);
+  // One all-gather of the bf16 parameters per forward and per backward, one reduce-scatter of
+  // the gradients per backward (collectives queued back to back may go out together).
+  CHECK(comm_bytes == Approx((forward + backward) * 2 * params + backward * 2 * params));
+  CHECK(comm >= 1);
+  CHECK(r.exposed_dp > 0);
+}
