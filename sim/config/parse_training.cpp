@@ -1,6 +1,7 @@
 // `job: {kind: training, ...}` -> TrainingSpec (docs/scenarios.md, "training").
 #include "config/job_kinds.hpp"
 #include "config/loader.hpp"
+#include "config/paths.hpp"
 #include "parallel/plan.hpp"
 #include "training/spec.hpp"
 #include "workload/presets.hpp"
@@ -93,7 +94,20 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
     for (long long l : job.get_int_list("layers_per_stage", 1, 100000)) p.layers_per_stage.push_back(static_cast<int>(l));
   if (job.has("mapping")) {
     p.order = RankOrder::Explicit;
-    for (long long g : job.get_int_list("mapping", 0, kMaxPlatformGpus)) p.mapping.push_back(static_cast<int>(g));
+    if (job.node("mapping").IsMap()) {
+      // mapping: {file: ranks.yaml} — a file holding the list (YAML or JSON), relative to this file.
+      YamlMap mm(job.node("mapping"), job.file(), job.key_path("mapping"));
+      const std::string path = resolve_relative(job.file(), mm.get_string("file"));
+      const std::string text = read_text_file(path, mm.where("file"), mm.key_path("file"));
+      const YAML::Node list = parse_yaml(text, path);
+      if (!list.IsSequence()) throw node_error(list, path, "mapping", "expected a list of GPU indices, got " + describe(list));
+      for (size_t i = 0; i < list.size(); ++i)
+        p.mapping.push_back(static_cast<int>(
+            scalar_int(list[i], path, "mapping[" + std::to_string(i) + "]", 0, kMaxPlatformGpus)));
+      mm.finish();
+    } else {
+      for (long long g : job.get_int_list("mapping", 0, kMaxPlatformGpus)) p.mapping.push_back(static_cast<int>(g));
+    }
   }
   p.overlap_grad_reduce = job.optional_bool("overlap_grad_reduce", false);
   p.bucket_bytes = job.optional_quantity("bucket_size", units::Kind::Size, Bound::Positive, p.bucket_bytes);
