@@ -1,21 +1,18 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <variant>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "collective/benchmark_job.hpp"
+#include "cli/run_job.hpp"
 #include "config/loader.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
 #include "core/progress.hpp"
-#include "diloco/job.hpp"
 #include "output/atomic_file.hpp"
 #include "output/chrome_trace.hpp"
 #include "output/output_error.hpp"
 #include "output/trace_writer.hpp"
-#include "training/job.hpp"
 #include "trainsim/version.hpp"
 
 namespace trainsim::cli {
@@ -87,14 +84,7 @@ int run_command(const std::vector<std::string>& words) {
   limits::check_memory(limits::estimate_memory(limits::run_size(scenario, options.keep_activities)),
                        limits::memory_ceiling(args.value("memory-limit")), scenario.file);
   phases.begin("simulating");
-  JobOutcome outcome = std::visit(
-      [&](const auto& job) -> JobOutcome {
-        using T = std::decay_t<decltype(job)>;
-        if constexpr (std::is_same_v<T, CollectiveBenchSpec>) return run_benchmark_job(scenario, job, options);
-        else if constexpr (std::is_same_v<T, TrainingSpec>) return run_training_job(scenario, job, options);
-        else if constexpr (std::is_same_v<T, DilocoSpec>) return run_diloco_job(scenario, job, options);
-      },
-      scenario.job);
+  JobOutcome outcome = run_job(scenario, options);
   phases.end();
   std::cout << outcome.report;
   if (!summary_path.empty()) {

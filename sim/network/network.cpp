@@ -94,16 +94,7 @@ int Network::gpu_index(const simgrid::s4u::Host* host) const {
 
 std::vector<const LinkInfo*> Network::route(int src_gpu, int dst_gpu) const {
   std::vector<const LinkInfo*> out;
-  if (src_gpu == dst_gpu) return out;
-  std::vector<simgrid::s4u::Link*> path;
-  double simgrid_latency = 0;
-  gpu_host(src_gpu)->route_to(gpu_host(dst_gpu), path, &simgrid_latency);
-  out.reserve(path.size());
-  for (const auto* l : path) {
-    auto it = impl_->by_link.find(l);
-    if (it == impl_->by_link.end()) throw InternalError("route crosses a link the network did not build: " + l->get_name());
-    out.push_back(&impl_->topo.links[it->second]);
-  }
+  for (const DirectedLink& l : directed_route(src_gpu, dst_gpu)) out.push_back(&impl_->topo.links[l.link]);
   return out;
 }
 
