@@ -48,6 +48,24 @@ RunSize run_size(const Scenario& scenario, bool keep_activities) {
     // recompute, pipeline send/receive, TP collectives — plus DP buckets and the optimizer
     // (measured 5.5 and 7.3 per (micro-batch, chunk) on the default and megatron-39.1b runs).
     activities = r.actors * p.iterations * (8.0 * p.micro_batches() * p.chunks + 32);
+  } else if (const auto* full = std::get_if<DilocoSpec>(&scenario.job); full && full->worker == WorkerMode::Full && full->training) {
+    const DilocoSpec* d = full;
+    // Full workers: every datacenter runs the replica's training job, a compute and a
+    // communication actor per GPU (training/simulator.cpp), plus one outer-sync actor per GPU
+    // (diloco/full_sim.cpp). Methods run one simulation each, so the largest one counts.
+    const auto& p = d->training->plan;
+    const double clusters = static_cast<double>(scenario.platform.clusters.size());
+    const double ranks = p.gpus();
+    r.actors = clusters * 3 * ranks;
+    int steps = 1;  // H of the method simulating the most steps (data-parallel syncs every step)
+    for (const auto& m : d->methods)
+      if (m.algorithm != SyncAlgorithm::DataParallel) steps = std::max(steps, m.inner_steps);
+    const double iterations = static_cast<double>(d->rounds) * steps;
+    const double layers = d->models.empty() ? 1.0 : d->models.front().layers;
+    // Training rows as for a training job, over rounds x H iterations; outer rows per GPU: at
+    // most one wait per iteration and one sync per fragment and round (fragments <= layers).
+    activities = clusters * ranks *
+                 (iterations * (8.0 * p.micro_batches() * p.chunks + 32) + iterations + d->rounds * layers);
   } else if (const auto* d = std::get_if<DilocoSpec>(&scenario.job)) {
     // Abstract workers: one actor per cluster (replica); rows per inner step and fragment.
     r.actors = static_cast<double>(scenario.platform.clusters.size());

@@ -121,3 +121,19 @@ TEST_CASE("limits: the ceiling comes from the option, then the environment, then
   CHECK_THROWS_WITH(limits::memory_ceiling(std::nullopt), Catch::Contains(limits::kCeilingEnv));
   ::unsetenv(limits::kCeilingEnv);
 }
+
+TEST_CASE("limits: a full-worker diloco job counts its training and outer actors, by hand") {
+  // scenarios/diloco/two-dc-full-10b.yaml: 2 datacenters, each running tp 8 x pp 2 x dp 16 = 256
+  // GPUs; m = 512 / (1 x 16) = 32 micro-batches, 1 chunk; 3 rounds of H = 4 (the largest H of
+  // its methods) = 12 iterations; 48 layers.
+  Scenario s = load_scenario_file(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/diloco/two-dc-full-10b.yaml");
+  REQUIRE(s.platform.clusters.size() == 2);
+  auto r = limits::run_size(s, true);
+  // Actors: per datacenter a compute and a communication actor per GPU plus an outer actor per
+  // GPU: 2 x 3 x 256 = 1536 (the abstract count would be 2).
+  CHECK(r.actors == 1536);
+  // Rows: 2 x 256 GPUs x (12 x (8 x 32 x 1 + 32) + 12 waits + 3 rounds x 48 fragments)
+  //     = 512 x (3456 + 12 + 144) = 512 x 3612 = 1849344.
+  CHECK(r.activities == 1849344);
+  CHECK(limits::run_size(s, false).activities == 0);
+}
