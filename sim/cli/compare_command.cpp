@@ -9,9 +9,11 @@
 #include <sstream>
 
 #include "cli/args.hpp"
+#include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
 #include "configurator/cli_options.hpp"
 #include "configurator/rank_correlation.hpp"
+#include "output/atomic_file.hpp"
 #include "output/table_printer.hpp"
 #include "output/trace_writer.hpp"
 #include "trainsim/version.hpp"
@@ -58,6 +60,7 @@ int compare_command(const std::vector<std::string>& words) {
   specs.insert(specs.begin(), {"methods", "LIST", "comma-separated methods (default pipette,pipette-corrected,amp,megatron,random,oracle)"});
   specs.push_back({"output", "PREFIX", "write PREFIX.h5, PREFIX-candidates.csv, PREFIX-methods.csv (default: <scenario name>-compare)"});
   specs.push_back({"force", "", "overwrite existing output files"});
+  specs.push_back({"quiet", "", "no progress on the terminal"});
   Args args("compare", "SCENARIO.yaml [options]",
             "Runs the configurators on the scenario's training job and platform, simulates each method's pick and "
             "its top K (one iteration each, in child processes), and reports per method the predicted and "
@@ -83,12 +86,15 @@ int compare_command(const std::vector<std::string>& words) {
     throw UsageError("output directory '" + dir.string() + "' does not exist");
 
   const Session session = open_session(args.positionals()[0], options);
+  ProgressOptions progress;
+  progress.quiet = args.flag("quiet");
+  BatchProgress oracle_bar("oracle", progress), compare_bar("compare", progress);
 
   // 1. Every method's ranking; the oracle simulates inside.
   std::vector<MethodResult> results;
   std::map<std::string, SimulatedRun> simulated;  // by placement
   for (Method m : methods) {
-    MethodResult mr{m, run_method(session, m), {}, {}};
+    MethodResult mr{m, run_method(session, m, oracle_bar.callback()), {}, {}};
     if (m == Method::Oracle)
       for (const auto& r : mr.top) simulated[placement_key(r)] = {r.predicted, false};
     if (static_cast<int>(mr.top.size()) > top) mr.top.resize(top);
@@ -115,8 +121,9 @@ int compare_command(const std::vector<std::string>& words) {
       want(d);
     }
   }
-  std::cerr << "simulating " << todo.size() << " distinct configurations with " << options.jobs << " jobs...\n";
-  const auto runs = child_simulator(session.scenario, session.job, options.jobs)(todo);
+  if (!progress.quiet)
+    std::cerr << "simulating " << todo.size() << " distinct configurations with " << options.jobs << " jobs...\n";
+  const auto runs = child_simulator(session.scenario, session.job, options.jobs, compare_bar.callback())(todo);
   auto run_of = [&](const Recommendation& r) { return runs[index.at(placement_key(r))]; };
   const double megatron_s = run_of(megatron_pick).seconds;
 
@@ -215,9 +222,18 @@ int compare_command(const std::vector<std::string>& words) {
       for (const auto& c : tab.numeric_columns) row.emplace_back(c[r]);
       t.add_row(std::move(row));
     }
-    std::ofstream out(path);
-    t.write_csv(out);
-    if (!out) throw UsageError("cannot write '" + path + "'");
+    // Temporary + rename (output/atomic_file.hpp): never half a CSV, even on Ctrl-C.
+    output::AtomicOutputFile file(path);
+    {
+      std::ofstream out(file.temp_path());
+      t.write_csv(out);
+      out.flush();
+      if (!out) {
+        file.discard();
+        throw UsageError("cannot write '" + path + "'");
+      }
+    }
+    file.commit();
   };
   csv(cand, cand_csv);
   csv(meth, meth_csv);

@@ -6,10 +6,12 @@
 #include <iostream>
 
 #include "cli/args.hpp"
+#include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
 #include "configurator/cli_options.hpp"
 #include "configurator/scenario_text.hpp"
 #include "core/units.hpp"
+#include "output/atomic_file.hpp"
 #include "output/table_printer.hpp"
 
 namespace trainsim::cli {
@@ -35,6 +37,7 @@ int configure_command(const std::vector<std::string>& words) {
   specs.insert(specs.begin(), {"method", "NAME", "pipette, pipette-corrected, amp, megatron, random or oracle (default pipette)"});
   specs.push_back({"output-dir", "DIR", "where the scenario files go (default: <scenario name>-<method>)"});
   specs.push_back({"force", "", "overwrite existing scenario files"});
+  specs.push_back({"quiet", "", "no progress on the terminal (the oracle's simulations)"});
   Args args("configure", "SCENARIO.yaml [options]",
             "Recommends training configurations (parallel degrees, micro-batch, GPU mapping) for the scenario's "
             "training job on its platform, ranked by the method's own predicted iteration time, and writes each "
@@ -52,18 +55,30 @@ int configure_command(const std::vector<std::string>& words) {
   const fs::path dir = args.value("output-dir").value_or(session.scenario.name + "-" + method_name(method));
   const std::string platform_ref = platform_reference(session.scenario, dir.empty() ? fs::path(".") : dir);
 
-  auto recs = run_method(session, method);
+  // Refuse existing outputs before any search or simulation: ranks 1..top may all be written.
+  const std::string stem = session.scenario.name + "-" + method_name(method) + "-";
+  auto file_of_rank = [&](size_t rank) { return dir / (stem + std::to_string(rank) + ".yaml"); };
+  if (!args.flag("force") && fs::is_directory(dir))
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(stem, 0) != 0 || name.size() <= stem.size() + 5 || name.substr(name.size() - 5) != ".yaml") continue;
+      const std::string rank = name.substr(stem.size(), name.size() - stem.size() - 5);
+      if (rank.find_first_not_of("0123456789") != std::string::npos || rank.size() > 9 || rank[0] == '0') continue;
+      if (std::stoll(rank) <= top)
+        throw UsageError("output file '" + entry.path().string() + "' exists; pass --force to overwrite it");
+    }
+
+  ProgressOptions progress;
+  progress.quiet = args.flag("quiet");
+  BatchProgress oracle_bar("oracle", progress);
+  auto recs = run_method(session, method, oracle_bar.callback());
   if (static_cast<int>(recs.size()) > top) recs.resize(top);
   if (recs.empty()) {
     std::cout << "no configuration of the search space fits in memory\n";
     return exit_code::kOk;
   }
   std::vector<fs::path> files;
-  for (size_t i = 0; i < recs.size(); ++i) {
-    files.push_back(dir / (session.scenario.name + "-" + method_name(method) + "-" + std::to_string(i + 1) + ".yaml"));
-    if (fs::exists(files.back()) && !args.flag("force"))
-      throw UsageError("output file '" + files.back().string() + "' exists; pass --force to overwrite it");
-  }
+  for (size_t i = 0; i < recs.size(); ++i) files.push_back(file_of_rank(i + 1));
   fs::create_directories(dir);
 
   const int gpn = session.input.gpus_per_node;
@@ -88,9 +103,19 @@ int configure_command(const std::vector<std::string>& words) {
     h.comment = "written by trainsim configure --method " + method_name(method) + " (rank " + std::to_string(i + 1) +
                 ") from " + session.scenario.file + "\n" + config_text(r.config) + ", mapping " +
                 (r.default_order ? std::string("Megatron default order") : grid_text(r.grid)) + "\n" + buf;
-    std::ofstream out(files[i]);
-    out << scenario_text(h, session.job, r, gpn);
-    if (!out) throw UsageError("cannot write '" + files[i].string() + "'");
+    // Temporary + rename (output/atomic_file.hpp): an interrupted configure leaves no scenario
+    // file that `trainsim run` would half-read.
+    output::AtomicOutputFile file(files[i].string());
+    {
+      std::ofstream out(file.temp_path());
+      out << scenario_text(h, session.job, r, gpn);
+      out.flush();
+      if (!out) {
+        file.discard();
+        throw UsageError("cannot write '" + files[i].string() + "'");
+      }
+    }
+    file.commit();
     output::TextTable::Cell pred = std::isnan(r.predicted) ? output::TextTable::Cell(std::string("-"))
                                                            : output::TextTable::Cell(r.predicted);
     t.add_row({double(i + 1), double(r.config.pp), double(r.config.tp), double(r.config.dp),

@@ -4,12 +4,15 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <variant>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
 #include "core/error.hpp"
+#include "core/journal.hpp"
+#include "core/progress.hpp"
 #include "diloco/sweep.hpp"
 #include "output/table_printer.hpp"
 #include "output/trace_writer.hpp"
@@ -55,9 +58,42 @@ int sweep_command(const std::vector<std::string>& words) {
   const auto* spec = std::get_if<DilocoSpec>(&scenario.job);
   if (!spec) throw UsageError("'sweep' needs a scenario whose job kind is diloco");
 
+  const bool quiet = args.flag("quiet");
+  // Resume: with an output file, every finished simulation goes to "<output>.partial" and a
+  // rerun after an interruption reuses them (docs/robustness.md, "Resuming a sweep").
+  std::optional<RunJournal> journal;
+  SweepControl control;
+  control.parallel = jobs;
+  control.journal_tag = sweep_journal_tag(scenario.text, scenario.seed);
+  if (!trace_path.empty()) {
+    journal.emplace(trace_path);
+    control.journal = &*journal;
+    size_t already = 0;
+    for (const auto& entry : journal->completed()) already += entry.first.rfind(control.journal_tag + " ", 0) == 0;
+    if (!quiet && already > 0)
+      std::cerr << "resuming: " << already << " of " << (spec->sweep.bisection_steps > 0 ? "up to " : "")
+                << sweep_max_points(*spec) << " runs already done (" << journal->path() << ")\n";
+    else if (!quiet && !journal->completed().empty())
+      std::cerr << "ignoring " << journal->path() << ": it records another scenario or seed\n";
+  }
+  ProgressOptions progress;
+  progress.quiet = quiet;
+  std::optional<ProgressBar> bar;
+  std::optional<SweepPhase> bar_phase;
+  control.progress = [&](SweepPhase phase, size_t done, size_t total) {
+    if (bar_phase != phase) {
+      if (bar) bar->finish();
+      bar.reset();
+      bar.emplace(phase == SweepPhase::Grid ? "sweep grid" : "bisection", static_cast<double>(total), "runs", progress);
+      bar_phase = phase;
+    }
+    bar->update(static_cast<double>(done));
+  };
+
   const auto t0 = std::chrono::steady_clock::now();
-  SweepOutcome outcome = run_sweep(scenario.platform, *spec, scenario.seed, jobs);
+  SweepOutcome outcome = run_sweep(scenario.platform, *spec, scenario.seed, control);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (bar) bar->finish();
 
   output::TextTable table;
   table.text_column("model").text_column("method");
@@ -106,8 +142,9 @@ int sweep_command(const std::vector<std::string>& words) {
     std::cout << "versus published: " << within1 << "/" << compared << " cells within one grid step, " << within2 << "/"
               << compared << " within two\n";
   if (!args.flag("quiet"))
-    std::cout << outcome.simulations << " simulations in " << output::format_fixed(seconds, 1) << " s (" << jobs
-              << " at a time)\n";
+    std::cout << outcome.simulations << " simulations"
+              << (outcome.resumed ? " (" + std::to_string(outcome.resumed) + " from the journal)" : std::string())
+              << " in " << output::format_fixed(seconds, 1) << " s (" << jobs << " at a time)\n";
 
   if (!trace_path.empty()) {
     output::TraceData t;
@@ -125,6 +162,8 @@ int sweep_command(const std::vector<std::string>& words) {
                  {"cells_within_one_step", static_cast<double>(within1), "1"},
                  {"cells_within_two_steps", static_cast<double>(within2), "1"}};
     output::write_trace_hdf5(t, trace_path);
+    // The output is committed: the journal has served its purpose.
+    if (journal) journal->finish();
     if (!args.flag("quiet")) std::cout << "results written to " << trace_path << "\n";
   }
   return exit_code::kOk;

@@ -1,5 +1,7 @@
 #include "config/bandwidth_matrix.hpp"
 
+#include "output/atomic_file.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -88,9 +90,17 @@ void write_bandwidth_matrix(const BandwidthMatrix& matrix, const std::string& pa
     s += i + 1 < matrix.bandwidth.size() ? "],\n" : "]\n";
   }
   s += "  ]\n}\n";
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out || !(out << s) || !out.flush())
-    throw InputError({path, 0, 0}, "", "cannot write the bandwidth matrix file");
+  // Written under a temporary name and renamed once complete (output/atomic_file.hpp): an
+  // interrupted profile never leaves half a matrix for Pipette's configurator to read.
+  output::AtomicOutputFile file(path);
+  {
+    std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
+    if (!out || !(out << s) || !out.flush()) {
+      file.discard();
+      throw InputError({path, 0, 0}, "", "cannot write the bandwidth matrix file");
+    }
+  }
+  file.commit();
 }
 
 }  // namespace trainsim

@@ -111,12 +111,16 @@ inline std::string simulate_recommendation_text(const Scenario& scenario, const 
 }
 
 // Simulates every recommendation in child processes, `jobs` at a time. A failed child gives NaN.
-inline SimulateFn child_simulator(const Scenario& scenario, const TrainingSpec& job, int jobs) {
-  return [&scenario, &job, jobs](const std::vector<Recommendation>& recs) {
+// `progress(done, total)`, if given, is called with 0 before each batch and as children finish
+// (the CLI's progress bars, cli/batch_progress.hpp).
+inline SimulateFn child_simulator(const Scenario& scenario, const TrainingSpec& job, int jobs,
+                                  std::function<void(size_t, size_t)> progress = {}) {
+  return [&scenario, &job, jobs, progress](const std::vector<Recommendation>& recs) {
     std::vector<std::function<std::string()>> work;
     for (const auto& r : recs) work.push_back([&scenario, &job, r] { return simulate_recommendation_text(scenario, job, r); });
     std::vector<ChildFailure> failures;
-    const auto texts = run_isolated_all(work, jobs, &failures);
+    if (progress) progress(0, recs.size());
+    const auto texts = run_isolated_all(work, jobs, &failures, progress);
     std::vector<SimulatedRun> out(recs.size(), {std::nan(""), false});
     for (size_t i = 0; i < texts.size(); ++i) {
       int oom = 0;
@@ -257,10 +261,12 @@ inline Session open_session(const std::string& scenario_file, const SessionOptio
   return s;
 }
 
-inline std::vector<Recommendation> run_method(const Session& s, Method m) {
+// `progress`: the oracle's simulations, as in child_simulator (other methods do not simulate).
+inline std::vector<Recommendation> run_method(const Session& s, Method m,
+                                              const std::function<void(size_t, size_t)>& progress = {}) {
   if (m == Method::Oracle)
     return oracle(s.input, s.options.configure, s.options.oracle_limit,
-                  child_simulator(s.scenario, s.job, s.options.jobs));
+                  child_simulator(s.scenario, s.job, s.options.jobs, progress));
   return configure(m, s.input, s.options.configure);
 }
 

@@ -1,6 +1,8 @@
 #include "diloco/sweep.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "engine/isolated.hpp"
@@ -25,36 +27,91 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Utilization of every (row, bandwidth) job, each in its own child.
+// Utilization of every (row, bandwidth) job, each in its own child. Points already in the
+// journal are not simulated; the others are recorded by the child that simulated them, the
+// moment it has its result, so an interruption loses at most the points still running.
 std::vector<double> simulate_points(const PlatformSpec& platform, const DilocoSpec& spec, uint64_t seed,
-                                    const std::vector<std::pair<size_t, double>>& points, int parallel,
-                                    const std::function<void(size_t, size_t)>& progress) {
+                                    const std::vector<std::pair<size_t, double>>& points, const SweepControl& control,
+                                    size_t* resumed, const std::function<void(size_t)>& progress) {
   const size_t n_methods = spec.methods.size();
+  std::vector<std::string> texts(points.size());
+  std::vector<size_t> todo;  // indices into `points` still to simulate
   std::vector<std::function<std::string()>> jobs;
-  for (const auto& [row, gbps] : points) {
+  RunJournal* journal = control.journal;
+  for (size_t i = 0; i < points.size(); ++i) {
+    const auto& [row, gbps] = points[i];
     const DilocoModel& model = spec.models[row / n_methods];
     const DilocoMethod& method = spec.methods[row % n_methods];
+    const std::string key = sweep_point_key(control.journal_tag, model.name, method.name, gbps);
+    if (journal && journal->done(key)) {
+      texts[i] = journal->result(key);
+      ++*resumed;
+      continue;
+    }
+    todo.push_back(i);
     const double bw = gbps;
-    jobs.push_back([&platform, &spec, &model, &method, seed, bw] {
+    jobs.push_back([&platform, &spec, &model, &method, seed, bw, journal, key] {
       AbstractRunOptions o;
       o.wan_gbps = bw;
-      return simulate_abstract(platform, spec, model, method, seed, o).serialize();
+      std::string text = simulate_abstract(platform, spec, model, method, seed, o).serialize();
+      if (journal) journal->record(key, text);
+      return text;
     });
   }
+  const size_t skipped = points.size() - todo.size();
+  if (progress) progress(skipped);
   std::vector<ChildFailure> failures;
-  auto out = run_isolated_all(jobs, parallel, &failures, progress);
-  std::vector<double> cu;
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (failures[i].failed) throw InternalError("sweep point failed: " + failures[i].message);
-    cu.push_back(AbstractResult::parse(out[i]).utilization);
+  auto out = run_isolated_all(jobs, control.parallel, &failures,
+                              [&](size_t done, size_t) {
+                                if (progress) progress(skipped + done);
+                              });
+  for (size_t j = 0; j < out.size(); ++j) {
+    if (failures[j].failed) throw InternalError("sweep point failed: " + failures[j].message);
+    texts[todo[j]] = out[j];
   }
+  std::vector<double> cu;
+  for (const auto& text : texts) cu.push_back(AbstractResult::parse(text).utilization);
   return cu;
 }
 
 }  // namespace
 
+std::string sweep_journal_tag(const std::string& scenario_text, uint64_t seed) {
+  // FNV-1a (64 bit): portable and stable across builds, unlike std::hash.
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](unsigned char c) { h = (h ^ c) * 0x100000001b3ull; };
+  for (unsigned char c : scenario_text) mix(c);
+  for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(seed >> (8 * i)));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string sweep_point_key(const std::string& tag, const std::string& model, const std::string& method, double gbps) {
+  // %a: the bandwidth's exact binary value, so a resumed sweep matches its points bit for bit.
+  char bw[64];
+  std::snprintf(bw, sizeof bw, "%a", gbps);
+  return tag + " " + model + " / " + method + " @ " + bw;
+}
+
+size_t sweep_grid_points(const DilocoSpec& spec) {
+  return spec.models.size() * spec.methods.size() * static_cast<size_t>(std::max(spec.sweep.points, 0));
+}
+
+size_t sweep_max_points(const DilocoSpec& spec) {
+  return sweep_grid_points(spec) + spec.models.size() * spec.methods.size() * spec.sweep.targets.size() *
+                                       static_cast<size_t>(std::max(spec.sweep.bisection_steps, 0));
+}
+
 SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uint64_t seed, int parallel,
                        const std::function<void(size_t, size_t)>& progress) {
+  SweepControl control;
+  control.parallel = parallel;
+  if (progress) control.progress = [&progress](SweepPhase, size_t done, size_t total) { progress(done, total); };
+  return run_sweep(platform, spec, seed, control);
+}
+
+SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uint64_t seed, const SweepControl& control) {
   // A full-worker point is a whole multi-datacenter training run: far too costly for a grid of
   // 50 bandwidths per method, and `sweep` answers the paper's abstract question anyway.
   if (spec.worker == WorkerMode::Full)
@@ -65,7 +122,10 @@ SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uin
   std::vector<std::pair<size_t, double>> points;
   for (size_t r = 0; r < rows; ++r)
     for (double g : grid) points.emplace_back(r, g);
-  const auto cu = simulate_points(platform, spec, seed, points, parallel, progress);
+  auto grid_progress = [&](size_t done) {
+    if (control.progress) control.progress(SweepPhase::Grid, done, points.size());
+  };
+  const auto cu = simulate_points(platform, spec, seed, points, control, &outcome.resumed, grid_progress);
   outcome.simulations += points.size();
 
   // Grid thresholds and the brackets to refine.
@@ -99,10 +159,16 @@ SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uin
   }
 
   // Bisection in log space; every round simulates all open brackets' midpoints together.
+  // Every bracket stays open for every step, so the phase's size is known now.
+  const size_t bisection_total = open.size() * static_cast<size_t>(std::max(spec.sweep.bisection_steps, 0));
   for (int step = 0; step < spec.sweep.bisection_steps && !open.empty(); ++step) {
     std::vector<std::pair<size_t, double>> mids;
     for (const auto& b : open) mids.emplace_back(b.row, std::sqrt(b.lo * b.hi));
-    const auto mcu = simulate_points(platform, spec, seed, mids, parallel, progress);
+    const size_t before = static_cast<size_t>(step) * open.size();
+    auto mid_progress = [&](size_t done) {
+      if (control.progress) control.progress(SweepPhase::Bisection, before + done, bisection_total);
+    };
+    const auto mcu = simulate_points(platform, spec, seed, mids, control, &outcome.resumed, mid_progress);
     outcome.simulations += mids.size();
     for (size_t i = 0; i < open.size(); ++i) {
       const double target = spec.sweep.targets[open[i].target];

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/journal.hpp"
 #include "diloco/abstract_sim.hpp"
 #include "diloco/spec.hpp"
 #include "platform/spec.hpp"
@@ -32,13 +33,42 @@ struct MethodSweep {
 
 struct SweepOutcome {
   std::vector<MethodSweep> rows;  // models x methods, in scenario order
-  size_t simulations = 0;
+  size_t simulations = 0;         // every point of the sweep, journalled ones included
+  size_t resumed = 0;             // of which taken from the journal instead of simulated
 };
+
+// The sweep's phases: the whole grid in one batch, then `bisection_steps` batches of one
+// midpoint per open bracket. Both sizes are known when the phase starts.
+enum class SweepPhase { Grid, Bisection };
+
+struct SweepControl {
+  int parallel = 2;  // child processes at a time
+  // Called in the parent as points finish: (phase, done, total) within the phase, where a
+  // phase counts every point, journalled ones included (they are "done" from the start).
+  // Bisection rounds add up to one phase: total = open brackets x bisection steps.
+  std::function<void(SweepPhase, size_t, size_t)> progress;
+  // Resume (core/journal.hpp): a point whose key is in the journal is not simulated again; its
+  // recorded result is reused. Every simulated point is recorded as soon as it finishes.
+  RunJournal* journal = nullptr;
+  // Prefix of every journal key: identifies the scenario and seed (sweep_journal_tag), so a
+  // journal left by an edited scenario is never reused for it.
+  std::string journal_tag;
+};
+
+// "<fnv1a-64 of the scenario text and seed, hex>": a journal key prefix (SweepControl).
+std::string sweep_journal_tag(const std::string& scenario_text, uint64_t seed);
+// The journal key of one point: tag, model, method and the bandwidth's exact value.
+std::string sweep_point_key(const std::string& tag, const std::string& model, const std::string& method, double gbps);
+// Points of the grid phase (models x methods x grid points) and the most the bisection can add
+// (models x methods x targets x steps): the denominator of "resuming: N of M runs".
+size_t sweep_grid_points(const DilocoSpec& spec);
+size_t sweep_max_points(const DilocoSpec& spec);
 
 // Runs the sweep with at most `parallel` children at a time. `progress(done, total)` reports
 // finished simulations of the current batch.
 SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uint64_t seed, int parallel,
                        const std::function<void(size_t, size_t)>& progress = {});
+SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uint64_t seed, const SweepControl& control);
 
 // Grid steps between two bandwidths on the sweep's log grid (signed: simulated over published).
 // Both are first mapped to the nearest grid point: published values are grid points rounded to
