@@ -57,6 +57,7 @@ struct OuterRequest {
   CollectiveKind cross_kind = CollectiveKind::AllReduce;
   double intra = 0;   // bytes of the in-datacenter collective over the dp group (0: none)
   CollectiveKind intra_kind = CollectiveKind::AllGather;
+  bool intra_from_gateway = false;  // hierarchical: dp rank 0 alone has the result
 };
 
 // A GPU's outer stream: requests in issue order, one completion token per request.
@@ -86,8 +87,15 @@ void outer_loop(OuterGpu& me, Recorder& rec, int label) {
     const double start = Simulation::now();
     if (req.cross > 0)
       run_collective(*me.cross, me.replica, {req.cross_kind, CollectiveAlgorithm::Ring, req.cross, 0});
+    // Stepwise when only the gateway holds the data (hierarchical): the aggregated ring posts
+    // every rank's whole share at once, so all but the gateway's successor would finish
+    // without the gateway's result and resume training early (their wait then showed up as
+    // exposed DP communication of the next step). Step by step, rank d needs d steps of the
+    // gateway's chain, as a ring broadcast does.
     if (req.intra > 0)
-      run_collective(*me.intra, me.intra_rank, {req.intra_kind, CollectiveAlgorithm::Ring, req.intra, 0});
+      run_collective(*me.intra, me.intra_rank,
+                     {req.intra_kind, CollectiveAlgorithm::Ring, req.intra, 0,
+                      req.intra_from_gateway ? Granularity::Stepwise : Granularity::Aggregated});
     output::ActivityRecord r;
     r.start = start, r.end = Simulation::now(), r.gpu = me.gpu, r.stage = me.stage, r.chunk = req.fragment;
     r.bytes = req.cross, r.label = label, r.kind = output::ActivityKind::OuterSync;
@@ -182,6 +190,7 @@ AbstractResult simulate_full(const PlatformSpec& platform, const DilocoSpec& spe
         // the collective library's broadcast did not complete on 16-rank groups (report).
         q.intra_kind = CollectiveKind::AllGather;
         q.intra = gathered ? shard * m : shard;
+        q.intra_from_gateway = true;
       } else {
         q.intra_kind = CollectiveKind::AllGather;
         q.intra = n * layer_params / pp.tp * 2.0;
