@@ -94,7 +94,7 @@ def tables(path):
                 out[f"{name}/{col}"] = g[col][:]
         names = list(h5["summary/name"].asstr()[:])
         values = h5["summary/value"][:]
-        out["summary"] = {n: v for n, v in zip(names, values) if n != "sweep_wall_time"}
+        out["summary"] = dict(zip(names, values))
     return out
 
 
