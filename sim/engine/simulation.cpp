@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "network/network.hpp"
 
@@ -41,6 +42,11 @@ sg4::ActorPtr Simulation::spawn(const std::string& name, int gpu, std::function<
 
 double Simulation::run() {
   engine_->run();
+  // SimGrid returns normally when every remaining actor is blocked: a deadlock of the
+  // simulated program (a bug), never a result to report.
+  if (const size_t blocked = engine_->get_actor_count(); blocked > 0)
+    throw InternalError("the simulation deadlocked at t = " + std::to_string(sg4::Engine::get_clock()) + " s with " +
+                        std::to_string(blocked) + " actors blocked");
   return sg4::Engine::get_clock();
 }
 

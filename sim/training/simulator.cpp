@@ -37,6 +37,7 @@ struct GradRequest {
   double bytes = 0;
   ActivityKind trace_kind = ActivityKind::DpComm;
   sg4::SemaphorePtr completed;  // released when this collective is done (ZeRO-3 parameter gathers)
+  int buckets = 1;              // gradient buckets this request stands for (latency paid per bucket)
 };
 
 struct CommStream {
@@ -170,12 +171,19 @@ struct TrainingProgram::Impl {
     rec.kind = kind;
     recorder->activity(rec);
   }
+  // Gradient buckets released together go out as one collective of their summed size, each
+  // bucket's latency kept (CollectiveCall::coalesced): exact under aggregated flows, and far
+  // fewer flows. The grouping depends only on the plan, never on timing, so every rank of a
+  // communicator issues the same collectives (they are matched by sequence number).
+  static constexpr int kMaxReleasePoints = 4;
+  int bucket_count(double bytes) const {
+    return std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes)));
+  }
   void push_buckets(GpuState& me, int chunk, CollectiveKind kind) {
     if (!me.dp_comm) return;
     const double bytes = (*me.costs)[me.coord.stage].chunks[chunk].params * kGradBytesPerParam;
-    const int n = std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes)));
-    for (int b = 0; b < n; ++b)
-      me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, kind, bytes / n, ActivityKind::DpComm});
+    me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, kind, bytes, ActivityKind::DpComm, nullptr,
+                    bucket_count(bytes)});
   }
   void compute_loop(int r);
   void stream_loop(int r);
@@ -334,13 +342,14 @@ void TrainingProgram::Impl::compute_loop(int r) {
       if (first_start < 0) first_start = start;
       if (plan.overlap_grad_reduce && !zero3 && i == last_grad_op[stage][op.chunk] && me.dp_comm) {
         // Gradients of the chunk's layers become final as this op walks back through them:
-        // release its buckets at even points of the op.
+        // release its buckets at even points of the op (at most kMaxReleasePoints groups).
         const double bytes = c.params * kGradBytesPerParam;
-        const int n = std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes)));
-        for (int b = 0; b < n; ++b) {
-          sg4::this_actor::sleep_for(duration / n);
-          me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, grad_collective, bytes / n,
-                          ActivityKind::DpComm});
+        const int n = bucket_count(bytes), groups = std::min(n, kMaxReleasePoints);
+        for (int g = 0; g < groups; ++g) {
+          const int in_group = n / groups + (g < n % groups ? 1 : 0);
+          sg4::this_actor::sleep_for(duration * in_group / n);
+          me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, grad_collective, bytes * in_group / n,
+                          ActivityKind::DpComm, nullptr, in_group});
         }
       } else {
         sg4::this_actor::sleep_for(duration);
@@ -411,26 +420,11 @@ void TrainingProgram::Impl::stream_loop(int r) {
       me.stream.done->release();
       continue;
     }
-    // Buckets already queued behind this one go out as one collective (same flows, summed
-    // bytes, each bucket's latency kept): a simulation-cost choice that changes no timing in
-    // the aggregated flow model, and keeps 16k-GPU runs from simulating millions of flows.
-    int coalesced = 1;
-    std::vector<sg4::SemaphorePtr> completed;
-    if (req.completed) completed.push_back(req.completed);
-    while (!me.stream.queue.empty()) {
-      const GradRequest& next = me.stream.queue.front();
-      if (next.kind != GradRequest::Collective || next.comm != req.comm || next.collective != req.collective) break;
-      req.bytes += next.bytes;
-      ++coalesced;
-      if (next.completed) completed.push_back(next.completed);
-      me.stream.queue.pop_front();
-      me.stream.pending->acquire();  // its token is already there: no wait
-    }
     const double start = Simulation::now();
     run_collective(*req.comm, req.rank,
-                   {req.collective, plan.dp_algorithm, req.bytes, 0, Granularity::Aggregated, coalesced});
+                   {req.collective, plan.dp_algorithm, req.bytes, 0, Granularity::Aggregated, req.buckets});
     record(me, start, Simulation::now(), req.trace_kind, -1, -1, -1, req.bytes);
-    for (auto& c : completed) c->release();
+    if (req.completed) req.completed->release();
   }
 }
 
