@@ -33,7 +33,7 @@ class InternalError : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
-// Process exit codes, documented in docs/cli.md.
+// Process exit codes, listed by `trainsim --help` and docs/robustness.md.
 namespace exit_code {
 inline constexpr int kOk = 0;
 inline constexpr int kBadInput = 2;

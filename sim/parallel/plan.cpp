@@ -63,8 +63,8 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
 
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
   if (!plan.layers_per_stage.empty()) return plan.layers_per_stage;
-  // Even split; a remainder goes one layer each to the last stages but the final one... keep
-  // it simple and predictable: the first `rest` stages get one more layer.
+  // Even split; when the layers do not divide, the first `layers % pp` stages take one more
+  // (predictable; an explicit `layers_per_stage` expresses anything else).
   std::vector<int> out(plan.pp, model.layers / plan.pp);
   for (int s = 0; s < model.layers % plan.pp; ++s) ++out[s];
   return out;
