@@ -4,14 +4,13 @@ only on a terminal."""
 import collections
 import json
 import os
-import pty
 import subprocess
 
 import h5py
 import numpy as np
 import pytest
 
-from test_plots_support import TUTORIAL_SCENARIO, run, trainsim
+from test_plots_support import TUTORIAL_SCENARIO, run, run_on_terminal, trainsim
 
 
 @pytest.fixture(scope="module")
@@ -97,27 +96,6 @@ def test_output_dir_names_and_no_overwrite(tmp_path):
     # Explicit names go inside the directory.
     run([trainsim(), "run", TUTORIAL_SCENARIO, "--output-dir", out, "--chrome-trace", "p.json", "--quiet", "--force"])
     assert (out / "p.json").is_file()
-
-
-def run_on_terminal(args):
-    """Runs with stderr on a pseudo-terminal; returns (stdout, what the terminal received)."""
-    master, slave = pty.openpty()
-    try:
-        r = subprocess.run([str(a) for a in args], stdout=subprocess.PIPE, stderr=slave, timeout=300)
-    finally:
-        os.close(slave)
-    received = b""
-    try:
-        while True:
-            chunk = os.read(master, 65536)
-            if not chunk:
-                break
-            received += chunk
-    except OSError:  # Linux reports the end of a closed pty as EIO
-        pass
-    os.close(master)
-    assert r.returncode == 0
-    return r.stdout.decode(), received.decode()
 
 
 def test_progress_on_a_terminal_only(tmp_path):

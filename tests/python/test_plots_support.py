@@ -36,3 +36,25 @@ def run(args, cwd=None, check=True, **kw):
     if check:
         assert r.returncode == 0, f"{args} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
     return r
+
+
+def run_on_terminal(args):
+    """Runs with stderr on a pseudo-terminal; returns (stdout, what the terminal received)."""
+    import pty
+    master, slave = pty.openpty()
+    try:
+        r = subprocess.run([str(a) for a in args], stdout=subprocess.PIPE, stderr=slave, timeout=300)
+    finally:
+        os.close(slave)
+    received = b""
+    try:
+        while True:
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            received += chunk
+    except OSError:  # Linux reports the end of a closed pty as EIO
+        pass
+    os.close(master)
+    assert r.returncode == 0, received.decode()
+    return r.stdout.decode(), received.decode()

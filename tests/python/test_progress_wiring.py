@@ -2,7 +2,6 @@
 terminal only (not when piped, not with --quiet), and an interrupted sweep resumes from its
 journal, skipping the runs already done, with a result equal to an uninterrupted sweep's."""
 import os
-import pty
 import signal
 import subprocess
 import time
@@ -10,7 +9,7 @@ import time
 import h5py
 import numpy as np
 
-from test_plots_support import run, trainsim
+from test_plots_support import run, run_on_terminal, trainsim
 
 # A small abstract-worker sweep: 1 model x 2 methods x {points} grid points + bisection (2 steps).
 SCENARIO = """name: tiny-sweep
@@ -44,27 +43,6 @@ def scenario(tmp_path, points=8):
     p = tmp_path / "tiny.yaml"
     p.write_text(SCENARIO.replace("{points}", str(points)))
     return p
-
-
-def run_on_terminal(args):
-    """Runs with stderr on a pseudo-terminal; returns (stdout, what the terminal received)."""
-    master, slave = pty.openpty()
-    try:
-        r = subprocess.run([str(a) for a in args], stdout=subprocess.PIPE, stderr=slave, timeout=300)
-    finally:
-        os.close(slave)
-    received = b""
-    try:
-        while True:
-            chunk = os.read(master, 65536)
-            if not chunk:
-                break
-            received += chunk
-    except OSError:  # Linux reports the end of a closed pty as EIO
-        pass
-    os.close(master)
-    assert r.returncode == 0, received.decode()
-    return r.stdout.decode(), received.decode()
 
 
 def test_sweep_bar_on_a_terminal_only(tmp_path):
