@@ -4,10 +4,8 @@ only on a terminal."""
 import collections
 import json
 import os
-import subprocess
 
 import h5py
-import numpy as np
 import pytest
 
 from test_plots_support import TUTORIAL_SCENARIO, run, run_on_terminal, trainsim

@@ -1,7 +1,6 @@
 """Progress bars and resume of `trainsim sweep` (docs/robustness.md): the bar shows on a
 terminal only (not when piped, not with --quiet), and an interrupted sweep resumes from its
 journal, skipping the runs already done, with a result equal to an uninterrupted sweep's."""
-import os
 import signal
 import subprocess
 import time
