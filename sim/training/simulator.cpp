@@ -35,9 +35,26 @@ struct GradRequest {
   int rank = 0;
   CollectiveKind collective = CollectiveKind::AllReduce;
   double bytes = 0;
-  ActivityKind trace_kind = ActivityKind::DpComm;
-  sg4::SemaphorePtr completed;  // released when this collective is done (ZeRO-3 parameter gathers)
   int buckets = 1;              // gradient buckets this request stands for (latency paid per bucket)
+  sg4::SemaphorePtr completed;  // released when this collective is done (ZeRO-3 parameter gathers)
+
+  static GradRequest run(Communicator* comm, int rank, CollectiveKind collective, double bytes, int buckets = 1,
+                         sg4::SemaphorePtr completed = nullptr) {
+    GradRequest r;
+    r.comm = comm, r.rank = rank, r.collective = collective, r.bytes = bytes, r.buckets = buckets;
+    r.completed = std::move(completed);
+    return r;
+  }
+  static GradRequest marker() {
+    GradRequest r;
+    r.kind = Marker;
+    return r;
+  }
+  static GradRequest stop() {
+    GradRequest r;
+    r.kind = Stop;
+    return r;
+  }
 };
 
 struct CommStream {
@@ -182,8 +199,7 @@ struct TrainingProgram::Impl {
   void push_buckets(GpuState& me, int chunk, CollectiveKind kind) {
     if (!me.dp_comm) return;
     const double bytes = (*me.costs)[me.coord.stage].chunks[chunk].params * kGradBytesPerParam;
-    me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, kind, bytes, ActivityKind::DpComm, nullptr,
-                    bucket_count(bytes)});
+    me.stream.push(GradRequest::run(me.dp_comm, me.coord.dp, kind, bytes, bucket_count(bytes)));
   }
   void compute_loop(int r);
   void stream_loop(int r);
@@ -197,8 +213,7 @@ struct TrainingProgram::Impl {
     auto done = sg4::Semaphore::create(0);
     me.gathers.emplace(i, done);
     // bf16 parameters of the chunk, gathered from the dp shards.
-    me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, CollectiveKind::AllGather, 2.0 * c.params,
-                    ActivityKind::DpComm, done});
+    me.stream.push(GradRequest::run(me.dp_comm, me.coord.dp, CollectiveKind::AllGather, 2.0 * c.params, 1, done));
   }
   bool zero3 = false;
 };
@@ -348,8 +363,7 @@ void TrainingProgram::Impl::compute_loop(int r) {
         for (int g = 0; g < groups; ++g) {
           const int in_group = n / groups + (g < n % groups ? 1 : 0);
           sg4::this_actor::sleep_for(duration * in_group / n);
-          me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, grad_collective, bytes * in_group / n,
-                          ActivityKind::DpComm, nullptr, in_group});
+          me.stream.push(GradRequest::run(me.dp_comm, me.coord.dp, grad_collective, bytes * in_group / n, in_group));
         }
       } else {
         sg4::this_actor::sleep_for(duration);
@@ -365,8 +379,8 @@ void TrainingProgram::Impl::compute_loop(int r) {
         record(me, end - tp_part * me.slowdown, end, ActivityKind::TpComm, op.micro_batch, op.chunk, it);
       if (zero3 && (op.type == OpType::Backward || op.type == OpType::BackwardWeight))
         // ZeRO-3: each backward reduce-scatters its weight gradients over the DP group.
-        me.stream.push({GradRequest::Collective, me.dp_comm, me.coord.dp, CollectiveKind::ReduceScatter,
-                        c.params * kGradBytesPerParam, ActivityKind::DpComm});
+        me.stream.push(GradRequest::run(me.dp_comm, me.coord.dp, CollectiveKind::ReduceScatter,
+                                        c.params * kGradBytesPerParam));
       const bool sends = forward ? vs < V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
       if (sends) {
         const int dst_vs = forward ? vs + 1 : vs - 1;
@@ -383,9 +397,9 @@ void TrainingProgram::Impl::compute_loop(int r) {
       if (!plan.overlap_grad_reduce && !zero3)
         for (int ch = v - 1; ch >= 0; --ch) push_buckets(me, ch, grad_collective);
       if (me.embedding_comm)
-        me.stream.push({GradRequest::Collective, me.embedding_comm, me.embedding_rank, CollectiveKind::AllReduce,
-                        embedding_grad_bytes, ActivityKind::DpComm});
-      me.stream.push({GradRequest::Marker});
+        me.stream.push(GradRequest::run(me.embedding_comm, me.embedding_rank, CollectiveKind::AllReduce,
+                                        embedding_grad_bytes));
+      me.stream.push(GradRequest::marker());
       me.stream.done->acquire();
     }
     me.dp_exposed += Simulation::now() - wait_from;
@@ -398,14 +412,14 @@ void TrainingProgram::Impl::compute_loop(int r) {
       // before each use instead).
       const double ag_from = Simulation::now();
       for (int ch = 0; ch < v; ++ch) push_buckets(me, ch, CollectiveKind::AllGather);
-      me.stream.push({GradRequest::Marker});
+      me.stream.push(GradRequest::marker());
       me.stream.done->acquire();
       me.dp_exposed += Simulation::now() - ag_from;
     }
     if (hooks.after_iteration) hooks.after_iteration(r, me.gpu, it);
     me.iteration_end.push_back(Simulation::now());
   }
-  if (needs_stream) me.stream.push({GradRequest::Stop});
+  if (needs_stream) me.stream.push(GradRequest::stop());
 }
 
 // The GPU's communication stream: data-parallel and embedding collectives, in issue order.
@@ -423,7 +437,7 @@ void TrainingProgram::Impl::stream_loop(int r) {
     const double start = Simulation::now();
     run_collective(*req.comm, req.rank,
                    {req.collective, plan.dp_algorithm, req.bytes, 0, Granularity::Aggregated, req.buckets});
-    record(me, start, Simulation::now(), req.trace_kind, -1, -1, -1, req.bytes);
+    record(me, start, Simulation::now(), ActivityKind::DpComm, -1, -1, -1, req.bytes);
     if (req.completed) req.completed->release();
   }
 }
