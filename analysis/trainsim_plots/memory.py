@@ -17,8 +17,6 @@ docs/schedules.md) and ignores transient buffers (the estimator's peak includes 
 import numpy as np
 from matplotlib.figure import Figure
 
-from .trace import TraceError
-
 STAGE_COLUMNS = ("stage", "weights", "gradients", "optimizer", "activations", "memory_total")
 GIB = float(1 << 30)
 

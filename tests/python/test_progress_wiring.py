@@ -47,7 +47,7 @@ def scenario(tmp_path, points=8):
 def test_sweep_bar_on_a_terminal_only(tmp_path):
     sc = scenario(tmp_path)
     out, term = run_on_terminal([trainsim(), "sweep", sc, "--jobs", "2"])
-    assert f"sweep grid [" in term and f"{GRID_RUNS}/{GRID_RUNS} runs" in term
+    assert "sweep grid [" in term and f"{GRID_RUNS}/{GRID_RUNS} runs" in term
     assert "bisection [" in term
     assert "runs" not in out.split("simulations")[0].split("WAN bandwidth")[0]  # stdout: results only
     assert "[#" not in out
