@@ -300,30 +300,8 @@ AbstractResult simulate_abstract(const PlatformSpec& platform, const DilocoSpec&
       g.replica = i;
       t.gpus.push_back(g);
     }
-    // WAN bytes over time (200 bins over the run), each flow spread evenly over its duration.
-    auto& series = t.link_series;
-    series.bins = 200;
-    series.bin_width = makespan / series.bins;
-    std::map<int, size_t> row;
-    for (const auto& [idx, bytes] : link_bytes) {
-      row[idx] = series.link.size();
-      series.link.push_back(idx);
-    }
-    series.bytes.assign(series.link.size() * series.bins, 0);
-    if (series.bin_width > 0)
-      for (const auto& w : workers)
-        for (const auto& f : w.received)
-          for (const LinkInfo* li : net.route(f.src, f.dst)) {
-            if (li->tier != LinkTier::Wan) continue;
-            const size_t r = row[static_cast<int>(li - links.data())];
-            const double dur = std::max(f.end - f.start, 1e-12);
-            for (size_t b = static_cast<size_t>(f.start / series.bin_width); b < series.bins; ++b) {
-              const double lo = std::max(f.start, b * series.bin_width), hi = std::min(f.end, (b + 1) * series.bin_width);
-              if (hi <= lo && f.end > f.start) break;
-              series.bytes[r * series.bins + b] += f.bytes * std::max(0.0, hi - lo) / dur;
-              if (f.end <= (b + 1) * series.bin_width) break;
-            }
-          }
+    // Link load over time: the Recorder's series (every link that carried traffic, the WAN
+    // among them), built from the flows it was charged with.
   }
   return res;
 }
