@@ -16,7 +16,6 @@ namespace trainsim {
 
 class Communicator;
 
-enum class Granularity { Aggregated, Stepwise };
 
 struct CollectiveCall {
   CollectiveKind kind = CollectiveKind::AllReduce;

@@ -15,7 +15,7 @@ JobOutcome run_benchmark_job(const Scenario& scenario, const CollectiveBenchSpec
   const auto gpus = resolve_group(spec.group, scenario.platform, spec.where);
   Simulation sim(scenario.platform, scenario.seed);
   Recorder recorder(sim.network(), options.keep_activities);
-  const auto results = run_collective_benchmark(sim, spec, gpus, &recorder);
+  const auto results = run_collective_benchmark(sim, spec, gpus, &recorder, spec.granularity);
   JobOutcome out;
   out.trace = std::move(recorder.finish(Simulation::now()));
 

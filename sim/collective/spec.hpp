@@ -9,6 +9,9 @@ namespace trainsim {
 
 enum class CollectiveKind { AllReduce, ReduceScatter, AllGather, Broadcast, AllToAll, SendRecv };
 enum class CollectiveAlgorithm { Ring, Tree, Hierarchical, Direct };
+// How a collective becomes flows (collective/algorithms.hpp, docs/collectives.md): all of a
+// rank's bytes to a peer as one flow, or the algorithm step by step (ring family only).
+enum class Granularity { Aggregated, Stepwise };
 
 const char* collective_name(CollectiveKind k);       // "all_reduce", ...
 const char* algorithm_name(CollectiveAlgorithm a);   // "ring", "tree", "hierarchical", "direct"
@@ -29,6 +32,7 @@ struct CollectiveBenchSpec {
   double min_bytes = 1024;
   double max_bytes = 8.0 * 1024 * 1024 * 1024;
   double factor = 2;
+  Granularity granularity = Granularity::Aggregated;
   SourceLocation where;
 };
 

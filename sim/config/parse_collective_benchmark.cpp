@@ -95,6 +95,11 @@ JobSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform) {
       throw m.error("factor", "factor 1 never reaches max; expected a number above 1");
     m.finish();
   }
+  s.granularity = job.optional_enum(
+      "granularity",
+      std::vector<std::pair<std::string, Granularity>>{{"aggregated", Granularity::Aggregated},
+                                                       {"stepwise", Granularity::Stepwise}},
+      Granularity::Aggregated);
   return s;
 }
 

@@ -78,7 +78,10 @@ TEST_CASE("loaders: scenario with inline platform and collective benchmark") {
   CHECK(job.min_bytes == 1024.0 * 1024);
   CHECK(job.max_bytes == 1024.0 * 1024 * 1024);
   CHECK(job.factor == 4);
+  CHECK(job.granularity == Granularity::Aggregated);
   CHECK(job.where.line == 11);  // the job map starts on the line after `job:`
+  text.insert(text.find("output:"), "  granularity: stepwise\n");
+  CHECK(std::get<CollectiveBenchSpec>(load_scenario_text(text, "s.yaml").job).granularity == Granularity::Stepwise);
 }
 
 TEST_CASE("loaders: scenario defaults and a platform path relative to the scenario") {
