@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "config/loader.hpp"
 #include "configurator/training_bridge.hpp"
 
 using namespace trainsim;

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "config/loader.hpp"
 #include "cli/args.hpp"
 #include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"

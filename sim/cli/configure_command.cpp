@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "config/loader.hpp"
 #include "cli/args.hpp"
 #include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
