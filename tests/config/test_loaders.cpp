@@ -11,18 +11,12 @@
 #include "config/bandwidth_matrix.hpp"
 #include "config/link_names.hpp"
 #include "config/loader.hpp"
+#include "support/input_error.hpp"
 
 using namespace trainsim;
+using testing::message_of;
 
 namespace {
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 const char* kSmall = R"(platform:
   clusters:

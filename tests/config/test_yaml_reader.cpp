@@ -4,20 +4,14 @@
 #include <functional>
 
 #include "config/yaml_reader.hpp"
+#include "support/input_error.hpp"
 
 using namespace trainsim;
+using testing::message_of;
 
 namespace {
 YamlMap root_of(const std::string& text, const std::string& path = "p") {
   return YamlMap(parse_yaml(text, "t.yaml"), "t.yaml", path);
-}
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no error>";
 }
 }  // namespace
 

@@ -1,0 +1,19 @@
+#pragma once
+// The message of the InputError a call throws, or "<no error>": for checking exact messages.
+#include <functional>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace trainsim::testing {
+
+inline std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+}  // namespace trainsim::testing
