@@ -24,6 +24,7 @@ int run_command(const std::vector<std::string>& words) {
             {{"trace", "FILE.h5", "write an HDF5 trace of every activity (docs/trace-format.md)"},
              {"chrome-trace", "FILE.json", "write the trace as Chrome trace JSON for Perfetto (docs/plots.md)"},
              {"output-dir", "DIR", "put outputs in DIR (created), by default DIR/<scenario>.trace.h5 and .summary.txt"},
+             {"dump-programs", "DIR", "also write the job's rank programs to DIR/<scenario>.programs.jsonl (docs/programs.md)"},
              {"seed", "N", "override the scenario's seed"},
              {"force", "", "overwrite existing output files"},
              {"memory-limit", "SIZE", "refuse runs estimated above SIZE (default 75% of RAM or $TRAINSIM_MEMORY_LIMIT)"},
@@ -83,6 +84,13 @@ int run_command(const std::vector<std::string>& words) {
   // Refuse a run beyond this machine before building anything (docs/robustness.md).
   limits::check_memory(limits::estimate_memory(limits::run_size(scenario, options.keep_activities)),
                        limits::memory_ceiling(args.value("memory-limit")), scenario.file);
+  if (auto dir = args.value("dump-programs")) {
+    phases.begin("writing programs");
+    const auto paths = dump_programs(scenario, in_dir(*dir), args.flag("force"));
+    phases.end();
+    if (!options.quiet)
+      for (const auto& p : paths) std::cout << "programs written to " << p << "\n";
+  }
   phases.begin("simulating");
   JobOutcome outcome = run_job(scenario, options);
   phases.end();

@@ -66,6 +66,10 @@ RunSize run_size(const Scenario& scenario, bool keep_activities) {
     // most one wait per iteration and one sync per fragment and round (fragments <= layers).
     activities = clusters * ranks *
                  (iterations * (8.0 * p.micro_batches() * p.chunks + 32) + iterations + d->rounds * layers);
+  } else if (const auto* p = std::get_if<ProgramsSpec>(&scenario.job)) {
+    // Programs from a file: an actor per rank and stream (at most), a trace row per op played.
+    r.actors = static_cast<double>(p->ranks) * static_cast<double>(p->streams);
+    activities = p->programs > 0 ? static_cast<double>(p->ranks) * static_cast<double>(p->ops) / p->programs : 0;
   } else if (const auto* d = std::get_if<DilocoSpec>(&scenario.job)) {
     // Abstract workers: one actor per cluster (replica); rows per inner step and fragment.
     r.actors = static_cast<double>(scenario.platform.clusters.size());

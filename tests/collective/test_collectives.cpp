@@ -5,6 +5,7 @@
 
 #include "collective/algorithms.hpp"
 #include "collective/benchmark.hpp"
+#include "collective_benchmark/job.hpp"
 #include "collective/trees.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"

@@ -1,0 +1,305 @@
+#include "program/validate.hpp"
+
+#include "program/index.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+namespace trainsim::program {
+
+InvalidPrograms::InvalidPrograms(Where where, const std::string& message)
+    : std::runtime_error(message), where_(std::move(where)) {}
+
+namespace {
+
+using Where = InvalidPrograms::Where;
+
+[[noreturn]] void fail(Where w, const std::string& message) { throw InvalidPrograms(std::move(w), message); }
+
+std::string str(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+bool finite_non_negative(double v) { return std::isfinite(v) && v >= 0; }
+
+// A collective that every member of its group takes part in at the same point: flows or a barrier.
+bool synchronising(const Collective& c) { return c.granularity != Granularity::ClosedForm; }
+
+// Checks one program on its own (no group sizes yet).
+void check_program(const ProgramSet& set, int p) {
+  const Program& prog = set.programs[p];
+  const int streams = static_cast<int>(set.streams.size()), slots = static_cast<int>(set.slots.size());
+  std::vector<int> recorded(prog.events, -1);
+  std::vector<int> endpoint_stream(slots, -1);
+  std::array<double, kMemoryCategories> held{};
+  if (prog.events < 0) fail({p, -1, -1, -1, "events"}, "a negative event count");
+  for (size_t i = 0; i < prog.ops.size(); ++i) {
+    const Op& op = prog.ops[i];
+    const Where at{p, static_cast<int>(i), -1, -1, ""};
+    auto bad = [&](const char* field, const std::string& message) {
+      Where w = at;
+      w.field = field;
+      fail(w, message);
+    };
+    if (op.stream >= streams) bad("stream", "stream index " + std::to_string(op.stream) + " is not declared");
+    if (op.label < -1 || op.label >= static_cast<int>(set.labels.size())) bad("label", "label index out of range");
+    const bool needs_slot = op.kind() == OpKind::Send || op.kind() == OpKind::Recv || op.kind() == OpKind::Collective;
+    if (needs_slot && (op.slot < 0 || op.slot >= slots)) bad("slot", "a " + std::string(op_kind_name(op.kind())) + " needs a declared group slot");
+    if (!needs_slot && op.slot != -1) bad("slot", "only send, recv and collective ops name a group slot");
+    if (needs_slot && uses_endpoint(op)) {
+      int& owner = endpoint_stream[op.slot];
+      if (owner < 0) owner = op.stream;
+      if (owner != op.stream)
+        bad("stream", "slot '" + set.slots[op.slot] + "' exchanges messages on streams '" + set.streams[owner] + "' and '" +
+                          set.streams[op.stream] + "'; one stream per slot and rank must own its messages");
+    }
+    switch (op.kind()) {
+      case OpKind::Compute: {
+        const auto& c = op.as<Compute>();
+        if (!finite_non_negative(c.seconds)) bad("seconds", "compute seconds must be finite and >= 0, got " + str(c.seconds));
+        if (!finite_non_negative(c.flops)) bad("flops", "flops must be finite and >= 0");
+        break;
+      }
+      case OpKind::Send: {
+        const auto& s = op.as<Send>();
+        if (!finite_non_negative(s.bytes)) bad("bytes", "bytes must be finite and >= 0, got " + str(s.bytes));
+        if (s.tag >> 63) bad("tag", "tags must be below 2^63");
+        if (s.peer < 0) bad("peer", "peer must be a rank of the group (>= 0)");
+        break;
+      }
+      case OpKind::Recv: {
+        const auto& r = op.as<Recv>();
+        if (!finite_non_negative(r.bytes)) bad("bytes", "bytes must be finite and >= 0, got " + str(r.bytes));
+        if (r.tag >> 63) bad("tag", "tags must be below 2^63");
+        if (r.peer < 0) bad("peer", "peer must be a rank of the group (>= 0)");
+        if (r.gather_slot < -1 || r.gather_slot >= slots) bad("gather", "gather slot is not declared");
+        if (!finite_non_negative(r.gather_bytes)) bad("gather", "gather bytes must be finite and >= 0");
+        break;
+      }
+      case OpKind::Collective: {
+        const auto& c = op.as<Collective>();
+        if (!finite_non_negative(c.bytes)) bad("bytes", "bytes must be finite and >= 0, got " + str(c.bytes));
+        if (!std::isfinite(c.count) || c.count <= 0) bad("count", "count must be finite and > 0, got " + str(c.count));
+        if (!supports(c.algorithm, c.kind))
+          bad("algorithm", std::string(algorithm_name(c.algorithm)) + " does not implement " + collective_name(c.kind));
+        if (c.root < 0) bad("root", "root must be a rank of the group (>= 0)");
+        if (c.per_peer != -1 && c.kind != CollectiveKind::AllToAll) bad("per_peer", "per-peer bytes are for all_to_all only");
+        if (c.per_peer < -1 || c.per_peer > static_cast<int>(prog.values.size())) bad("per_peer", "per-peer offset out of range");
+        break;
+      }
+      case OpKind::Record: {
+        const int e = op.as<Record>().event;
+        if (e < 0 || e >= prog.events) bad("event", "event " + std::to_string(e) + " is outside 0.." + std::to_string(prog.events - 1));
+        if (recorded[e] >= 0) bad("event", "event " + std::to_string(e) + " is recorded twice (first by op " + std::to_string(recorded[e]) + ")");
+        recorded[e] = static_cast<int>(i);
+        break;
+      }
+      case OpKind::Wait: {
+        const int e = op.as<Wait>().event;
+        if (e < 0 || e >= prog.events) bad("event", "event " + std::to_string(e) + " is outside 0.." + std::to_string(prog.events - 1));
+        if (recorded[e] < 0) bad("event", "event " + std::to_string(e) + " is awaited before any op records it");
+        break;
+      }
+      case OpKind::Alloc:
+      case OpKind::Free: {
+        const bool alloc = op.kind() == OpKind::Alloc;
+        const double bytes = alloc ? op.as<Alloc>().bytes : op.as<Free>().bytes;
+        const auto cat = alloc ? op.as<Alloc>().category : op.as<Free>().category;
+        if (!finite_non_negative(bytes)) bad("bytes", "bytes must be finite and >= 0, got " + str(bytes));
+        double& h = held[static_cast<size_t>(cat)];
+        h += alloc ? bytes : -bytes;
+        if (h < -1e-6 * std::max(1.0, bytes))
+          bad("bytes", std::string("frees more ") + memory_category_name(cat) + " memory than the program allocated");
+        break;
+      }
+      case OpKind::Marker: {
+        const auto& m = op.as<Marker>();
+        if (m.value < 0) bad("value", "a marker's value must be >= 0");
+        break;
+      }
+    }
+  }
+  for (int e = 0; e < prog.events; ++e)
+    if (recorded[e] < 0) fail({p, -1, -1, -1, "events"}, "event " + std::to_string(e) + " is never recorded");
+}
+
+// A synchronising collective as the group sees it (per-peer counts may differ between ranks).
+using CollectiveKey = std::tuple<int, int, int, double, double, int>;
+CollectiveKey key_of(const Collective& c) {
+  return {static_cast<int>(c.kind), static_cast<int>(c.algorithm), static_cast<int>(c.granularity), c.bytes, c.count,
+          c.root};
+}
+
+struct P2pKey {
+  int group, src, dst;
+  uint64_t tag;
+  bool operator==(const P2pKey&) const = default;
+};
+struct P2pHash {
+  size_t operator()(const P2pKey& k) const {
+    uint64_t h = k.tag * 0x9E3779B97F4A7C15ull;
+    h ^= (static_cast<uint64_t>(k.group) << 40) ^ (static_cast<uint64_t>(k.src) << 20) ^ static_cast<uint64_t>(k.dst);
+    return static_cast<size_t>(h * 0xBF58476D1CE4E5B9ull);
+  }
+};
+
+}  // namespace
+
+void validate(const ProgramSet& set, int platform_gpus) {
+  const int slots = static_cast<int>(set.slots.size());
+  if (set.streams.empty()) fail({}, "a program set needs at least one stream");
+  if (set.streams.size() > 255) fail({}, "at most 255 streams");
+  if (set.slots.size() > 127) fail({}, "at most 127 group slots");
+  if (set.ranks.empty()) fail({}, "a program set needs at least one rank");
+  // Groups.
+  std::set<std::string> names;
+  for (size_t g = 0; g < set.groups.size(); ++g) {
+    const Group& group = set.groups[g];
+    const Where at{-1, -1, -1, static_cast<int>(g), ""};
+    if (!names.insert(group.name).second) fail({-1, -1, -1, static_cast<int>(g), "name"}, "group name '" + group.name + "' is used twice");
+    if (group.gpus.empty()) fail({-1, -1, -1, static_cast<int>(g), "gpus"}, "group '" + group.name + "' has no GPU");
+    std::set<int> seen;
+    for (int gpu : group.gpus) {
+      if (gpu < 0 || gpu >= platform_gpus)
+        fail({-1, -1, -1, static_cast<int>(g), "gpus"},
+             "GPU " + std::to_string(gpu) + " of group '" + group.name + "' is outside 0.." + std::to_string(platform_gpus - 1));
+      if (!seen.insert(gpu).second)
+        fail({-1, -1, -1, static_cast<int>(g), "gpus"}, "GPU " + std::to_string(gpu) + " appears twice in group '" + group.name + "'");
+    }
+    (void)at;
+  }
+  for (size_t p = 0; p < set.programs.size(); ++p) check_program(set, static_cast<int>(p));
+
+  // Ranks, and the rank of each GPU.
+  std::unordered_map<int, int> rank_of_gpu;
+  for (size_t r = 0; r < set.ranks.size(); ++r) {
+    const Rank& rank = set.ranks[r];
+    auto at = [&](const char* field) { return Where{-1, -1, static_cast<int>(r), -1, field}; };
+    if (rank.gpu < 0 || rank.gpu >= platform_gpus)
+      fail(at("gpu"), "GPU " + std::to_string(rank.gpu) + " is outside 0.." + std::to_string(platform_gpus - 1));
+    if (!rank_of_gpu.emplace(rank.gpu, static_cast<int>(r)).second)
+      fail(at("gpu"), "GPU " + std::to_string(rank.gpu) + " runs two ranks (" + std::to_string(rank_of_gpu[rank.gpu]) + " and " +
+                          std::to_string(r) + ")");
+    if (rank.program < 0 || rank.program >= static_cast<int>(set.programs.size()))
+      fail(at("program"), "program " + std::to_string(rank.program) + " is not defined");
+    if (!std::isfinite(rank.compute_scale) || rank.compute_scale <= 0)
+      fail(at("compute_scale"), "compute_scale must be finite and > 0, got " + str(rank.compute_scale));
+    if (static_cast<int>(rank.groups.size()) > slots) fail(at("groups"), "more group slots than declared");
+    for (size_t s = 0; s < rank.groups.size(); ++s) {
+      const int g = rank.groups[s];
+      if (g == -1) continue;
+      if (g < 0 || g >= static_cast<int>(set.groups.size())) fail(at("groups"), "group " + std::to_string(g) + " is not defined");
+      const auto& gpus = set.groups[g].gpus;
+      if (std::find(gpus.begin(), gpus.end(), rank.gpu) == gpus.end())
+        fail(at("groups"), "slot '" + set.slots[s] + "' names group '" + set.groups[g].name + "' but GPU " +
+                               std::to_string(rank.gpu) + " is not a member of it");
+    }
+  }
+  for (size_t g = 0; g < set.groups.size(); ++g)
+    for (int gpu : set.groups[g].gpus)
+      if (!rank_of_gpu.count(gpu))
+        fail({-1, -1, -1, static_cast<int>(g), "gpus"}, "GPU " + std::to_string(gpu) + " of group '" + set.groups[g].name +
+                                                            "' runs no rank");
+
+  // Per rank: slots bound, peers and roots inside their groups; synchronising collectives per
+  // (group, member); point-to-point messages.
+  std::vector<std::map<int, std::vector<CollectiveKey>>> sequences(set.groups.size());  // member rank -> sequence
+  struct P2pCount {
+    double bytes = 0;
+    int sends = 0, recvs = 0;
+  };
+  std::unordered_map<P2pKey, P2pCount, P2pHash> pending;
+  for (size_t r = 0; r < set.ranks.size(); ++r) {
+    const Rank& rank = set.ranks[r];
+    const Program& prog = set.programs[rank.program];
+    auto group_of = [&](int slot) { return slot >= 0 && slot < static_cast<int>(rank.groups.size()) ? rank.groups[slot] : -1; };
+    auto position = [&](int g) {
+      const auto& gpus = set.groups[g].gpus;
+      return static_cast<int>(std::find(gpus.begin(), gpus.end(), rank.gpu) - gpus.begin());
+    };
+    for (size_t i = 0; i < prog.ops.size(); ++i) {
+      const Op& op = prog.ops[i];
+      if (op.slot < 0) continue;
+      auto bad = [&](const char* field, const std::string& message) {
+        fail({rank.program, static_cast<int>(i), static_cast<int>(r), -1, field}, message + " (rank " + std::to_string(r) + ")");
+      };
+      const int g = group_of(op.slot);
+      if (g < 0) bad("slot", "slot '" + set.slots[op.slot] + "' is not bound to a group on this rank");
+      const int n = static_cast<int>(set.groups[g].gpus.size()), me = position(g);
+      auto in_group = [&](int peer, const char* field) {
+        if (peer >= n) bad(field, std::string(field) + " " + std::to_string(peer) + " is outside group '" + set.groups[g].name + "' of " + std::to_string(n) + " ranks");
+      };
+      switch (op.kind()) {
+        case OpKind::Send:
+        case OpKind::Recv: {
+          const bool send = op.kind() == OpKind::Send;
+          const int peer = send ? op.as<Send>().peer : op.as<Recv>().peer;
+          in_group(peer, "peer");
+          if (peer == me) bad("peer", "a rank cannot message itself");
+          const uint64_t tag = send ? op.as<Send>().tag : op.as<Recv>().tag;
+          const double bytes = send ? op.as<Send>().bytes : op.as<Recv>().bytes;
+          const P2pKey key{g, send ? me : peer, send ? peer : me, tag};
+          P2pCount& c = pending[key];
+          if (c.sends + c.recvs > 0 && c.bytes != bytes)
+            bad("bytes", "send and receive of tag " + std::to_string(tag) + " disagree on bytes (" + str(c.bytes) + " vs " + str(bytes) + ")");
+          c.bytes = bytes;
+          if ((send ? ++c.sends : ++c.recvs) > 1)
+            bad("tag", std::string("tag ") + std::to_string(tag) + " is " + (send ? "sent" : "received") + " twice between ranks " +
+                           std::to_string(key.src) + " and " + std::to_string(key.dst) + " of group '" + set.groups[g].name + "'");
+          if (!send && op.as<Recv>().gather_slot >= 0 && group_of(op.as<Recv>().gather_slot) < 0)
+            bad("gather", "gather slot '" + set.slots[op.as<Recv>().gather_slot] + "' is not bound to a group on this rank");
+          break;
+        }
+        case OpKind::Collective: {
+          const auto& c = op.as<Collective>();
+          in_group(c.root, "root");
+          if (c.per_peer >= 0 && c.per_peer + n > static_cast<int>(prog.values.size()))
+            bad("per_peer", "per-peer bytes need " + std::to_string(n) + " values from offset " + std::to_string(c.per_peer));
+          if (c.per_peer >= 0)
+            for (int k = 0; k < n; ++k)
+              if (!finite_non_negative(prog.values[c.per_peer + k])) bad("per_peer", "per-peer bytes must be finite and >= 0");
+          if (synchronising(c)) sequences[g][me].push_back(key_of(c));
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+  for (const auto& [key, c] : pending)
+    if (c.sends != c.recvs) {
+      const auto& group = set.groups[key.group];
+      const bool unmatched_send = c.sends > c.recvs;
+      const int rank = rank_of_gpu.at(group.gpus[unmatched_send ? key.src : key.dst]);
+      fail({set.ranks[rank].program, -1, rank, key.group, "tag"},
+           std::string(unmatched_send ? "a send has no matching recv" : "a recv has no matching send") + ": group '" +
+               group.name + "', from rank " + std::to_string(key.src) + " to rank " + std::to_string(key.dst) + ", tag " +
+               std::to_string(key.tag));
+    }
+  for (size_t g = 0; g < set.groups.size(); ++g) {
+    const auto& seq = sequences[g];
+    if (seq.empty()) continue;
+    const int n = static_cast<int>(set.groups[g].gpus.size());
+    const auto& first = seq.begin()->second;
+    for (int member = 0; member < n; ++member) {
+      auto it = seq.find(member);
+      const size_t have = it == seq.end() ? 0 : it->second.size();
+      const int rank = rank_of_gpu.at(set.groups[g].gpus[member]);
+      if (have != first.size() || (it != seq.end() && it->second != first))
+        fail({set.ranks[rank].program, -1, rank, static_cast<int>(g), "collective"},
+             "the members of group '" + set.groups[g].name + "' issue different collectives (rank " +
+                 std::to_string(seq.begin()->first) + " of the group issues " + std::to_string(first.size()) + ", rank " +
+                 std::to_string(member) + " " + std::to_string(have) + ", or they differ in kind, algorithm or size)");
+    }
+  }
+}
+
+}  // namespace trainsim::program
