@@ -18,7 +18,7 @@
 namespace trainsim {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using namespace program;
 
 constexpr size_t kMaxLineBytes = 64u << 20;  // a group of a million GPUs is about 8 MiB
@@ -36,7 +36,7 @@ class Line {
       : file_(file), number_(number), text_(text), what_(std::move(what)) {
     try {
       j_ = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const nlohmann::json::parse_error& e) {
       throw InputError({file_, number_, static_cast<int>(std::min<size_t>(e.byte, text.size() + 1))}, "",
                        std::string("not valid JSON (") + e.what() + "); expected one JSON object per line");
     }
@@ -116,7 +116,7 @@ class Line {
   void finish(const std::vector<std::string>& allowed) const {
     for (auto it = j_.begin(); it != j_.end(); ++it)
       if (!read_.count(it.key()))
-        throw error(it.key(), "unknown key for a " + what_ + " line; expected: " + join(allowed));
+        throw error(it.key(), "unknown key; " + what_ + " lines take: " + join(allowed));
   }
 
   static std::string kind(const json& v) {
