@@ -18,6 +18,7 @@
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
+#include "program/executor.hpp"
 #include "output/atomic_file.hpp"
 #include "output/table_printer.hpp"
 #include "output/output_error.hpp"
@@ -33,8 +34,17 @@ namespace {
 // (training, full DiLoCo workers, collective benchmark), or as training-like metrics when they
 // come from elsewhere.
 JobOutcome run_programs_job(const Scenario& scenario, const ProgramsSpec& spec, const JobOptions& options) {
-  const program::ProgramSet set = load_programs_file(spec, scenario.platform.total_gpus());
+  const ProgramsFile file = load_programs_file(spec, scenario.platform.total_gpus());
+  const program::ProgramSet& set = file.set;
   Simulation sim(scenario.platform, scenario.seed);
+  // Programs that cannot complete are bad input: reported at an op that waits for ever.
+  auto play_file = [&](const PlayOptions& play_options) {
+    try {
+      return play(sim, set, play_options);
+    } catch (const program::ProgramDeadlock& e) {
+      throw InputError(file.op_location(e.program(), e.op()), "", e.what());
+    }
+  };
   const std::string& kind = set.job.kind;
   std::ostringstream os;
   os << "# programs: " << set.ranks.size() << " ranks (" << set.programs.size() << " distinct programs"
@@ -43,7 +53,7 @@ JobOutcome run_programs_job(const Scenario& scenario, const ProgramsSpec& spec, 
   if (kind == "collective_benchmark") {
     Recorder recorder(sim.network(), options.keep_activities);
     BenchMeter meter(set);
-    play(sim, set, {&recorder, &meter});
+    play_file({&recorder, &meter});
     JobOutcome out = benchmark_outcome(meter.results(), static_cast<int>(set.groups.at(0).gpus.size()),
                                        scenario.platform.name, std::move(recorder.finish(Simulation::now())));
     out.report = os.str() + out.report;
@@ -53,7 +63,7 @@ JobOutcome run_programs_job(const Scenario& scenario, const ProgramsSpec& spec, 
   // Full DiLoCo's peak WAN bandwidth comes from the link series: activities are kept.
   Recorder recorder(sim.network(), options.keep_activities || diloco);
   TrainingMeter meter(set);
-  const double makespan = play(sim, set, {&recorder, &meter});
+  const double makespan = play_file({&recorder, &meter});
   JobOutcome out;
   out.trace = std::move(recorder.finish(makespan));
   const Network& net = sim.network();
@@ -113,7 +123,7 @@ std::vector<std::pair<std::string, program::ProgramSet>> job_programs(const Scen
             out.emplace_back(job.methods.size() > 1 ? ".method" + std::to_string(m) + "-" + slug(job.methods[m].name) : "",
                              full_programs(scenario.platform, job, job.methods[m], scenario.seed));
         } else if constexpr (std::is_same_v<T, ProgramsSpec>) {
-          out.emplace_back("", load_programs_file(job, scenario.platform.total_gpus()));
+          out.emplace_back("", load_programs_file(job, scenario.platform.total_gpus()).set);
         }
       },
       scenario.job);

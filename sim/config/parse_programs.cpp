@@ -11,7 +11,6 @@
 #include "config/job_kinds.hpp"
 #include "config/paths.hpp"
 #include "config/programs_file.hpp"
-#include "program/executor.hpp"
 #include "program/format.hpp"
 #include "program/validate.hpp"
 
@@ -454,7 +453,14 @@ JobSpec parse_programs(YamlMap& job, const PlatformSpec& platform) {
   return spec;
 }
 
-program::ProgramSet load_programs_file(const ProgramsSpec& spec, int platform_gpus) {
+SourceLocation ProgramsFile::op_location(int program, int op) const {
+  if (program < 0 || program >= static_cast<int>(op_lines.size()) || op < 0 ||
+      op >= static_cast<int>(op_lines[program].size()))
+    return {path, 0, 0};
+  return {path, op_lines[program][op], 0};
+}
+
+ProgramsFile load_programs_file(const ProgramsSpec& spec, int platform_gpus) {
   Reader reader(spec.file, spec.where);
   Header h = read_header(reader);
   Lines lines;
@@ -462,8 +468,6 @@ program::ProgramSet load_programs_file(const ProgramsSpec& spec, int platform_gp
   ProgramSet& set = h.set;
   try {
     validate(set, platform_gpus);
-    // Programs that can never complete are refused before anything is simulated.
-    execute(set, ZeroCosts());
   } catch (const InvalidPrograms& e) {
     const auto& w = e.where();
     std::string key = w.field;
@@ -473,10 +477,8 @@ program::ProgramSet load_programs_file(const ProgramsSpec& spec, int platform_gp
     else if (w.group >= 0) line = lines.group[w.group], key = "group." + key;
     else if (w.program >= 0) line = lines.program[w.program], key = "program." + key;
     throw InputError({spec.file, line, 0}, key == "." ? "" : key, e.what());
-  } catch (const ProgramDeadlock& e) {
-    throw InputError({spec.file, lines.op[e.program()][e.op()], 0}, "", e.what());
   }
-  return std::move(h.set);
+  return {std::move(h.set), spec.file, std::move(lines.op)};
 }
 
 }  // namespace trainsim

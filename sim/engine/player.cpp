@@ -18,6 +18,7 @@
 #include "engine/simulation.hpp"
 #include "engine/transport.hpp"
 #include "network/network.hpp"
+#include "program/executor.hpp"
 #include "program/index.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -53,6 +54,8 @@ struct GroupState {
 
 struct StreamState {
   double t = 0;  // the stream's clock: never behind the simulated clock
+  size_t next = 0;    // position in its ops (for deadlock reports)
+  bool done = false;
   Context ctx;
   sg4::SemaphorePtr wake;  // streams that wait for other streams' events
   int32_t waiting = -1;    // the event it is blocked on
@@ -206,8 +209,8 @@ class Player {
     StreamState& st = rs.streams[s];
     const program::Rank& rank = *rs.rank;
     const program::Program& prog = *rs.program;
-    for (uint32_t i : rs.index->stream_ops[s]) {
-      const Op& op = prog.ops[i];
+    for (; st.next < rs.index->stream_ops[s].size(); ++st.next) {
+      const Op& op = prog.ops[rs.index->stream_ops[s][st.next]];
       OpTiming t;
       t.start = st.t;
       switch (op.kind()) {
@@ -287,8 +290,39 @@ class Player {
       if (observer_) observer_->op_done(rs.id, op, t, st.ctx);
       if (trace_) trace(rs, op, t, st.ctx);
     }
+    st.done = true;
     catch_up(st);  // the simulated clock reaches the stream's end (the makespan)
   }
+
+ public:
+  bool all_done() const {
+    for (const RankState& rs : ranks_)
+      for (size_t s = 0; s < rs.streams.size(); ++s)
+        if (!rs.streams[s].done && !rs.index->stream_ops[s].empty()) return false;
+    return true;
+  }
+
+  // After a deadlock: the blocked streams and the ops they are blocked in.
+  [[noreturn]] void report_deadlock(double at) const {
+    std::string blocked;
+    int rank = -1, program = -1, op = -1;
+    for (const RankState& rs : ranks_)
+      for (size_t s = 0; s < rs.streams.size(); ++s) {
+        const StreamState& st = rs.streams[s];
+        const auto& ops = rs.index->stream_ops[s];
+        if (st.done || ops.empty()) continue;
+        const uint32_t i = ops[st.next];
+        if (rank < 0) rank = rs.id, program = rs.rank->program, op = static_cast<int>(i);
+        if (blocked.size() < 2000)
+          blocked += "; rank " + std::to_string(rs.id) + " (GPU " + std::to_string(rs.rank->gpu) + ") stream '" +
+                     set_.streams[s] + "' at op " + std::to_string(i) + " (" +
+                     program::op_kind_name(rs.program->ops[i].kind()) + ")";
+      }
+    throw program::ProgramDeadlock(rank, program, op,
+                                   "the programs deadlock at t = " + std::to_string(at) + " s" + blocked);
+  }
+
+ private:
 
   // The activity an op leaves in the trace (docs/programs.md, "Traces").
   void trace(const RankState& rs, const Op& op, const OpTiming& t, const Context& ctx) {
@@ -332,7 +366,16 @@ class Player {
 double play(Simulation& sim, const program::ProgramSet& set, const PlayOptions& options) {
   Player player(sim, set, options);
   player.spawn();
-  return sim.run();
+  double makespan = 0;
+  try {
+    makespan = sim.run();
+  } catch (const SimulationDeadlock&) {
+    player.report_deadlock(Simulation::now());
+  }
+  // SimGrid ends actors blocked on messages that can never come (its own deadlock detection):
+  // every stream must have played its last op.
+  if (!player.all_done()) player.report_deadlock(Simulation::now());
+  return makespan;
 }
 
 }  // namespace trainsim

@@ -23,7 +23,8 @@ struct PlayOptions {
 };
 
 // Plays `set` on `sim`'s platform, runs the simulation and returns its makespan. `set` must pass
-// program::validate() for this platform. Throws InternalError if the programs deadlock.
+// program::validate() for this platform. Throws program::ProgramDeadlock naming the blocked
+// streams and their ops if the programs cannot complete.
 double play(Simulation& sim, const program::ProgramSet& set, const PlayOptions& options = {});
 
 }  // namespace trainsim

@@ -10,7 +10,9 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace trainsim::program {
 
@@ -152,6 +154,47 @@ struct P2pHash {
   }
 };
 
+// The messages of group g whose send and receive do not match (one of them is missing, or they
+// disagree on bytes): found one by one, then reported.
+[[noreturn]] void unmatched_message(const ProgramSet& set, int g, const std::vector<std::vector<int32_t>>& positions,
+                                    const std::unordered_map<int, int>& rank_of_gpu) {
+  struct Side {
+    double bytes = 0;
+    int sends = 0, recvs = 0, program = -1, op = -1, rank = -1;
+  };
+  std::map<std::tuple<int, int, uint64_t>, Side> messages;  // (src, dst, tag)
+  for (int gpu : set.groups[g].gpus) {
+    const int r = rank_of_gpu.at(gpu);
+    const Rank& rank = set.ranks[r];
+    const auto& ops = set.programs[rank.program].ops;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const Op& op = ops[i];
+      if (op.slot < 0 || op.slot >= static_cast<int>(rank.groups.size()) || rank.groups[op.slot] != g) continue;
+      const bool send = op.kind() == OpKind::Send;
+      if (!send && op.kind() != OpKind::Recv) continue;
+      const int me = positions[r][op.slot];
+      const int peer = send ? op.as<Send>().peer : op.as<Recv>().peer;
+      const uint64_t tag = send ? op.as<Send>().tag : op.as<Recv>().tag;
+      const double bytes = send ? op.as<Send>().bytes : op.as<Recv>().bytes;
+      Side& m = messages[{send ? me : peer, send ? peer : me, tag}];
+      if (m.sends + m.recvs > 0 && m.bytes != bytes)
+        fail({rank.program, static_cast<int>(i), r, g, "bytes"},
+             "send and receive of tag " + std::to_string(tag) + " disagree on bytes (" + str(m.bytes) + " vs " + str(bytes) +
+                 ") (rank " + std::to_string(r) + ")");
+      m.bytes = bytes;
+      (send ? m.sends : m.recvs) += 1;
+      m.program = rank.program, m.op = static_cast<int>(i), m.rank = r;
+    }
+  }
+  for (const auto& [key, m] : messages)
+    if (m.sends != m.recvs)
+      fail({m.program, m.op, m.rank, g, "tag"},
+           std::string(m.sends > m.recvs ? "a send has no matching recv" : "a recv has no matching send") + ": group '" +
+               set.groups[g].name + "', from rank " + std::to_string(std::get<0>(key)) + " to rank " +
+               std::to_string(std::get<1>(key)) + ", tag " + std::to_string(std::get<2>(key)));
+  fail({-1, -1, -1, g, "tag"}, "the messages of group '" + set.groups[g].name + "' do not match");
+}
+
 }  // namespace
 
 void validate(const ProgramSet& set, int platform_gpus) {
@@ -210,22 +253,44 @@ void validate(const ProgramSet& set, int platform_gpus) {
         fail({-1, -1, -1, static_cast<int>(g), "gpus"}, "GPU " + std::to_string(gpu) + " of group '" + set.groups[g].name +
                                                             "' runs no rank");
 
+  // Per program: a tag names one message between two ranks of a group.
+  for (size_t p = 0; p < set.programs.size(); ++p) {
+    std::unordered_set<P2pKey, P2pHash> seen;  // (slot, peer, direction, tag)
+    const auto& ops = set.programs[p].ops;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const bool send = ops[i].kind() == OpKind::Send;
+      if (!send && ops[i].kind() != OpKind::Recv) continue;
+      const int peer = send ? ops[i].as<Send>().peer : ops[i].as<Recv>().peer;
+      const uint64_t tag = send ? ops[i].as<Send>().tag : ops[i].as<Recv>().tag;
+      if (!seen.insert({ops[i].slot, peer, send ? 1 : 0, tag}).second)
+        fail({static_cast<int>(p), static_cast<int>(i), -1, -1, "tag"},
+             "tag " + std::to_string(tag) + " is " + (send ? "sent to" : "received from") + " rank " + std::to_string(peer) +
+                 " of slot '" + set.slots[ops[i].slot] + "' twice");
+    }
+  }
+
   // Per rank: slots bound, peers and roots inside their groups; synchronising collectives per
-  // (group, member); point-to-point messages.
+  // (group, member); point-to-point messages, matched per group by a checksum of (source,
+  // destination, tag, bytes) over sends and over receives, searched one by one only in a group
+  // whose checksums differ (linear in the ops, and in the groups' memory only).
+  const auto positions = group_positions(set);
   std::vector<std::map<int, std::vector<CollectiveKey>>> sequences(set.groups.size());  // member rank -> sequence
-  struct P2pCount {
-    double bytes = 0;
-    int sends = 0, recvs = 0;
+  struct Checksum {
+    uint64_t sends = 0, recvs = 0;
+    int64_t balance = 0;
   };
-  std::unordered_map<P2pKey, P2pCount, P2pHash> pending;
+  std::vector<Checksum> messages(set.groups.size());
+  auto message_hash = [](int src, int dst, uint64_t tag, double bytes) {
+    uint64_t b = 0;
+    std::memcpy(&b, &bytes, sizeof b);
+    uint64_t h = P2pHash()(P2pKey{0, src, dst, tag}) ^ (b * 0x9E3779B97F4A7C15ull);
+    h ^= h >> 29;
+    return h * 0xBF58476D1CE4E5B9ull;
+  };
   for (size_t r = 0; r < set.ranks.size(); ++r) {
     const Rank& rank = set.ranks[r];
     const Program& prog = set.programs[rank.program];
     auto group_of = [&](int slot) { return slot >= 0 && slot < static_cast<int>(rank.groups.size()) ? rank.groups[slot] : -1; };
-    auto position = [&](int g) {
-      const auto& gpus = set.groups[g].gpus;
-      return static_cast<int>(std::find(gpus.begin(), gpus.end(), rank.gpu) - gpus.begin());
-    };
     for (size_t i = 0; i < prog.ops.size(); ++i) {
       const Op& op = prog.ops[i];
       if (op.slot < 0) continue;
@@ -234,7 +299,7 @@ void validate(const ProgramSet& set, int platform_gpus) {
       };
       const int g = group_of(op.slot);
       if (g < 0) bad("slot", "slot '" + set.slots[op.slot] + "' is not bound to a group on this rank");
-      const int n = static_cast<int>(set.groups[g].gpus.size()), me = position(g);
+      const int n = static_cast<int>(set.groups[g].gpus.size()), me = positions[r][op.slot];
       auto in_group = [&](int peer, const char* field) {
         if (peer >= n) bad(field, std::string(field) + " " + std::to_string(peer) + " is outside group '" + set.groups[g].name + "' of " + std::to_string(n) + " ranks");
       };
@@ -247,14 +312,9 @@ void validate(const ProgramSet& set, int platform_gpus) {
           if (peer == me) bad("peer", "a rank cannot message itself");
           const uint64_t tag = send ? op.as<Send>().tag : op.as<Recv>().tag;
           const double bytes = send ? op.as<Send>().bytes : op.as<Recv>().bytes;
-          const P2pKey key{g, send ? me : peer, send ? peer : me, tag};
-          P2pCount& c = pending[key];
-          if (c.sends + c.recvs > 0 && c.bytes != bytes)
-            bad("bytes", "send and receive of tag " + std::to_string(tag) + " disagree on bytes (" + str(c.bytes) + " vs " + str(bytes) + ")");
-          c.bytes = bytes;
-          if ((send ? ++c.sends : ++c.recvs) > 1)
-            bad("tag", std::string("tag ") + std::to_string(tag) + " is " + (send ? "sent" : "received") + " twice between ranks " +
-                           std::to_string(key.src) + " and " + std::to_string(key.dst) + " of group '" + set.groups[g].name + "'");
+          Checksum& c = messages[g];
+          if (send) c.sends += message_hash(me, peer, tag, bytes), ++c.balance;
+          else c.recvs += message_hash(peer, me, tag, bytes), --c.balance;
           if (!send && op.as<Recv>().gather_slot >= 0 && group_of(op.as<Recv>().gather_slot) < 0)
             bad("gather", "gather slot '" + set.slots[op.as<Recv>().gather_slot] + "' is not bound to a group on this rank");
           break;
@@ -274,16 +334,8 @@ void validate(const ProgramSet& set, int platform_gpus) {
       }
     }
   }
-  for (const auto& [key, c] : pending)
-    if (c.sends != c.recvs) {
-      const auto& group = set.groups[key.group];
-      const bool unmatched_send = c.sends > c.recvs;
-      const int rank = rank_of_gpu.at(group.gpus[unmatched_send ? key.src : key.dst]);
-      fail({set.ranks[rank].program, -1, rank, key.group, "tag"},
-           std::string(unmatched_send ? "a send has no matching recv" : "a recv has no matching send") + ": group '" +
-               group.name + "', from rank " + std::to_string(key.src) + " to rank " + std::to_string(key.dst) + ", tag " +
-               std::to_string(key.tag));
-    }
+  for (size_t g = 0; g < set.groups.size(); ++g)
+    if (messages[g].sends != messages[g].recvs || messages[g].balance != 0) unmatched_message(set, static_cast<int>(g), positions, rank_of_gpu);
   for (size_t g = 0; g < set.groups.size(); ++g) {
     const auto& seq = sequences[g];
     if (seq.empty()) continue;
