@@ -151,7 +151,10 @@ std::vector<std::string> all_names(int count, const char* (*name)(E)) {
 class Reader {
  public:
   Reader(const std::string& path, const SourceLocation& named_at) : path_(path), in_(path) {
-    if (!in_) throw InputError(named_at, "job.file", "cannot read programs file '" + path + "'");
+    if (!in_)
+      throw InputError(named_at, "job.file", "cannot read programs file '" + path +
+                                                 "'; expected a file written by `trainsim run --dump-programs` "
+                                                 "(docs/programs.md)");
   }
   // The next non-empty line, or false at the end.
   bool next(std::string& text) {
@@ -178,7 +181,8 @@ struct Header {
   int64_t groups = 0, programs = 0, ranks = 0, ops = 0;
 };
 
-Header read_header(Reader& reader) {
+// `max_ranks`: GPUs of the platform (a rank per GPU at most).
+Header read_header(Reader& reader, int64_t max_ranks) {
   std::string text;
   if (!reader.next(text))
     throw InputError({reader.path(), 1, 0}, "", "the file is empty; expected a programs file (docs/programs.md)");
@@ -225,6 +229,9 @@ Header read_header(Reader& reader) {
   h.groups = l.integer("groups", 0, kMaxPrograms);
   h.programs = l.integer("programs", 0, kMaxPrograms);
   h.ranks = l.integer("ranks", 1, kMaxProgramRanks);
+  if (h.ranks > max_ranks)
+    throw l.error("ranks", std::to_string(h.ranks) + " ranks but the platform has " + std::to_string(max_ranks) +
+                               " GPUs; expected at most one rank per GPU");
   h.ops = l.integer("ops", 0, kMaxProgramOps);
   l.finish({"format", "version", "job", "streams", "slots", "labels", "groups", "programs", "ranks", "ops"});
   return h;
@@ -441,15 +448,12 @@ JobSpec parse_programs(YamlMap& job, const PlatformSpec& platform) {
   ProgramsSpec spec;
   spec.where = job.where("file");
   spec.file = resolve_relative(job.file(), job.get_string("file"));
+  job.finish();  // a misspelt key is reported before the file is read
   Reader reader(spec.file, spec.where);
-  const Header h = read_header(reader);
+  const Header h = read_header(reader, platform.total_gpus());
   spec.job_kind = h.set.job.kind;
   spec.streams = static_cast<int64_t>(h.set.streams.size());
   spec.groups = h.groups, spec.programs = h.programs, spec.ranks = h.ranks, spec.ops = h.ops;
-  if (h.ranks > platform.total_gpus())
-    throw InputError({spec.file, 1, 0}, "header.ranks",
-                     std::to_string(h.ranks) + " ranks but the platform has " + std::to_string(platform.total_gpus()) +
-                         " GPUs; expected at most one rank per GPU");
   return spec;
 }
 
@@ -462,7 +466,7 @@ SourceLocation ProgramsFile::op_location(int program, int op) const {
 
 ProgramsFile load_programs_file(const ProgramsSpec& spec, int platform_gpus) {
   Reader reader(spec.file, spec.where);
-  Header h = read_header(reader);
+  Header h = read_header(reader, platform_gpus);
   Lines lines;
   read_body(reader, h, lines);
   ProgramSet& set = h.set;
