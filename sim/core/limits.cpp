@@ -51,8 +51,8 @@ RunSize run_size(const Scenario& scenario, bool keep_activities) {
   } else if (const auto* full = std::get_if<DilocoSpec>(&scenario.job); full && full->worker == WorkerMode::Full && full->training) {
     const DilocoSpec* d = full;
     // Full workers: every datacenter runs the replica's training job, a compute and a
-    // communication actor per GPU (training/simulator.cpp), plus one outer-sync actor per GPU
-    // (diloco/full_sim.cpp). Methods run one simulation each, so the largest one counts.
+    // communication actor per GPU (the compute and dp-comm streams of training/programs.cpp),
+    // plus one outer-sync actor per GPU (its outer-comm stream, diloco/full_sim.cpp). Methods run one simulation each, so the largest one counts.
     const auto& p = d->training->plan;
     const double clusters = static_cast<double>(scenario.platform.clusters.size());
     const double ranks = p.gpus();

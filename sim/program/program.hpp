@@ -29,6 +29,8 @@ inline constexpr int kFormatVersion = 1;
 inline constexpr std::string_view kComputeStream = "compute";  // kernels, closed-form TP, pipeline p2p
 inline constexpr std::string_view kDpStream = "dp-comm";       // data-parallel and embedding collectives
 inline constexpr std::string_view kOuterStream = "outer-comm"; // DiLoCo outer synchronisations
+inline constexpr std::string_view kTpStream = "tp-comm";       // tensor-parallel collectives overlapping compute
+inline constexpr std::string_view kPpStream = "pp-comm";       // pipeline transfers off the compute stream
 
 // What an op's time counts as, in traces and metrics: the trace's activity kinds.
 using Role = output::ActivityKind;

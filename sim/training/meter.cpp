@@ -12,6 +12,8 @@ TrainingMeter::TrainingMeter(const program::ProgramSet& set)
       compute_(std::max(0, set.stream_index(program::kComputeStream))),
       dp_(set.stream_index(program::kDpStream)),
       outer_(set.stream_index(program::kOuterStream)),
+      tp_(set.stream_index(program::kTpStream)),
+      pp_(set.stream_index(program::kPpStream)),
       ranks_(set.ranks.size()) {}
 
 TrainingMeter::PerIteration& TrainingMeter::at(int rank, int it) {
@@ -57,8 +59,11 @@ void TrainingMeter::op_done(int rank, const program::Op& op, const program::OpTi
       r.pp += std::max(0.0, t.ready - std::max(t.start, t.posted));
       return;
     case OpKind::Wait:
-      if (t.source_stream >= 0 && t.source_stream == dp_) r.dp += d;
-      if (t.source_stream >= 0 && t.source_stream == outer_) at(rank, it).outer_wait += d;
+      if (t.source_stream < 0) return;
+      if (t.source_stream == dp_) r.dp += d;
+      if (t.source_stream == tp_) r.tp += d;
+      if (t.source_stream == pp_) r.pp += d;
+      if (t.source_stream == outer_) at(rank, it).outer_wait += d;
       return;
     case OpKind::Marker: {
       const auto& m = op.as<program::Marker>();

@@ -2,9 +2,10 @@
 // Training metrics from played programs (docs/training.md, "Results"), the same whichever
 // player played them. Per rank, from its compute stream ("compute", else the first stream):
 //   busy        compute ops other than the optimizer step, and closed-form TP collectives
-//   exposed TP  the closed-form TP collectives (Megatron does not overlap them)
+//   exposed TP  the closed-form TP collectives (Megatron does not overlap them), and waits for
+//               events of a "tp-comm" stream (TP collectives overlapping compute)
 //   exposed PP  per receive, ready - max(asked, posted): the wait the producer's compute does
-//               not explain
+//               not explain; and waits for events of a "pp-comm" stream
 //   exposed DP  waits for events of the "dp-comm" stream
 //   outer wait  waits for events of the "outer-comm" stream (DiLoCo), per iteration
 //   iteration   ends at the rank's end-of-iteration marker; its pipeline phase spans the busy ops
@@ -42,7 +43,7 @@ class TrainingMeter final : public program::Observer {
   PerIteration& at(int rank, int it);
 
   const program::ProgramSet& set_;
-  int compute_, dp_, outer_;
+  int compute_, dp_, outer_, tp_, pp_;
   std::vector<PerRank> ranks_;
 };
 
