@@ -243,7 +243,18 @@ struct Lines {
   std::vector<std::vector<int>> op;
 };
 
-Op read_op(Line& l, const ProgramSet& set, Program& prog) {
+// The fields sends and receives share.
+template <typename Message>
+Message message(Line& l, std::vector<std::string>& keys) {
+  Message m;
+  m.peer = static_cast<int32_t>(l.integer("peer", 0, kMaxProgramRanks));
+  m.bytes = l.number("bytes", 0);
+  m.tag = l.tag("tag");
+  keys.insert(keys.end(), {"peer", "bytes", "tag"});
+  return m;
+}
+
+Op read_op(Line& l, const ProgramSet& set) {
   static const auto kinds = all_names(kOpKinds, op_kind_name);
   static const auto roles = all_names(static_cast<int>(output::kActivityKindCount), output::activity_kind_name);
   static const auto categories = all_names(kMemoryCategories, memory_category_name);
@@ -271,20 +282,12 @@ Op read_op(Line& l, const ProgramSet& set, Program& prog) {
     }
     case OpKind::Send: {
       op.slot = slot();
-      Send s;
-      s.peer = static_cast<int32_t>(l.integer("peer", 0, kMaxProgramRanks));
-      s.bytes = l.number("bytes", 0);
-      s.tag = l.tag("tag");
-      op.what = s;
-      keys.insert(keys.end(), {"peer", "bytes", "tag"});
+      op.what = message<Send>(l, keys);
       break;
     }
     case OpKind::Recv: {
       op.slot = slot();
-      Recv r;
-      r.peer = static_cast<int32_t>(l.integer("peer", 0, kMaxProgramRanks));
-      r.bytes = l.number("bytes", 0);
-      r.tag = l.tag("tag");
+      auto r = message<Recv>(l, keys);
       if (l.has("gather")) {
         const json& g = l.value("gather");
         if (!g.is_object() || !g.contains("slot") || !g.contains("bytes") || g.size() != 2 || !g["slot"].is_string() ||
@@ -296,7 +299,7 @@ Op read_op(Line& l, const ProgramSet& set, Program& prog) {
         r.gather_bytes = g["bytes"].get<double>();
       }
       op.what = r;
-      keys.insert(keys.end(), {"peer", "bytes", "tag", "gather"});
+      keys.push_back("gather");
       break;
     }
     case OpKind::Collective: {
@@ -344,7 +347,6 @@ Op read_op(Line& l, const ProgramSet& set, Program& prog) {
   op.role = l.has("role") ? l.named<Role>("role", role_from_name, roles) : default_role(kind);
   if (l.has("label")) op.label = l.pick("label", set.labels, "label (declared in the header's labels)");
   l.finish(keys);
-  (void)prog;
   return op;
 }
 
@@ -403,7 +405,7 @@ void read_body(Reader& reader, Header& h, Lines& lines) {
     for (int64_t i = 0; i < n; ++i) {
       next("op", i, n);
       Line o(reader.path(), reader.number(), text, "op");
-      prog.ops.push_back(read_op(o, set, prog));
+      prog.ops.push_back(read_op(o, set));
       lines.op.back().push_back(o.number());
     }
     set.programs.push_back(std::move(prog));

@@ -137,6 +137,30 @@ class Player {
         info.dp_rank = rs.rank->info.dp_rank, info.replica = rs.rank->info.replica;
       }
     }
+    // Closed forms the programs use (per program: slot and call, without bytes), for every rank.
+    std::vector<std::vector<std::pair<int, CollectiveCall>>> closed(set.programs.size());
+    for (size_t p = 0; p < set.programs.size(); ++p) {
+      auto& mine = closed[p];
+      auto add = [&](int slot, CollectiveCall call) {
+        call.bytes = 1, call.count = 1;
+        for (const auto& [s, c] : mine)
+          if (s == slot && c.kind == call.kind && c.algorithm == call.algorithm && c.root == call.root) return;
+        mine.emplace_back(slot, call);
+      };
+      for (const Op& op : set.programs[p].ops) {
+        if (op.kind() == OpKind::Recv && op.as<program::Recv>().gather_slot >= 0) {
+          CollectiveCall gather;
+          gather.kind = CollectiveKind::AllGather;
+          add(op.as<program::Recv>().gather_slot, gather);
+        } else if (op.kind() == OpKind::Collective && op.as<program::Collective>().granularity == Granularity::ClosedForm &&
+                   op.as<program::Collective>().per_peer < 0) {
+          add(op.slot, collective_call(op.as<program::Collective>(), nullptr));
+        }
+      }
+    }
+    for (const RankState& rs : ranks_)
+      for (const auto& [slot, call] : closed[rs.rank->program])
+        prepare_closed_form(rs.rank->groups[slot], (*rs.positions)[slot], rs.rank->gpu, call);
   }
 
   // One actor per stream with ops, bound to the endpoints its stream owns.
@@ -182,26 +206,39 @@ class Player {
   }
 
   // A closed-form collective: its seconds from `start`, its flows' bytes charged to their links.
-  double closed_form(const RankState& rs, int g, int me, const CollectiveCall& call, double start) {
+  // The closed form of `call` for member `me` of group g, and the links its flows charge per
+  // byte: evaluated once per (group, kind, algorithm, root), before the actors start (so that
+  // their stacks stay shallow).
+  const std::vector<Charge>& prepare_closed_form(int g, int me, int gpu, const CollectiveCall& call) {
     topology(g);
+    ClosedForms& cf = *groups_[g].closed;
+    cf.seconds(me, call);
+    auto& per_member = groups_[g].charges[{static_cast<int>(call.kind), static_cast<int>(call.algorithm), call.root}];
+    if (per_member.empty()) per_member.resize(set_.groups[g].gpus.size());
+    auto& mine = per_member[me];
+    if (!mine) {
+      mine.emplace();
+      if (recorder_) {
+        CollectiveCall unit = call;
+        unit.bytes = 1;
+        const auto& gpus = set_.groups[g].gpus;
+        cf.for_each_flow(me, unit, [&](int dst, double bytes) { mine->push_back({recorder_->route(gpu, gpus[dst]), bytes}); });
+      }
+    }
+    return *mine;
+  }
+
+  // A closed-form collective: its seconds from `start`, its flows' bytes charged to their links.
+  double closed_form(const RankState& rs, int g, int me, const CollectiveCall& call, double start) {
     ClosedForms& cf = *groups_[g].closed;
     const double end = start + cf.seconds(me, call);
     if (!recorder_) return end;
-    const auto& gpus = set_.groups[g].gpus;
     if (call.per_peer) {  // its own byte counts: no unit plan to cache
+      const auto& gpus = set_.groups[g].gpus;
       cf.for_each_flow(me, call, [&](int dst, double bytes) { recorder_->flow(rs.rank->gpu, gpus[dst], bytes, start, end); });
       return end;
     }
-    auto& per_member = groups_[g].charges[{static_cast<int>(call.kind), static_cast<int>(call.algorithm), call.root}];
-    if (per_member.empty()) per_member.resize(gpus.size());
-    auto& mine = per_member[me];
-    if (!mine) {
-      CollectiveCall unit = call;
-      unit.bytes = 1;
-      mine.emplace();
-      cf.for_each_flow(me, unit, [&](int dst, double bytes) { mine->push_back({recorder_->route(rs.rank->gpu, gpus[dst]), bytes}); });
-    }
-    for (const Charge& c : *mine) recorder_->flow(c.route, c.per_byte * call.bytes, start, end);
+    for (const Charge& c : prepare_closed_form(g, me, rs.rank->gpu, call)) recorder_->flow(c.route, c.per_byte * call.bytes, start, end);
     return end;
   }
 

@@ -13,18 +13,6 @@ namespace {
 
 constexpr double kNotYet = std::numeric_limits<double>::quiet_NaN();
 
-struct MessageKey {
-  int group, src, dst;
-  uint64_t tag;
-  bool operator==(const MessageKey&) const = default;
-};
-struct MessageHash {
-  size_t operator()(const MessageKey& k) const {
-    uint64_t h = k.tag * 0x9E3779B97F4A7C15ull;
-    h ^= (static_cast<uint64_t>(k.group) << 40) ^ (static_cast<uint64_t>(k.src) << 20) ^ static_cast<uint64_t>(k.dst);
-    return static_cast<size_t>(h * 0xBF58476D1CE4E5B9ull);
-  }
-};
 
 // The k-th synchronising collective of a group: who has entered it, and when the last did.
 struct Instance {
@@ -99,8 +87,8 @@ class Executor {
   std::unordered_map<size_t, int> stream_of_;  // rank * streams + stream -> index
   std::vector<std::vector<double>> events_;    // per rank
   std::vector<std::vector<int>> sequence_;     // per rank and slot: synchronising collectives entered
-  std::unordered_map<MessageKey, double, MessageHash> posted_;  // message -> post time
-  std::unordered_map<MessageKey, int, MessageHash> receivers_;  // message -> blocked receiver
+  std::unordered_map<MessageKey, double, MessageKeyHash> posted_;  // message -> post time
+  std::unordered_map<MessageKey, int, MessageKeyHash> receivers_;  // message -> blocked receiver
   std::unordered_map<uint64_t, Instance> instances_;             // (group, k) -> state
   std::unordered_map<uint64_t, std::vector<int>> event_waiters_; // (rank, event) -> streams
 

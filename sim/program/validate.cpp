@@ -36,6 +36,14 @@ bool finite_non_negative(double v) { return std::isfinite(v) && v >= 0; }
 // A collective that every member of its group takes part in at the same point: flows or a barrier.
 bool synchronising(const Collective& c) { return c.granularity != Granularity::ClosedForm; }
 
+// The fields sends and receives share.
+template <typename Message, typename Bad>
+void check_message(const Message& m, const Bad& bad) {
+  if (!finite_non_negative(m.bytes)) bad("bytes", "bytes must be finite and >= 0, got " + str(m.bytes));
+  if (m.tag >> 63) bad("tag", "tags must be below 2^63");
+  if (m.peer < 0) bad("peer", "peer must be a rank of the group (>= 0)");
+}
+
 // Checks one program on its own (no group sizes yet).
 void check_program(const ProgramSet& set, int p) {
   const Program& prog = set.programs[p];
@@ -71,18 +79,12 @@ void check_program(const ProgramSet& set, int p) {
         if (!finite_non_negative(c.flops)) bad("flops", "flops must be finite and >= 0");
         break;
       }
-      case OpKind::Send: {
-        const auto& s = op.as<Send>();
-        if (!finite_non_negative(s.bytes)) bad("bytes", "bytes must be finite and >= 0, got " + str(s.bytes));
-        if (s.tag >> 63) bad("tag", "tags must be below 2^63");
-        if (s.peer < 0) bad("peer", "peer must be a rank of the group (>= 0)");
+      case OpKind::Send:
+        check_message(op.as<Send>(), bad);
         break;
-      }
       case OpKind::Recv: {
         const auto& r = op.as<Recv>();
-        if (!finite_non_negative(r.bytes)) bad("bytes", "bytes must be finite and >= 0, got " + str(r.bytes));
-        if (r.tag >> 63) bad("tag", "tags must be below 2^63");
-        if (r.peer < 0) bad("peer", "peer must be a rank of the group (>= 0)");
+        check_message(r, bad);
         if (r.gather_slot < -1 || r.gather_slot >= slots) bad("gather", "gather slot is not declared");
         if (!finite_non_negative(r.gather_bytes)) bad("gather", "gather bytes must be finite and >= 0");
         break;
@@ -141,18 +143,6 @@ CollectiveKey key_of(const Collective& c) {
           c.root};
 }
 
-struct P2pKey {
-  int group, src, dst;
-  uint64_t tag;
-  bool operator==(const P2pKey&) const = default;
-};
-struct P2pHash {
-  size_t operator()(const P2pKey& k) const {
-    uint64_t h = k.tag * 0x9E3779B97F4A7C15ull;
-    h ^= (static_cast<uint64_t>(k.group) << 40) ^ (static_cast<uint64_t>(k.src) << 20) ^ static_cast<uint64_t>(k.dst);
-    return static_cast<size_t>(h * 0xBF58476D1CE4E5B9ull);
-  }
-};
 
 // The messages of group g whose send and receive do not match (one of them is missing, or they
 // disagree on bytes): found one by one, then reported.
@@ -255,7 +245,7 @@ void validate(const ProgramSet& set, int platform_gpus) {
 
   // Per program: a tag names one message between two ranks of a group.
   for (size_t p = 0; p < set.programs.size(); ++p) {
-    std::unordered_set<P2pKey, P2pHash> seen;  // (slot, peer, direction, tag)
+    std::unordered_set<MessageKey, MessageKeyHash> seen;  // (slot, peer, direction, tag)
     const auto& ops = set.programs[p].ops;
     for (size_t i = 0; i < ops.size(); ++i) {
       const bool send = ops[i].kind() == OpKind::Send;
@@ -283,7 +273,7 @@ void validate(const ProgramSet& set, int platform_gpus) {
   auto message_hash = [](int src, int dst, uint64_t tag, double bytes) {
     uint64_t b = 0;
     std::memcpy(&b, &bytes, sizeof b);
-    uint64_t h = P2pHash()(P2pKey{0, src, dst, tag}) ^ (b * 0x9E3779B97F4A7C15ull);
+    uint64_t h = MessageKeyHash()(MessageKey{0, src, dst, tag}) ^ (b * 0x9E3779B97F4A7C15ull);
     h ^= h >> 29;
     return h * 0xBF58476D1CE4E5B9ull;
   };

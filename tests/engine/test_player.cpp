@@ -151,6 +151,12 @@ constexpr double kPort = 100e9;
 struct OneNode {
   Simulation sim{testing::uniform_cluster(1, 4, kPort, 25e9, 1e-6), 0};
   double latency(int a, int b) { return sim.network().route_latency(a, b); }
+  // Index of GPU g's NVSwitch port among the network's links.
+  int port(int g) {
+    const auto* link = sim.network().find_link("c.n0.gpu" + std::to_string(g) + ".nvlink");
+    REQUIRE(link);
+    return static_cast<int>(link - sim.network().links().data());
+  }
 };
 
 }  // namespace
@@ -234,13 +240,11 @@ TEST_CASE("player: all-to-all with per-peer byte counts loads each port with its
   for (int i = 0; i < 4; ++i) {
     double out = 0, in = 0;
     for (int j = 0; j < 4; ++j) out += bytes[i][j], in += bytes[j][i];
-    const auto* port = n.sim.network().find_link("c.n0.gpu" + std::to_string(i) + ".nvlink");
-    REQUIRE(port);
     // Both directions of the port: what the rank sent and what it received (zero-byte messages
     // still move one byte).
     double zero = 0;
     for (int j = 0; j < 4; ++j) zero += (j != i && bytes[i][j] == 0) + (j != i && bytes[j][i] == 0);
-    CHECK(rec.bytes_on_link(static_cast<int>(port - n.sim.network().links().data())) == Approx(out + in + zero));
+    CHECK(rec.bytes_on_link(n.port(i)) == Approx(out + in + zero));
     busiest = std::max({busiest, out, in});
   }
   // The whole exchange is bound by the busiest port direction (rank 3 sends 6 GB): max-min
@@ -271,8 +275,7 @@ TEST_CASE("player: closed-form collectives take the closed form and charge their
   CHECK(makespan == Approx(0.5 + cf).epsilon(1e-12));
   const auto& t = rec.finish(makespan);
   for (int i = 0; i < 4; ++i) {
-    const auto* port = n.sim.network().find_link("c.n0.gpu" + std::to_string(i) + ".nvlink");
-    const int index = static_cast<int>(port - n.sim.network().links().data());
+    const int index = n.port(i);
     // Each rank sends 2(n-1)/n S to its ring successor and receives as much from its predecessor.
     CHECK(rec.bytes_on_link(index) == Approx(2 * (2.0 * 3 / 4 * S)));
     CHECK(t.links[index].busy_time == Approx(cf).epsilon(1e-9));
