@@ -131,6 +131,8 @@ class Player {
       rs.positions = &positions_[r];
       rs.events.assign(rs.program->events, kNotYet);
       rs.streams.resize(set.streams.size());
+      for (size_t s = 0; s < set.streams.size(); ++s)
+        if (rs.index->stream_waits[s]) rs.streams[s].wake = sg4::Semaphore::create(0);
       if (recorder_) {
         auto& info = recorder_->trace().gpus[rs.rank->gpu];
         info.stage = rs.rank->info.stage, info.tp_rank = rs.rank->info.tp_rank;
@@ -168,9 +170,10 @@ class Player {
     for (RankState& rs : ranks_) {
       for (size_t s = 0; s < set_.streams.size(); ++s) {
         if (rs.index->stream_ops[s].empty()) continue;
-        if (rs.index->stream_waits[s]) rs.streams[s].wake = sg4::Semaphore::create(0);
+        // (A capture small enough for std::function's inline buffer: no allocation per actor.)
+        const int64_t at = static_cast<int64_t>(rs.id) << 8 | static_cast<int64_t>(s);
         auto actor = sim_.spawn("gpu" + std::to_string(rs.rank->gpu) + "." + set_.streams[s], rs.rank->gpu,
-                                [this, &rs, s] { run(rs, static_cast<int>(s)); });
+                                [this, at] { run(ranks_[at >> 8], static_cast<int>(at & 0xFF)); });
         for (size_t slot = 0; slot < rs.rank->groups.size(); ++slot)
           if (rs.index->endpoint_stream[slot] == static_cast<int>(s))
             groups_[rs.rank->groups[slot]].inboxes[(*rs.positions)[slot]]->bind(actor);
