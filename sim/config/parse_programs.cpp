@@ -2,6 +2,7 @@
 // (docs/programs.md, "File format"). Every problem is an InputError at the file's line and the
 // column of the offending key, with the key's path (`op.peer`, `rank.groups.pp`, ...).
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -150,22 +151,33 @@ std::vector<std::string> all_names(int count, const char* (*name)(E)) {
 // Reads the file line by line, skipping empty lines; lines longer than kMaxLineBytes are refused.
 class Reader {
  public:
-  Reader(const std::string& path, const SourceLocation& named_at) : path_(path), in_(path) {
+  Reader(const std::string& path, const SourceLocation& named_at) : path_(path) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+      throw InputError(named_at, "job.file", "'" + path + "' is not a regular file; expected a programs file");
+    in_.open(path);
     if (!in_)
       throw InputError(named_at, "job.file", "cannot read programs file '" + path +
                                                  "'; expected a file written by `trainsim run --dump-programs` "
                                                  "(docs/programs.md)");
   }
-  // The next non-empty line, or false at the end.
+  // The next non-empty line, or false at the end. Reads at most kMaxLineBytes per line, so that
+  // a file without newlines (or a device) cannot exhaust memory.
   bool next(std::string& text) {
-    while (std::getline(in_, text)) {
+    std::streambuf* buf = in_.rdbuf();
+    for (;;) {
+      text.clear();
+      int c;
+      while ((c = buf->sbumpc()) != std::char_traits<char>::eof() && c != '\n') {
+        text.push_back(static_cast<char>(c));
+        if (text.size() > kMaxLineBytes)
+          throw InputError({path_, number_ + 1, 1}, "", "line longer than " + std::to_string(kMaxLineBytes >> 20) +
+                                                            " MiB; programs files hold one record per line");
+      }
+      if (c == std::char_traits<char>::eof() && text.empty()) return false;
       ++number_;
-      if (text.size() > kMaxLineBytes)
-        throw InputError({path_, number_, 1}, "", "line longer than " + std::to_string(kMaxLineBytes >> 20) +
-                                                      " MiB; programs files hold one record per line");
       if (text.find_first_not_of(" \t\r") != std::string::npos) return true;
     }
-    return false;
   }
   int number() const { return number_; }
   const std::string& path() const { return path_; }

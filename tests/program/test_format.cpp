@@ -171,6 +171,13 @@ TEST_CASE("a programs file's faults are reported at their line and key", "[progr
   CHECK(load_error("f12.jsonl", good, 5) == "f12.jsonl:2: error: key 'group.gpus': GPU 5 of group 'pair' is outside 0..4");
   CHECK(load_error("f13.jsonl", with_line(good, rank1, "{\"rank\":1,\"gpu\":5,\"program\":0,\"groups\":{\"pp\":\"pair\",\"tp\":\"pear\"}}")) ==
         "f13.jsonl:" + std::to_string(rank1) + ":31: error: key 'rank.groups': slot \"tp\" names \"pear\", which is not a group of the file");
+  // Not a regular file (a device would be read for ever).
+  try {
+    load_programs_file(spec_of("/dev/zero"), 8);
+    FAIL("expected /dev/zero to be refused");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) == "scenario.yaml:3:9: error: key 'job.file': '/dev/zero' is not a regular file; expected a programs file");
+  }
   // Cut short, or with more than the header announces.
   const std::string cut = good.substr(0, good.rfind("{\"rank\":1"));
   CHECK(load_error("f14.jsonl", cut) == "f14.jsonl:" + std::to_string(rank1 - 1) +
