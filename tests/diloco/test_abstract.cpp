@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "config/loader.hpp"
-#include "diloco/abstract_sim.hpp"
+#include "diloco/abstract_case.hpp"
 #include "diloco/sync_plan.hpp"
 
 using namespace trainsim;
@@ -52,7 +52,7 @@ TEST_CASE("DiLoCo round: H compute steps plus the exposed reduce, by hand") {
   m.algorithm = SyncAlgorithm::Diloco;
   m.inner_steps = 10;
   auto spec = spec_with(m);
-  auto r = simulate_abstract(two_sites(), spec, spec.models[0], m, 1, {});
+  auto r = simulate_abstract(two_sites(), spec, spec.models[0], m);
   // After the last step's forward (4u) and the last layer's backward-weight (u) the four
   // reduces run back to back (each 0.05 s > 2u, so the link never idles): the next step's first
   // forward waits until 5u + 4c after the sync step started. Round = 9 T + 5u + 4c = 1.24 s.
@@ -67,7 +67,7 @@ TEST_CASE("DiLoCo round: H compute steps plus the exposed reduce, by hand") {
   // Outer parameters and momentum in FP32 for 1.25e7 parameters over 8 GPUs.
   CHECK(r.extra_memory_per_gpu == Approx(8.0 * 1.25e7 / 8));
   REQUIRE(r.workers.size() == 2);
-  CHECK(r.workers[0].wait == Approx(2 * (round - 10 * 0.11)).epsilon(1e-9));
+  CHECK(r.workers[0].wait == Approx(round - 10 * 0.11).epsilon(1e-9));  // per round
 }
 
 TEST_CASE("WAN latency adds one delay per ring step") {
@@ -75,7 +75,7 @@ TEST_CASE("WAN latency adds one delay per ring step") {
   m.name = "diloco";
   m.inner_steps = 10;
   auto spec = spec_with(m);
-  auto r = simulate_abstract(two_sites("10ms"), spec, spec.models[0], m, 1, {});
+  auto r = simulate_abstract(two_sites("10ms"), spec, spec.models[0], m);
   // Each layer's reduce has two ring steps, each followed by the 10 ms route latency.
   const double round = 9 * 0.11 + 5 * 0.01 + 4 * (0.05 + 0.02);
   CHECK(r.round_time == Approx(round).epsilon(1e-9));
@@ -86,7 +86,7 @@ TEST_CASE("Data-parallel: per-layer reduces overlap the backward pass") {
   m.name = "dp";
   m.algorithm = SyncAlgorithm::DataParallel;
   auto spec = spec_with(m);
-  auto r = simulate_abstract(two_sites(), spec, spec.models[0], m, 1, {});
+  auto r = simulate_abstract(two_sites(), spec, spec.models[0], m);
   // Every step: 4u forward, u until the first reduce can start, then 4 c of reduces.
   const double step = 5 * 0.01 + 4 * 0.05;
   CHECK(r.round_time == Approx(step).epsilon(1e-9));
@@ -103,7 +103,7 @@ TEST_CASE("4-bit exchange sends a quarter of the 16-bit bytes") {
   DilocoMethod m4 = m16;
   m4.bits = 4;
   auto spec = spec_with(m16);
-  auto r16 = simulate_abstract(two_sites(), spec, spec.models[0], m16, 1, {});
+  auto r16 = simulate_abstract(two_sites(), spec, spec.models[0], m16);
   CHECK(r16.wan_bytes_per_round == Approx(2 * 4 * 6.25e6));
   SyncPlan p4(spec.models[0], m4, 2);
   SyncPlan p16(spec.models[0], m16, 2);
@@ -124,7 +124,7 @@ AbstractResult fast_link_run(const DilocoMethod& method) {
   DilocoSpec spec;
   spec.models = {model};
   spec.methods = {method};
-  return simulate_abstract(platform, spec, model, method, 1, {});
+  return simulate_abstract(platform, spec, model, method);
 }
 }  // namespace
 
