@@ -27,7 +27,6 @@ platform:
 job:
   kind: diloco
   worker: abstract
-  rounds: 3
   models:
     - {name: 1B, layers: 24, parameters: 1.0e9, step_time: 0.1s}
   methods:
