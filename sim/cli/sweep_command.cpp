@@ -38,8 +38,6 @@ int sweep_command(const std::vector<std::string>& words) {
             "the bandwidth needed for each compute-utilization target: the first grid point that reaches it\n"
             "and the exact value found by bisection. Every point is the steady state of its simulation.",
             {{"jobs", "N", "simulations at a time (default 2)"},
-             {"engine", "NAME", "exact (default: the exact event loop) or simgrid (every point replayed on SimGrid, one\n"
-                                "process each: the reference the exact loop is checked against, about 100x slower)"},
              {"trace", "FILE.h5", "write the curves and thresholds (tables `utilization`, `thresholds`)"},
              {"force", "", "overwrite an existing output file"},
              {"quiet", "", "print only the table"}},
@@ -59,11 +57,6 @@ int sweep_command(const std::vector<std::string>& words) {
     } catch (const std::exception&) {
       throw UsageError("--jobs needs an integer from 1 to 256, got '" + *j + "'");
     }
-  }
-  SweepEngine engine = SweepEngine::Exact;
-  if (auto e = args.value("engine")) {
-    if (*e == "simgrid") engine = SweepEngine::SimGrid;
-    else if (*e != "exact") throw UsageError("--engine needs exact or simgrid, got '" + *e + "'");
   }
   const std::string trace_path = args.value("trace").value_or("");
   if (!trace_path.empty()) {
@@ -95,7 +88,6 @@ int sweep_command(const std::vector<std::string>& words) {
   std::optional<RunJournal> journal;
   SweepControl control;
   control.parallel = jobs;
-  control.engine = engine;
   control.journal_tag = sweep_journal_tag(scenario.text, scenario.seed);
   if (!trace_path.empty()) {
     journal.emplace(trace_path);

@@ -26,25 +26,18 @@ AbstractCase::AbstractCase(const PlatformSpec& platform, const DilocoSpec& spec,
 
 AbstractResult AbstractCase::solve(double gbps, AbstractRun* run, bool jumps) const {
   const AbstractWan wan = wan_.scaled(gbps);
-  for (int cap = 8; cap <= kMaxRounds; cap *= 4)
-    for (RunStart start : {RunStart::Empty, RunStart::Saturated}) {
-      LoopLimits limits;
-      limits.start = start;
-      limits.max_rounds = cap;
-      limits.jumps = jumps;
-      LoopOutcome out = trainsim::play_exact(program_, wan, unit_, step_time_, limits);
-      if (out.run.period == 0) continue;
-      if (run) *run = out.run;
-      return abstract_figures({&program_, &wan, unit_, step_time_, extra_memory_}, out.run, out.timeline);
-    }
-  throw InternalError("no steady state within " + std::to_string(kMaxRounds) + " simulated rounds at " +
-                      std::to_string(gbps) + " Gbit/s");
+  LoopLimits limits;
+  limits.max_rounds = kMaxRounds;
+  limits.jumps = jumps;
+  LoopOutcome out = trainsim::play_exact(program_, wan, unit_, step_time_, limits);
+  if (out.run.period == 0) throw InternalError("abstract run ended without a steady state");
+  if (run) *run = out.run;
+  return abstract_figures({&program_, &wan, unit_, step_time_, extra_memory_}, out.run, out.timeline);
 }
 
 AbstractTimeline AbstractCase::play_exact(double gbps, const AbstractRun& run) const {
   if (run.jumped) throw InternalError("a run with drift jumps cannot be replayed: solve it with jumps off");
   LoopLimits limits;
-  limits.start = run.start;
   limits.rounds = run.rounds;
   return trainsim::play_exact(program_, wan_.scaled(gbps), unit_, step_time_, limits).timeline;
 }

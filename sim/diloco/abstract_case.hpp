@@ -22,14 +22,14 @@ class AbstractCase {
   AbstractCase(const PlatformSpec& platform, const DilocoSpec& spec, const DilocoModel& model,
                const DilocoMethod& method, const AbstractWan& wan);
 
-  // Most rounds a search for the steady state simulates (per start) before giving up.
-  static constexpr int kMaxRounds = 131072;
+  // Most rounds a search for the steady state simulates (drift jumps not counted).
+  static constexpr int kMaxRounds = 8192;
 
   // The steady state at `gbps` (Gbit/s on the first WAN link, the others scaled alike; <= 0:
-  // the platform's own WAN). Plays an empty start, then a saturated one, with a growing round
-  // limit, until one reaches a steady state (InternalError if none does within kMaxRounds).
-  // `run`, if given, receives the run the figures come from. `jumps`: see LoopLimits (false: a
-  // run every round of which was simulated, which SimGrid can replay).
+  // the platform's own WAN): the exact loop from an empty start until its state repeats, or the
+  // mean over its last rounds if it does not within kMaxRounds (abstract_loop.hpp). `run`, if
+  // given, receives the run the figures come from. `jumps`: see LoopLimits (false: a run every
+  // round of which was simulated, which SimGrid can replay).
   AbstractResult solve(double gbps, AbstractRun* run = nullptr, bool jumps = true) const;
 
   // Timelines of a given run, from either engine (play_simgrid needs a process without engine).

@@ -6,6 +6,7 @@
 #include <deque>
 #include <optional>
 #include <queue>
+#include <unordered_map>
 
 #include "core/error.hpp"
 
@@ -88,7 +89,7 @@ struct SnapshotVisitor {
   void slot(int64_t& v, bool active) { s.ints.push_back(active ? v - slot_base : INT64_MIN); }
   void message(int64_t& v) { s.ints.push_back(v - message_base); }
   void time(double& t, bool active) { s.times.push_back(active ? t - now : 0); }
-  void bytes(double& b) { s.bytes.push_back(b); }
+  void bytes(double&, double now_value) { s.bytes.push_back(now_value); }
 };
 
 // Moves the state k rounds ahead along a linear drift: indices by k rounds, each relative time
@@ -110,7 +111,7 @@ struct JumpVisitor {
     if (active) t = new_now + (t - now) + k * dt[ti];
     ++ti;
   }
-  void bytes(double& b) { b += k * db[bi++]; }
+  void bytes(double& b, double now_value) { b = now_value + k * db[bi++]; }
 };
 
 class ExactLoop {
@@ -118,9 +119,10 @@ class ExactLoop {
   // Beyond 4 million rounds the clock's resolution (2.2e-16 x rounds x round) nears the 1e-9
   // tolerance of the comparisons: give up there.
   static constexpr int kMaxJump = 1 << 20, kMaxRound = 1 << 22;
+  static constexpr int kMeanRounds = 256;  // rounds of the mean when no cycle is found
   ExactLoop(const AbstractProgram& program, const AbstractWan& wan, const std::vector<double>& unit, double window,
             const LoopLimits& limits)
-      : prog_(program), wan_(wan), unit_(unit), window_(window), limits_(limits), slots_(program, limits.start),
+      : prog_(program), wan_(wan), unit_(unit), window_(window), limits_(limits), slots_(program),
         m_(wan.workers()), steps_(program.ring_steps) {
     if (m_ < 2 || steps_ < 1) throw InternalError("exact loop: needs two workers and a ring step");
     for (const auto& r : wan.ring_route)
@@ -132,14 +134,11 @@ class ExactLoop {
     arrived_.resize(static_cast<size_t>(m_));
     posted_.assign(static_cast<size_t>(m_), 0);
     in_ready_.assign(static_cast<size_t>(2 * m_), 0);
+    touched_.assign(2 * wan.bandwidth.size(), 0);
     timeline_.round_start.resize(static_cast<size_t>(m_));
     end_round_ = limits.rounds > 0 ? limits.rounds : INT_MAX;
     searching_ = limits.rounds <= 0;
-    for (int w = 0; w < m_; ++w) {
-      for (int64_t s = 0; s < slots_.carried; ++s) comm_[static_cast<size_t>(w)].queue.push_back(s);
-      make_ready(2 * w);
-      if (slots_.carried > 0) make_ready(2 * w + 1);
-    }
+    for (int w = 0; w < m_; ++w) make_ready(2 * w);
   }
 
   LoopOutcome run() {
@@ -159,7 +158,7 @@ class ExactLoop {
       double next = timers_.empty() ? INFINITY : timers_.top().time;
       for (const Flow& f : flows_) next = std::min(next, f.finish);
       if (next == INFINITY) break;
-      now_ = next;
+      now_ += next - now_;  // as SimGrid advances its clock (NOW += delta), to the rounding
       while (!timers_.empty() && timers_.top().time <= now_) {
         make_ready(timers_.top().actor);
         timers_.pop();
@@ -167,18 +166,18 @@ class ExactLoop {
       for (size_t i = 0; i < flows_.size();) {
         if (flows_[i].finish <= now_) {
           arrive(flows_[i]);
+          touch(flows_[i].src);
           flows_.erase(flows_.begin() + static_cast<long>(i));
-          rates_dirty_ = true;
         } else {
           ++i;
         }
       }
     }
     LoopOutcome out;
-    out.run.start = limits_.start;
     out.run.rounds = end_round_ == INT_MAX ? 0 : end_round_;
     out.run.steady_round = steady_round_;
     out.run.period = period_;
+    out.run.cycle = cycle_;
     out.run.jumped = jumps_kept_ > 0;
     out.timeline = std::move(timeline_);
     return out;
@@ -196,6 +195,9 @@ class ExactLoop {
   double now_ = 0;
   int end_round_;  // compute streams stop when they reach the start of this round
   int steady_round_ = 0, period_ = 0;
+  bool cycle_ = false;
+  int candidate_period_ = 0, candidate_round_ = 0;  // a repeat seen, being confirmed
+  int give_up_from_ = 0;  // > 0: no cycle found; the mean from this round on
   bool searching_;  // for a steady state (until found or given up)
   int simulated_rounds_ = 0;  // rounds worker 0 has started by simulation (not by jumps)
 
@@ -205,12 +207,15 @@ class ExactLoop {
   std::vector<int64_t> posted_;                // messages each worker has posted
   std::vector<Flow> flows_;                    // in flight, in posting order
   bool rates_dirty_ = false;
+  std::vector<uint8_t> touched_;  // link halves whose flows changed since the last solve
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   uint64_t timer_seq_ = 0;
   std::deque<int> ready_;
   std::vector<uint8_t> in_ready_;
   bool snapshot_due_ = false;
-  std::deque<Snapshot> snapshots_;
+  std::deque<Snapshot> snapshots_;                   // consecutive simulated rounds since the last jump
+  std::unordered_multimap<uint64_t, int64_t> by_ints_;  // hash of a snapshot's ints -> its ordinal
+  int64_t ordinal_ = 0, first_ordinal_ = 0;          // ordinals of the next snapshot and of snapshots_.front()
   AbstractTimeline timeline_;
 
   // Drift jumps (check_steady): the state before the jump, and what the rounds after it must show.
@@ -221,7 +226,7 @@ class ExactLoop {
     std::vector<Arrivals> arrived;
     std::vector<int64_t> posted;
     std::vector<Flow> flows;
-    std::deque<Snapshot> snapshots;
+    std::deque<Snapshot> snapshots;  // the last three, which showed the drift
     std::vector<size_t> round_starts;
     size_t flows_recorded;
   };
@@ -277,7 +282,7 @@ class ExactLoop {
           break;
         case RoundOp::Kind::Wait: {
           const int round = s.round + op.round_offset;
-          if (round < 0 && slots_.carried == 0) break;  // empty start: nothing before round 0
+          if (round < 0) break;  // nothing before round 0
           if (flush(w, s)) return;
           const int64_t slot = slots_.slot(round, op.reduce);
           if (slot >= comm_[static_cast<size_t>(w)].done) {
@@ -314,7 +319,7 @@ class ExactLoop {
     Flow f{w, message, prog_.ring_chunk, now_, flow_size_, 0, now_, 0};
     flows_.push_back(f);
     posted_[static_cast<size_t>(w)] = message + 1;
-    rates_dirty_ = true;
+    touch(w);
   }
 
   void arrive(const Flow& f) {
@@ -372,19 +377,37 @@ class ExactLoop {
   }
 
   // ---- network: max-min fair rates over the WAN link halves ----
+  // SimGrid's lazy update, followed to the rounding: only the flows connected (through shared
+  // link halves) to one that started or ended get a new rate; each brings its remaining bytes to
+  // now at its old rate and gets a new finish date. The others keep theirs untouched.
+  size_t half(const std::pair<int, bool>& l) const { return 2 * static_cast<size_t>(l.first) + (l.second ? 1 : 0); }
+  void touch(int src) {
+    for (const auto& l : wan_.ring_route[static_cast<size_t>(src)]) touched_[half(l)] = 1;
+    rates_dirty_ = true;
+  }
+
   void solve_rates() {
     rates_dirty_ = false;
-    const size_t halves = 2 * wan_.bandwidth.size();
-    std::vector<double> capacity(halves);
+    const size_t halves = touched_.size();
+    // The connected component(s) of the touched halves.
+    std::vector<char> modified(flows_.size(), 0);
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (size_t i = 0; i < flows_.size(); ++i) {
+        if (modified[i]) continue;
+        const auto& route = wan_.ring_route[static_cast<size_t>(flows_[i].src)];
+        if (std::none_of(route.begin(), route.end(), [&](const auto& l) { return touched_[half(l)] != 0; })) continue;
+        modified[i] = 1, grew = true;
+        for (const auto& l : route) touched_[half(l)] = 1;
+      }
+    }
+    std::fill(touched_.begin(), touched_.end(), 0);
+    // Max-min fair shares (progressive filling, all weights equal).
+    std::vector<double> capacity(halves), rate(flows_.size(), -1);
     std::vector<int> count(halves, 0);
     for (size_t h = 0; h < halves; ++h) capacity[h] = wan_.bandwidth[h / 2];
-    auto half = [](const std::pair<int, bool>& l) { return 2 * static_cast<size_t>(l.first) + (l.second ? 1 : 0); };
-    for (Flow& f : flows_) {
-      f.remaining = std::max(0.0, f.remaining - f.rate * (now_ - f.last));
-      f.last = now_;
-      f.rate = -1;  // not fixed yet
+    for (const Flow& f : flows_)
       for (const auto& l : wan_.ring_route[static_cast<size_t>(f.src)]) ++count[half(l)];
-    }
     size_t unfixed = flows_.size();
     while (unfixed > 0) {
       size_t best = halves;
@@ -392,16 +415,23 @@ class ExactLoop {
       for (size_t h = 0; h < halves; ++h)
         if (count[h] > 0 && capacity[h] / count[h] < share) share = capacity[h] / count[h], best = h;
       if (best == halves) throw InternalError("exact loop: a flow crosses no link");
-      for (Flow& f : flows_) {
-        if (f.rate >= 0) continue;
-        const auto& route = wan_.ring_route[static_cast<size_t>(f.src)];
+      for (size_t i = 0; i < flows_.size(); ++i) {
+        if (rate[i] >= 0) continue;
+        const auto& route = wan_.ring_route[static_cast<size_t>(flows_[i].src)];
         if (std::none_of(route.begin(), route.end(), [&](const auto& l) { return half(l) == best; })) continue;
-        f.rate = share;
+        rate[i] = share;
         --unfixed;
         for (const auto& l : route) capacity[half(l)] -= share, --count[half(l)];
       }
     }
-    for (Flow& f : flows_) f.finish = now_ + f.remaining / f.rate;
+    for (size_t i = 0; i < flows_.size(); ++i) {
+      if (!modified[i]) continue;
+      Flow& f = flows_[i];
+      f.remaining = std::max(0.0, f.remaining - f.rate * (now_ - f.last));
+      f.last = now_;
+      f.rate = rate[i];
+      f.finish = now_ + f.remaining / f.rate;
+    }
   }
 
   // ---- steady state ----
@@ -432,26 +462,23 @@ class ExactLoop {
       v.plain(static_cast<int64_t>(a.flags.size()));
       for (uint8_t f : a.flags) v.plain(f);
     }
-    v.plain(static_cast<int64_t>(flows_.size()));
-    for (Flow& f : flows_) {
+    // Flows in a fixed order, without reordering flows_ (its order is the order of their
+    // arithmetic, which a snapshot must not change).
+    std::vector<Flow*> flows;
+    for (Flow& f : flows_) flows.push_back(&f);
+    std::sort(flows.begin(), flows.end(),
+              [](const Flow* a, const Flow* b) { return a->src != b->src ? a->src < b->src : a->message < b->message; });
+    v.plain(static_cast<int64_t>(flows.size()));
+    for (Flow* fp : flows) {
+      Flow& f = *fp;
       v.plain(f.src);
       v.message(f.message);
-      v.bytes(f.remaining);
+      v.bytes(f.remaining, f.remaining - f.rate * (now_ - f.last));  // remaining as of now
       v.time(f.start, true);
     }
   }
 
-  void normalize_flows() {
-    for (Flow& f : flows_) {
-      f.remaining = std::max(0.0, f.remaining - f.rate * (now_ - f.last));
-      f.last = now_;
-    }
-    std::sort(flows_.begin(), flows_.end(),
-              [](const Flow& a, const Flow& b) { return a.src != b.src ? a.src < b.src : a.message < b.message; });
-  }
-
   Snapshot snapshot() {
-    normalize_flows();
     Snapshot s;
     s.round = comp_[0].round;
     s.time = now_;
@@ -461,13 +488,18 @@ class ExactLoop {
     return s;
   }
 
-  // Relative times equal to 1e-9 of a round, bytes to 1e-9 of a message.
+  // Drift jumps: relative times equal to 1e-9 of a round, bytes to 1e-9 of a message.
   double time_tolerance(double round) const { return 1e-9 * round; }
   double bytes_tolerance() const { return 1e-9 * flow_size_; }
 
+  // A repeated state: equal to the rounding of the clock (64 units in the last place of the
+  // time, or 1e-13 of a round), bytes as many seconds' worth at the fastest link. Tight on
+  // purpose: where flows share links, states a little apart can drift apart for good.
   bool same_state(const Snapshot& a, const Snapshot& b) const {
     if (a.ints != b.ints || a.times.size() != b.times.size() || a.bytes.size() != b.bytes.size()) return false;
-    const double tol_t = time_tolerance((a.time - b.time) / (a.round - b.round)), tol_b = bytes_tolerance();
+    const double ulp = std::nextafter(a.time, INFINITY) - a.time;
+    const double tol_t = std::max(64 * ulp, 1e-13 * (a.time - b.time) / (a.round - b.round));
+    const double tol_b = tol_t * *std::max_element(wan_.bandwidth.begin(), wan_.bandwidth.end());
     for (size_t i = 0; i < a.times.size(); ++i)
       if (std::fabs(a.times[i] - b.times[i]) > tol_t) return false;
     for (size_t i = 0; i < a.bytes.size(); ++i)
@@ -475,34 +507,71 @@ class ExactLoop {
     return true;
   }
 
+  static uint64_t hash_ints(const std::vector<int64_t>& v) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int64_t x : v) h = (h ^ static_cast<uint64_t>(x)) * 0x100000001b3ull;
+    return h;
+  }
+
+  void remember(Snapshot s) {
+    if (!s.extrapolated) by_ints_.emplace(hash_ints(s.ints), ordinal_);
+    ++ordinal_;
+    snapshots_.push_back(std::move(s));
+    while (static_cast<int>(snapshots_.size()) > std::max(limits_.max_period, 3)) snapshots_.pop_front(), ++first_ordinal_;
+  }
+  void forget_snapshots() {
+    candidate_period_ = 0;
+    snapshots_.clear();
+    by_ints_.clear();
+    first_ordinal_ = ordinal_;
+  }
+
+  // Stops the search: rounds [first, first + period) are the steady state. Plays on until the
+  // peak-rate window past them is covered (two rounds of margin for workers out of phase with
+  // worker 0), then stops.
+  void settle(const Snapshot& now, int first, int period, bool cycle) {
+    period_ = period;
+    steady_round_ = first;
+    cycle_ = cycle;
+    const double round = (now.time - timeline_.round_start[0][static_cast<size_t>(first)]) / (now.round - first);
+    int end = now.round + 2 + static_cast<int>(std::ceil(window_ / round));
+    for (const ComputeStream& c : comp_) end = std::max(end, c.round + 1);
+    end_round_ = end;
+    searching_ = false;
+    forget_snapshots();
+    expect_.reset(), saved_.reset();
+  }
+
   void check_steady() {
     Snapshot now = snapshot();
     if (expect_ && !verify_jump(now)) return;  // restored the state from before the jump
-    for (int p = 1; p <= static_cast<int>(snapshots_.size()) && p <= limits_.max_period; ++p) {
-      const Snapshot& then = snapshots_[snapshots_.size() - static_cast<size_t>(p)];
-      if (then.extrapolated || now.round - then.round != p || !same_state(now, then)) continue;
-      // Periodic from `then` on. Play on until the peak-rate window past the steady rounds is
-      // covered (two rounds of margin for workers out of phase with worker 0), then stop.
-      period_ = p;
-      steady_round_ = then.round;
-      const double round = (now.time - then.time) / p;
-      int end = now.round + 2 + static_cast<int>(std::ceil(window_ / round));
-      for (const ComputeStream& c : comp_) end = std::max(end, c.round + 1);
-      end_round_ = end;
-      searching_ = false;
-      snapshots_.clear();
-      expect_.reset(), saved_.reset();
-      return;
+    // The most recent earlier snapshot equal to this one: the run repeats with that period.
+    auto [lo, hi] = by_ints_.equal_range(hash_ints(now.ints));
+    const Snapshot* match = nullptr;
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second < first_ordinal_) continue;
+      const Snapshot& then = snapshots_[static_cast<size_t>(it->second - first_ordinal_)];
+      if ((!match || then.round > match->round) && now.round - then.round <= limits_.max_period && same_state(now, then))
+        match = &then;
     }
-    if (simulated_rounds_ >= limits_.max_rounds || now.round > kMaxRound) {
-      end_round_ = now.round;  // give up: no steady state within the limit
-      for (const ComputeStream& c : comp_) end_round_ = std::max(end_round_, c.round + 1);
-      searching_ = false;
-      return;
+    // A match is confirmed by the next `period` rounds each matching theirs too.
+    if (match) {
+      const int p = now.round - match->round;
+      if (candidate_period_ != p) candidate_period_ = p, candidate_round_ = match->round;
+      if (now.round - candidate_round_ >= 2 * p) return settle(now, candidate_round_, p, true);
+    } else {
+      candidate_period_ = 0;
     }
-    snapshots_.push_back(std::move(now));
-    while (static_cast<int>(snapshots_.size()) > std::max(limits_.max_period, 3)) snapshots_.pop_front();
-    if (!expect_ && limits_.jumps) try_jump();
+    if (give_up_from_ == 0 && !expect_ && (simulated_rounds_ >= limits_.max_rounds || now.round > kMaxRound)) {
+      // No repeating state within the limit (a cycle too long, or none: sharing can make the run
+      // aperiodic). Play kMeanRounds more rounds without jumps (the state must be a simulated
+      // one) and settle for their mean.
+      give_up_from_ = now.round + 2;  // every worker is past any jump by then
+    }
+    if (give_up_from_ > 0 && now.round >= give_up_from_ + kMeanRounds)
+      return settle(now, give_up_from_, now.round - give_up_from_, false);
+    remember(std::move(now));
+    if (!expect_ && limits_.jumps && give_up_from_ == 0) try_jump();
   }
 
   // A linear drift: the last three rounds have the same discrete state and every relative time
@@ -537,7 +606,8 @@ class ExactLoop {
       if (std::fabs(e.db.back() - (s1.bytes[i] - s0.bytes[i])) > tol_b) return;
     }
     e.k = jump_;
-    saved_ = Saved{now_, comp_, comm_, arrived_, posted_, flows_, snapshots_, {}, timeline_.flows.size()};
+    saved_ = Saved{now_, comp_, comm_, arrived_, posted_, flows_, {snapshots_.end() - 3, snapshots_.end()}, {},
+                   timeline_.flows.size()};
     for (const auto& r : timeline_.round_start) saved_->round_starts.push_back(r.size());
     const double k = e.k, new_now = now_ + k * increment + accel * k * (k + 1) / 2;
     JumpVisitor v{e.k, static_cast<int64_t>(e.k) * slots_.per_round, static_cast<int64_t>(e.k) * slots_.per_round * steps_,
@@ -546,12 +616,12 @@ class ExactLoop {
     ++jumps_kept_;
     now_ = new_now;
     for (auto& r : timeline_.round_start) r.insert(r.end(), static_cast<size_t>(e.k), NAN);  // not simulated
-    after_state_change();
+    after_state_change(true);
     expect_ = std::move(e);
-    snapshots_.clear();
+    forget_snapshots();
     Snapshot jumped = snapshot();
     jumped.extrapolated = true;
-    snapshots_.push_back(std::move(jumped));
+    remember(std::move(jumped));
   }
 
   // The rounds after a jump must continue the line; false: they did not, the state is restored.
@@ -575,11 +645,12 @@ class ExactLoop {
     arrived_ = std::move(s.arrived);
     posted_ = std::move(s.posted);
     flows_ = std::move(s.flows);
-    snapshots_ = std::move(s.snapshots);
+    forget_snapshots();
+    for (auto& snap : s.snapshots) remember(std::move(snap));
     for (size_t w = 0; w < timeline_.round_start.size(); ++w) timeline_.round_start[w].resize(s.round_starts[w]);
     timeline_.flows.resize(s.flows_recorded);
     --jumps_kept_;
-    after_state_change();
+    after_state_change(false);
     jump_ = e.k / 2;
     if (jump_ < 1) jump_ = 8, no_jump_before_ = e.base.round + 4;
     expect_.reset(), saved_.reset();
@@ -587,13 +658,17 @@ class ExactLoop {
   }
 
   // After the state was replaced: timers from the sleeping streams, rates from the flows.
-  void after_state_change() {
+  // After the state was replaced: timers from the sleeping streams; after a jump (not a
+  // restore, which brings back flows as they were) every flow's rate from its new remaining bytes.
+  void after_state_change(bool jumped) {
     timers_ = {};
     for (int w = 0; w < m_; ++w) {
       if (comp_[static_cast<size_t>(w)].state == ComputeState::Sleeping) sleep_until(2 * w, comp_[static_cast<size_t>(w)].wake);
       if (comm_[static_cast<size_t>(w)].state == CommState::Sleeping) sleep_until(2 * w + 1, comm_[static_cast<size_t>(w)].wake);
     }
-    for (Flow& f : flows_) f.last = now_;
+    std::fill(touched_.begin(), touched_.end(), 0);
+    if (!jumped) return;
+    for (Flow& f : flows_) f.last = now_, touch(f.src);
     solve_rates();
   }
 };

@@ -19,7 +19,10 @@
 // worker 0 starts a round. When a snapshot equals one taken `period` rounds earlier (to 1e-9),
 // the run is periodic from there on for ever: the dynamics are deterministic and depend on
 // nothing else. The loop then plays on until the peak-rate window past the steady rounds is
-// covered and stops.
+// covered and stops. Most runs repeat with period 1 within a few rounds; stragglers can lock
+// into cycles of hundreds of rounds. A run whose state does not repeat within max_rounds (a
+// longer cycle, or none: flows sharing a link can make the timing aperiodic) settles for the
+// mean over the second half of its rounds (AbstractRun::cycle false).
 //
 // Drift jumps: a slow drift towards the steady state (a straggler sliding out of phase with the
 // others, a backlog growing or draining) can last millions of rounds. When three consecutive
@@ -39,10 +42,9 @@
 namespace trainsim {
 
 struct LoopLimits {
-  RunStart start = RunStart::Empty;
   int rounds = 0;      // > 0: play exactly this many rounds (then drain the reduces in flight)
   int max_rounds = 0;  // rounds == 0: give up looking for a steady state at this round
-  int max_period = 4;  // longest period (in rounds) looked for
+  int max_period = 2048;  // longest period (in rounds) looked for
   bool jumps = true;   // fast-forward linear drifts (see below); false: every round simulated
 };
 

@@ -36,7 +36,6 @@ AbstractProgram make_abstract_program(const SyncPlan& plan) {
       const int need = s + 1 + plan.result_lag();
       if (need >= 2 * h) throw InternalError("abstract program: a result is needed more than a round later");
       const int8_t offset = need >= h ? -1 : 0;
-      if (offset < 0) p.carried.push_back(id);
       waits[need % h].push_back({l, id, offset});
     }
   // By layer (forward order); at one layer, waits from the round before first (requested first).

@@ -16,6 +16,7 @@ struct RoundOp {
   enum class Kind : uint8_t {
     Compute,     // `count` per-layer nodes of compute (forward, backward-input or backward-weight)
     Wait,        // block until reduce `reduce` of round (current + `round_offset`) is done here
+                 // (none in round 0 for round -1: a run starts with nothing before it)
     Request,     // queue reduce `reduce` of the current round on this worker's communication stream
     RoundStart,  // the round's first step begins its first forward node (the round's start time)
   };
@@ -24,13 +25,6 @@ struct RoundOp {
   int32_t count = 0;        // Compute: nodes
   int32_t reduce = 0;       // Wait, Request: index of the reduce within its round
 };
-
-// How a run starts. Empty: nothing precedes round 0 (a fresh job). Saturated: every reduce of
-// round -1 whose result round 0 waits for is queued at time 0, as if a long run had left its
-// communication stream fully loaded. The steady state does not depend on the start; each start
-// reaches it quickly on one side of the compute/communication balance (docs/diloco.md, "Steady
-// state").
-enum class RunStart { Empty, Saturated };
 
 struct AbstractProgram {
   int layers = 0;
@@ -42,7 +36,6 @@ struct AbstractProgram {
   std::vector<RoundOp> round;
   size_t round_start_op = 0;         // index of the RoundStart op in `round`
   std::vector<int> reduce_layer;     // per reduce of a round (in request order): its layer
-  std::vector<int> carried;          // reduces of the round before that a round waits for
   int ring_steps = 0;                // sequential ring steps of one reduce
   double ring_chunk = 0;             // bytes each worker sends at each ring step
   int reduces_per_round() const { return static_cast<int>(reduce_layer.size()); }

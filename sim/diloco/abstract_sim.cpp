@@ -83,7 +83,7 @@ void play_compute(Worker& w, const AbstractProgram& prog, const SlotNumbering& s
         break;
       case RoundOp::Kind::Wait: {
         const int r = round + op.round_offset;
-        if (r < 0 && slots.carried == 0) break;  // empty start: nothing before round 0
+        if (r < 0) break;  // nothing before round 0
         flush();
         const int64_t slot = slots.slot(r, op.reduce);
         const double t0 = sg4::Engine::get_clock();
@@ -150,7 +150,7 @@ AbstractTimeline play_simgrid(const PlatformSpec& platform, double wan_gbps, con
                               const std::vector<double>& unit, const AbstractRun& run, uint64_t seed,
                               const SimgridPlayOptions& options) {
   const int m = static_cast<int>(platform.clusters.size());
-  const SlotNumbering slots(program, run.start);
+  const SlotNumbering slots(program);
   Simulation sim(abstract_platform(platform, wan_gbps), seed);
   Network& net = sim.network();
   Recorder rec(net, options.trace != nullptr);
@@ -163,7 +163,6 @@ AbstractTimeline play_simgrid(const PlatformSpec& platform, double wan_gbps, con
     w.unit = unit[static_cast<size_t>(i)];
     w.mutex = sg4::Mutex::create();
     w.cv = sg4::ConditionVariable::create();
-    for (int64_t s = 0; s < slots.carried; ++s) w.requests.push_back(s);
     w.inbox = std::make_unique<Inbox>("diloco.inbox." + std::to_string(i), i, &rec);
   }
   const int64_t total = slots.total(run.rounds);

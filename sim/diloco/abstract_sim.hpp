@@ -29,7 +29,7 @@ struct SimgridPlayOptions {
   std::string step_label = "inner step", sync_label = "outer sync";
 };
 
-// Plays `run.rounds` rounds of `program` from `run.start` (then lets the reduces in flight
+// Plays `run.rounds` rounds of `program` (then lets the reduces in flight
 // finish), with `unit[w]` seconds per compute node on worker w.
 AbstractTimeline play_simgrid(const PlatformSpec& platform, double wan_gbps, const AbstractProgram& program,
                               const std::vector<double>& unit, const AbstractRun& run, uint64_t seed,

@@ -1,20 +1,12 @@
 #include "diloco/abstract_timeline.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "core/error.hpp"
 
 namespace trainsim {
-
-SlotNumbering::SlotNumbering(const AbstractProgram& program, RunStart start)
-    : per_round(program.reduces_per_round()), carried_ids(&program.carried) {
-  carried_slot.assign(static_cast<size_t>(per_round), -1);
-  if (start == RunStart::Saturated) {
-    carried = static_cast<int>(program.carried.size());
-    for (int i = 0; i < carried; ++i) carried_slot[static_cast<size_t>(program.carried[static_cast<size_t>(i)])] = i;
-  }
-}
 
 namespace {
 
@@ -73,10 +65,17 @@ AbstractResult abstract_figures(const AbstractFigureInputs& in, const AbstractRu
   const int m = wan.workers();
   if (run.period < 1 || run.steady_round + run.period > run.rounds)
     throw InternalError("abstract figures: the steady state lies outside the simulated rounds");
-  const SlotNumbering slots(prog, run.start);
+  const SlotNumbering slots(prog);
   const int first = run.steady_round, last = run.steady_round + run.period;  // rounds [first, last)
   const double from = tl.round_start[0][static_cast<size_t>(first)], to = tl.round_start[0][static_cast<size_t>(last)];
-  const double round = (to - from) / run.period;
+  // The job's round is its slowest worker's: in a cycle every worker's is the same; in a mean
+  // over rounds without one (AbstractRun::cycle), a worker whose phase drifts has its own.
+  double round = 0;
+  for (const auto& starts : tl.round_start) {
+    const double w = (starts.at(static_cast<size_t>(last)) - starts.at(static_cast<size_t>(first))) / run.period;
+    if (!std::isfinite(w)) throw InternalError("abstract figures: a steady round was not simulated");
+    round = std::max(round, w);
+  }
 
   AbstractResult res;
   res.rounds = run.rounds;

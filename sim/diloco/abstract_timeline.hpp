@@ -12,32 +12,26 @@
 
 namespace trainsim {
 
-// A run: how it starts, how many rounds the workers play, and (when known) the rounds that form
-// the steady state: from `steady_round` on, every `period` rounds repeat the same timing.
+// A run: how many rounds the workers play (from an empty start: nothing before round 0), and
+// (when known) the rounds that form the steady state: from `steady_round` on, every `period`
+// rounds repeat the same timing.
 struct AbstractRun {
-  RunStart start = RunStart::Empty;
   int rounds = 0;
   int steady_round = 0, period = 0;
   bool jumped = false;  // some rounds were extrapolated, not simulated (abstract_loop.hpp)
+  bool cycle = true;    // the steady rounds repeat exactly; false: their mean (no cycle found)
 };
 
 // Reduces are numbered in the order every worker's communication stream runs them ("slots"):
-// with a saturated start, the reduces carried over from round -1 first, then round by round.
+// round by round, in request order within a round.
 struct SlotNumbering {
-  int carried = 0;     // slots of round -1 (saturated start), in AbstractProgram::carried order
-  int per_round = 0;   // reduces of a round
-  const std::vector<int>* carried_ids = nullptr;
-  std::vector<int> carried_slot;  // reduce of a round -> its slot in round -1, or -1
+  int per_round = 0;  // reduces of a round
 
-  SlotNumbering(const AbstractProgram& program, RunStart start);
-  int64_t slot(int round, int reduce) const {
-    return round < 0 ? carried_slot[static_cast<size_t>(reduce)] : carried + static_cast<int64_t>(round) * per_round + reduce;
-  }
-  int round_of(int64_t slot) const { return slot < carried ? -1 : static_cast<int>((slot - carried) / per_round); }
-  int reduce_of(int64_t slot) const {
-    return slot < carried ? (*carried_ids)[static_cast<size_t>(slot)] : static_cast<int>((slot - carried) % per_round);
-  }
-  int64_t total(int rounds) const { return carried + static_cast<int64_t>(rounds) * per_round; }
+  explicit SlotNumbering(const AbstractProgram& program) : per_round(program.reduces_per_round()) {}
+  int64_t slot(int round, int reduce) const { return static_cast<int64_t>(round) * per_round + reduce; }
+  int round_of(int64_t slot) const { return static_cast<int>(slot / per_round); }
+  int reduce_of(int64_t slot) const { return static_cast<int>(slot % per_round); }
+  int64_t total(int rounds) const { return static_cast<int64_t>(rounds) * per_round; }
 };
 
 struct TimelineFlow {

@@ -141,7 +141,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
       const AbstractCase c(scenario.platform, spec, spec.models[0], spec.methods[0], abstract_wan(scenario.platform));
       // A steady state reached after a drift of many rounds: the trace shows the first rounds.
       AbstractRun run = runs[0];
-      if (run.jumped) run = {run.start, kTraceRoundsAfterDrift, 0, 0, false};
+      if (run.jumped) run = {kTraceRoundsAfterDrift, 0, 0, false, false};
       c.play_simgrid(0, run, scenario.seed, o);
     }
     detail.tables = std::move(t.tables);
