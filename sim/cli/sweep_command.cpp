@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/journal.hpp"
 #include "core/progress.hpp"
+#include "diloco/abstract_case.hpp"
 #include "diloco/sweep.hpp"
 #include "output/table_printer.hpp"
 #include "output/trace_writer.hpp"
@@ -166,6 +167,9 @@ int sweep_command(const std::vector<std::string>& words) {
             << "-point log grid " << format_significant(spec->sweep.min_gbps, digits) << "-"
             << format_significant(spec->sweep.max_gbps, digits) << " Gbit/s; steady state of each point)\n"
             << table.render();
+  if (outcome.without_cycle > 0)
+    std::cout << outcome.without_cycle << " point(s) never repeated a round within " << AbstractCase::kMaxRounds
+              << " rounds (docs/diloco.md, \"Steady state\"): their utilization is the mean of their last rounds\n";
   if (compared > 0)
     std::cout << "versus published: " << within1 << "/" << compared << " cells within one grid step, " << within2 << "/"
               << compared << " within two\n";

@@ -81,6 +81,7 @@ AbstractResult abstract_figures(const AbstractFigureInputs& in, const AbstractRu
   res.rounds = run.rounds;
   res.steady_round = run.steady_round;
   res.period = run.period;
+  res.cycle = run.cycle;
   double compute_sum = 0;
   for (int w = 0; w < m; ++w) {
     WorkerOutcome o;

@@ -48,7 +48,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   results.text_names = {"model", "method"};
   results.numeric_names = {"utilization", "round_time_s", "wall_time_s", "wan_bytes_per_round", "wan_bytes_total",
                            "peak_wan_bandwidth_Bps", "max_wait_per_round_s", "extra_memory_per_gpu_B",
-                           "rounds_simulated", "steady_round", "period"};
+                           "rounds_simulated", "steady_round", "period", "exact_cycle"};
   results.text_columns.assign(2, {});
   results.numeric_columns.assign(results.numeric_names.size(), {});
   output::Table waits;
@@ -63,7 +63,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   links.numeric_names = {"bytes_per_round"};
   links.text_columns.assign(3, {});
   links.numeric_columns.assign(1, {});
-  std::ostringstream who;
+  std::ostringstream who, means;
 
   size_t i = 0;
   for (const auto& model : spec.models)
@@ -94,6 +94,10 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
       const double budget_rounds = spec.tokens > 0 && tokens_per_round > 0 ? spec.tokens / tokens_per_round
                                                                            : std::numeric_limits<double>::quiet_NaN();
       const double wall = budget_rounds * r.round_time, wan_total = budget_rounds * r.wan_bytes_per_round;
+      if (!full && !r.cycle)
+        means << "  " << model.name << " / " << method.name << ": no repeating cycle within "
+              << AbstractCase::kMaxRounds << " rounds; its figures are the mean of rounds " << r.steady_round << ".."
+              << r.steady_round + r.period - 1 << "\n";
       std::vector<output::TextTable::Cell> row = {model.name, method.name, 100 * r.utilization, r.round_time};
       if (spec.tokens > 0) row.push_back(wall / 3600), row.push_back(wan_total / 1e12);
       row.insert(row.end(), {r.wan_bytes_per_round / 1e9, r.peak_wan_bandwidth * 8 / 1e9, max_wait,
@@ -103,7 +107,8 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
       const double vals[] = {r.utilization, r.round_time, wall, r.wan_bytes_per_round, wan_total,
                              r.peak_wan_bandwidth, max_wait, r.extra_memory_per_gpu,
                              static_cast<double>(full ? spec.rounds : r.rounds),
-                             static_cast<double>(full ? 1 : r.steady_round), static_cast<double>(full ? 0 : r.period)};
+                             static_cast<double>(full ? 1 : r.steady_round), static_cast<double>(full ? 0 : r.period),
+                             full || r.cycle ? 1.0 : 0.0};
       for (size_t c = 0; c < results.numeric_names.size(); ++c) results.numeric_columns[c].push_back(vals[c]);
     }
 
@@ -117,6 +122,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
          << (full ? "\nCU: busy compute (forward/backward with their TP collectives, optimizer) / wall time; peak WAN:\n"
                     "busiest window of about one inner step, both directions of a link together\n"
                   : "")
+         << (means.str().empty() ? "" : "\n" + means.str())
          << "\nwho waits for whom (compute blocked on outer results"
          << (full ? ", plus idle behind the slowest replica" : "") << "):\n"
          << who.str();

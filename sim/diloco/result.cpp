@@ -12,7 +12,7 @@ std::string AbstractResult::serialize() const {
   auto num = [&](double v) { out << output::format_roundtrip(v) << ' '; };
   num(utilization), num(round_time), num(wan_bytes), num(wan_bytes_per_round), num(peak_wan_bandwidth),
       num(extra_memory_per_gpu);
-  out << rounds << ' ' << steady_round << ' ' << period << ' ' << workers.size() << ' ';
+  out << rounds << ' ' << steady_round << ' ' << period << ' ' << cycle << ' ' << workers.size() << ' ';
   for (const auto& w : workers) num(w.compute), num(w.window), num(w.wait);
   out << wan_link_names.size() << ' ';
   for (size_t i = 0; i < wan_link_names.size(); ++i) out << wan_link_names[i] << ' ', num(wan_link_bytes[i]);
@@ -24,7 +24,7 @@ AbstractResult AbstractResult::parse(const std::string& text) {
   AbstractResult r;
   size_t n = 0;
   in >> r.utilization >> r.round_time >> r.wan_bytes >> r.wan_bytes_per_round >> r.peak_wan_bandwidth >>
-      r.extra_memory_per_gpu >> r.rounds >> r.steady_round >> r.period >> n;
+      r.extra_memory_per_gpu >> r.rounds >> r.steady_round >> r.period >> r.cycle >> n;
   r.workers.resize(n);
   for (auto& w : r.workers) in >> w.compute >> w.window >> w.wait;
   in >> n;

@@ -27,6 +27,7 @@ struct AbstractResult {
   // Abstract workers: rounds simulated, and the steady state found in them (rounds
   // steady_round .. steady_round + period - 1 repeat for ever). Full workers: 0.
   int rounds = 0, steady_round = 0, period = 0;
+  bool cycle = true;  // abstract: the steady rounds repeat exactly (false: their mean, no cycle found)
 
   // One line of text (journals and child processes); parse() inverts it exactly.
   std::string serialize() const;

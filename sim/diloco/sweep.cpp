@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -100,7 +101,8 @@ void parallel_map(size_t n, int parallel, const std::function<std::string(size_t
 // engine: each point's steady-state run replayed on SimGrid, each in its own child.
 std::vector<double> simulate_points(const std::vector<AbstractCase>& cases, const DilocoSpec& spec, uint64_t seed,
                                     const std::vector<std::pair<size_t, double>>& points, const SweepControl& control,
-                                    size_t* resumed, const std::function<void(size_t)>& progress) {
+                                    SweepOutcome& outcome, const std::function<void(size_t)>& progress) {
+  size_t* resumed = &outcome.resumed;
   const size_t n_methods = spec.methods.size();
   std::vector<std::string> texts(points.size()), keys(points.size());
   std::vector<size_t> todo;  // indices into `points` still to simulate
@@ -118,6 +120,11 @@ std::vector<double> simulate_points(const std::vector<AbstractCase>& cases, cons
   const size_t skipped = points.size() - todo.size();
   if (progress) progress(skipped);
   if (control.engine == SweepEngine::Exact) {
+    // A point takes well under a millisecond, a flush to disk several: the journal gets the
+    // finished points in batches, at most kJournalDelay apart.
+    constexpr auto kJournalDelay = std::chrono::milliseconds(200);
+    std::vector<std::pair<std::string, std::string>> unrecorded;
+    auto last_flush = std::chrono::steady_clock::now();
     size_t finished = 0;
     parallel_map(
         todo.size(), control.parallel,
@@ -127,9 +134,17 @@ std::vector<double> simulate_points(const std::vector<AbstractCase>& cases, cons
         },
         [&](size_t j, const std::string& text) {
           texts[todo[j]] = text;
-          if (journal) journal->record(keys[todo[j]], text);
+          if (journal) {
+            unrecorded.emplace_back(keys[todo[j]], text);
+            if (std::chrono::steady_clock::now() - last_flush >= kJournalDelay) {
+              journal->record_all(unrecorded);
+              unrecorded.clear();
+              last_flush = std::chrono::steady_clock::now();
+            }
+          }
           if (progress) progress(skipped + ++finished);
         });
+    if (journal) journal->record_all(unrecorded);
   } else {
     std::vector<std::function<std::string()>> jobs;
     for (size_t i : todo)
@@ -152,7 +167,11 @@ std::vector<double> simulate_points(const std::vector<AbstractCase>& cases, cons
     }
   }
   std::vector<double> cu;
-  for (const auto& text : texts) cu.push_back(AbstractResult::parse(text).utilization);
+  for (const auto& text : texts) {
+    const AbstractResult r = AbstractResult::parse(text);
+    cu.push_back(r.utilization);
+    outcome.without_cycle += !r.cycle;
+  }
   return cu;
 }
 
@@ -163,7 +182,7 @@ std::string sweep_journal_tag(const std::string& scenario_text, uint64_t seed) {
   // version is mixed in, so a journal of an older trainsim (other figures) is never reused.
   uint64_t h = 0xcbf29ce484222325ull;
   auto mix = [&h](unsigned char c) { h = (h ^ c) * 0x100000001b3ull; };
-  for (unsigned char c : std::string("steady-state results v2\n")) mix(c);
+  for (unsigned char c : std::string("steady-state results v3\n")) mix(c);
   for (unsigned char c : scenario_text) mix(c);
   for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(seed >> (8 * i)));
   char buf[17];
@@ -213,7 +232,7 @@ SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uin
   auto grid_progress = [&](size_t done) {
     if (control.progress) control.progress(SweepPhase::Grid, done, points.size());
   };
-  const auto cu = simulate_points(cases, spec, seed, points, control, &outcome.resumed, grid_progress);
+  const auto cu = simulate_points(cases, spec, seed, points, control, outcome, grid_progress);
   outcome.simulations += points.size();
 
   // Grid thresholds and the brackets to refine.
@@ -256,7 +275,7 @@ SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uin
     auto mid_progress = [&](size_t done) {
       if (control.progress) control.progress(SweepPhase::Bisection, before + done, bisection_total);
     };
-    const auto mcu = simulate_points(cases, spec, seed, mids, control, &outcome.resumed, mid_progress);
+    const auto mcu = simulate_points(cases, spec, seed, mids, control, outcome, mid_progress);
     outcome.simulations += mids.size();
     for (size_t i = 0; i < open.size(); ++i) {
       const double target = spec.sweep.targets[open[i].target];

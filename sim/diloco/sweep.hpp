@@ -38,6 +38,7 @@ struct SweepOutcome {
   std::vector<MethodSweep> rows;  // models x methods, in scenario order
   size_t simulations = 0;         // every point of the sweep, journalled ones included
   size_t resumed = 0;             // of which taken from the journal instead of simulated
+  size_t without_cycle = 0;       // points whose run never repeated: their figures are a mean
 };
 
 // The sweep's phases: the whole grid in one batch, then `bisection_steps` batches of one
@@ -56,7 +57,7 @@ struct SweepControl {
   // Bisection rounds add up to one phase: total = open brackets x bisection steps.
   std::function<void(SweepPhase, size_t, size_t)> progress;
   // Resume (core/journal.hpp): a point whose key is in the journal is not simulated again; its
-  // recorded result is reused. Every simulated point is recorded as soon as it finishes.
+  // recorded result is reused. Simulated points are recorded in batches at most 0.2 s apart.
   RunJournal* journal = nullptr;
   // Prefix of every journal key: identifies the scenario and seed (sweep_journal_tag), so a
   // journal left by an edited scenario is never reused for it.
