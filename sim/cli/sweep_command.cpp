@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <type_traits>
 #include <filesystem>
 #include <iostream>
@@ -132,8 +133,13 @@ int sweep_command(const std::vector<std::string>& words) {
   }
   size_t compared = 0, within1 = 0, within2 = 0;
   output::Table curves{"utilization", {"bandwidth_gbps", "utilization"}, {{}, {}}, {"model", "method"}, {{}, {}}};
-  output::Table thresholds{"thresholds", {"target", "grid_gbps", "exact_gbps", "published_gbps"}, {{}, {}, {}, {}},
-                           {"model", "method"}, {{}, {}}};
+  // grid_steps_from_published: signed grid steps of the simulated grid value over the published
+  // one (both mapped to their nearest grid point, diloco/sweep.hpp); NaN without both.
+  output::Table thresholds{"thresholds",
+                           {"target", "grid_gbps", "exact_gbps", "published_gbps", "grid_steps_from_published"},
+                           {{}, {}, {}, {}, {}},
+                           {"model", "method"},
+                           {{}, {}}};
   for (const auto& row : outcome.rows) {
     std::vector<output::TextTable::Cell> cells = {row.model, row.method};
     for (const auto& th : row.thresholds) {
@@ -144,8 +150,10 @@ int sweep_command(const std::vector<std::string>& words) {
       cells.push_back(cell(th.grid_gbps, digits));
       cells.push_back(cell(th.exact_gbps, digits));
       if (!spec->published.empty()) cells.push_back(cell(th.published_gbps, digits));
+      double signed_steps = std::numeric_limits<double>::quiet_NaN();
       if (!std::isnan(th.published_gbps) && !std::isnan(th.grid_gbps)) {
-        const int steps = std::abs(grid_steps(spec->sweep, th.grid_gbps, th.published_gbps));
+        signed_steps = grid_steps(spec->sweep, th.grid_gbps, th.published_gbps);
+        const double steps = std::abs(signed_steps);
         ++compared;
         within1 += steps <= 1;
         within2 += steps <= 2;
@@ -153,8 +161,8 @@ int sweep_command(const std::vector<std::string>& words) {
         ++compared;
       }
       thresholds.text_columns[0].push_back(row.model), thresholds.text_columns[1].push_back(row.method);
-      const double v[] = {th.target, th.grid_gbps, th.exact_gbps, th.published_gbps};
-      for (int c = 0; c < 4; ++c) thresholds.numeric_columns[c].push_back(v[c]);
+      const double v[] = {th.target, th.grid_gbps, th.exact_gbps, th.published_gbps, signed_steps};
+      for (int c = 0; c < 5; ++c) thresholds.numeric_columns[c].push_back(v[c]);
     }
     table.add_row(cells);
     for (size_t i = 0; i < row.gbps.size(); ++i) {

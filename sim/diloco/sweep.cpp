@@ -194,7 +194,10 @@ std::string sweep_point_key(const std::string& tag, const std::string& model, co
   // %a: the bandwidth's exact binary value, so a resumed sweep matches its points bit for bit.
   char bw[64];
   std::snprintf(bw, sizeof bw, "%a", gbps);
-  return tag + " " + model + " / " + method + " @ " + bw;
+  // Names as <length>:<name>, so that no two (model, method) pairs share a key ("a / b" with "c"
+  // and "a" with "b / c" would).
+  return tag + " " + std::to_string(model.size()) + ":" + model + " / " + std::to_string(method.size()) + ":" + method +
+         " @ " + bw;
 }
 
 size_t sweep_grid_points(const DilocoSpec& spec) {

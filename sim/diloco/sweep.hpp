@@ -66,7 +66,8 @@ struct SweepControl {
 
 // "<fnv1a-64 of the scenario text and seed, hex>": a journal key prefix (SweepControl).
 std::string sweep_journal_tag(const std::string& scenario_text, uint64_t seed);
-// The journal key of one point: tag, model, method and the bandwidth's exact value.
+// The journal key of one point: tag, model, method (each as <length>:<name>) and the
+// bandwidth's exact value.
 std::string sweep_point_key(const std::string& tag, const std::string& model, const std::string& method, double gbps);
 // Points of the grid phase (models x methods x grid points) and the most the bisection can add
 // (models x methods x targets x steps): the denominator of "resuming: N of M runs".

@@ -69,3 +69,9 @@ TEST_CASE("grid digits: neighbouring points always print differently, with at le
     for (size_t i = 1; i < grid.size(); ++i) CHECK(significant(grid[i - 1], digits) != significant(grid[i], digits));
   }
 }
+
+TEST_CASE("journal keys tell every (model, method) pair apart, whatever their names") {
+  // "a / b" with "c" and "a" with "b / c" used to share the key "<tag> a / b / c @ <bw>".
+  CHECK(sweep_point_key("t", "a / b", "c", 1.0) != sweep_point_key("t", "a", "b / c", 1.0));
+  CHECK(sweep_point_key("t", "a", "b", 1.0) != sweep_point_key("t", "a", "b", std::nextafter(1.0, 2.0)));
+}
