@@ -25,7 +25,7 @@ struct Gated {
   NetPoint* gateway;
 };
 
-int leaf_count(const ClusterSpec& c) { return (c.nodes + c.fabric.nodes_per_leaf - 1) / c.fabric.nodes_per_leaf; }
+using names::leaf_count;
 bool has_leaves(const ClusterSpec& c) {
   return c.fabric.kind == FabricKind::FatTree || c.fabric.kind == FabricKind::RailOptimized;
 }
@@ -36,7 +36,7 @@ bool has_leaves(const ClusterSpec& c) {
 // created first, in the root zone while it has no child; a route may name links of any zone.
 class Builder {
  public:
-  explicit Builder(const PlatformSpec& spec) : spec_(spec) {}
+  Builder(const PlatformSpec& spec, const GpuScope& scope) : spec_(spec) { select_nodes(scope); }
 
   BuiltTopology build() {
     // Floyd at the top: clusters not joined by a WAN link reach each other through intermediate
@@ -59,14 +59,54 @@ class Builder {
   }
 
  private:
+  // ---- phase 0: every GPU's location, and the nodes to build (those holding a GPU in scope) ----
+  void select_nodes(const GpuScope& scope) {
+    const int total = spec_.total_gpus();
+    out_.hosts.assign(static_cast<size_t>(total), nullptr);
+    out_.locations.reserve(static_cast<size_t>(total));
+    std::vector<int> first_node;  // global index of each cluster's node 0
+    int global_node = 0;
+    for (size_t ci = 0; ci < spec_.clusters.size(); ++ci) {
+      const ClusterSpec& c = spec_.clusters[ci];
+      first_node.push_back(global_node);
+      for (int k = 0; k < c.nodes; ++k, ++global_node)
+        for (int i = 0; i < c.gpus_per_node; ++i)
+          out_.locations.push_back(GpuLocation{static_cast<int>(ci), k, i, global_node});
+      cluster_first_gpu_.push_back(static_cast<int>(out_.locations.size()) - c.nodes * c.gpus_per_node);
+      node_built_.emplace_back(static_cast<size_t>(c.nodes), !scope);
+    }
+    if (!scope) return;
+    for (int g : *scope) {
+      if (g < 0 || g >= total)
+        throw InternalError("GPU " + std::to_string(g) + " is outside the platform (" + std::to_string(total) + " GPUs)");
+      const GpuLocation& at = out_.locations[static_cast<size_t>(g)];
+      node_built_[static_cast<size_t>(at.cluster)][static_cast<size_t>(at.node)] = true;
+    }
+    for (const auto& nodes : node_built_)
+      for (bool b : nodes) out_.partial |= !b;
+  }
+
+  bool built(int cluster, int node) const {
+    return node_built_[static_cast<size_t>(cluster)][static_cast<size_t>(node)];
+  }
+  // Nodes first .. first+count-1 of a cluster that are built.
+  std::vector<int> built_nodes(int cluster, int first, int count) const {
+    std::vector<int> out;
+    for (int k = first; k < first + count; ++k)
+      if (built(cluster, k)) out.push_back(k);
+    return out;
+  }
+
   // ---- phase 1: links, with their trainsim latency (SimGrid's stays 0, see network.hpp) ----
   void create_links() {
-    for (const auto& c : spec_.clusters) {
+    for (size_t ci = 0; ci < spec_.clusters.size(); ++ci) {
+      const ClusterSpec& c = spec_.clusters[ci];
+      const int cluster = static_cast<int>(ci);
       const int g = c.gpus_per_node;
       // Half a switch traversal on each NIC: a route between two nodes crosses two NICs, so it sums
       // to one switch inside a leaf, and to three with the two leaf uplinks (one switch each).
       const double nic_latency = c.nic.latency + c.fabric.switch_latency / 2;
-      for (int k = 0; k < c.nodes; ++k) {
+      for (int k : built_nodes(cluster, 0, c.nodes)) {
         for (int j = 0; j < c.nic.count; ++j) add_link(names::nic(c.name, k, j), LinkTier::Nic, c.nic.bandwidth, nic_latency);
         if (c.intra.kind == IntraNodeKind::NvSwitch) {
           // A transfer leaves through the source port and enters through the destination port,
@@ -82,15 +122,19 @@ class Builder {
       }
       if (has_leaves(c)) {
         for (int l = 0; l < leaf_count(c); ++l) {
+          // The bundle's rate counts every node under the leaf, built or not: a job sharing a
+          // leaf with others' GPUs sees the uplink the whole platform has.
           const int nodes_in_leaf = std::min(c.fabric.nodes_per_leaf, c.nodes - l * c.fabric.nodes_per_leaf);
+          if (built_nodes(cluster, l * c.fabric.nodes_per_leaf, nodes_in_leaf).empty()) continue;
           add_link(names::leaf_uplink(c.name, l), LinkTier::Leaf,
                    nodes_in_leaf * c.nic.count * c.nic.bandwidth / c.fabric.oversubscription, c.fabric.switch_latency);
         }
       } else if (c.fabric.kind == FabricKind::Measured) {
         // Until a matrix says otherwise, a pair gets what the nodes' NICs can carry together.
-        for (int a = 0; a < c.nodes; ++a)
-          for (int b = a + 1; b < c.nodes; ++b)
-            add_link(names::pair(c.name, a, b), LinkTier::Path, c.nic.count * c.nic.bandwidth, 0);
+        const std::vector<int> nodes = built_nodes(cluster, 0, c.nodes);
+        for (size_t a = 0; a < nodes.size(); ++a)
+          for (size_t b = a + 1; b < nodes.size(); ++b)
+            add_link(names::pair(c.name, nodes[a], nodes[b]), LinkTier::Path, c.nic.count * c.nic.bandwidth, 0);
       }
     }
     for (const auto& w : spec_.wan) add_link(names::wan(w.a, w.b), LinkTier::Wan, w.bandwidth, w.latency);
@@ -110,13 +154,13 @@ class Builder {
   // ---- phase 2: zones, hosts and routes ----
   void add_gpus(const ClusterSpec& c, int cluster, int node, sg4::NetZone* zone, std::vector<NetPoint*>& gpus) {
     gpus.resize(c.gpus_per_node);
+    const size_t first = static_cast<size_t>(cluster_first_gpu_[static_cast<size_t>(cluster)]) +
+                         static_cast<size_t>(node) * static_cast<size_t>(c.gpus_per_node);
     for (int i = 0; i < c.gpus_per_node; ++i) {
       auto* host = zone->create_host(names::gpu_host(c.name, node, i), kGpuHostSpeed);
       gpus[i] = host->get_netpoint();
-      out_.hosts.push_back(host);
-      out_.locations.push_back(GpuLocation{cluster, node, i, global_node_});
+      out_.hosts[first + static_cast<size_t>(i)] = host;
     }
-    ++global_node_;
   }
 
   sg4::SplitDuplexLink* nic_of(const ClusterSpec& c, int node, int gpu) const {
@@ -139,14 +183,14 @@ class Builder {
   // Why flat, not one zone per node: SimGrid 3.32 checks every new host's name by searching all
   // zones, and a zone's seal lists every host of the platform; with 2,048 node zones these made
   // the 16k-GPU build quadratic (2.4 s, 32k GPUs 4.9 s). With one zone per leaf both stay small.
-  Gated flat_leaf(const ClusterSpec& c, int cluster, const std::string& name, int first, int count,
+  Gated flat_leaf(const ClusterSpec& c, int cluster, const std::string& name, const std::vector<int>& nodes,
                   sg4::NetZone* parent) {
     auto* zone = sg4::create_star_zone(name);
     zone->set_parent(parent);
     NetPoint* router = zone->create_router(name + ".router");
     zone->add_route(router, nullptr, nullptr, nullptr, {}, true);
     std::vector<NetPoint*> gpus;
-    for (int k = first; k < first + count; ++k) {
+    for (int k : nodes) {
       add_gpus(c, cluster, k, zone, gpus);
       for (int i = 0; i < c.gpus_per_node; ++i) zone->add_route(gpus[i], nullptr, nullptr, nullptr, {{nic_of(c, k, i), Dir::UP}}, true);
       add_nvlink_routes(c, k, zone, gpus, /*bypass=*/true);
@@ -203,7 +247,7 @@ class Builder {
   Gated build_cluster(const ClusterSpec& c, int cluster) {
     switch (c.fabric.kind) {
       case FabricKind::SingleSwitch:
-        return flat_leaf(c, cluster, c.name, 0, c.nodes, root_);
+        return flat_leaf(c, cluster, c.name, built_nodes(cluster, 0, c.nodes), root_);
       case FabricKind::FatTree:
       case FabricKind::RailOptimized: {
         // Leaves (or rail scalable units) are non-blocking flat stars; the cluster is a star over
@@ -213,8 +257,9 @@ class Builder {
         NetPoint* gateway = star_switch(zone, c.name);
         for (int l = 0; l < leaf_count(c); ++l) {
           const int first = l * c.fabric.nodes_per_leaf;
-          const int count = std::min(c.fabric.nodes_per_leaf, c.nodes - first);
-          Gated leaf = flat_leaf(c, cluster, names::leaf(c.name, l), first, count, zone);
+          const std::vector<int> nodes = built_nodes(cluster, first, std::min(c.fabric.nodes_per_leaf, c.nodes - first));
+          if (nodes.empty()) continue;  // outside the scope: its uplink was not built either
+          Gated leaf = flat_leaf(c, cluster, names::leaf(c.name, l), nodes, zone);
           zone->add_route(leaf.zone->get_netpoint(), nullptr, leaf.gateway, nullptr,
                           {{link(names::leaf_uplink(c.name, l)), Dir::UP}}, true);
         }
@@ -229,14 +274,15 @@ class Builder {
         auto* zone = sg4::create_star_zone(c.name);
         zone->set_parent(root_);
         NetPoint* gateway = star_switch(zone, c.name);
+        const std::vector<int> index = built_nodes(cluster, 0, c.nodes);
         std::vector<Gated> nodes;
-        for (int k = 0; k < c.nodes; ++k) {
+        for (int k : index) {
           nodes.push_back(node_zone(c, cluster, k, zone));
-          zone->add_route(nodes[k].zone->get_netpoint(), nullptr, nodes[k].gateway, nullptr, {}, true);
+          zone->add_route(nodes.back().zone->get_netpoint(), nullptr, nodes.back().gateway, nullptr, {}, true);
         }
-        for (int a = 0; a < c.nodes; ++a)
-          for (int b = a + 1; b < c.nodes; ++b) {
-            auto* l = link(names::pair(c.name, a, b));
+        for (size_t a = 0; a < nodes.size(); ++a)
+          for (size_t b = a + 1; b < nodes.size(); ++b) {
+            auto* l = link(names::pair(c.name, index[a], index[b]));
             zone->add_bypass_route(nodes[a].zone->get_netpoint(), nodes[b].zone->get_netpoint(), nodes[a].gateway,
                                    nodes[b].gateway, {sg4::LinkInRoute(l->get_link_up())});
             zone->add_bypass_route(nodes[b].zone->get_netpoint(), nodes[a].zone->get_netpoint(), nodes[b].gateway,
@@ -252,11 +298,12 @@ class Builder {
   const PlatformSpec& spec_;
   sg4::NetZone* root_ = nullptr;
   BuiltTopology out_;
-  int global_node_ = 0;
+  std::vector<std::vector<bool>> node_built_;  // [cluster][node]
+  std::vector<int> cluster_first_gpu_;        // global index of each cluster's first GPU
 };
 
 }  // namespace
 
-BuiltTopology build_topology(const PlatformSpec& spec) { return Builder(spec).build(); }
+BuiltTopology build_topology(const PlatformSpec& spec, const GpuScope& scope) { return Builder(spec, scope).build(); }
 
 }  // namespace trainsim

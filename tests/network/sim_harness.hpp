@@ -29,9 +29,10 @@ struct FlowTiming {
 
 class TestSim {
  public:
-  explicit TestSim(const PlatformSpec& spec, uint64_t seed = 1) : engine_(&argc_, argv_) {
+  explicit TestSim(const PlatformSpec& spec, uint64_t seed = 1, const GpuScope& scope = std::nullopt)
+      : engine_(&argc_, argv_) {
     Network::configure_engine(engine_);
-    net_ = std::make_unique<Network>(spec, seed);
+    net_ = std::make_unique<Network>(spec, seed, scope);
   }
   Network& net() { return *net_; }
 
