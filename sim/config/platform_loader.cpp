@@ -50,6 +50,12 @@ GpuModel parse_gpu(YamlMap& cluster) {
   g.peak_flops = m.get_quantity("peak_flops", Kind::FlopRate, Bound::Positive);
   g.memory_bytes = m.get_quantity("memory", Kind::Size, Bound::Positive);
   g.memory_bandwidth = m.get_quantity("memory_bandwidth", Kind::Bandwidth, Bound::Positive);
+  // The other precisions are catalogue data (0: not given); the compute model uses peak_flops.
+  g.peak_fp32 = m.optional_quantity("peak_fp32", Kind::FlopRate, Bound::Positive, 0.0);
+  g.peak_tf32 = m.optional_quantity("peak_tf32", Kind::FlopRate, Bound::Positive, 0.0);
+  g.peak_fp8 = m.optional_quantity("peak_fp8", Kind::FlopRate, Bound::Positive, 0.0);
+  g.bf16 = m.optional_bool("bf16", true);
+  g.source = "custom model in " + m.file();
   m.finish();
   return g;
 }
