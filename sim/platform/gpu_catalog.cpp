@@ -16,9 +16,9 @@ struct Datasheet {
   const char* source;
 };
 
-// One entry per line (docs/gen/gpu_catalog.py reads them). Dense peaks: the datasheets print
-// tensor-core figures "with sparsity" (marked *), which are twice the dense ones; the dense figure
-// is that half. SXM/SXM2 form factors unless the name says PCIe; A10, L4, L40S and T4 are PCIe cards.
+// One entry per line (docs/gen/gpu_catalog.py reads them). Dense peaks: where a datasheet prints
+// only tensor-core figures "with sparsity" (marked *), twice the dense ones, the dense figure is
+// their half; where it prints both (L40S: "362.05 | 733*"), the dense one. SXM/SXM2 form factors unless the name says PCIe; A10, L4, L40S and T4 are PCIe cards.
 // Fields: name, dense 16-bit (bf16, or fp16 where bf16 is false), fp32, tf32, fp8, bf16, memory,
 // memory bandwidth, source.
 constexpr Datasheet kDatasheets[] = {
@@ -27,7 +27,7 @@ constexpr Datasheet kDatasheets[] = {
     {"V100-32GB", 125 * T, 15.7 * T, 0, 0, false, 32 * GiB, 900 * GBps, "NVIDIA V100 Tensor Core GPU datasheet (SXM2)"},
     {"A10", 125 * T, 31.2 * T, 62.5 * T, 0, true, 24 * GiB, 600 * GBps, "NVIDIA A10 Tensor Core GPU datasheet"},
     {"L4", 121 * T, 30.3 * T, 60 * T, 242.5 * T, true, 24 * GiB, 300 * GBps, "NVIDIA L4 Tensor Core GPU datasheet"},
-    {"L40S", 362 * T, 91.6 * T, 183 * T, 733 * T, true, 48 * GiB, 864 * GBps, "NVIDIA L40S GPU datasheet"},
+    {"L40S", 362.05 * T, 91.6 * T, 183 * T, 733 * T, true, 48 * GiB, 864 * GBps, "NVIDIA L40S GPU datasheet"},
     {"A100-40GB", 312 * T, 19.5 * T, 156 * T, 0, true, 40 * GiB, 1555 * GBps, "NVIDIA A100 Tensor Core GPU datasheet (SXM4 40GB)"},
     {"A100-80GB", 312 * T, 19.5 * T, 156 * T, 0, true, 80 * GiB, 2039 * GBps, "NVIDIA A100 Tensor Core GPU datasheet (SXM4 80GB)"},
     {"H100-SXM", 989 * T, 67 * T, 494.5 * T, 1979 * T, true, 80 * GiB, 3350 * GBps, "NVIDIA H100 Tensor Core GPU datasheet (H100 SXM)"},

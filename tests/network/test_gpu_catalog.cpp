@@ -58,6 +58,7 @@ TEST_CASE("catalogue figures equal the datasheets' by hand", "[platform][catalog
   CHECK(a100.memory_bandwidth == 2039e9);
   // L40S datasheet: FP32 91.6, TF32 183 | 366*, BF16 362.05 | 733*, FP8 733 | 1,466*, 48 GB at 864 GB/s.
   const GpuModel l40s = gpu("L40S");
+  CHECK(l40s.peak_flops == 362.05 * T);
   CHECK(l40s.peak_fp8 == 733 * T);
   CHECK(l40s.peak_tf32 == 183 * T);
   // H100 datasheet, PCIe column: FP32 51, TF32 756*, BF16 1,513*, FP8 3,026*, 2 TB/s.
@@ -75,14 +76,16 @@ TEST_CASE("catalogue figures equal the datasheets' by hand", "[platform][catalog
 TEST_CASE("precision ratios follow the datasheets' architecture rules", "[platform][catalogue]") {
   for (const auto& g : gpu_catalog()) {
     INFO(g.name);
-    // fp8 (Ada, Hopper, Blackwell) is twice the 16-bit tensor peak: the datasheets' ratio.
-    if (g.peak_fp8 > 0) CHECK(g.peak_fp8 == Approx(2 * g.peak_flops).epsilon(0.005));
-    // tf32 (Ampere on) is half the 16-bit tensor peak.
-    if (g.peak_tf32 > 0) CHECK(g.peak_tf32 == Approx(g.peak_flops / 2).epsilon(0.01));
+    // fp8 (Ada, Hopper, Blackwell) is twice the 16-bit tensor peak: the datasheets' ratio (L40S
+    // prints 362.05 dense bf16 and 733 dense fp8, 2.02 x).
+    if (g.peak_fp8 > 0) CHECK(g.peak_fp8 == Approx(2 * g.peak_flops).epsilon(0.02));
+    // tf32 (Ampere on) is half the 16-bit tensor peak (L40S: 183 vs 362.05).
+    if (g.peak_tf32 > 0) CHECK(g.peak_tf32 == Approx(g.peak_flops / 2).epsilon(0.02));
     // GPUs without bf16 (Volta, Turing) have neither tf32 nor fp8.
     if (!g.bf16) CHECK((g.peak_tf32 == 0 && g.peak_fp8 == 0));
-    // The tensor cores beat the CUDA cores by a wide margin on every generation.
-    CHECK(g.peak_flops > 4 * g.peak_fp32);
+    // The tensor cores beat the CUDA cores by a wide margin on every generation (Ada, the
+    // narrowest: L4 121 vs 30.3, 4.0 x).
+    CHECK(g.peak_flops > 3.9 * g.peak_fp32);
   }
   // H800 is H100 SXM with a cut NVLink: same compute and memory.
   const GpuModel h800 = gpu("H800"), h100 = gpu("H100-SXM");
