@@ -8,6 +8,7 @@
 #include "config/loader.hpp"
 #include "config/paths.hpp"
 #include "config/yaml_reader.hpp"
+#include "platform/pcie.hpp"
 
 namespace trainsim {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 using units::Kind;
 
 const std::vector<std::pair<std::string, IntraNodeKind>> kIntraKinds = {
-    {"nvswitch", IntraNodeKind::NvSwitch}, {"nvlink_mesh", IntraNodeKind::NvLinkMesh}};
+    {"nvswitch", IntraNodeKind::NvSwitch}, {"nvlink_mesh", IntraNodeKind::NvLinkMesh}, {"pcie", IntraNodeKind::Pcie}};
 const std::vector<std::pair<std::string, FabricKind>> kFabricKinds = {
     {"single_switch", FabricKind::SingleSwitch},
     {"fat_tree", FabricKind::FatTree},
@@ -71,12 +72,58 @@ std::string parse_name(YamlMap& m, const std::string& key) {
   return name;
 }
 
-IntraNodeSpec parse_intra(YamlMap& cluster) {
+// {bandwidth, latency} of one kind of PCIe-tree link; absent: no rate (pcie::check says when one
+// is needed).
+PcieHop parse_pcie_hop(YamlMap& intra, const std::string& key) {
+  if (!intra.has(key)) return {};
+  YamlMap m = intra.get_map(key);
+  PcieHop h;
+  h.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
+  h.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+  m.finish();
+  return h;
+}
+
+std::vector<PcieGroup> parse_pcie_groups(YamlMap& intra, const std::string& key, int sockets, int gpus, int nics) {
+  std::vector<PcieGroup> out;
+  if (!intra.has(key)) return out;
+  for (auto& m : intra.get_map_list(key)) {
+    PcieGroup g;
+    g.socket = static_cast<int>(m.optional_int("socket", 0, 0, sockets - 1));
+    for (long long i : m.get_int_list("gpus", 0, gpus - 1)) g.gpus.push_back(static_cast<int>(i));
+    if (m.has("nics"))
+      for (long long i : m.get_int_list("nics", 0, nics - 1)) g.nics.push_back(static_cast<int>(i));
+    m.finish();
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+constexpr const char* kPcieKeys[] = {"sockets", "switches", "root_ports", "switch_uplink", "root_complex", "socket_link"};
+
+IntraNodeSpec parse_intra(YamlMap& cluster, int gpus_per_node, int nics) {
   YamlMap m = cluster.get_map("intra_node");
   IntraNodeSpec s;
   s.kind = m.optional_enum("kind", kIntraKinds, IntraNodeKind::NvSwitch);
   s.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
   s.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+  if (s.kind == IntraNodeKind::Pcie) {
+    // The PCIe tree (docs/platforms.md, "PCIe nodes").
+    PcieTopology& t = s.pcie;
+    t.sockets = static_cast<int>(m.optional_int("sockets", 1, 1, 8));
+    t.switches = parse_pcie_groups(m, "switches", t.sockets, gpus_per_node, nics);
+    t.root_ports = parse_pcie_groups(m, "root_ports", t.sockets, gpus_per_node, nics);
+    t.switch_uplink = parse_pcie_hop(m, "switch_uplink");
+    t.root_complex = parse_pcie_hop(m, "root_complex");
+    t.socket_link = parse_pcie_hop(m, "socket_link");
+    const pcie::Problem p = pcie::check(t, gpus_per_node, nics);
+    if (!p.key.empty()) {
+      const std::string first = p.key.substr(0, p.key.find_first_of(".["));
+      throw InputError(m.where(first), m.key_path(p.key), p.message);
+    }
+  } else {
+    for (const char* key : kPcieKeys) m.forbid(key, std::string(key) + " is only allowed with intra_node kind pcie");
+  }
   m.finish();
   return s;
 }
@@ -141,8 +188,8 @@ void parse_clusters(YamlMap& p, PlatformSpec& spec, std::vector<ClusterExtra>& e
     c.gpu = parse_gpu(m);
     c.nodes = static_cast<int>(m.get_int("nodes", 1, kMaxPlatformGpus));
     c.gpus_per_node = static_cast<int>(m.optional_int("gpus_per_node", 8, 1, kMaxGpusPerNode));
-    c.intra = parse_intra(m);
     c.nic = parse_nic(m, c.gpus_per_node);
+    c.intra = parse_intra(m, c.gpus_per_node, c.nic.count);
     c.fabric = parse_fabric(m, &x.fabric_kind_at);
     m.finish();
     total += static_cast<long long>(c.nodes) * c.gpus_per_node;

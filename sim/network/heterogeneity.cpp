@@ -114,12 +114,18 @@ void apply_matrix(const BandwidthMatrix& m, const PlatformSpec& spec, std::vecto
     const int k = static_cast<int>(a);
     const double diag = m.bandwidth[a][a];
     if (g > 1) {
-      if (cl->intra.kind == IntraNodeKind::NvSwitch) {
-        for (int i = 0; i < g; ++i) set_bandwidth_by_name(link_names::nvswitch_port(c, k, i), diag, links, index, partial);
-      } else {
-        for (int i = 0; i < g; ++i)
-          for (int j = i + 1; j < g; ++j)
-            set_bandwidth_by_name(link_names::nvlink_mesh(c, k, i, j), diag / (g - 1), links, index, partial);
+      switch (cl->intra.kind) {
+        case IntraNodeKind::NvSwitch:
+          for (int i = 0; i < g; ++i) set_bandwidth_by_name(link_names::nvswitch_port(c, k, i), diag, links, index, partial);
+          break;
+        case IntraNodeKind::NvLinkMesh:
+          for (int i = 0; i < g; ++i)
+            for (int j = i + 1; j < g; ++j)
+              set_bandwidth_by_name(link_names::nvlink_mesh(c, k, i, j), diag / (g - 1), links, index, partial);
+          break;
+        case IntraNodeKind::Pcie:  // the GPUs' own links; the rest of the tree keeps its rates
+          for (int i = 0; i < g; ++i) set_bandwidth_by_name(link_names::pcie_gpu(c, k, i), diag, links, index, partial);
+          break;
       }
     }
     // A pair link has one LinkInfo bandwidth for both directions, so an asymmetric measurement

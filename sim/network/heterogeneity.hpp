@@ -32,7 +32,8 @@ void apply_spreads(const std::vector<BandwidthSpread>& spreads, uint64_t seed, s
 void apply_overrides(const std::vector<LinkOverride>& overrides, std::vector<LinkInfo>& links,
                      const LinkNameIndex& index, const PlatformSpec* part_of = nullptr);
 // Off-diagonal entries set the pair link <cluster>.pair.n<a>-n<b> to min(B[a][b], B[b][a]);
-// the diagonal B[k][k] sets node k's NVLink links (per-GPU figure, split over peers for a mesh).
+// the diagonal B[k][k] sets node k's GPU links (NVSwitch ports; mesh links, the per-GPU figure
+// split over peers; the GPUs' own PCIe links).
 void apply_matrix(const BandwidthMatrix& matrix, const PlatformSpec& spec, std::vector<LinkInfo>& links,
                   const LinkNameIndex& index, bool partial = false);
 

@@ -19,6 +19,7 @@ namespace trainsim {
 const char* tier_name(LinkTier t) {
   switch (t) {
     case LinkTier::NvLink: return "nvlink";
+    case LinkTier::Pcie: return "pcie";
     case LinkTier::Nic: return "nic";
     case LinkTier::Leaf: return "leaf";
     case LinkTier::Path: return "path";
@@ -61,7 +62,12 @@ Network::Network(const PlatformSpec& spec, uint64_t seed, const GpuScope& scope)
   auto& links = impl_->topo.links;
   apply_heterogeneity(impl_->spec, seed, links, impl_->topo.link_index, impl_->topo.partial);
   for (size_t i = 0; i < links.size(); ++i) {
-    auto* duplex = static_cast<simgrid::s4u::SplitDuplexLink*>(links[i].link);
+    auto* duplex = dynamic_cast<simgrid::s4u::SplitDuplexLink*>(links[i].link);
+    if (!duplex) {  // one link for both directions
+      impl_->by_link.emplace(links[i].link, i);
+      if (links[i].bandwidth != links[i].nominal_bandwidth) links[i].link->set_bandwidth(links[i].bandwidth);
+      continue;
+    }
     auto* up = duplex->get_link_up();
     auto* down = duplex->get_link_down();
     impl_->by_link.emplace(up, i);

@@ -23,7 +23,7 @@ class Link;
 
 namespace trainsim {
 
-enum class LinkTier { NvLink, Nic, Leaf, Path, Wan };
+enum class LinkTier { NvLink, Pcie, Nic, Leaf, Path, Wan };
 const char* tier_name(LinkTier t);
 
 struct LinkInfo {
@@ -36,10 +36,10 @@ struct LinkInfo {
 };
 
 // A link of a route and the direction the route crosses it (split-duplex links carry each
-// direction at the full bandwidth).
+// direction at the full bandwidth; a PCIe root complex is one link shared by both directions).
 struct DirectedLink {
   int link = 0;       // index into Network::links()
-  bool down = false;  // the DOWN half (towards the GPU / the second-named end)
+  bool down = false;  // the DOWN half (towards the GPU / the second-named end); false on a shared link
 };
 
 struct GpuLocation {

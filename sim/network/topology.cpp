@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "platform/link_names.hpp"
+#include "platform/pcie.hpp"
 
 namespace trainsim {
 namespace {
@@ -108,16 +109,23 @@ class Builder {
       const double nic_latency = c.nic.latency + c.fabric.switch_latency / 2;
       for (int k : built_nodes(cluster, 0, c.nodes)) {
         for (int j = 0; j < c.nic.count; ++j) add_link(names::nic(c.name, k, j), LinkTier::Nic, c.nic.bandwidth, nic_latency);
-        if (c.intra.kind == IntraNodeKind::NvSwitch) {
-          // A transfer leaves through the source port and enters through the destination port,
-          // each half of the GPU-to-GPU latency.
-          for (int i = 0; i < g; ++i)
-            add_link(names::nvswitch_port(c.name, k, i), LinkTier::NvLink, c.intra.bandwidth, c.intra.latency / 2);
-        } else {
-          // Direct mesh: a GPU's NVLink bandwidth is split evenly over its g-1 peers.
-          for (int i = 0; i < g; ++i)
-            for (int j = i + 1; j < g; ++j)
-              add_link(names::nvlink_mesh(c.name, k, i, j), LinkTier::NvLink, c.intra.bandwidth / (g - 1), c.intra.latency);
+        switch (c.intra.kind) {
+          case IntraNodeKind::NvSwitch:
+            // A transfer leaves through the source port and enters through the destination port,
+            // each half of the GPU-to-GPU latency.
+            for (int i = 0; i < g; ++i)
+              add_link(names::nvswitch_port(c.name, k, i), LinkTier::NvLink, c.intra.bandwidth, c.intra.latency / 2);
+            break;
+          case IntraNodeKind::NvLinkMesh:
+            // Direct mesh: a GPU's NVLink bandwidth is split evenly over its g-1 peers.
+            for (int i = 0; i < g; ++i)
+              for (int j = i + 1; j < g; ++j)
+                add_link(names::nvlink_mesh(c.name, k, i, j), LinkTier::NvLink, c.intra.bandwidth / (g - 1),
+                         c.intra.latency);
+            break;
+          case IntraNodeKind::Pcie:
+            add_pcie_links(c, k);
+            break;
         }
       }
       if (has_leaves(c)) {
@@ -140,15 +148,47 @@ class Builder {
     for (const auto& w : spec_.wan) add_link(names::wan(w.a, w.b), LinkTier::Wan, w.bandwidth, w.latency);
   }
 
-  void add_link(const std::string& name, LinkTier tier, double bandwidth, double latency) {
-    auto* l = root_->create_split_duplex_link(name, bandwidth);
+  // A PCIe node's tree (platform/pcie.hpp): GPU links carry half the GPU-to-GPU latency under one
+  // switch each; switch uplinks, root complexes and socket links their own. Kinds of link no path
+  // crosses have no rate (pcie::check) and are not built (nor named, link_names.cpp).
+  void add_pcie_links(const ClusterSpec& c, int k) {
+    const PcieTopology& t = c.intra.pcie;
+    for (int i = 0; i < c.gpus_per_node; ++i)
+      add_link(names::pcie_gpu(c.name, k, i), LinkTier::Pcie, c.intra.bandwidth, c.intra.latency / 2);
+    if (t.switch_uplink.bandwidth > 0)
+      for (size_t sw = 0; sw < t.switches.size(); ++sw)
+        add_link(names::pcie_switch_uplink(c.name, k, static_cast<int>(sw)), LinkTier::Pcie, t.switch_uplink.bandwidth,
+                 t.switch_uplink.latency);
+    if (t.root_complex.bandwidth > 0)
+      for (int p = 0; p < t.sockets; ++p)
+        add_link(names::root_complex(c.name, k, p), LinkTier::Pcie, t.root_complex.bandwidth, t.root_complex.latency,
+                 /*split_duplex=*/false);
+    if (t.socket_link.bandwidth > 0)
+      for (int p = 0; p < t.sockets; ++p)
+        for (int q = p + 1; q < t.sockets; ++q)
+          add_link(names::socket_link(c.name, k, p, q), LinkTier::Pcie, t.socket_link.bandwidth, t.socket_link.latency);
+  }
+
+  // Split duplex (each direction its own bandwidth) unless stated: then one link shared by both.
+  void add_link(const std::string& name, LinkTier tier, double bandwidth, double latency, bool split_duplex = true) {
+    sg4::Link* l = split_duplex ? root_->create_split_duplex_link(name, bandwidth) : root_->create_link(name, bandwidth);
     l->seal();
     out_.link_index.emplace(name, out_.links.size());
     out_.links.push_back(LinkInfo{name, tier, bandwidth, bandwidth, latency, l});
   }
 
-  sg4::SplitDuplexLink* link(const std::string& name) const {
-    return static_cast<sg4::SplitDuplexLink*>(out_.links[out_.link_index.at(name)].link);
+  sg4::Link* any_link(const std::string& name) const { return out_.links[out_.link_index.at(name)].link; }
+  sg4::SplitDuplexLink* link(const std::string& name) const { return static_cast<sg4::SplitDuplexLink*>(any_link(name)); }
+
+  // The SimGrid links a path of platform/pcie.hpp names: halves of split-duplex links, or the
+  // shared link itself.
+  std::vector<sg4::LinkInRoute> halves(const std::vector<pcie::PathLink>& path) const {
+    std::vector<sg4::LinkInRoute> out;
+    for (const auto& p : path) {
+      if (p.half == pcie::Half::Shared) out.emplace_back(any_link(p.name));
+      else out.emplace_back(p.half == pcie::Half::Up ? link(p.name)->get_link_up() : link(p.name)->get_link_down());
+    }
+    return out;
   }
 
   // ---- phase 2: zones, hosts and routes ----
@@ -163,23 +203,42 @@ class Builder {
     }
   }
 
-  sg4::SplitDuplexLink* nic_of(const ClusterSpec& c, int node, int gpu) const {
-    return link(names::nic(c.name, node, static_cast<int>(static_cast<long>(gpu) * c.nic.count / c.gpus_per_node)));
+  static int nic_index(const ClusterSpec& c, int gpu) {
+    return static_cast<int>(static_cast<long>(gpu) * c.nic.count / c.gpus_per_node);
+  }
+
+  // A GPU's way out of its node, as directed halves: UP its NIC (on a PCIe node, first the PCIe
+  // path to that NIC), or DOWN back in (the reverse).
+  std::vector<sg4::LinkInRoute> spoke(const ClusterSpec& c, int node, int gpu, bool up) const {
+    auto* nic = link(names::nic(c.name, node, nic_index(c, gpu)));
+    if (c.intra.kind != IntraNodeKind::Pcie) return {sg4::LinkInRoute(up ? nic->get_link_up() : nic->get_link_down())};
+    const auto path = pcie::gpu_to_nic(c, node, gpu, nic_index(c, gpu));
+    std::vector<sg4::LinkInRoute> out = halves(up ? path : pcie::reversed(path));
+    out.insert(up ? out.end() : out.begin(), sg4::LinkInRoute(up ? nic->get_link_up() : nic->get_link_down()));
+    return out;
   }
 
   // GPU-to-GPU links inside a node, as directed halves (a -> b).
-  std::vector<sg4::Link*> nvlink_path(const ClusterSpec& c, int node, int a, int b) const {
-    if (c.intra.kind == IntraNodeKind::NvSwitch)
-      return {link(names::nvswitch_port(c.name, node, a))->get_link_up(),
-              link(names::nvswitch_port(c.name, node, b))->get_link_down()};
-    auto* mesh = link(names::nvlink_mesh(c.name, node, std::min(a, b), std::max(a, b)));
-    return {a < b ? mesh->get_link_up() : mesh->get_link_down()};
+  std::vector<sg4::LinkInRoute> intra_node_path(const ClusterSpec& c, int node, int a, int b) const {
+    switch (c.intra.kind) {
+      case IntraNodeKind::NvSwitch:
+        return {sg4::LinkInRoute(link(names::nvswitch_port(c.name, node, a))->get_link_up()),
+                sg4::LinkInRoute(link(names::nvswitch_port(c.name, node, b))->get_link_down())};
+      case IntraNodeKind::NvLinkMesh: {
+        auto* mesh = link(names::nvlink_mesh(c.name, node, std::min(a, b), std::max(a, b)));
+        return {sg4::LinkInRoute(a < b ? mesh->get_link_up() : mesh->get_link_down())};
+      }
+      case IntraNodeKind::Pcie:
+        return halves(pcie::gpu_to_gpu(c, node, a, b));
+    }
+    throw InternalError("unknown intra-node kind");
   }
 
   // A leaf (or a single-switch cluster): one flat star zone holding the GPUs of all its nodes and
-  // its router. A GPU's spoke is its NIC, so traffic between nodes crosses the source NIC (UP)
-  // and the destination NIC (DOWN), and the star's centre, the non-blocking switch, adds nothing.
-  // Traffic between GPUs of one node takes a bypass route over NVLink instead.
+  // its router. A GPU's spoke is its NIC (after its PCIe path on a PCIe node), so traffic between
+  // nodes crosses the source NIC (UP) and the destination NIC (DOWN), and the star's centre, the
+  // non-blocking switch, adds nothing. Traffic between GPUs of one node takes a bypass route
+  // over NVLink (or PCIe) instead.
   // Why flat, not one zone per node: SimGrid 3.32 checks every new host's name by searching all
   // zones, and a zone's seal lists every host of the platform; with 2,048 node zones these made
   // the 16k-GPU build quadratic (2.4 s, 32k GPUs 4.9 s). With one zone per leaf both stay small.
@@ -192,21 +251,24 @@ class Builder {
     std::vector<NetPoint*> gpus;
     for (int k : nodes) {
       add_gpus(c, cluster, k, zone, gpus);
-      for (int i = 0; i < c.gpus_per_node; ++i) zone->add_route(gpus[i], nullptr, nullptr, nullptr, {{nic_of(c, k, i), Dir::UP}}, true);
-      add_nvlink_routes(c, k, zone, gpus, /*bypass=*/true);
+      // The way in is given apart (not `symmetric`): SimGrid would keep a multi-link spoke's order.
+      for (int i = 0; i < c.gpus_per_node; ++i) {
+        zone->add_route(gpus[i], nullptr, nullptr, nullptr, spoke(c, k, i, true), false);
+        zone->add_route(nullptr, gpus[i], nullptr, nullptr, spoke(c, k, i, false), false);
+      }
+      add_intra_node_routes(c, k, zone, gpus, /*bypass=*/true);
     }
     zone->seal();
     return {zone, router};
   }
 
-  void add_nvlink_routes(const ClusterSpec& c, int node, sg4::NetZone* zone, const std::vector<NetPoint*>& gpus,
-                         bool bypass) {
+  void add_intra_node_routes(const ClusterSpec& c, int node, sg4::NetZone* zone, const std::vector<NetPoint*>& gpus,
+                             bool bypass) {
     for (int a = 0; a < c.gpus_per_node; ++a)
       for (int b = 0; b < c.gpus_per_node; ++b) {
         if (a == b) continue;
         // Directed halves (no direction flag): bypass routes take links as given.
-        std::vector<sg4::LinkInRoute> path;
-        for (auto* l : nvlink_path(c, node, a, b)) path.emplace_back(l);
+        const std::vector<sg4::LinkInRoute> path = intra_node_path(c, node, a, b);
         if (bypass)
           zone->add_bypass_route(gpus[a], gpus[b], nullptr, nullptr, path);
         else
@@ -215,7 +277,7 @@ class Builder {
   }
 
   // A node as a zone of its own (measured fabric only, whose pair links join node zones): a full
-  // zone of its GPUs and a router, the GPUs' routes to the router being their NICs.
+  // zone of its GPUs and a router, the GPUs' routes to the router being their spokes.
   Gated node_zone(const ClusterSpec& c, int cluster, int node, sg4::NetZone* parent) {
     const std::string prefix = names::node(c.name, node);
     auto* zone = sg4::create_full_zone(prefix);
@@ -224,10 +286,10 @@ class Builder {
     std::vector<NetPoint*> gpus;
     add_gpus(c, cluster, node, zone, gpus);
     for (int i = 0; i < c.gpus_per_node; ++i) {
-      zone->add_route(gpus[i], router, nullptr, nullptr, {{nic_of(c, node, i), Dir::UP}}, false);
-      zone->add_route(router, gpus[i], nullptr, nullptr, {{nic_of(c, node, i), Dir::DOWN}}, false);
+      zone->add_route(gpus[i], router, nullptr, nullptr, spoke(c, node, i, true), false);
+      zone->add_route(router, gpus[i], nullptr, nullptr, spoke(c, node, i, false), false);
     }
-    add_nvlink_routes(c, node, zone, gpus, /*bypass=*/false);
+    add_intra_node_routes(c, node, zone, gpus, /*bypass=*/false);
     zone->seal();
     return {zone, router};
   }

@@ -286,3 +286,16 @@ job:
     - {name: Streaming, algorithm: streaming, inner_steps: 2, layers_per_fragment: 2, overlap: 1}
 )");
 }
+
+TEST_CASE("a training job on PCIe nodes gives the same summary scoped and on the whole platform", "[network][scope]") {
+  // AMP's 4 x g4dn.12xlarge; the job's 8 GPUs on nodes 1 and 3, data-parallel across them.
+  check_same_summary(std::string("name: p\nseed: 3\nplatform: ") + TRAINSIM_SOURCE_DIR + R"(/platforms/amp-g4dn-4node.yaml
+job:
+  kind: training
+  model: {name: small, family: gpt, layers: 8, hidden: 1024, heads: 16, seq_len: 1024, vocab: 51200}
+  parallelism: {tp: 2, pp: 2, dp: 2}
+  mapping: [4, 5, 12, 13, 6, 7, 14, 15]
+  micro_batch: 1
+  global_batch: 8
+)");
+}
