@@ -8,6 +8,7 @@
 #include "config/loader.hpp"
 #include "config/paths.hpp"
 #include "config/yaml_reader.hpp"
+#include "platform/kernel_times.hpp"
 #include "platform/pcie.hpp"
 
 namespace trainsim {
@@ -186,6 +187,14 @@ void parse_clusters(YamlMap& p, PlatformSpec& spec, std::vector<ClusterExtra>& e
       if (spec.clusters[i].name == c.name)
         throw m.error("name", "cluster name '" + c.name + "' is already used by " + extra[i].path);
     c.gpu = parse_gpu(m);
+    if (m.has("kernel_times")) {
+      // The user's own kernel times for this cluster's GPU (docs/model.md, "User-measured compute").
+      const std::string path = resolve_relative(m.file(), m.get_string("kernel_times"));
+      KernelTimes times =
+          parse_kernel_times(read_text_file(path, m.where("kernel_times"), m.key_path("kernel_times")), path);
+      check_kernel_times(times, c.gpu);
+      c.gpu.kernel_times = std::make_shared<const KernelTimes>(std::move(times));
+    }
     c.nodes = static_cast<int>(m.get_int("nodes", 1, kMaxPlatformGpus));
     c.gpus_per_node = static_cast<int>(m.optional_int("gpus_per_node", 8, 1, kMaxGpusPerNode));
     c.nic = parse_nic(m, c.gpus_per_node);
