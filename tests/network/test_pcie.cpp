@@ -194,3 +194,23 @@ TEST_CASE("AMP's g4dn.12xlarge platform: four T4 on one socket's root ports, 50 
   // Between nodes: GPU link, root complex, NIC (6.25 GB/s), NIC, root complex, GPU link.
   CHECK(sim.net().route_latency(0, 4) == Approx(1e-6 + 1e-6 + 15e-6 + 15e-6 + 1e-6 + 1e-6));
 }
+
+TEST_CASE("a measured matrix's diagonal sets a PCIe node's GPU links, not the rest of its tree", "[network][pcie]") {
+  ClusterSpec c = two_socket_node();
+  c.fabric.kind = FabricKind::Measured;
+  PlatformSpec spec = single(c);
+  BandwidthMatrix m;
+  m.cluster = "p";
+  m.bandwidth = {{9e9, 3e9}, {4e9, 11e9}};
+  spec.matrix = m;
+  TestSim sim(spec);
+  const Network& net = sim.net();
+  CHECK(net.find_link("p.n0.gpu5.pcie")->bandwidth == 9e9);
+  CHECK(net.find_link("p.n1.gpu0.pcie")->bandwidth == 11e9);
+  CHECK(net.find_link("p.n1.pcie0.up")->bandwidth == 16e9);
+  CHECK(net.find_link("p.n0.cpu0")->bandwidth == 12e9);
+  CHECK(net.find_link("p.pair.n0-n1")->bandwidth == 3e9);
+  // A measured node's routes keep the PCIe path to the NIC: n0.gpu2 -> n1.gpu6.
+  CHECK(names(net.route(2, 14)) == V{"p.n0.gpu2.pcie", "p.n0.pcie1.up", "p.n0.cpu0", "p.n0.pcie0.up", "p.n0.nic0",
+                                     "p.pair.n0-n1", "p.n1.nic1", "p.n1.pcie2.up", "p.n1.cpu1", "p.n1.gpu6.pcie"});
+}
