@@ -3,9 +3,6 @@
 // them, lone-transfer times and contention, all against hand computations.
 #include <catch2/catch.hpp>
 
-#include <simgrid/s4u/Host.hpp>
-#include <simgrid/s4u/Link.hpp>
-
 #include "config/loader.hpp"
 #include "platform/pcie.hpp"
 #include "sim_harness.hpp"
@@ -36,21 +33,6 @@ ClusterSpec two_socket_node(double root_complex = 12e9) {
   t.socket_link = {10e9, 1.5e-6};
   c.nic = {2, 5e9, 1e-6};
   return c;
-}
-
-std::vector<std::string> names(const std::vector<const LinkInfo*>& route) {
-  std::vector<std::string> out;
-  for (const auto* l : route) out.push_back(l->name);
-  return out;
-}
-
-std::vector<std::string> simgrid_names(Network& net, int src, int dst) {
-  std::vector<simgrid::s4u::Link*> links;
-  double latency = 0;
-  net.gpu_host(src)->route_to(net.gpu_host(dst), links, &latency);
-  std::vector<std::string> out;
-  for (const auto* l : links) out.push_back(l->get_name());
-  return out;
 }
 
 using V = std::vector<std::string>;
