@@ -65,11 +65,9 @@ class Builder {
     const int total = spec_.total_gpus();
     out_.hosts.assign(static_cast<size_t>(total), nullptr);
     out_.locations.reserve(static_cast<size_t>(total));
-    std::vector<int> first_node;  // global index of each cluster's node 0
     int global_node = 0;
     for (size_t ci = 0; ci < spec_.clusters.size(); ++ci) {
       const ClusterSpec& c = spec_.clusters[ci];
-      first_node.push_back(global_node);
       for (int k = 0; k < c.nodes; ++k, ++global_node)
         for (int i = 0; i < c.gpus_per_node; ++i)
           out_.locations.push_back(GpuLocation{static_cast<int>(ci), k, i, global_node});

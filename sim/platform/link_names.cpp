@@ -24,13 +24,17 @@ bool for_each_link_name(const PlatformSpec& spec, const std::function<bool(const
           const PcieTopology& t = c.intra.pcie;
           for (int i = 0; i < c.gpus_per_node; ++i)
             if (visit(pcie_gpu(c.name, k, i))) return true;
-          for (size_t s = 0; s < t.switches.size(); ++s)
-            if (visit(pcie_switch_uplink(c.name, k, static_cast<int>(s)))) return true;
-          for (int p = 0; p < t.sockets; ++p)
-            if (visit(root_complex(c.name, k, p))) return true;
-          for (int p = 0; p < t.sockets; ++p)
-            for (int q = p + 1; q < t.sockets; ++q)
-              if (visit(socket_link(c.name, k, p, q))) return true;
+          // A kind of link no path crosses has no rate and is not built (network/topology.cpp).
+          if (t.switch_uplink.bandwidth > 0)
+            for (size_t s = 0; s < t.switches.size(); ++s)
+              if (visit(pcie_switch_uplink(c.name, k, static_cast<int>(s)))) return true;
+          if (t.root_complex.bandwidth > 0)
+            for (int p = 0; p < t.sockets; ++p)
+              if (visit(root_complex(c.name, k, p))) return true;
+          if (t.socket_link.bandwidth > 0)
+            for (int p = 0; p < t.sockets; ++p)
+              for (int q = p + 1; q < t.sockets; ++q)
+                if (visit(socket_link(c.name, k, p, q))) return true;
           break;
         }
       }

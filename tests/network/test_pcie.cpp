@@ -3,7 +3,10 @@
 // them, lone-transfer times and contention, all against hand computations.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "config/loader.hpp"
+#include "platform/link_names.hpp"
 #include "platform/pcie.hpp"
 #include "sim_harness.hpp"
 
@@ -195,4 +198,23 @@ TEST_CASE("a measured matrix's diagonal sets a PCIe node's GPU links, not the re
   // A measured node's routes keep the PCIe path to the NIC: n0.gpu2 -> n1.gpu6.
   CHECK(names(net.route(2, 14)) == V{"p.n0.gpu2.pcie", "p.n0.pcie1.up", "p.n0.cpu0", "p.n0.pcie0.up", "p.n0.nic0",
                                      "p.pair.n0-n1", "p.n1.nic1", "p.n1.pcie2.up", "p.n1.cpu1", "p.n1.gpu6.pcie"});
+}
+
+TEST_CASE("the link names the loader checks globs against are the links a PCIe platform builds", "[network][pcie]") {
+  // Two PCIe clusters, one with every kind of link, one switch-only (no uplink, root complex or
+  // socket link is built: no path crosses one); WAN between them.
+  PlatformSpec spec = single(two_socket_node());
+  ClusterSpec flat = make_cluster("q", 1, 4, FabricKind::SingleSwitch);
+  flat.intra = {IntraNodeKind::Pcie, 12e9, 2e-6};
+  flat.intra.pcie.switches = {{0, {0, 1, 2, 3}, {0}}};
+  spec.clusters.push_back(flat);
+  spec.wan.push_back(WanLinkSpec{"p", "q", 10e9, 1e-3, {}});
+  TestSim sim(spec);
+  std::vector<std::string> built, named;
+  for (const auto& l : sim.net().links()) built.push_back(l.name);
+  link_names::for_each_link_name(spec, [&](const std::string& name) { return named.push_back(name), false; });
+  std::sort(built.begin(), built.end());
+  std::sort(named.begin(), named.end());
+  CHECK(built == named);
+  CHECK(std::count_if(built.begin(), built.end(), [](const std::string& n) { return n.rfind("q.", 0) == 0; }) == 5);
 }
