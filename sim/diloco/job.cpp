@@ -24,7 +24,9 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   if (full) {
     std::vector<std::function<std::string()>> jobs;
     for (const auto& method : spec.methods)
-      jobs.push_back([&, hp = &method] { return simulate_full(scenario.platform, spec, *hp, scenario.seed).serialize(); });
+      jobs.push_back([&, hp = &method] {
+        return simulate_full(scenario.platform, spec, *hp, scenario.seed, {nullptr, options.whole_platform}).serialize();
+      });
     for (const auto& text : run_isolated_all(jobs, 2)) out.push_back(AbstractResult::parse(text));
   } else {
     const AbstractWan wan = abstract_wan(scenario.platform);
@@ -137,7 +139,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   if (options.keep_activities && (out.size() == 1 || full)) {
     output::TraceData detail;
     if (full) {
-      simulate_full(scenario.platform, spec, spec.methods[0], scenario.seed, {&detail});
+      simulate_full(scenario.platform, spec, spec.methods[0], scenario.seed, {&detail, options.whole_platform});
     } else {
       // The steady-state run, played on SimGrid (every round simulated: no drift jumps).
       SimgridPlayOptions o;
