@@ -54,8 +54,8 @@ AbstractResult AbstractCase::figures(double gbps, const AbstractRun& run, const 
 }
 
 AbstractResult simulate_abstract(const PlatformSpec& platform, const DilocoSpec& spec, const DilocoModel& model,
-                                 const DilocoMethod& method, AbstractRun* run) {
-  return AbstractCase(platform, spec, model, method, abstract_wan(platform)).solve(0, run);
+                                 const DilocoMethod& method, uint64_t seed, AbstractRun* run) {
+  return AbstractCase(platform, spec, model, method, abstract_wan(platform, seed)).solve(0, run);
 }
 
 }  // namespace trainsim

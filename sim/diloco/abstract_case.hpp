@@ -18,7 +18,7 @@ namespace trainsim {
 
 class AbstractCase {
  public:
-  // `wan`: abstract_wan(platform), shared by every case of a job.
+  // `wan`: abstract_wan(platform, seed), shared by every case of a job.
   AbstractCase(const PlatformSpec& platform, const DilocoSpec& spec, const DilocoModel& model,
                const DilocoMethod& method, const AbstractWan& wan);
 
@@ -53,8 +53,8 @@ class AbstractCase {
 };
 
 // One (model, method) pair at the platform's own WAN: AbstractCase(...).solve(0), with the WAN
-// read from SimGrid in a child process (abstract_wan).
+// read from SimGrid in a child process (abstract_wan, heterogeneity drawn with `seed`).
 AbstractResult simulate_abstract(const PlatformSpec& platform, const DilocoSpec& spec, const DilocoModel& model,
-                                 const DilocoMethod& method, AbstractRun* run = nullptr);
+                                 const DilocoMethod& method, uint64_t seed, AbstractRun* run = nullptr);
 
 }  // namespace trainsim

@@ -8,13 +8,15 @@
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
 #include "engine/transport.hpp"
+#include "network/heterogeneity.hpp"
 #include "network/network.hpp"
+#include "platform/link_names.hpp"
 
 namespace sg4 = simgrid::s4u;
 
 namespace trainsim {
 
-PlatformSpec abstract_platform(const PlatformSpec& platform, double wan_gbps) {
+PlatformSpec abstract_platform(const PlatformSpec& platform, double wan_gbps, uint64_t seed) {
   PlatformSpec tiny;
   tiny.name = platform.name + "-abstract";
   tiny.file = platform.file;
@@ -31,6 +33,17 @@ PlatformSpec abstract_platform(const PlatformSpec& platform, double wan_gbps) {
     tiny.clusters.push_back(one);
   }
   tiny.wan = platform.wan;
+  // The heterogeneity rules of network/heterogeneity.hpp on a table of the WAN links alone, part
+  // of the platform (a rule about other links is no typo there: it changes nothing here).
+  std::vector<LinkInfo> links;
+  LinkNameIndex index;
+  for (const auto& w : platform.wan) {
+    index.emplace(link_names::wan(w.a, w.b), links.size());
+    links.push_back({link_names::wan(w.a, w.b), LinkTier::Wan, w.bandwidth, w.bandwidth, w.latency, nullptr});
+  }
+  apply_spreads(platform.spreads, seed, links, index, &platform);
+  apply_overrides(platform.overrides, links, index, &platform);
+  for (size_t i = 0; i < links.size(); ++i) tiny.wan[i].bandwidth = links[i].bandwidth, tiny.wan[i].latency = links[i].latency;
   if (wan_gbps > 0 && !tiny.wan.empty()) {
     // Heterogeneous WAN links keep their ratios to the first one, which gets the swept value.
     const double scale = wan_gbps * 1e9 / 8 / tiny.wan.front().bandwidth;
@@ -151,7 +164,7 @@ AbstractTimeline play_simgrid(const PlatformSpec& platform, double wan_gbps, con
                               const SimgridPlayOptions& options) {
   const int m = static_cast<int>(platform.clusters.size());
   const SlotNumbering slots(program);
-  Simulation sim(abstract_platform(platform, wan_gbps), seed);
+  Simulation sim(abstract_platform(platform, wan_gbps, seed), seed);
   Network& net = sim.network();
   Recorder rec(net, options.trace != nullptr);
   const Labels labels{rec.label(options.step_label), rec.label(options.sync_label)};

@@ -19,10 +19,12 @@
 
 namespace trainsim {
 
-// The tiny platform of the abstract mode: one single-GPU host per cluster of `platform`,
-// the same WAN links; wan_gbps > 0: every WAN link scaled so that the first one has this
-// bandwidth (Gbit/s), the others keeping their ratios to it.
-PlatformSpec abstract_platform(const PlatformSpec& platform, double wan_gbps);
+// The tiny platform of the abstract mode: one single-GPU host per cluster of `platform`, the
+// same WAN links with the platform's heterogeneity applied to them (spreads drawn with `seed`,
+// then overrides; rules about links inside a datacenter change nothing: only the WAN is
+// modelled); wan_gbps > 0: every WAN link scaled so that the first one has this bandwidth
+// (Gbit/s), the others keeping their ratios to it.
+PlatformSpec abstract_platform(const PlatformSpec& platform, double wan_gbps, uint64_t seed);
 
 struct SimgridPlayOptions {
   output::TraceData* trace = nullptr;  // when set, receives activities, links and a WAN series

@@ -56,14 +56,14 @@ AbstractWan AbstractWan::parse(const std::string& text) {
   return w;
 }
 
-AbstractWan abstract_wan(const PlatformSpec& platform) {
-  return AbstractWan::parse(run_isolated([&platform] {
-    Simulation sim(abstract_platform(platform, 0), 0);
+AbstractWan abstract_wan(const PlatformSpec& platform, uint64_t seed) {
+  return AbstractWan::parse(run_isolated([&platform, seed] {
+    Simulation sim(abstract_platform(platform, 0, seed), seed);
     const Network& net = sim.network();
     AbstractWan w;
     std::vector<int> wan_index(net.links().size(), -1);
     for (const auto& l : platform.wan) {
-      const LinkInfo* info = net.find_link(link_names::wan(l.a, l.b));
+      const LinkInfo* info = net.find_link(link_names::wan(l.a, l.b));  // as built: heterogeneity applied
       if (!info) throw InternalError("abstract platform lacks WAN link " + link_names::wan(l.a, l.b));
       wan_index[static_cast<size_t>(info - net.links().data())] = static_cast<int>(w.link_names.size());
       w.link_names.push_back(info->name);

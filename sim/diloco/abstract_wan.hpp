@@ -5,6 +5,7 @@
 // routes themselves are read from the platform SimGrid builds (the tiny abstract platform, in a
 // child process), so both engines route every flow identically, ties between equally short
 // chains included.
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,7 +31,8 @@ struct AbstractWan {
   static AbstractWan parse(const std::string& text);
 };
 
-// Routes of the abstract platform of `platform`, read from SimGrid in a child process.
-AbstractWan abstract_wan(const PlatformSpec& platform);
+// Routes of the abstract platform of `platform` (abstract_platform, heterogeneity drawn with
+// `seed`), read from SimGrid in a child process.
+AbstractWan abstract_wan(const PlatformSpec& platform, uint64_t seed);
 
 }  // namespace trainsim

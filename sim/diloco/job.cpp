@@ -29,7 +29,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
       });
     for (const auto& text : run_isolated_all(jobs, 2)) out.push_back(AbstractResult::parse(text));
   } else {
-    const AbstractWan wan = abstract_wan(scenario.platform);
+    const AbstractWan wan = abstract_wan(scenario.platform, scenario.seed);
     for (const auto& model : spec.models)
       for (const auto& method : spec.methods) {
         runs.emplace_back();
@@ -146,7 +146,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
       o.trace = &detail;
       o.step_label = "inner step " + spec.models[0].name;
       o.sync_label = "outer sync " + spec.methods[0].name;
-      const AbstractCase c(scenario.platform, spec, spec.models[0], spec.methods[0], abstract_wan(scenario.platform));
+      const AbstractCase c(scenario.platform, spec, spec.models[0], spec.methods[0], abstract_wan(scenario.platform, scenario.seed));
       // A steady state reached after a drift of many rounds: the trace shows the first rounds.
       AbstractRun run = runs[0];
       if (run.jumped) run = {kTraceRoundsAfterDrift, 0, 0, false, false};

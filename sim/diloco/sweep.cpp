@@ -225,7 +225,7 @@ SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uin
   SweepOutcome outcome;
   const auto grid = sweep_grid(spec.sweep);
   const size_t rows = spec.models.size() * spec.methods.size();
-  const AbstractWan wan = abstract_wan(platform);
+  const AbstractWan wan = abstract_wan(platform, seed);
   std::vector<AbstractCase> cases;
   for (const auto& model : spec.models)
     for (const auto& method : spec.methods) cases.emplace_back(platform, spec, model, method, wan);

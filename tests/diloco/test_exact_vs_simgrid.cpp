@@ -121,7 +121,7 @@ Tally check_topology(const Topology& t, uint64_t seed, int cases) {
     const Case c = corpus.make(t);
     INFO("case " << i << ": " << c.text);
     ++tally.cases;
-    const AbstractWan wan = abstract_wan(c.platform);
+    const AbstractWan wan = abstract_wan(c.platform, 1);
     const AbstractCase ac(c.platform, c.spec, c.spec.models[0], c.spec.methods[0], wan);
     AbstractRun fast, plain;
     const AbstractResult with_jumps = ac.solve(c.gbps, &fast);

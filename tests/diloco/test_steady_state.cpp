@@ -41,14 +41,14 @@ TEST_CASE("eager updates report the steady state and not the warm-up (issue 10)"
   spec.models = {{"1B", 24, 1e9, 0.1, 0, {}}};
   spec.methods = {eager_streaming(4)};
   AbstractRun run;
-  const AbstractResult r = simulate_abstract(two_sites(0.3), spec, spec.models[0], spec.methods[0], &run);
+  const AbstractResult r = simulate_abstract(two_sites(0.3), spec, spec.models[0], spec.methods[0], 1, &run);
   CHECK(run.cycle);
   const double round = 24 * std::floor(1e9 / 24 / 2) / 37.5e6;
   CHECK(r.round_time == Approx(round).epsilon(1e-12));
   CHECK(r.utilization == Approx(10 / round).epsilon(1e-12));
   CHECK(r.wan_bytes_per_round == Approx(1.0e9).epsilon(1e-12));
   // Fast enough links: compute-bound, no wait.
-  const AbstractResult fast = simulate_abstract(two_sites(10), spec, spec.models[0], spec.methods[0]);
+  const AbstractResult fast = simulate_abstract(two_sites(10), spec, spec.models[0], spec.methods[0], 1);
   CHECK(fast.utilization == Approx(1.0).epsilon(1e-12));
 }
 
@@ -64,7 +64,7 @@ TEST_CASE("eager updates at the compute/communication balance: the drift is fast
   for (double gbps : {balance * (1 - 1e-5), balance * (1 - 1e-6), balance * (1 + 1e-5)}) {
     INFO(gbps << " Gbit/s");
     AbstractRun run;
-    const AbstractResult r = simulate_abstract(two_sites(gbps), spec, spec.models[0], spec.methods[0], &run);
+    const AbstractResult r = simulate_abstract(two_sites(gbps), spec, spec.models[0], spec.methods[0], 1, &run);
     CHECK(run.cycle);
     CHECK(r.utilization == Approx(std::min(1.0, gbps / balance)).epsilon(1e-9));
   }
@@ -83,7 +83,7 @@ TEST_CASE("drift jumps change no figure: a straggler sliding out of phase") {
   m.eager = true;
   spec.methods = {m};
   spec.workers = {{1.0}, {1.01}};
-  const AbstractCase c(platform, spec, spec.models[0], m, abstract_wan(platform));
+  const AbstractCase c(platform, spec, spec.models[0], m, abstract_wan(platform, 1));
   AbstractRun jumped;
   const AbstractResult fast = c.solve(0, &jumped);
   CHECK(jumped.jumped);
@@ -93,7 +93,7 @@ TEST_CASE("drift jumps change no figure: a straggler sliding out of phase") {
   LoopLimits limits;
   limits.max_rounds = 20000;
   limits.jumps = false;
-  const LoopOutcome slow = play_exact(c.program(), abstract_wan(platform), c.unit(), 0.1, limits);
+  const LoopOutcome slow = play_exact(c.program(), abstract_wan(platform, 1), c.unit(), 0.1, limits);
   REQUIRE(slow.run.cycle);
   CHECK(std::abs(slow.run.steady_round - jumped.steady_round) <= 2);
   const AbstractResult plain = c.figures(0, slow.run, slow.timeline);
@@ -108,7 +108,7 @@ TEST_CASE("a steady state repeats: every round after it has the period's round l
   for (int i = 0; i < 60; ++i) {
     const Case c = corpus.make(kTopologies[static_cast<size_t>(i % 5)]);
     INFO("case " << i << ": " << c.text);
-    const AbstractCase ac(c.platform, c.spec, c.spec.models[0], c.spec.methods[0], abstract_wan(c.platform));
+    const AbstractCase ac(c.platform, c.spec, c.spec.models[0], c.spec.methods[0], abstract_wan(c.platform, 1));
     AbstractRun run;
     ac.solve(c.gbps, &run, /*jumps=*/false);
     if (!run.cycle) continue;
@@ -137,7 +137,7 @@ TEST_CASE("no method beats the throughput floor in any configuration (property)"
     INFO("case " << i << ": " << c.text);
     const DilocoModel& model = c.spec.models[0];
     const DilocoMethod& method = c.spec.methods[0];
-    const AbstractWan routes = abstract_wan(c.platform), wan = routes.scaled(c.gbps);
+    const AbstractWan routes = abstract_wan(c.platform, 1), wan = routes.scaled(c.gbps);
     AbstractRun run;
     const AbstractResult r = AbstractCase(c.platform, c.spec, model, method, routes).solve(c.gbps, &run);
     const int m = wan.workers();
@@ -183,7 +183,7 @@ TEST_CASE("peak WAN rate is the steady state rate and not the warm-up rate (two-
   // Gbit/s over rounds 1..3; the steady state's busiest step-long window carries 5.366 Gbit/s.
   Scenario sc = load_scenario_file(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/diloco/two-dc-10b.yaml");
   const auto& spec = std::get<DilocoSpec>(sc.job);
-  const AbstractResult r = simulate_abstract(sc.platform, spec, spec.models[0], spec.methods[0]);
+  const AbstractResult r = simulate_abstract(sc.platform, spec, spec.models[0], spec.methods[0], sc.seed);
   CHECK(r.peak_wan_bandwidth * 8 / 1e9 == Approx(5.366).epsilon(1e-3));
   CHECK(r.peak_wan_bandwidth <= sc.platform.wan[0].bandwidth * (1 + 1e-9));
 }
