@@ -117,7 +117,7 @@ struct JumpVisitor {
 class ExactLoop {
  public:
   // Beyond 4 million rounds the clock's resolution (2.2e-16 x rounds x round) nears the 1e-9
-  // tolerance of the comparisons: give up there.
+  // tolerance of the drift jumps' checks: give up there.
   static constexpr int kMaxJump = 1 << 20, kMaxRound = 1 << 22;
   static constexpr int kMeanRounds = 256;  // rounds of the mean when no cycle is found
   ExactLoop(const AbstractProgram& program, const AbstractWan& wan, const std::vector<double>& unit, double window,

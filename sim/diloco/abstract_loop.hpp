@@ -16,9 +16,9 @@
 //
 // Steady state: with LoopLimits::rounds == 0 the loop snapshots its whole state (every stream's
 // position and remaining times, every flow's remaining bytes, relative to the round) each time
-// worker 0 starts a round. When a snapshot equals one taken `period` rounds earlier (to 1e-9),
-// the run is periodic from there on for ever: the dynamics are deterministic and depend on
-// nothing else. The loop then plays on until the peak-rate window past the steady rounds is
+// worker 0 starts a round. When a snapshot equals one taken `period` rounds earlier (to the
+// rounding of the clock), and the next `period` rounds match theirs too, the run is periodic from
+// there on for ever: the dynamics are deterministic and depend on nothing else. The loop then plays on until the peak-rate window past the steady rounds is
 // covered and stops. Most runs repeat with period 1 within a few rounds; stragglers can lock
 // into cycles of hundreds of rounds. A run whose state does not repeat within max_rounds (a
 // longer cycle, or none: flows sharing a link can make the timing aperiodic) settles for the
