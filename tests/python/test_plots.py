@@ -4,8 +4,9 @@ against the trace and against hand-computed schedule facts."""
 import h5py
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from test_plots_support import PLOT, REPO, TUTORIAL_SCENARIO, run, trainsim
+from test_plots_support import PLOT, REPO, TUTORIAL_SCENARIO, readability, run, trainsim, tutorial_trace
 from trainsim_plots.compare import plot_compare
 from trainsim_plots.links import plot_links
 from trainsim_plots.memory import in_flight_steps, plot_memory
@@ -22,6 +23,11 @@ def training(tmp_path_factory):
     path = tmp_path_factory.mktemp("plots") / "training.h5"
     run([trainsim(), "run", TUTORIAL_SCENARIO, "--trace", path, "--quiet"])
     return Trace(path)
+
+
+@pytest.fixture(scope="module")
+def three_iterations(tmp_path_factory):
+    return Trace(tutorial_trace(tmp_path_factory.mktemp("plots3"), iterations=3))
 
 
 def legend_labels(ax):
@@ -44,7 +50,8 @@ def test_timeline_is_the_pipeline_schedule(training):
     rows = [t.get_text() for t in ax.get_yticklabels()]
     assert len(rows) == PP and [r.split("\n")[0] for r in rows] == [f"stage {s}" for s in range(PP)]
     # Compute, the TP collectives inside ops, pipeline receives and the DP reduction.
-    assert set(legend_labels(ax)) == {"forward", "backward", "optimizer", "tp comm", "pp recv", "dp comm"}
+    assert set(legend_labels(ax)) == {"forward", "backward", "optimizer", "tp comm", "pp send", "pp recv",
+                                      "dp comm"}
     # Each stage's row holds its GPU's forwards: one bar per micro-batch.
     forward = kind_collections(ax, "forward")
     assert len(forward) == PP
@@ -89,6 +96,66 @@ def test_timeline_per_gpu_rows(training):
     fig = plot_timeline(training, gpus=[0, 8])
     assert [t.get_text().split("\n")[1] for t in fig.axes[0].get_yticklabels()] == [
         training.gpus["name"][0], training.gpus["name"][8]]
+
+
+def bars_on_screen(fig, kind):
+    """(row, display x0, x1, y0, y1) of every bar of `kind`, in pixels (y up)."""
+    ax = fig.axes[0]
+    FigureCanvasAgg(fig).draw()
+    out = []
+    for c in kind_collections(ax, kind):
+        for p in c.get_paths():
+            lo, hi = p.vertices.min(axis=0), p.vertices.max(axis=0)
+            (x0, y0), (x1, y1) = ax.transData.transform([lo, hi])
+            out.append((int(lo[1]), x0, x1, min(y0, y1), max(y0, y1)))
+    return out
+
+
+def test_timeline_draws_communication_below_compute(training):
+    """The legend says compute above, communication below: on screen every communication bar
+    of a row is under every compute bar of the row."""
+    fig = plot_timeline(training)
+    assert "compute above" in fig.axes[0].get_legend().get_title().get_text()
+    compute = [b for k in ("forward", "backward", "optimizer") for b in bars_on_screen(fig, k)]
+    comm = [b for k in ("tp_comm", "pp_send", "pp_recv", "dp_comm") for b in bars_on_screen(fig, k)]
+    assert compute and comm
+    for row in range(PP):
+        lowest_compute = min(b[3] for b in compute if b[0] == row)
+        assert all(b[4] <= lowest_compute for b in comm if b[0] == row), f"row {row}"
+
+
+def test_timeline_draws_pipeline_sends_and_visible_receives(training):
+    """1F1B with 4 stages and 8 micro-batches: a stage sends its activations forward (not the
+    last) and its gradients back (not the first), 8 of each, and receives as many. Every
+    transfer is a bar at least 2 px wide, and each send matches a receive on the next or
+    previous stage at the same time."""
+    fig = plot_timeline(training)
+    sends, recvs = bars_on_screen(fig, "pp_send"), bars_on_screen(fig, "pp_recv")
+    for row in range(PP):
+        expected = MICRO_BATCHES * ((row < PP - 1) + (row > 0))
+        assert sum(b[0] == row for b in sends) == expected, f"sends of stage {row}"
+        assert sum(b[0] == row for b in recvs) == expected, f"receives of stage {row}"
+    for b in sends + recvs:
+        assert b[2] - b[1] >= 1.99, f"a transfer {b[2] - b[1]:.2f} px wide"
+    recv_times = {(b[0], round(b[1], 3)) for b in recvs}
+    for row, x0, *_ in sends:
+        assert (row + 1, round(x0, 3)) in recv_times or (row - 1, round(x0, 3)) in recv_times
+    assert readability(fig) == []
+
+
+def test_timeline_of_one_iteration_keeps_its_reductions(three_iterations):
+    """--step 1 zooms to the second iteration and keeps its data-parallel reduction (recorded
+    without an iteration number); an iteration that does not exist is refused."""
+    act = three_iterations.activities
+    fig = plot_timeline(three_iterations, step=1)
+    assert "dp_comm" in fig.trainsim_info["kinds"]
+    own = act["step"] == 1
+    assert fig.axes[0].get_xlim() == pytest.approx((act["start"][own].min(), act["end"][own].max()))
+    assert "iteration 1" in fig.axes[0].get_title()
+    with pytest.raises(TraceError, match=r"iteration 3 is not in .*\(iterations 0-2\)"):
+        plot_timeline(three_iterations, step=3)
+    with pytest.raises(TraceError, match="after the run's end"):
+        plot_timeline(three_iterations, start=5.0)
 
 
 def test_links_heat_map_by_tier(training):
@@ -140,19 +207,61 @@ def test_memory_per_stage_against_hbm(training):
     assert peak.get_xlabel() == "pipeline stage"
     hbm_gib = training.summary["hbm_per_gpu"] / 2**30
     assert hbm_gib == pytest.approx(80.0)  # A100-80GB
-    labels = legend_labels(over_time)
-    assert labels == [f"stage {s} (GPU {8 * s})" for s in range(PP)] + ["HBM 80 GiB"]
+    assert legend_labels(over_time) == [f"stage {s} (GPU {8 * s})" for s in range(PP)]
     # The peak of each stage's curve is the stage's total of the `stages` table.
     stages = training.tables["stages"]
     for line, total in zip(over_time.get_lines()[:PP], stages["memory_total"]):
         assert max(line.get_ydata()) == pytest.approx(total / 2**30)
-    # Stacked bars: the top of each stack is the stage total; the HBM line is drawn.
+    # Stacked bars: the top of each stack is the stage total.
     tops = {}
     for patch in peak.patches:
         x = round(patch.get_x() + patch.get_width() / 2)
         tops[x] = max(tops.get(x, 0), patch.get_y() + patch.get_height())
     assert [tops[s] for s in range(PP)] == pytest.approx(list(stages["memory_total"] / 2**30))
-    assert any(l.get_ydata()[0] == pytest.approx(hbm_gib) for l in peak.get_lines())
+    assert readability(fig) == []
+
+
+def test_memory_scale_is_set_by_the_data_not_by_hbm(training):
+    """The stages peak at 10.4 GiB of 80: an 80 GiB axis would squash the curves into its bottom
+    eighth. The axis follows the data and a note says where HBM is; a near HBM is a line."""
+    top = max(training.tables["stages"]["memory_total"]) / 2**30
+    fig = plot_memory(training)
+    for ax in fig.axes:
+        assert top < ax.get_ylim()[1] < 1.5 * top
+        notes = [t.get_text() for t in ax.texts if t.get_gid() == "note"]
+        assert len(notes) == 1 and "HBM 80 GiB" in notes[0] and "13 %" in notes[0]
+    near = plot_memory(training, hbm=12 * 2**30)
+    for ax in near.axes:
+        assert any(l.get_ydata()[0] == pytest.approx(12.0) for l in ax.get_lines()), "no HBM line"
+        assert "HBM 12 GiB" in legend_labels(ax)
+        assert ax.get_ylim()[1] >= 12.0
+    assert readability(near) == []
+
+
+def test_memory_drops_between_iterations(three_iterations):
+    """Micro-batch numbers restart every iteration: with 3 iterations each stage's in-flight
+    count still follows 1F1B within an iteration and is 0 when its optimizer step starts, and
+    the drawn memory falls back to the static memory between iterations."""
+    act = three_iterations.activities
+    optimizer = three_iterations.kind("optimizer")
+    stages = three_iterations.tables["stages"]
+    fig = plot_memory(three_iterations)
+    for s in range(PP):
+        gpu = 8 * s
+        times, counts = in_flight_steps(three_iterations, gpu)
+        assert counts.max() == min(PP - s, MICRO_BATCHES)
+        starts = act["start"][(act["gpu"] == gpu) & (act["kind"] == optimizer)]
+        assert len(starts) == 3
+        for t in starts:
+            assert counts[np.searchsorted(times, t, side="right") - 1] == 0, f"stage {s} at {t} s"
+        line = fig.axes[0].get_lines()[s]
+        static = (stages["memory_total"][s] - stages["activations"][s]) / 2**30
+        y = np.asarray(line.get_ydata())
+        x = np.asarray(line.get_xdata())
+        for t in starts[:2]:
+            assert y[np.searchsorted(x, t, side="right") - 1] == pytest.approx(static)
+    assert "3 iterations" in fig.axes[0].get_title()
+    assert readability(fig) == []
 
 
 def write_tables(path, tables):
