@@ -164,15 +164,19 @@ def readability(fig):
         for j in range(i + 1, len(boxes)):
             if boxes[i][2].overlaps(boxes[j][2]):
                 problems.append(f"'{boxes[i][1]}' ({boxes[i][0]}) overlaps '{boxes[j][1]}' ({boxes[j][0]})")
-    for legend in _legends(fig):
-        lb = legend.get_window_extent(renderer)
+    covers = [("legend", legend.get_window_extent(renderer)) for legend in _legends(fig)]
+    covers += [(f"note '{t.get_text()}'", t.get_window_extent(renderer)) for ax in fig.axes
+               for t in ax.texts if t.get_gid() == "note"]
+    for cover, lb in covers:
         for ax in fig.axes:
             if not ax.get_window_extent(renderer).overlaps(lb):
                 continue
             hidden = sorted({what for what, box in _data_boxes(ax, renderer)
                              if box.overlaps(lb) or lb.contains(box.x0, box.y0)})
-            problems += [f"the legend hides {what}" for what in hidden]
+            problems += [f"the {cover} hides {what}" for what in hidden]
     for ax in fig.axes:
+        if ax.get_images():
+            continue  # lines over a heat map are seen against it, not against white
         for line in ax.get_lines():
             if line.get_visible() and contrast_ratio(line.get_color()) < MIN_CONTRAST:
                 problems.append(f"line '{line.get_label()}' colour {line.get_color()} is too pale "
