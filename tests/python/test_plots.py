@@ -368,25 +368,40 @@ def test_utilization_needs_the_sweep_table(training):
 
 
 def test_compare_from_written_tables(tmp_path):
+    """Three methods pick the same configuration, two under different rank mappings and one
+    out of memory: the three bars must be told apart, the OOM pick marked in both panels."""
     trace = write_tables(tmp_path / "compare.h5", {"candidates": {
-        "method": ["pipette", "pipette", "amp", "amp", "megatron"],
-        "config": ["pp4 tp2", "pp2 tp4", "pp4 tp2", "pp8 tp1", "pp2 tp8"],
-        "predicted_s": [1.0, 1.2, 0.8, 0.9, np.nan],
-        "simulated_s": [1.1, 1.3, 1.1, np.nan, 2.0],
-        "is_pick": [1, 0, 1, 0, 1], "oom": [0, 0, 0, 1, 0],
-        "rank_predicted": [1, 2, 1, 2, 1], "rank_simulated": [1, 2, 1, 2, 1]}})
+        "method": ["pipette", "pipette", "amp", "amp", "megatron", "oracle"],
+        "config": ["pp4 tp2", "pp2 tp4", "pp4 tp2", "pp8 tp1", "pp2 tp8", "pp4 tp2"],
+        "mapping": ["n1 n0 | n2 n3", "default", "default", "default", "default", "n0 n1 | n3 n2"],
+        "predicted_s": [1.0, 1.2, 0.8, 0.9, np.nan, 1.05],
+        "simulated_s": [1.1, 1.3, 1.15, np.nan, 2.0, 1.05],
+        "is_pick": [1, 0, 1, 0, 1, 1], "oom": [0, 0, 1, 1, 0, 0],
+        "rank_predicted": [1, 2, 1, 2, 1, 1], "rank_simulated": [1, 2, 1, 2, 1, 1]}})
     fig = plot_compare(trace)
     scatter, bars = fig.axes
     assert scatter.get_xlabel() == "predicted iteration time (s)"
     assert scatter.get_ylabel() == "simulated iteration time (s)"
-    labels = legend_labels(scatter)
-    assert labels == ["pipette candidates", "pipette pick", "amp pick", "y = x"]
-    diagonal = next(l for l in scatter.get_lines() if l.get_label() == "y = x")
+    oom = [c for c in scatter.collections if c.get_gid() == "oom"]
+    assert len(oom) == 1 and oom[0].get_offsets().tolist() == [[0.8, 1.15]]
+    assert legend_labels(scatter) == ["pipette candidates", "pipette pick", "amp pick", "oracle pick",
+                                      "out of memory (ringed)", "y = x (exact)"]
+    diagonal = next(l for l in scatter.get_lines() if l.get_label() == "y = x (exact)")
     assert list(diagonal.get_xdata()) == list(diagonal.get_ydata())
-    # Picks: one bar per method, height = the pick's simulated time.
-    assert [t.get_text() for t in bars.get_xticklabels()] == ["pipette", "amp", "megatron"]
-    assert [p.get_height() for p in bars.patches] == pytest.approx([1.1, 1.1, 2.0])
+    # Picks: one bar per method, height = the pick's simulated time; labels all different.
+    ticks = [t.get_text() for t in bars.get_xticklabels()]
+    assert [t.split("\n")[0] for t in ticks] == ["pipette", "amp", "megatron", "oracle"]
+    assert len(set(ticks)) == 4 and len({t.split("\n", 1)[1] for t in ticks if "pp4 tp2" in t}) == 3
+    assert ticks[0].endswith("mapping A") and ticks[1].endswith("default order") and ticks[3].endswith("mapping B")
+    assert "mapping A = n1 n0 | n2 n3" in bars.get_xlabel() and "mapping B = n0 n1 | n3 n2" in bars.get_xlabel()
+    assert [p.get_height() for p in bars.patches] == pytest.approx([1.1, 1.15, 2.0, 1.05])
+    assert [p.get_hatch() for p in bars.patches] == [None, "//", None, None]
+    labels = [t.get_text() for t in bars.texts]
+    assert "out of memory" in labels[1] and not any("out of memory" in x for x in labels[:1] + labels[2:])
+    assert labels[3] == "1.050 s" and "+4.8 %" in labels[0]  # against the fastest pick
+    assert fig.trainsim_info["oom_picks"] == ["amp"]
     assert "pick" in bars.get_ylabel() and legend_labels(bars)
+    assert readability(fig) == []
 
 
 def test_cli_writes_each_plot_and_refuses_to_overwrite(training, tmp_path):
@@ -413,3 +428,22 @@ def test_utilization_and_compare_from_the_simulator(tmp_path):
     fig = plot_compare(Trace(tmp_path / "cmp.h5"))
     assert fig.trainsim_info["picks"] == ["pipette", "amp", "megatron"]
     assert fig.trainsim_info["candidates"] >= 4  # megatron's candidates have no prediction
+    assert readability(fig) == []
+
+
+def test_compare_marks_an_out_of_memory_pick_from_the_simulator(tmp_path):
+    """On the 16-node 39B case AMP's pick needs more than the A100's 80 GB (docs/pipette.md):
+    hatched red in the bars, ringed in the scatter."""
+    run([trainsim(), "compare", REPO / "scenarios/pipette/a100-16node-39b.yaml", "--top", "1",
+         "--methods", "pipette,amp", "--output", tmp_path / "cmp", "--quiet"])
+    trace = Trace(tmp_path / "cmp.h5")
+    t = trace.tables["candidates"]
+    amp = [i for i, m in enumerate(t["method"]) if m == "amp" and t["is_pick"][i]][0]
+    assert t["oom"][amp] == 1
+    fig = plot_compare(trace)
+    scatter, bars = fig.axes
+    ring = [c for c in scatter.collections if c.get_gid() == "oom"]
+    assert ring and [t["predicted_s"][amp], t["simulated_s"][amp]] in ring[0].get_offsets().tolist()
+    assert fig.trainsim_info["oom_picks"] == ["amp"]
+    assert bars.patches[1].get_hatch() == "//" and "out of memory" in bars.texts[1].get_text()
+    assert readability(fig) == []
