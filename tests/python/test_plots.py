@@ -345,21 +345,47 @@ def test_utilization_from_written_tables(tmp_path):
         "utilization": {"model": [r[0] for r in rows], "method": [r[1] for r in rows],
                         "bandwidth_gbps": [r[2] for r in rows], "utilization": [r[3] for r in rows]},
         "thresholds": {"model": ["1B", "10B"], "method": ["DiLoCo", "DiLoCo"], "target": [0.5, 0.5],
-                       "grid_gbps": [1.0, 1.0], "exact_gbps": [1.0, 1.0], "published_gbps": [np.nan, np.nan]}})
+                       "grid_gbps": [1.0, 1.0], "exact_gbps": [1.0, 1.0], "published_gbps": [1.4, np.nan]}})
     fig = plot_utilization(trace)
-    assert len(fig.axes) == 2  # one panel per model
-    for ax, model in zip(fig.axes, ("1B", "10B")):
+    panels, key = fig.axes[:2], fig.axes[2]
+    # Published values are overlaid where the scenario carried one (1B), nowhere else.
+    published = [[(l.get_xdata()[0], l.get_ydata()[0]) for l in ax.get_lines() if l.get_gid() == "published"]
+                 for ax in panels]
+    assert published == [[(1.4, 0.5)], []]
+    for ax, model in zip(panels, ("1B", "10B")):
         assert model in ax.get_title()
         assert ax.get_xscale() == "log"
         assert "Gbit/s" in ax.get_xlabel() and "utilization" in ax.get_ylabel()
-        assert legend_labels(ax) == ["DP", "DiLoCo"]
         curves = [l for l in ax.get_lines() if l.get_label() in ("DP", "DiLoCo")]
         assert [list(l.get_xdata()) for l in curves] == [bws, bws]
         dp = next(l for l in curves if l.get_label() == "DP")
         assert list(dp.get_ydata()) == pytest.approx([b / (b + 100) for b in bws])
         # The threshold marker sits at (exact_gbps, target).
-        markers = [l for l in ax.get_lines() if l.get_marker() == "v"]
+        markers = [l for l in ax.get_lines() if l.get_gid() == "threshold"]
         assert [(l.get_xdata()[0], l.get_ydata()[0]) for l in markers] == [(1.0, 0.5)]
+        assert ax.get_legend() is None  # one legend for all panels, under them
+    labels = legend_labels(key)
+    assert labels[:3] == ["DP", "DiLoCo", "utilization target"]
+    assert labels[3].startswith("simulated threshold") and labels[4].startswith("published threshold")
+    assert readability(fig) == []
+
+
+def test_utilization_overlays_published_values_of_the_scenario(tmp_path):
+    """A scenario's `published:` rows (the bandwidth a paper reports for each target) are drawn
+    next to the simulated thresholds, from the sweep's own file."""
+    text = (REPO / "scenarios/tutorial/streaming-diloco-two-dc.yaml").read_text()
+    text = text.replace("../../platforms", str(REPO / "platforms")).replace("points: 30", "points: 8")
+    text += "  published:\n    - {model: 10B, method: DiLoCo H=100, gbps: [0.7, 3.0, 6.5]}\n"
+    (tmp_path / "s.yaml").write_text(text)
+    run([trainsim(), "sweep", tmp_path / "s.yaml", "--trace", tmp_path / "s.h5", "--quiet"])
+    fig = plot_utilization(Trace(tmp_path / "s.h5"))
+    ax = fig.axes[0]
+    marks = sorted((l.get_xdata()[0], l.get_ydata()[0]) for l in ax.get_lines() if l.get_gid() == "published")
+    assert marks == pytest.approx([(0.7, 0.5), (3.0, 0.8), (6.5, 0.9)])
+    diloco = next(l for l in ax.get_lines() if l.get_label() == "DiLoCo H=100")
+    assert all(l.get_markeredgecolor() == diloco.get_color() for l in ax.get_lines() if l.get_gid() == "published")
+    assert any(x.startswith("published threshold") for x in legend_labels(fig.axes[1]))
+    assert readability(fig) == []
 
 
 def test_utilization_needs_the_sweep_table(training):
@@ -423,6 +449,7 @@ def test_utilization_and_compare_from_the_simulator(tmp_path):
     run([trainsim(), "sweep", REPO / "scenarios/diloco/two-dc-10b.yaml", "--trace", sweep, "--quiet"])
     fig = plot_utilization(Trace(sweep))
     assert len(fig.trainsim_info["methods"]) == 5 and fig.trainsim_info["lines"] == 5
+    assert readability(fig) == []  # the legend hid the data-parallel curve
     run([trainsim(), "compare", REPO / "scenarios/pipette/a100-8node-18b.yaml", "--top", "2",
          "--methods", "pipette,amp,megatron", "--output", tmp_path / "cmp"])
     fig = plot_compare(Trace(tmp_path / "cmp.h5"))

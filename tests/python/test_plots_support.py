@@ -92,9 +92,10 @@ def _drawn_texts(fig, renderer):
     for i, ax in enumerate(fig.axes):
         if not ax.get_visible():
             continue
-        for t in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label):
+        for t in (ax.title, ax._left_title, ax._right_title):
             out.append((f"axes {i}", t))
-        for axis in (ax.xaxis, ax.yaxis):
+        for axis in (ax.xaxis, ax.yaxis) if ax.axison else ():
+            out.append((f"axes {i}", axis.label))
             for tick in axis._update_ticks():
                 out += [(f"axes {i} ticks", tick.label1), (f"axes {i} ticks", tick.label2)]
         out += [(f"axes {i} text", t) for t in ax.texts]
