@@ -11,6 +11,7 @@ import re
 import struct
 import zlib
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import Collection
 from matplotlib.patches import Rectangle
 
@@ -53,7 +54,9 @@ def axes_structure(ax):
 
 def figure_structure(fig):
     """The structure of `fig` (a JSON-able dict); axes turned off and empty are skipped."""
-    fig.canvas.draw()  # tick labels exist only once drawn
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()  # tick labels and the layout exist only once drawn
     panels = [axes_structure(ax) for ax in fig.axes]
     return {"size_inches": [round(float(x), 2) for x in fig.get_size_inches()],
             "panels": [p for p in panels if p]}
