@@ -3,7 +3,8 @@ spine, WAN), with the busiest links named in a side panel.
 
 Utilization of link l in time bin i = bytes_l,i / (bin_width * bandwidth_l): the fraction of
 the link's nominal bandwidth that the flows crossing it used during the bin (docs/plots.md).
-The colour scale is 0 to 1; a bin above 1 (more bytes than the link can carry, a recorder
+Each tier is a band at least a tenth of the map's height (a WAN link is not lost under 512 NIC
+rows); its links share the band. The colour scale is 0 to 1; a bin above 1 (more bytes than the link can carry, a recorder
 defect) is drawn in red and counted in a note rather than stretching the scale.
 """
 import re
@@ -18,14 +19,18 @@ from .trace import TraceError
 
 TIER_COLOURS = {"nvlink": "#76B900", "pcie": "#7F7F7F", "nic": "#4C72B0", "leaf": "#DD8452",
                 "spine": "#C44E52", "wan": "#8172B2"}
+MIN_TIER_SHARE = 0.1  # smallest height of a tier's band, as a share of all rows
 EQUAL = 1e-9  # links whose mean utilization differs by less (relatively) form one bar
 
 
 def series_utilization(trace):
     """(link rows of the series, utilization matrix rows x bins) in the order of /link_series."""
     if trace.series_bin_width <= 0 or trace.series_bytes.size == 0:
-        raise TraceError(f"'{trace.path}' has no link time series (/link_series is empty); "
-                         "traces of 'trainsim run ... --trace' carry one when links carried traffic")
+        trace.require_activities()  # not a run's trace at all: say which command writes one
+        why = ("; its tensor-parallel collectives carry 0 bytes, so their NVLink traffic is not in it"
+               if tp_traffic_missing(trace) else "")
+        raise TraceError(f"'{trace.path}' has no link time series (/link_series is empty: no link "
+                         f"carried recorded traffic{why})")
     bw = np.asarray(trace.links["bandwidth"], dtype=float)[trace.series_link]
     return trace.series_link, trace.series_bytes / (trace.series_bin_width * bw[:, None])
 
@@ -112,25 +117,34 @@ def plot_links(trace, top=10, tiers=None, start=None, end=None):
     lo, hi = int(np.floor(t0 / width)), min(bins, int(np.ceil(t1 / width)))
     util_w = util[:, lo:hi]
 
-    fig = Figure(figsize=(15, max(4.8, min(12, 2.5 + 0.02 * len(rows)))), layout="constrained")
+    fig = Figure(figsize=(15, max(4.8, min(9, 2.5 + 0.02 * len(rows)))), layout="constrained")
     grid = fig.add_gridspec(1, 3, width_ratios=[3.0, 0.07, 1.6])
     ax = fig.add_subplot(grid[0, 0])
     cax = fig.add_subplot(grid[0, 1])
     bar = fig.add_subplot(grid[0, 2])
     cmap = colormaps["viridis"].with_extremes(over="red")
     over = util_w > 1 + 1e-9
-    im = ax.imshow(util_w, aspect="auto", interpolation="nearest", cmap=cmap, vmin=0, vmax=1,
-                   extent=(lo * width, hi * width, len(rows), 0))
-    # Tier bands: a line between tiers and the tier's name centred on its rows.
-    ticks, ticklabels, start_row = [], [], 0
+    # One band per tier, each at least MIN_TIER_SHARE of the height: the one WAN link of a
+    # DiLoCo run must not be a pixel under 512 NIC rows. Rows inside a band share it equally.
     tier_rows = [tier[r] for r in rows]
+    spans, first = [], 0  # (tier, first row, end row)
     for i in range(1, len(rows) + 1):
-        if i == len(rows) or tier_rows[i] != tier_rows[start_row]:
-            ticks.append((start_row + i) / 2)
-            ticklabels.append(f"{tier_rows[start_row]} ({i - start_row})")
-            if i < len(rows):
-                ax.axhline(i, color="white", linewidth=1.0)
-            start_row = i
+        if i == len(rows) or tier_rows[i] != tier_rows[first]:
+            spans.append((tier_rows[first], first, i))
+            first = i
+    heights = [float(end - begin) for _, begin, end in spans]
+    for _ in range(50):  # fixed point of h_t = max(rows_t, share * sum(h)); share * tiers < 1
+        heights = [max(end - begin, MIN_TIER_SHARE * sum(heights)) for _, begin, end in spans]
+    ticks, ticklabels, band_top = [], [], 0.0
+    for (name, begin, end), h in zip(spans, heights):
+        im = ax.imshow(util_w[begin:end], aspect="auto", interpolation="nearest", cmap=cmap, vmin=0, vmax=1,
+                       extent=(lo * width, hi * width, band_top + h, band_top))
+        ticks.append(band_top + h / 2)
+        ticklabels.append(f"{name} ({end - begin})")
+        if band_top > 0:
+            ax.axhline(band_top, color="white", linewidth=1.5)
+        band_top += h
+    ax.set_ylim(band_top, 0)
     ax.set_yticks(ticks, ticklabels)
     ax.set_xlim(t0, t1)
     ax.set_xlabel("simulated time (s)")
@@ -162,7 +176,7 @@ def plot_links(trace, top=10, tiers=None, start=None, end=None):
     right = max([g[2] for g in groups] + [1e-12]) * 1.9
     bar.set_xlim(0, right)
     for yi, g in zip(y, groups):
-        bar.text(g[2] + right * 0.01, yi, f"peak {g[3]:.0%}", va="center", fontsize=MIN_FONT_PT)
+        bar.text(g[2] + right * 0.01, yi, f"peak {100 * g[3]:.3g} %", va="center", fontsize=MIN_FONT_PT)
     bar.set_xlabel("mean utilization over the window (fraction)")
     links = sum(len(g[1]) for g in groups)
     bar.set_title(f"Busiest links ({links} in {len(groups)} groups of equal load)" if links > len(groups)

@@ -25,7 +25,7 @@ from .style import MIN_FONT_PT, series_style
 STAGE_COLUMNS = ("stage", "weights", "gradients", "optimizer", "activations", "memory_total")
 GIB = float(1 << 30)
 MAX_CURVES = 8  # more stages: this many, evenly spaced, first and last included
-HBM_ON_SCALE = 1.5  # the HBM line is drawn when it is at most this many times the data's peak
+HBM_ON_SCALE = 2.0  # the HBM line is drawn when it is at most this many times the data's peak
 COMPONENTS = (("weights", "#4C72B0"), ("gradients", "#55A868"), ("optimizer", "#8172B2"),
               ("activations", "#DD8452"), ("other", "#9A9A9A"))
 

@@ -1,9 +1,10 @@
 """Pipeline schedule as a Gantt chart (like the schedule figures of Megatron-LM, Narayanan et al.
 SC21, Fig. 4, and of zero-bubble pipeline parallelism, Qi et al. ICLR 2024, Fig. 3).
 
-Each row is a GPU. Compute fills the upper band of the row; below it, three thin lanes hold the
+Each row is a GPU. Compute fills the upper lane of the row; below it, three thin lanes hold the
 communication: collectives (tensor-parallel, data-parallel, ...), pipeline sends and pipeline
 receives, so that overlapped communication stays visible and a send never hides a receive.
+Lanes without bars are left out (a collective benchmark's row is all communication).
 Compute bars carry their micro-batch number (with the chunk as a letter for interleaved
 schedules) when the bar is wide enough on the figure to hold it. Communication bars are drawn at
 least MIN_BAR_PX wide: a 0.4 ms receive in a 0.5 s iteration would otherwise be under a pixel.
@@ -17,12 +18,13 @@ from matplotlib.patches import Patch
 from .style import COMMUNICATION_KINDS, COMPUTE_KINDS, MIN_FONT_PT, kind_colour
 from .trace import TraceError
 
-# (offset from the row's top, height) in row units; rows are drawn top to bottom.
-COMPUTE_BAND = (0.06, 0.46)
-COLLECTIVE_BAND = (0.56, 0.12)
-SEND_BAND = (0.70, 0.11)
-RECV_BAND = (0.83, 0.11)
-LANE_OF_KIND = {"pp_send": SEND_BAND, "pp_recv": RECV_BAND}
+# Lanes of a row, top to bottom, and their relative heights; only lanes with bars are drawn,
+# so a trace without compute (a collective benchmark) gives its communication the whole row.
+LANES = (("compute", 4.0), ("collectives", 1.3), ("sends", 1.0), ("receives", 1.0))
+LANE_OF_KIND = {"pp_send": "sends", "pp_recv": "receives"}
+ROW_MARGIN, LANE_GAP = 0.06, 0.03  # in row units
+LEGEND_LINE_INCHES = 0.2  # one legend line at 9 pt
+MIN_EDGE_PX = 4.0  # narrower bars get no white edge: it would paint them white
 ROW_INCHES = 0.7
 LEFT_INCHES, RIGHT_INCHES = 1.5, 2.1  # row labels; legend
 MIN_LABEL_PX = 11.0  # narrower compute bars are not labelled: the digits would overflow
@@ -102,6 +104,22 @@ def _in_iteration(act, keep, step):
     return own | ((act["step"] < 0) & (act["start"] >= lo) & (act["end"] <= hi))
 
 
+def lane_of(kind):
+    return "compute" if kind in COMPUTE_KINDS else LANE_OF_KIND.get(kind, "collectives")
+
+
+def lane_bands(kinds):
+    """{lane: (offset from the row's top, height)} in row units for the lanes these kinds use."""
+    used = [(lane, weight) for lane, weight in LANES if any(lane_of(k) == lane for k in kinds)]
+    room = 1 - 2 * ROW_MARGIN - LANE_GAP * (len(used) - 1)
+    total = sum(w for _, w in used)
+    bands, y = {}, ROW_MARGIN
+    for lane, weight in used:
+        bands[lane] = (y, room * weight / total)
+        y += room * weight / total + LANE_GAP
+    return bands
+
+
 def _window(trace, keep, start, end, step):
     """The time window (t0, t1) to draw: the whole run, or the iteration `step`, narrowed by
     `start`/`end`. Refuses windows that would draw nothing."""
@@ -140,14 +158,6 @@ def plot_timeline(trace, rows="stage", gpus=None, start=None, end=None, step=Non
     t0, t1 = _window(trace, keep, start, end, step)
     keep &= (act["end"] > t0) & (act["start"] < t1)
 
-    height = max(2.5, ROW_INCHES * len(chosen) + 1.4)
-    fig = Figure(figsize=(width, height))
-    fig.subplots_adjust(left=LEFT_INCHES / width, right=1 - RIGHT_INCHES / width,
-                        bottom=0.75 / height, top=1 - 0.45 / height)
-    ax = fig.add_subplot(1, 1, 1)
-    px_per_s = (width - LEFT_INCHES - RIGHT_INCHES) * fig.dpi / (t1 - t0)
-    min_width = MIN_BAR_PX / px_per_s
-
     bars = []  # (kind, gpu, start, end, micro_batch, chunk)
     for kind_value in np.unique(act["kind"][keep]):
         name = trace.kind_names[kind_value] if kind_value < len(trace.kind_names) else str(kind_value)
@@ -164,11 +174,22 @@ def plot_timeline(trace, rows="stage", gpus=None, start=None, end=None, step=Non
         none = np.full(sel.sum(), -1)
         bars.append(("pp_send", g[sel], s[sel], e[sel], none, none))
 
+    bands = lane_bands([b[0] for b in bars])
+    # Tall enough for the rows and for the legend (its entries and the lanes in its title).
+    legend_lines = len(bars) + 3 + len(bands)
+    height = max(2.5, ROW_INCHES * len(chosen) + 1.4, LEGEND_LINE_INCHES * legend_lines + 0.9)
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=LEFT_INCHES / width, right=1 - RIGHT_INCHES / width,
+                        bottom=0.75 / height, top=1 - 0.45 / height)
+    ax = fig.add_subplot(1, 1, 1)
+    px_per_s = (width - LEFT_INCHES - RIGHT_INCHES) * fig.dpi / (t1 - t0)
+    min_width = MIN_BAR_PX / px_per_s
+
     labels = 0
     kinds_drawn = []
     for name, gpu, s, e, mb, chunk in bars:
         compute = name in COMPUTE_KINDS
-        band = COMPUTE_BAND if compute else LANE_OF_KIND.get(name, COLLECTIVE_BAND)
+        band = bands[lane_of(name)]
         for row_gpu in chosen:
             m = gpu == row_gpu
             if not m.any():
@@ -177,8 +198,9 @@ def plot_timeline(trace, rows="stage", gpus=None, start=None, end=None, step=Non
             x1 = np.minimum(e[m], t1)
             w = x1 - x0 if compute else np.maximum(x1 - x0, min_width)
             y = row_of[row_gpu] + band[0]
+            edged = compute and np.median(w) * px_per_s >= MIN_EDGE_PX
             ax.broken_barh(list(zip(x0, w)), (y, band[1]), facecolors=kind_colour(name),
-                           edgecolors="white" if compute else "none", linewidth=0.3, gid=f"kind:{name}")
+                           edgecolors="white" if edged else "none", linewidth=0.3, gid=f"kind:{name}")
             if not compute:
                 continue
             for si, ei, b, c in zip(x0, x1, mb[m], chunk[m]):
@@ -196,8 +218,10 @@ def plot_timeline(trace, rows="stage", gpus=None, start=None, end=None, step=Non
     ax.set_yticklabels([_row_label(trace, g) for g in chosen], fontsize=MIN_FONT_PT + 1)
     ax.set_xlim(t0, t1)
     ax.set_xlabel("simulated time (s)")
-    ax.set_ylabel("GPU" if rows == "gpu" or gpus is not None else "pipeline stage (its first GPU)")
-    what = "pipeline schedule" if rows == "stage" and gpus is None else "activities per GPU"
+    stage = np.asarray(trace.gpus.get("stage", []))
+    pipeline = rows == "stage" and gpus is None and len(stage) > 0 and (stage[chosen] >= 0).all()
+    ax.set_ylabel("pipeline stage (its first GPU)" if pipeline else "GPU")
+    what = "pipeline schedule" if pipeline else "activities per GPU"
     window = "" if start is None and end is None else f", {t0:.4g} s to {t1:.4g} s"
     iteration = "" if step is None else f", iteration {int(step)}"
     ax.set_title(f"{_title_name(trace)}: {what}{iteration}{window}")
@@ -205,7 +229,7 @@ def plot_timeline(trace, rows="stage", gpus=None, start=None, end=None, step=Non
     order += [k for k in kinds_drawn if k not in order]
     ax.legend(handles=[Patch(facecolor=kind_colour(k), label=k.replace("_", " ")) for k in order],
               loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=MIN_FONT_PT + 1,
-              title="activity\n(compute above,\ncommunication below:\ncollectives, sends,\nreceives)",
+              title="activity\n(lanes of a row,\ntop to bottom:\n" + ",\n".join(bands) + ")",
               title_fontsize=MIN_FONT_PT + 1)
     ax.grid(axis="x", linestyle=":", linewidth=0.5)
     fig.trainsim_info = {"rows": chosen, "kinds": order, "micro_batch_labels": labels, "window": (t0, t1)}

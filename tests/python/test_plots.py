@@ -114,10 +114,11 @@ def bars_on_screen(fig, kind):
 
 
 def test_timeline_draws_communication_below_compute(training):
-    """The legend says compute above, communication below: on screen every communication bar
-    of a row is under every compute bar of the row."""
+    """The legend says compute on top, then collectives, sends, receives: on screen every
+    communication bar of a row is under every compute bar of the row."""
     fig = plot_timeline(training)
-    assert "compute above" in fig.axes[0].get_legend().get_title().get_text()
+    legend_title = fig.axes[0].get_legend().get_title().get_text()
+    assert "top to bottom:\ncompute,\ncollectives,\nsends,\nreceives" in legend_title
     compute = [b for k in ("forward", "backward", "optimizer") for b in bars_on_screen(fig, k)]
     comm = [b for k in ("tp_comm", "pp_send", "pp_recv", "dp_comm") for b in bars_on_screen(fig, k)]
     assert compute and comm
@@ -167,9 +168,10 @@ def test_links_heat_map_by_tier(training):
     assert heat.get_xlabel() == "simulated time (s)"
     assert "tier" in heat.get_ylabel()
     assert "utilization" in colorbar.get_ylabel()
-    image = heat.get_images()[0]
-    assert image.get_array().shape == (len(training.series_link), training.series_bytes.shape[1])
-    assert image.get_clim() == (0, 1)  # a utilization; values above 1 do not stretch it
+    images = heat.get_images()  # one band per tier
+    assert sum(im.get_array().shape[0] for im in images) == len(training.series_link)
+    assert all(im.get_array().shape[1] == training.series_bytes.shape[1] for im in images)
+    assert all(im.get_clim() == (0, 1) for im in images)  # a utilization; values above 1 do not stretch it
     tiers = [t.get_text().split(" (")[0] for t in heat.get_yticklabels()]
     assert tiers == ["nvlink", "nic"]  # GPU outwards; this run crosses NVLink and NICs only
     assert "utilization" in bar.get_xlabel()

@@ -141,3 +141,12 @@ def test_same_trace_same_bytes(trace, tmp_path, fmt):
     assert plot("memory", trace, "-o", a).returncode == 0
     assert plot("memory", trace, "-o", b).returncode == 0
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_unreadable_inputs_get_one_clear_line(tmp_path):
+    text = tmp_path / "notes.h5"
+    text.write_text("not a trace\n")
+    for path, words in ((tmp_path / "missing.h5", "does not exist"), (text, "is not an HDF5 file"),
+                        (tmp_path, "not a regular file")):
+        r = plot("timeline", path, "-o", tmp_path / "t.png")
+        assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
