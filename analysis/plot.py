@@ -127,9 +127,10 @@ def parser():
 
     c = command("timeline", "pipeline schedule as a Gantt chart (one row per stage or per GPU)",
                 "trace of 'trainsim run ... --trace'")
-    c.add_argument("--rows", choices=("stage", "gpu"), default="stage",
-                   help="one row per pipeline stage (its first GPU; default) or per GPU")
-    c.add_argument("--gpus", type=gpu_list, help="draw these GPU indices (comma-separated) instead")
+    rows = c.add_mutually_exclusive_group()
+    rows.add_argument("--rows", choices=("stage", "gpu"), default="stage",
+                      help="one row per pipeline stage (its first GPU; default) or per GPU")
+    rows.add_argument("--gpus", type=gpu_list, help="one row for each of these GPU indices (comma-separated)")
     window(c)
     c.add_argument("--step", type=int_in(0, 1 << 31, "an iteration"),
                    help="only activities of this training iteration (0 is the first)")

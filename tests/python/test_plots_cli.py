@@ -37,6 +37,7 @@ REFUSED = [
     (["timeline", "--gpus", "200"], ["200"]),
     (["timeline", "--gpus", "-1"], ["--gpus"]),
     (["timeline", "--gpus", "0,0"], ["twice"]),
+    (["timeline", "--rows", "gpu", "--gpus", "0"], ["--gpus", "not allowed with", "--rows"]),
     (["memory", "--hbm", "0GiB"], ["--hbm", "1MiB"]),
     (["memory", "--dpi", "0"], ["--dpi", "20 to 1200"]),
 ]
