@@ -11,7 +11,6 @@ import re
 import struct
 import zlib
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import Collection
 from matplotlib.patches import Rectangle
 
@@ -54,9 +53,6 @@ def axes_structure(ax):
 
 def figure_structure(fig):
     """The structure of `fig` (a JSON-able dict); axes turned off and empty are skipped."""
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    fig.canvas.draw()  # tick labels and the layout exist only once drawn
     panels = [axes_structure(ax) for ax in fig.axes]
     return {"size_inches": [round(float(x), 2) for x in fig.get_size_inches()],
             "panels": [p for p in panels if p]}
