@@ -173,8 +173,10 @@ def plot_links(trace, top=10, tiers=None, start=None, end=None):
     bar.barh(y, [g[2] for g in groups], color=[TIER_COLOURS.get(tier[rows[g[1][0]]], "#333333") for g in groups])
     bar.set_yticks(y, [g[0] for g in groups], fontsize=MIN_FONT_PT + 1)
     bar.invert_yaxis()
-    right = max([g[2] for g in groups] + [1e-12]) * 1.9
+    right = max([g[2] for g in groups] + [1e-12]) * 1.45  # room for the peak labels
     bar.set_xlim(0, right)
+    if right > 1:  # a utilization: no ticks past 1, the room right of it is the labels'
+        bar.set_xticks(np.linspace(0, 1, 6))
     for yi, g in zip(y, groups):
         bar.text(g[2] + right * 0.01, yi, f"peak {100 * g[3]:.3g} %", va="center", fontsize=MIN_FONT_PT)
     bar.set_xlabel("mean utilization over the window (fraction)")
@@ -184,7 +186,7 @@ def plot_links(trace, top=10, tiers=None, start=None, end=None):
     present = sorted(set(tier[rows[g[1][0]]] for g in groups), key=tier_rank)
     bar.legend(handles=[Patch(facecolor=TIER_COLOURS.get(t, "#333333"), label=t) for t in present],
                title="tier", fontsize=MIN_FONT_PT + 1, title_fontsize=MIN_FONT_PT + 1,
-               loc="lower right")
+               loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(present))
     fig.trainsim_info = {"rows": len(rows), "tiers": [t.split(" (")[0] for t in ticklabels],
                          "busiest": [g[0] for g in groups], "notes": notes}
     return fig
