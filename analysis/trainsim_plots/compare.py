@@ -7,7 +7,6 @@ import textwrap
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .style import MIN_FONT_PT, series_style
