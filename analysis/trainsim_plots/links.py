@@ -4,8 +4,9 @@ spine, WAN), with the busiest links named in a side panel.
 Utilization of link l in time bin i = bytes_l,i / (bin_width * bandwidth_l): the fraction of
 the link's nominal bandwidth that the flows crossing it used during the bin (docs/plots.md).
 Each tier is a band at least a tenth of the map's height (a WAN link is not lost under 512 NIC
-rows); its links share the band. The colour scale is 0 to 1; a bin above 1 (more bytes than the link can carry, a recorder
-defect) is drawn in red and counted in a note rather than stretching the scale.
+rows); its links share the band. The colour scale is 0 to 1; a bin above 1 (more bytes than
+the link can carry, a recorder defect) is drawn in red and counted in a note rather than
+stretching the scale.
 """
 import re
 

@@ -24,7 +24,8 @@ class Trace:
     def __init__(self, path):
         self.path = str(path)
         if not os.path.exists(self.path):
-            raise TraceError(f"'{self.path}' does not exist; write a trace with 'trainsim run SCENARIO --trace FILE.h5'")
+            raise TraceError(f"'{self.path}' does not exist; write a trace with "
+                             "'trainsim run SCENARIO --trace FILE.h5'")
         if not os.path.isfile(self.path):
             raise TraceError(f"'{self.path}' is not a regular file; name a trace file (.h5)")
         try:
