@@ -1,11 +1,8 @@
 #include "config/bandwidth_matrix.hpp"
 
-#include "output/atomic_file.hpp"
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
 #include "config/yaml_reader.hpp"
 
@@ -73,7 +70,7 @@ BandwidthMatrix load_bandwidth_matrix(const std::string& path, const std::string
   return parse_bandwidth_matrix(read_text_file(path), path, cluster_name);
 }
 
-void write_bandwidth_matrix(const BandwidthMatrix& matrix, const std::string& path) {
+void write_bandwidth_matrix(const BandwidthMatrix& matrix, const std::string& path, output::Existing existing) {
   for (const auto& row : matrix.bandwidth)
     if (row.size() != matrix.hosts.size() || matrix.bandwidth.size() != matrix.hosts.size())
       throw InternalError("write_bandwidth_matrix: matrix is not hosts x hosts");
@@ -90,17 +87,9 @@ void write_bandwidth_matrix(const BandwidthMatrix& matrix, const std::string& pa
     s += i + 1 < matrix.bandwidth.size() ? "],\n" : "]\n";
   }
   s += "  ]\n}\n";
-  // Written under a temporary name and renamed once complete (output/atomic_file.hpp): an
-  // interrupted profile never leaves half a matrix for Pipette's configurator to read.
-  output::AtomicOutputFile file(path);
-  {
-    std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
-    if (!out || !(out << s) || !out.flush()) {
-      file.discard();
-      throw InputError({path, 0, 0}, "", "cannot write the bandwidth matrix file");
-    }
-  }
-  file.commit();
+  // Written under a temporary name and renamed once complete: an interrupted profile never
+  // leaves half a matrix for Pipette's configurator to read.
+  output::write_text_file(path, s, existing);
 }
 
 }  // namespace trainsim

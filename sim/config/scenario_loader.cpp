@@ -55,6 +55,7 @@ Scenario load_scenario_text(const std::string& text, const std::string& name) {
   s.name = root.optional_string("name", file_stem(name));
   s.seed = static_cast<uint64_t>(root.optional_int("seed", 0, 0, std::numeric_limits<long long>::max()));
   s.platform = parse_scenario_platform(root);
+  s.job_at = root.where("job");
   s.job = parse_job(root, s.platform);
   if (root.has("output")) {
     YamlMap out = root.get_map("output");

@@ -99,22 +99,30 @@ double memory_ceiling(const std::optional<std::string>& option) {
                                        (why.empty() ? "" : " (" + why + ")"));
     return *v;
   };
-  if (option) return parse(*option, "--memory-limit");
+  if (const char* retired = std::getenv(kRetiredCeilingEnv); retired && *retired && !std::getenv(kCeilingEnv))
+    throw InputError({}, kRetiredCeilingEnv,
+                     std::string("this variable was renamed; set ") + kCeilingEnv +
+                         " (the host RAM a simulation may use) instead, or unset it");
+  if (option) return parse(*option, std::string("--") + kCeilingOption);
   if (const char* env = std::getenv(kCeilingEnv); env && *env) return parse(env, kCeilingEnv);
   const double physical = physical_memory_bytes();
   // Unknown physical memory: no ceiling rather than a made-up one.
   return physical > 0 ? kDefaultCeilingFraction * physical : HUGE_VAL;
 }
 
-void check_memory(const MemoryEstimate& e, double ceiling, const std::string& scenario_file) {
+void check_memory(const MemoryEstimate& e, double ceiling, const SourceLocation& where, const std::string& key) {
   if (e.bytes <= ceiling) return;
   auto count = [](double v) { return std::to_string(static_cast<long long>(v)); };
-  throw InputError({scenario_file, 0, 0}, "job",
+  throw InputError(where, key,
                    "the run needs an estimated " + units::format_size(e.bytes) + " of memory (" +
                        count(e.size.platform_gpus) + " platform GPUs, " + count(e.size.actors) + " simulated GPUs, " +
                        count(e.size.activities) + " trace rows), above the limit of " + units::format_size(ceiling) +
-                       "; simulate fewer GPUs, drop the trace, or raise the limit with --memory-limit or " +
+                       "; simulate fewer GPUs, drop the trace, or raise the limit with --" + kCeilingOption + " or " +
                        kCeilingEnv);
+}
+
+void check_run(const Scenario& scenario, bool keep_activities, const std::optional<std::string>& option) {
+  check_memory(estimate_memory(run_size(scenario, keep_activities)), memory_ceiling(option), scenario.job_at);
 }
 
 }  // namespace trainsim::limits

@@ -190,8 +190,8 @@ void write_chrome_trace(const TraceData& d, std::ostream& os) {
   os << "\n]}\n";
 }
 
-void write_chrome_trace_file(const TraceData& data, const std::string& path) {
-  AtomicOutputFile file(path);
+void write_chrome_trace_file(const TraceData& data, const std::string& path, Existing existing) {
+  AtomicOutputFile file(path, existing);
   {
     std::ofstream os(file.temp_path(), std::ios::binary);
     if (!os) throw OutputError(path, "cannot create the Chrome trace file (is the directory writable?)");

@@ -15,6 +15,7 @@
 #include <ostream>
 #include <string>
 
+#include "output/atomic_file.hpp"
 #include "output/trace.hpp"
 
 namespace trainsim::output {
@@ -24,6 +25,6 @@ void write_chrome_trace(const TraceData& data, std::ostream& os);
 
 // Writes the JSON to `path` atomically (temporary file renamed into place, atomic_file.hpp).
 // Throws OutputError when the file cannot be written.
-void write_chrome_trace_file(const TraceData& data, const std::string& path);
+void write_chrome_trace_file(const TraceData& data, const std::string& path, Existing existing = Existing::Refuse);
 
 }  // namespace trainsim::output
