@@ -9,14 +9,17 @@
 namespace trainsim {
 namespace {
 
-// Pipette stores GB/s as strings ("11.52"); numbers are accepted too.
+// Pipette stores GB/s as strings ("11.52"); numbers are accepted too. Entries must be plausible
+// bandwidths (units::plausible): 1e-300 GB/s would print a 300-digit iteration time.
 double entry_gbps(const YAML::Node& n, const std::string& file, const std::string& key) {
-  const std::string expect = "expected a positive bandwidth in GB/s (a number or a numeric string), got ";
+  const units::Range range = units::plausible(units::Kind::Bandwidth);
+  const std::string expect = std::string("expected a bandwidth in GB/s, from ") + range.text +
+                             " (a number or a numeric string), got ";
   if (!n.IsScalar()) throw node_error(n, file, key, expect + describe(n));
   const std::string& s = n.Scalar();
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || !(v > 0))
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v * 1e9 < range.min || v * 1e9 > range.max)
     throw node_error(n, file, key, expect + describe(n));
   return v;
 }
@@ -34,7 +37,7 @@ std::string json_string(const std::string& s) {
 
 BandwidthMatrix parse_bandwidth_matrix(const std::string& text, const std::string& file,
                                        const std::string& cluster_name) {
-  YAML::Node root = parse_yaml(text, file);
+  YAML::Node root = parse_yaml(text, file, {"gpus", "bandwidth"});
   if (root.IsNull())
     throw InputError({file, 0, 0}, "", "the file is empty; expected Pipette's JSON {\"gpus\": [...], \"bandwidth\": [[...]]}");
   YamlMap m(root, file, "");

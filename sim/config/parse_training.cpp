@@ -97,8 +97,9 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
     if (job.node("mapping").IsMap()) {
       // mapping: {file: ranks.yaml} — a file holding the list (YAML or JSON), relative to this file.
       YamlMap mm(job.node("mapping"), job.file(), job.key_path("mapping"));
-      const std::string path = resolve_relative(job.file(), mm.get_string("file"));
-      const std::string text = read_text_file(path, mm.where("file"), mm.key_path("file"));
+      const std::string literal = mm.get_string("file");
+      const std::string path = resolve_relative(job.file(), literal);
+      const std::string text = read_named_file(job.file(), literal, mm.where("file"), mm.key_path("file"), "mapping file");
       const YAML::Node list = parse_yaml(text, path);
       if (!list.IsSequence()) throw node_error(list, path, "mapping", "expected a list of GPU indices, got " + describe(list));
       for (size_t i = 0; i < list.size(); ++i)

@@ -14,12 +14,6 @@
 namespace trainsim::limits {
 namespace {
 
-// Number of message sizes a collective benchmark sweeps (min, min*f, ... up to max).
-double sweep_sizes(const CollectiveBenchSpec& s) {
-  if (s.factor <= 1 || s.max_bytes <= s.min_bytes) return 1;
-  return std::floor(std::log(s.max_bytes / s.min_bytes) / std::log(s.factor) + 1e-9) + 1;
-}
-
 double group_size(const CollectiveBenchSpec& s, const PlatformSpec& p) {
   const auto& g = s.group;
   if (!g.gpus.empty()) return static_cast<double>(g.gpus.size());
@@ -33,6 +27,11 @@ double group_size(const CollectiveBenchSpec& s, const PlatformSpec& p) {
 
 }  // namespace
 
+double message_size_count(double min_bytes, double max_bytes, double factor) {
+  if (factor <= 1 || max_bytes <= min_bytes) return 1;
+  return std::floor(std::log(max_bytes / min_bytes) / std::log(factor) + 1e-9) + 1;
+}
+
 RunSize run_size(const Scenario& scenario, bool keep_activities) {
   RunSize r;
   r.platform_gpus = scenario.platform.total_gpus();
@@ -40,7 +39,7 @@ RunSize run_size(const Scenario& scenario, bool keep_activities) {
   if (const auto* c = std::get_if<CollectiveBenchSpec>(&scenario.job)) {
     r.actors = group_size(*c, scenario.platform);
     // One record per GPU per collective call (measured: 512 GPUs x 3 sizes -> 1536 rows).
-    activities = r.actors * sweep_sizes(*c) * static_cast<double>(c->collectives.size() * c->algorithms.size());
+    activities = r.actors * message_size_count(c->min_bytes, c->max_bytes, c->factor) * static_cast<double>(c->collectives.size() * c->algorithms.size());
   } else if (const auto* t = std::get_if<TrainingSpec>(&scenario.job)) {
     const auto& p = t->plan;
     r.actors = p.gpus();

@@ -33,6 +33,11 @@ inline constexpr const char* kCeilingEnv = "TRAINSIM_HOST_MEMORY_LIMIT";
 // The variable's former name, refused when set so that a limit is never silently ignored.
 inline constexpr const char* kRetiredCeilingEnv = "TRAINSIM_MEMORY_LIMIT";
 
+// Message sizes a collective benchmark sweeps (min, min x factor, ... up to max), and the most
+// one sweep may have: a factor of 1.0000001 would otherwise ask for millions of simulations.
+double message_size_count(double min_bytes, double max_bytes, double factor);
+inline constexpr double kMaxMessageSizes = 1000;
+
 // The sizes of one run that the memory model needs.
 struct RunSize {
   double platform_gpus = 0;

@@ -59,6 +59,17 @@ const char* kind_name(Kind kind) {
   return "quantity";
 }
 
+Range plausible(Kind kind) {
+  switch (kind) {
+    case Kind::Bandwidth: return {1e3 / 8, 1e15, "1 kbit/s to 1 PB/s"};
+    case Kind::Time: return {1e-9, 86400, "1 ns to 1 day"};
+    case Kind::Size: return {1, 1024.0 * 1024 * 1024 * 1024 * 1024, "1 B to 1 PiB"};
+    case Kind::FlopRate: return {1e9, 1e18, "1 GFLOP/s to 1 EFLOP/s"};
+    case Kind::Flops: return {1, 1e30, "1 FLOP to 1e30 FLOP"};
+  }
+  return {0, 0, ""};
+}
+
 std::string accepted_units(Kind kind) {
   std::string s;
   for (const auto& u : table(kind)) {

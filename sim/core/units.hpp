@@ -14,6 +14,20 @@ enum class Kind { Bandwidth, Time, Size, FlopRate, Flops };
 // sets `why` to a message naming the accepted units.
 std::optional<double> parse(Kind kind, std::string_view text, std::string* why);
 
+// The physically plausible values of a quantity: beyond them no real cluster or job lies, and a
+// value there is a typo ("1e-300Gbps") that would otherwise give 1e300-second iterations. The
+// loaders refuse values outside with this range (docs/scenarios.md, "Quantities").
+struct Range {
+  double min;
+  double max;
+  const char* text;  // for messages: "1 kbit/s to 1 PB/s"
+};
+Range plausible(Kind kind);
+// Latencies (links, switches, WAN): tighter than any time; 0 is accepted where a key allows it.
+inline constexpr Range kLatencyRange{1e-9, 10, "1 ns to 10 s"};
+// Multipliers of a nominal value (heterogeneity factors, spreads).
+inline constexpr Range kFactorRange{1e-3, 1e3, "0.001 to 1000"};
+
 // Accepted unit spellings for a kind, for error messages and docs ("b/s, bps, ... GB/s").
 std::string accepted_units(Kind kind);
 const char* kind_name(Kind kind);

@@ -332,7 +332,9 @@ TEST_CASE("an unusable output path is an OutputError naming it", "[trace][hdf5]"
 TEST_CASE("sample trace for the Python schema test", "[sample]") {
   const char* env = std::getenv("TRAINSIM_SAMPLE_TRACE");
   std::string path = env && *env ? env : std::string(TRAINSIM_BINARY_DIR) + "/sample_trace.h5";
-  write_trace_hdf5(make_sample_trace(), path);
+  TraceWriteOptions replace;  // rerun after rerun
+  replace.existing = Existing::Replace;
+  write_trace_hdf5(make_sample_trace(), path, replace);
   OpenFile f(path);
   CHECK(rows_of(f.id, "/activities/start") == 16);
 }
