@@ -28,6 +28,8 @@ std::string read_named_file(const std::string& naming_file, const std::string& l
     }
     throw InputError(at, key, message + hint);
   }
+  if (fs::is_directory(path, ec))
+    throw InputError(at, key, "the " + what + " '" + literal + "' is a folder ('" + path + "'); expected a file");
   return read_text_file(path, at, key);
 }
 

@@ -374,7 +374,7 @@ std::string plain_message(const std::string& msg) {
            "needs quotes?)";
   if (msg == E::BLOCK_ENTRY) return "a '- ' list item where a key was expected (check the indentation)";
   if (msg == E::MAP_KEY) return "a key where none can start (check the indentation)";
-  if (msg == E::FLOW_END) return "a closing '}' or ']' without a matching '{' or '['";
+  if (msg == E::FLOW_END) return "a closing '}' or ']' that does not match the '{' or '[' still open (or no '{' or '[' is open)";
   if (msg == E::UNKNOWN_TOKEN) return "a value cannot start with '@' or '`' (reserved in YAML); quote it";
   if (msg == E::UNKNOWN_ANCHOR) return "this alias ('*name') refers to no anchor ('&name') defined above it";
   if (msg == E::EOF_IN_SCALAR) return "the file ends inside a quoted string (a missing closing quote)";
@@ -426,6 +426,15 @@ void scan_yaml(const std::string& text, const std::string& file, const std::vect
       }
     }
     namespace E = YAML::ErrorMsg;
+    // YAML limits a plain key to 1024 characters; yaml-cpp then reports the ':' after it.
+    if (e.msg == E::MAP_VALUE && e.mark.column > 1024)
+      throw InputError(at_mark(e.mark, file), probe.context(),
+                       syntax + "a key longer than 1024 characters (YAML's limit for a key); keys are short names");
+    // A ',' ']' or '}' where a block map or list continues: a stray character.
+    if ((e.msg == E::END_OF_MAP || e.msg == E::END_OF_SEQ) && e.mark.pos >= 0 &&
+        static_cast<std::size_t>(e.mark.pos) < text.size() && std::strchr(",]}", text[e.mark.pos]))
+      throw InputError(at_mark(e.mark, file), probe.context(),
+                       syntax + "a stray '" + std::string(1, text[e.mark.pos]) + "' outside any '[' or '{'");
     const bool map_flow = e.msg == E::END_OF_MAP_FLOW, seq_flow = e.msg == E::END_OF_SEQ_FLOW;
     if (map_flow || seq_flow) {
       // yaml-cpp points past the problem; the bracket that is never closed is what to fix.

@@ -90,17 +90,19 @@ double physical_memory_bytes() {
 }
 
 double memory_ceiling(const std::optional<std::string>& option) {
-  auto parse = [](const std::string& text, const std::string& source) {
-    std::string why;
-    auto v = units::parse(units::Kind::Size, text, &why);
+  // Errors are located at the command line ("trainsim: error: key '--host-memory-limit': ...").
+  const SourceLocation command{"trainsim", 0, 0};
+  auto parse = [&](const std::string& text, const std::string& source) {
+    auto v = units::parse(units::Kind::Size, text, nullptr);
     if (!v || !(*v > 0) || !std::isfinite(*v))
-      throw InputError({}, source, "expected a positive size such as 8GiB for the memory limit, got '" + text + "'" +
-                                       (why.empty() ? "" : " (" + why + ")"));
+      throw InputError(command, source,
+                       "expected a positive size with a unit (such as 8GiB; units: " +
+                           units::accepted_units(units::Kind::Size) + "), got '" + text + "'");
     return *v;
   };
   if (const char* retired = std::getenv(kRetiredCeilingEnv); retired && *retired && !std::getenv(kCeilingEnv))
-    throw InputError({}, kRetiredCeilingEnv,
-                     std::string("this variable was renamed; set ") + kCeilingEnv +
+    throw InputError(command, kRetiredCeilingEnv,
+                     std::string("this environment variable was renamed; set ") + kCeilingEnv +
                          " (the host RAM a simulation may use) instead, or unset it");
   if (option) return parse(*option, std::string("--") + kCeilingOption);
   if (const char* env = std::getenv(kCeilingEnv); env && *env) return parse(env, kCeilingEnv);

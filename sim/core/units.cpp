@@ -101,7 +101,7 @@ std::optional<double> parse(Kind kind, std::string_view text, std::string* why) 
   while (k < unit.size() && unit[k] == ' ') ++k;
   unit = unit.substr(k);
   if (unit.empty()) return fail(expect + ", got the bare number \"" + s + "\"");
-  if (!std::isfinite(v)) return fail("value \"" + s + "\" is not finite");
+  if (!std::isfinite(v)) return fail(expect + ", got the non-finite value \"" + s + "\"");
   for (const auto& u : table(kind))
     if (unit == u.name) return v * u.factor;
   return fail(expect + ", got unknown unit \"" + unit + "\" in \"" + s + "\"");
