@@ -79,7 +79,9 @@ AtomicOutputFile::AtomicOutputFile(std::string target, Existing existing)
   if (target_.empty()) throw OutputError(target_, "empty output path");
   const fs::path path(target_);
   if (!path.has_filename()) throw OutputError(target_, "the output path names a folder, not a file");
-  if (std::string why = refusal_of_existing(target_, existing_); !why.empty()) throw OutputError(target_, why);
+  // Only what is not a regular file is refused here; an existing file is the commit's concern
+  // (refused without --force), and the command checked for one before running (OutputPlan).
+  if (std::string why = refusal_of_existing(target_, Existing::Replace); !why.empty()) throw OutputError(target_, why);
   if (const fs::path folder = path.parent_path(); !folder.empty()) {
     std::error_code ec;
     fs::create_directories(folder, ec);
@@ -138,9 +140,9 @@ void AtomicOutputFile::commit() {
   } else if (const int error = rename_no_replace(temp_, target_); error != 0) {
     discard();
     if (error == EEXIST)
-      throw OutputError(target_, "a file appeared at this path while trainsim was writing it (another run writing "
-                                 "the same output?); it was left as it is and this run's output was discarded; "
-                                 "pass --force to replace it");
+      throw OutputError(target_, "a file appeared at this path during the run (another run writing the same "
+                                 "output?); it was left as it is and this run's output was discarded; pass --force "
+                                 "to replace it");
     throw OutputError(target_, "cannot rename " + temp_ + " to the output path: " + os_reason(error));
   }
   committed_ = true;

@@ -31,8 +31,9 @@ enum class Existing {
 class AtomicOutputFile {
  public:
   // Creates the missing parent folders of `target` and the temporary ("<dir>/.<name>.tmp-<pid>",
-  // created exclusively, empty). Throws OutputError if `target` is empty, is not a regular file
-  // (see above), exists while `existing` is Refuse, or its folder cannot be written.
+  // created exclusively, empty). Throws OutputError if `target` is empty or not a regular file
+  // (see above), or its folder cannot be written. An existing file is refused at commit() when
+  // `existing` is Refuse (commands refuse it before running: OutputPlan).
   explicit AtomicOutputFile(std::string target, Existing existing = Existing::Refuse);
   ~AtomicOutputFile();  // removes the temporary unless commit() succeeded
   AtomicOutputFile(const AtomicOutputFile&) = delete;
