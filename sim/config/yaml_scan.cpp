@@ -196,8 +196,14 @@ class Probe : public YAML::EventHandler {
 
   void seen(const YAML::Mark& mark) {
     last_line_ = mark.line;
+    if (mark.pos >= 0) last_pos_ = static_cast<std::size_t>(mark.pos);
     closing_ = false;
   }
+
+ public:
+  std::size_t last_pos() const { return last_pos_; }
+
+ private:
 
   void key(const YAML::Mark& mark, const std::string& name) {
     Frame& f = stack_.back();
@@ -290,8 +296,40 @@ class Probe : public YAML::EventHandler {
   int documents_ = 0;
   std::string last_path_;     // the key path of the last node reported
   int last_line_ = -1;        // its line (0-based)
+  std::size_t last_pos_ = 0;  // its byte offset
   std::string open_context_;  // the context when the first collection of a run of closes ended
   bool closing_ = false;
+};
+
+// yaml-cpp spends 100 to 250 ns per byte on a plain scalar, and reads a whole value before
+// reporting it: a 15 MiB value would take seconds per pass. The text reaches yaml-cpp through
+// this buffer, which stops the scan once kMaxValueBytes have been read past the last value
+// reported (a value or comment run of that size is never a real input).
+constexpr std::size_t kMaxValueBytes = 4u << 20;
+
+struct RunawayValue {
+  std::size_t from;  // where the last value was reported
+};
+
+class GuardedBuffer : public std::streambuf {
+ public:
+  GuardedBuffer(const std::string& text, const Probe& probe) : text_(text), probe_(probe) {}
+
+ protected:
+  int_type underflow() override {
+    if (next_ >= text_.size()) return traits_type::eof();
+    if (next_ > probe_.last_pos() + kMaxValueBytes) throw RunawayValue{probe_.last_pos()};
+    const std::size_t n = std::min<std::size_t>(64u << 10, text_.size() - next_);
+    char* begin = const_cast<char*>(text_.data()) + next_;
+    setg(begin, begin, begin + n);
+    next_ += n;
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  const std::string& text_;
+  const Probe& probe_;
+  std::size_t next_ = 0;
 };
 
 // The key path at `offset`: where a stray byte sits, for its message.
@@ -409,11 +447,18 @@ void scan_yaml(const std::string& text, const std::string& file, const std::vect
   check_text(text, file);
   const std::string syntax = is_json(file) ? "JSON syntax error: " : "YAML syntax error: ";
   Probe probe(text, file, root_keys);
-  std::istringstream in(text);
+  GuardedBuffer buffer(text, probe);
+  std::istream in(&buffer);
+  in.exceptions(std::ios::badbit);  // RunawayValue passes through the stream
   try {
     YAML::Parser parser(in);
     while (parser.HandleNextDocument(probe)) {
     }
+  } catch (const RunawayValue& runaway) {
+    throw InputError(at_offset(text, file, runaway.from), probe.context(),
+                     "more than " + std::to_string(kMaxValueBytes >> 20) +
+                         " MiB of text follow here without a complete value (one huge value, or a huge comment); "
+                         "values are names, numbers and paths, far shorter");
   } catch (const YAML::Exception& e) {
     const int line = e.mark.is_null() ? -1 : e.mark.line;
     if (line >= 0) {

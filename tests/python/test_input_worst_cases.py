@@ -48,10 +48,12 @@ CASES = {
         overrides([f"c.n{131071 - k}.nic{k % 8}" for k in range(4000)]),
     "400 late-matching unpinned overrides on a million GPUs":
         overrides([f"c.*{131071 - k}.nic7" for k in range(400)]),
-    # Long scalars: scanned once, echoed cut.
+    # Long values: yaml-cpp spends up to 250 ns per byte of a plain scalar, per pass. A value
+    # (or comment) run over 4 MiB is refused in the first pass; one just under it is read twice.
     "a 15 MiB scenario name": HEAD.replace("name: worst", "name: " + "x" * (15 << 20)),
+    "a 15 MiB multi-line plain value": COLLECTIVE + "  extra: x\n" + ("    " + "x" * 76 + "\n") * ((15 << 20) // 81),
+    "a 3.9 MiB scenario name, read in full": HEAD.replace("name: worst", "name: " + "x" * ((39 << 20) // 10)),
     "a 15 MiB quoted string of escapes": COLLECTIVE + "  extra: \"" + "\\t" * (7 << 20) + "\"\n",
-    # 15 MiB of comments around a valid scenario: read, scanned, and simulated normally.
     "15 MiB of comments": ("# " + "c" * 78 + "\n") * ((15 << 20) // 81) + COLLECTIVE,
 }
 
