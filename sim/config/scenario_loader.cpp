@@ -32,7 +32,7 @@ PlatformSpec parse_scenario_platform(YamlMap& root) {
         read_named_file(root.file(), value, root.where("platform"), "platform", "platform file", hint), path);
   }
   if (!n.IsMap())
-    throw root.error("platform", "expected a platform file path or a platform map, got " + describe(n));
+    throw root.error("platform", "expected a shipped platform's name, a platform file path or a platform map, got " + describe(n));
   YamlMap p = root.get_map("platform");
   return parse_platform(p, file_stem(root.file()));
 }
