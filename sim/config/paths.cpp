@@ -73,14 +73,16 @@ std::string find_platform_file(const std::string& name, const SourceLocation& at
   }
   const std::vector<std::string> known(names.begin(), names.end());
   const std::string hint = did_you_mean(name, known);
-  std::string searched;
-  for (const auto& d : dirs) searched += (searched.empty() ? "" : ", ") + d;
+  const char* env = std::getenv(kPlatformPathEnv);
+  // The names are listed only when none is close: the suggestion is what a typo needs.
+  const std::string listing = !hint.empty()   ? " (" + hint + ")"
+                              : known.empty() ? ""
+                                              : " (known names: " + join_names(known) + ")";
   throw InputError(at, key,
-                   "no platform named '" + name + "'" + (hint.empty() ? "" : " (" + hint + ")") +
-                       " in the platform search path ($" + kPlatformPathEnv + ", then the shipped platforms: " +
-                       (searched.empty() ? std::string("none") : searched) + "); known names: " +
-                       (known.empty() ? std::string("none") : join_names(known)) +
-                       "; a value with a '/' or a .yaml extension is a file path, relative to the scenario's folder");
+                   "no platform named '" + name + "'" + listing + " on the platform search path ($" + kPlatformPathEnv +
+                       (env && *env ? "" : " (unset)") +
+                       ", then trainsim's platforms/ folder); a value with a '/' or a .yaml extension is a file "
+                       "path, relative to the scenario's folder");
 }
 
 }  // namespace trainsim

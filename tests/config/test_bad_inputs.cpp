@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config/loader.hpp"
+#include "config/paths.hpp"
 #include "support/run_process.hpp"
 
 using namespace trainsim;
@@ -129,6 +130,7 @@ struct Scratch {
 
 TEST_CASE("bad inputs: every case fails with its exact expected message") {
   fs::current_path(kRepo);  // messages carry the path relative to the repo root
+  ::unsetenv(kPlatformPathEnv);  // bare platform names: the shipped platforms only
   Scratch scratch;
   const auto all = cases(scratch.path);
   CHECK(all.size() >= 110);
@@ -149,6 +151,7 @@ TEST_CASE("bad inputs: every case fails with its exact expected message") {
 TEST_CASE("bad inputs: the trainsim command exits 2 with the one-line message, in time, writing nothing") {
   const fs::path exe = fs::path(TRAINSIM_BINARY_DIR) / "sim" / "trainsim";
   REQUIRE(fs::exists(exe));
+  ::unsetenv(kPlatformPathEnv);  // inherited by the command
   Scratch scratch;
   for (const auto& c : cases(scratch.path)) {
     INFO(c.name);

@@ -103,7 +103,7 @@ TEST_CASE("platforms by bare name: the search path, then the shipped platforms")
   fs::remove_all(dir);
   CHECK_THAT(message_of([] { load_scenario_text("name: t\nplatform: h100-40g\njob: {kind: training}\n", "s.yaml"); }),
              Catch::StartsWith("s.yaml:2:11: error: key 'platform': no platform named 'h100-40g' (did you mean "
-                               "'h100-400g'?) in the platform search path"));
+                               "'h100-400g'?) on the platform search path"));
   // A copied scenario's relative path: the literal value, how it resolved, and the shipped name.
   CHECK(message_of([] {
           load_scenario_text("name: t\nplatform: ../platforms/h100-400g.yaml\njob: {kind: training}\n", "/no-such-dir/copy/s.yaml");
