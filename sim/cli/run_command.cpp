@@ -35,6 +35,7 @@ int run_command(const std::vector<std::string>& words) {
             "Simulates the job of a scenario file on its platform and prints its summary.",
             {{"trace", "FILE.h5", "write an HDF5 trace of every activity (docs/trace-format.md)"},
              {"chrome-trace", "FILE.json", "write the trace as Chrome trace JSON for Perfetto (docs/plots.md)"},
+             {"chrome-trace-all-gpus", "", "keep GPUs without activity in the Chrome trace (left out by default)"},
              {"output-dir", "DIR", "write DIR/<scenario>.summary.txt and, unless named, DIR/<scenario>.trace.h5; "
                                    "bare file names given to --trace and --chrome-trace go in DIR too"},
              {"seed", "N", "override the scenario's seed (0 to 2^63-1)"},
@@ -105,9 +106,17 @@ int run_command(const std::vector<std::string>& words) {
     }
     if (!chrome_path.empty()) {
       phases.begin("writing Chrome trace");
-      output::write_chrome_trace_file(t, chrome_path, plan.existing());
+      const bool all_gpus = args.flag("chrome-trace-all-gpus");
+      output::ChromeTraceOptions chrome;
+      chrome.all_gpus = all_gpus;
+      chrome.existing = plan.existing();
+      output::write_chrome_trace_file(t, chrome_path, chrome);
       phases.end();
-      if (!options.quiet) std::cout << "Chrome trace (open in ui.perfetto.dev) written to " << chrome_path << "\n";
+      if (!options.quiet) {
+        std::cout << "Chrome trace (open in ui.perfetto.dev) written to " << chrome_path << "\n";
+        if (const auto idle = output::gpus_without_activity(t); idle > 0 && !all_gpus)
+          std::cout << "  (" << idle << " GPUs without activity left out; --chrome-trace-all-gpus keeps them)\n";
+      }
     }
   }
   return exit_code::kOk;
