@@ -15,6 +15,7 @@
 #include "configurator/cli_options.hpp"
 #include "configurator/rank_correlation.hpp"
 #include "output/atomic_file.hpp"
+#include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
 #include "output/trace_writer.hpp"
 #include "trainsim/version.hpp"
@@ -60,7 +61,7 @@ int compare_command(const std::vector<std::string>& words) {
   auto specs = session_option_specs();
   specs.insert(specs.begin(), {"methods", "LIST", "comma-separated methods (default pipette,pipette-corrected,amp,megatron,random,oracle)"});
   specs.push_back({"output", "PREFIX", "write PREFIX.h5, PREFIX-candidates.csv, PREFIX-methods.csv (default: <scenario name>-compare)"});
-  specs.push_back({"force", "", "overwrite existing output files"});
+  specs.push_back({"force", "", "replace existing output files (regular files only)"});
   specs.push_back({"quiet", "", "no progress on the terminal"});
   Args args("compare", "SCENARIO.yaml [options]",
             "Runs the configurators on the scenario's training job and platform, simulates each method's pick and "
@@ -81,10 +82,8 @@ int compare_command(const std::vector<std::string>& words) {
   const Scenario probe = load_scenario_file(args.positionals()[0]);
   const std::string prefix = args.value("output").value_or(probe.name + "-compare");
   const std::string h5 = prefix + ".h5", cand_csv = prefix + "-candidates.csv", meth_csv = prefix + "-methods.csv";
-  for (const auto& f : {h5, cand_csv, meth_csv})
-    if (fs::exists(f) && !args.flag("force")) throw UsageError("output file '" + f + "' exists; pass --force to overwrite it");
-  if (auto dir = fs::path(h5).parent_path(); !dir.empty() && !fs::is_directory(dir))
-    throw UsageError("output directory '" + dir.string() + "' does not exist");
+  output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
+  for (const auto& f : {h5, cand_csv, meth_csv}) plan.add(f, "--output");
 
   const Session session = open_session(args.positionals()[0], options);
   ProgressOptions progress;
@@ -212,8 +211,10 @@ int compare_command(const std::vector<std::string>& words) {
   trace.summary_text.push_back({"bandwidth_source", session.bandwidth_source});
   trace.tables.push_back(cand);
   trace.tables.push_back(meth);
-  output::write_trace_hdf5(trace, h5);
-  auto csv = [](const output::Table& tab, const std::string& path) {
+  output::TraceWriteOptions write;
+  write.existing = plan.existing();
+  output::write_trace_hdf5(trace, h5, write);
+  auto csv = [existing = plan.existing()](const output::Table& tab, const std::string& path) {
     output::TextTable t;
     for (const auto& n : tab.text_names) t.text_column(n);
     for (const auto& n : tab.numeric_names) t.number_column(n, 6);
@@ -224,17 +225,7 @@ int compare_command(const std::vector<std::string>& words) {
       t.add_row(std::move(row));
     }
     // Temporary + rename (output/atomic_file.hpp): never half a CSV, even on Ctrl-C.
-    output::AtomicOutputFile file(path);
-    {
-      std::ofstream out(file.temp_path());
-      t.write_csv(out);
-      out.flush();
-      if (!out) {
-        file.discard();
-        throw UsageError("cannot write '" + path + "'");
-      }
-    }
-    file.commit();
+    output::write_text_file(path, t.csv(), existing);
   };
   csv(cand, cand_csv);
   csv(meth, meth_csv);

@@ -13,6 +13,8 @@
 #include "configurator/scenario_text.hpp"
 #include "core/units.hpp"
 #include "output/atomic_file.hpp"
+#include "output/output_error.hpp"
+#include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
 
 namespace trainsim::cli {
@@ -37,7 +39,7 @@ int configure_command(const std::vector<std::string>& words) {
   auto specs = session_option_specs();
   specs.insert(specs.begin(), {"method", "NAME", "pipette, pipette-corrected, amp, megatron, random or oracle (default pipette)"});
   specs.push_back({"output-dir", "DIR", "where the scenario files go (default: <scenario name>-<method>)"});
-  specs.push_back({"force", "", "overwrite existing scenario files"});
+  specs.push_back({"force", "", "replace existing scenario files (regular files only)"});
   specs.push_back({"quiet", "", "no progress on the terminal (the oracle's simulations)"});
   Args args("configure", "SCENARIO.yaml [options]",
             "Recommends training configurations (parallel degrees, micro-batch, GPU mapping) for the scenario's "
@@ -59,15 +61,18 @@ int configure_command(const std::vector<std::string>& words) {
   // Refuse existing outputs before any search or simulation: ranks 1..top may all be written.
   const std::string stem = session.scenario.name + "-" + method_name(method) + "-";
   auto file_of_rank = [&](size_t rank) { return dir / (stem + std::to_string(rank) + ".yaml"); };
-  if (!args.flag("force") && fs::is_directory(dir))
-    for (const auto& entry : fs::directory_iterator(dir)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind(stem, 0) != 0 || name.size() <= stem.size() + 5 || name.substr(name.size() - 5) != ".yaml") continue;
-      const std::string rank = name.substr(stem.size(), name.size() - stem.size() - 5);
-      if (rank.find_first_not_of("0123456789") != std::string::npos || rank.size() > 9 || rank[0] == '0') continue;
-      if (std::stoll(rank) <= top)
-        throw UsageError("output file '" + entry.path().string() + "' exists; pass --force to overwrite it");
-    }
+  output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
+  plan.add_folder(dir.empty() ? "." : dir.string(), "--output-dir");
+  for (const auto& entry : fs::directory_iterator(dir.empty() ? fs::path(".") : dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(stem, 0) != 0 || name.size() <= stem.size() + 5 || name.substr(name.size() - 5) != ".yaml") continue;
+    const std::string rank = name.substr(stem.size(), name.size() - stem.size() - 5);
+    if (rank.find_first_not_of("0123456789") != std::string::npos || rank.size() > 9 || rank[0] == '0') continue;
+    if (std::stoll(rank) > top) continue;
+    const std::string path = file_of_rank(std::stoull(rank)).string();
+    if (std::string why = output::refusal_of_existing(path, plan.existing()); !why.empty())
+      throw output::OutputError(path, why, "--output-dir");
+  }
 
   ProgressOptions progress;
   progress.quiet = args.flag("quiet");
@@ -80,7 +85,6 @@ int configure_command(const std::vector<std::string>& words) {
   }
   std::vector<fs::path> files;
   for (size_t i = 0; i < recs.size(); ++i) files.push_back(file_of_rank(i + 1));
-  fs::create_directories(dir);
 
   const int gpn = session.input.gpus_per_node;
   std::cout << "# configure: " << method_name(method) << " for " << session.job.model.name << " on platform '"
@@ -106,17 +110,7 @@ int configure_command(const std::vector<std::string>& words) {
                 (r.default_order ? std::string("Megatron default order") : grid_text(r.grid)) + "\n" + buf;
     // Temporary + rename (output/atomic_file.hpp): an interrupted configure leaves no scenario
     // file that `trainsim run` would half-read.
-    output::AtomicOutputFile file(files[i].string());
-    {
-      std::ofstream out(file.temp_path());
-      out << scenario_text(h, session.job, r, gpn);
-      out.flush();
-      if (!out) {
-        file.discard();
-        throw UsageError("cannot write '" + files[i].string() + "'");
-      }
-    }
-    file.commit();
+    output::write_text_file(files[i].string(), scenario_text(h, session.job, r, gpn), plan.existing());
     output::TextTable::Cell pred = std::isnan(r.predicted) ? output::TextTable::Cell(std::string("-"))
                                                            : output::TextTable::Cell(r.predicted);
     t.add_row({double(i + 1), double(r.config.pp), double(r.config.tp), double(r.config.dp),
