@@ -7,11 +7,16 @@
 
 namespace trainsim::configurator {
 
-// `Faithful` keeps the published simplifications; `Corrected` fixes the ones the reference
-// lists that a simulator can expose: remainder micro-batches (floor(m/pp)), the annealing
-// objective (not the final model), only the first stage's data-parallel ring, and the
-// parameter count (16h^2 per layer, embedding on every stage; see gradient_bytes()).
+// `Faithful` is the released code's model formula for formula (docs/pipette.md, "Pipette's
+// model"). `Corrected` fixes what a simulator can expose: remainder micro-batches
+// (floor(m/pp)), the annealing objective (not the final model), the data-parallel rings of
+// stage 0 only (inter-node: stage 0's ring; intra-node: the first node of each pipeline), the
+// parameter count (16h^2 per layer, embedding on every stage) and the element size (the
+// released driver trains in fp32: 4 bytes; the simulated job exchanges 2-byte values).
 enum class PipetteVariant { Faithful, Corrected };
+
+// Bytes per element of S_pp and S_dp: 4 in the released code (fp32 driver), 2 corrected.
+double pipette_element_bytes(PipetteVariant v);
 
 // The per-configuration inputs of the model.
 struct PipetteTerms {
@@ -29,17 +34,18 @@ struct PipetteTime {
 };
 
 // S_pp = mbs * s * h * beta.
-double activation_bytes(int micro_batch, int seq_len, int hidden, double beta = 2);
+double activation_bytes(int micro_batch, int seq_len, int hidden, double beta);
 // Faithful S_dp = (h*V + (L/pp) * 16 h^2) / tp * beta.
-double faithful_gradient_bytes(int layers, int hidden, int vocab, int pp, int tp, double beta = 2);
+double faithful_gradient_bytes(int layers, int hidden, int vocab, int pp, int tp, double beta);
 
 // C_pp = max over rows of sum_s 2 S_pp / B[node(r,s)][node(r,s+1)].
 double pipeline_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_pp);
 // 2 (d_out-1) S_dp max_i(1/B[n_i][n_i+1]) / d_out over the ring of one stage's nodes (column
 // `stage`, wrapping around); `all_stages`: the slowest over every stage's ring.
 double dp_inter_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, bool all_stages);
-// 2 (d_in-1) S_dp max_n(1/B[n][n]) / d_in over the grid's nodes.
-double dp_inner_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, int d_in);
+// 2 (d_in-1) S_dp max_n(1/B[n][n]) / d_in over the first node of each pipeline (stage 0's
+// column, Pipette's rule) or, `all_nodes`, over every node of the grid.
+double dp_inner_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, int d_in, bool all_nodes);
 
 // The iteration time. m >= pp: (pp-1)(t_f+t_b) + k [pp(t_f+t_b) + C_pp] + C_dp, with
 // k = floor(m/pp) (faithful) or m/pp (corrected: every micro-batch counted); m < pp:
