@@ -67,13 +67,13 @@ std::string mapping_text(const Recommendation& r) {
 
 namespace {
 
-PipetteTerms pipette_terms(const ConfigureInput& in, const ConfigPoint& c, const StageEstimate& e, PipetteVariant v) {
-  const double beta = pipette_element_bytes(v);
+PipetteTerms pipette_terms(const ConfigureInput& in, const ConfigPoint& c, const StageEstimate& e, const PipetteRules& rules) {
+  const double beta = rules.element_bytes;
   PipetteTerms t;
   t.t_f = e.t_f, t.t_b = e.t_b;
   t.m = c.micro_batches, t.pp = c.pp, t.d_in = c.d_in, t.d_out = c.d_out;
   t.s_pp = activation_bytes(c.micro_batch, in.model.seq_len, in.model.hidden, beta);
-  t.s_dp = v == PipetteVariant::Corrected
+  t.s_dp = rules.exact_parameters
                ? beta * e.stage_params
                : faithful_gradient_bytes(in.model.layers, in.model.hidden, in.model.vocab, c.pp, c.tp, beta);
   return t;
@@ -91,37 +91,6 @@ void sort_by_prediction(std::vector<Recommendation>& out) {
 
 std::vector<ConfigPoint> space_of(const ConfigureInput& in) {
   return search_space(in.model, in.global_batch, in.nodes, in.gpus_per_node);
-}
-
-// Pipette (faithful or corrected) and the random mapping: the memory filter, then per
-// configuration the annealing from a random placement (Pipette's start) and the final model
-// over the 3 best mappings it kept.
-std::vector<Recommendation> pipette_like(Method method, const ConfigureInput& in, const ConfigureOptions& opt) {
-  const PipetteVariant v = method == Method::PipetteCorrected ? PipetteVariant::Corrected : PipetteVariant::Faithful;
-  std::vector<Recommendation> out;
-  for (const ConfigPoint& c : space_of(in)) {
-    const StageEstimate e = in.costs(c, {});
-    if (e.memory > in.memory_limit) continue;  // Pipette's memory filter
-    const PipetteTerms t = pipette_terms(in, c, e, v);
-    Recommendation r;
-    r.method = method, r.config = c, r.memory = e.memory;
-    Rng rng(config_seed(opt.seed, c));
-    r.grid = random_grid(in.nodes, c.pp, rng);
-    if (method != Method::Random) {
-      AnnealingOptions ao;
-      ao.iterations = opt.iterations;
-      ao.seed = rng.next_u64();
-      const auto result = anneal(
-          r.grid, [&](const NodeGrid& g) { return annealing_objective(t, g, in.bandwidth, v); }, ao);
-      double best_time = INFINITY;
-      for (const auto& b : result.best)
-        if (double time = pipette_time(t, b.grid, in.bandwidth, v).total; time < best_time) best_time = time, r.grid = b.grid;
-    }
-    r.predicted = pipette_time(t, r.grid, in.bandwidth, v).total;
-    out.push_back(std::move(r));
-  }
-  sort_by_prediction(out);
-  return out;
 }
 
 // AMP: Megatron's order, its dynamic-programming layer split, no memory model.
@@ -169,15 +138,58 @@ std::vector<Recommendation> megatron(Method method, const ConfigureInput& in) {
 
 }  // namespace
 
+PipetteTerms pipette_terms(const ConfigureInput& in, const ConfigPoint& c, const PipetteRules& rules) {
+  return pipette_terms(in, c, in.costs(c, {}), rules);
+}
+
+AnnealingResult pipette_anneal(const ConfigureInput& in, const ConfigureOptions& opt, const PipetteRules& rules,
+                               const ConfigPoint& c) {
+  const PipetteTerms t = pipette_terms(in, c, rules);
+  Rng rng(config_seed(opt.seed, c));
+  const NodeGrid start = random_grid(in.nodes, c.pp, rng);  // Pipette's random start
+  AnnealingOptions ao;
+  ao.iterations = opt.iterations;
+  ao.seed = rng.next_u64();
+  return anneal(start, [&](const NodeGrid& g) { return annealing_objective(t, g, in.bandwidth, rules); }, ao);
+}
+
+std::vector<Recommendation> pipette_configure(const ConfigureInput& in, const ConfigureOptions& opt,
+                                              const PipetteSearch& search, Method label) {
+  std::vector<Recommendation> out;
+  for (const ConfigPoint& c : space_of(in)) {
+    const StageEstimate e = in.costs(c, {});
+    if (search.memory_filter && e.memory > in.memory_limit) continue;
+    const PipetteTerms t = pipette_terms(in, c, e, search.rules);
+    Recommendation r;
+    r.method = label, r.config = c, r.memory = e.memory, r.fits = e.memory <= in.memory_limit;
+    if (search.anneal) {
+      // The kept mappings are scored with the final model; the best one is the answer.
+      double best_time = INFINITY;
+      for (const auto& b : pipette_anneal(in, opt, search.rules, c).best)
+        if (double time = pipette_time(t, b.grid, in.bandwidth, search.rules).total; time < best_time)
+          best_time = time, r.grid = b.grid;
+    } else {
+      Rng rng(config_seed(opt.seed, c));
+      r.grid = random_grid(in.nodes, c.pp, rng);
+    }
+    r.predicted = pipette_time(t, r.grid, in.bandwidth, search.rules).total;
+    out.push_back(std::move(r));
+  }
+  sort_by_prediction(out);
+  return out;
+}
+
 std::vector<Recommendation> configure(Method method, const ConfigureInput& in, const ConfigureOptions& opt) {
   if (in.bandwidth.nodes() != in.nodes)
     throw InternalError("configure: the bandwidth matrix has " + std::to_string(in.bandwidth.nodes()) +
                         " nodes, the cluster " + std::to_string(in.nodes));
   switch (method) {
     case Method::Pipette:
+      return pipette_configure(in, opt, {}, method);
     case Method::PipetteCorrected:
+      return pipette_configure(in, opt, {PipetteRules::corrected(), true, true}, method);
     case Method::Random:
-      return pipette_like(method, in, opt);
+      return pipette_configure(in, opt, {PipetteRules::released(), false, true}, method);
     case Method::Amp:
     case Method::AmpCorrected:
       return amp(method, in);

@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "configurator/amp_model.hpp"
+#include "configurator/annealing.hpp"
 #include "configurator/bandwidth.hpp"
 #include "configurator/node_grid.hpp"
+#include "configurator/pipette_model.hpp"
 #include "configurator/search_space.hpp"
 #include "workload/model_spec.hpp"
 
@@ -73,6 +75,22 @@ std::string mapping_text(const Recommendation& r);
 // random mapping drop configurations that do not fit; AMP has no memory model and keeps them
 // (`fits` says which would fail); Megatron's rules order by preference, fitting first.
 std::vector<Recommendation> configure(Method method, const ConfigureInput& in, const ConfigureOptions& opt);
+
+// Pipette's search under explicit rules: configure() runs it with PipetteRules::released() for
+// `pipette`, corrected() for `pipette-corrected`, and without the annealing for `random`; the
+// deviations measurement (bench/pipette_deviations.cpp) varies one rule at a time.
+struct PipetteSearch {
+  PipetteRules rules = PipetteRules::released();
+  bool anneal = true;          // false: a seeded random placement instead of the annealing
+  bool memory_filter = true;   // drop configurations whose estimate exceeds in.memory_limit
+};
+std::vector<Recommendation> pipette_configure(const ConfigureInput& in, const ConfigureOptions& opt,
+                                              const PipetteSearch& search, Method label);
+// The model's inputs for one configuration, and the annealing pipette_configure() runs for it
+// (random start and seed per configuration; kept best and worst mappings).
+PipetteTerms pipette_terms(const ConfigureInput& in, const ConfigPoint& c, const PipetteRules& rules);
+AnnealingResult pipette_anneal(const ConfigureInput& in, const ConfigureOptions& opt, const PipetteRules& rules,
+                               const ConfigPoint& c);
 
 // Explicit GPU of each Megatron rank for a recommendation (empty for the default order).
 std::vector<int> recommendation_mapping(const Recommendation& r, int gpus_per_node);

@@ -7,16 +7,20 @@
 
 namespace trainsim::configurator {
 
-// `Faithful` is the released code's model formula for formula (docs/pipette.md, "Pipette's
-// model"). `Corrected` fixes what a simulator can expose: remainder micro-batches
-// (floor(m/pp)), the annealing objective (not the final model), the data-parallel rings of
-// stage 0 only (inter-node: stage 0's ring; intra-node: the first node of each pipeline), the
-// parameter count (16h^2 per layer, embedding on every stage) and the element size (the
-// released driver trains in fp32: 4 bytes; the simulated job exchanges 2-byte values).
-enum class PipetteVariant { Faithful, Corrected };
+// Each simplification of the released code as a switch: released() is the code formula for
+// formula (docs/pipette.md, "Pipette's model"); corrected() fixes every one a simulator can
+// expose. The deviations measurement (bench/pipette_deviations.cpp) flips them one at a time.
+struct PipetteRules {
+  bool remainder = false;         // k = m/pp instead of floor(m/pp): remainder micro-batches counted
+  bool full_objective = false;    // the annealing minimises T instead of C_pp + C_dp_inter + C_dp_inner
+  bool all_stage_rings = false;   // C_dp_inter over every stage's ring instead of stage 0's
+  bool all_inner_nodes = false;   // C_dp_inner over every node instead of the first of each pipeline
+  bool exact_parameters = false;  // S_dp from the largest stage's parameters instead of (hV + L/pp 16h^2)/tp
+  double element_bytes = 4;       // S_pp and S_dp: the released driver trains in fp32; the job in 2 bytes
 
-// Bytes per element of S_pp and S_dp: 4 in the released code (fp32 driver), 2 corrected.
-double pipette_element_bytes(PipetteVariant v);
+  static PipetteRules released() { return {}; }
+  static PipetteRules corrected() { return {true, true, true, true, true, 2}; }
+};
 
 // The per-configuration inputs of the model.
 struct PipetteTerms {
@@ -48,12 +52,12 @@ double dp_inter_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp,
 double dp_inner_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, int d_in, bool all_nodes);
 
 // The iteration time. m >= pp: (pp-1)(t_f+t_b) + k [pp(t_f+t_b) + C_pp] + C_dp, with
-// k = floor(m/pp) (faithful) or m/pp (corrected: every micro-batch counted); m < pp:
+// k = floor(m/pp) (released) or m/pp (`remainder`); m < pp:
 // (m-1)(t_f+t_b) + pp(t_f+t_b) + C_pp + C_dp.
-PipetteTime pipette_time(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, PipetteVariant v);
+PipetteTime pipette_time(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, const PipetteRules& r);
 
-// What the annealing minimises: faithful C_pp + C_dp_inter + C_dp_inner (first ring only);
-// corrected: the full iteration time of pipette_time().
-double annealing_objective(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, PipetteVariant v);
+// What the annealing minimises: C_pp + C_dp_inter + C_dp_inner (released), or the full
+// iteration time of pipette_time() (`full_objective`).
+double annealing_objective(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, const PipetteRules& r);
 
 }  // namespace trainsim::configurator

@@ -82,7 +82,7 @@ TEST_CASE("Pipette's schedule (random start, T0 1, x0.999, 20000 moves) against 
   for (auto [n, pp] : {std::pair{6, 2}, std::pair{6, 3}, std::pair{8, 4}, std::pair{8, 2}}) {
     for (uint64_t seed : {1u, 2u, 3u}) {
       const auto bw = random_matrix(n, seed * 100 + n);
-      for (auto variant : {PipetteVariant::Faithful, PipetteVariant::Corrected}) {
+      for (auto variant : {PipetteRules::released(), PipetteRules::corrected()}) {
         const auto t = terms(pp, 2, n / pp);
         auto f = [&](const NodeGrid& g) { return annealing_objective(t, g, bw, variant); };
         trainsim::Rng rng(seed);
@@ -110,7 +110,7 @@ TEST_CASE("Pipette's schedule (random start, T0 1, x0.999, 20000 moves) against 
 TEST_CASE("Annealing is deterministic and keeps distinct, sorted best and worst mappings") {
   const auto bw = random_matrix(8, 7);
   const auto t = terms(4, 1, 2);
-  auto f = [&](const NodeGrid& g) { return annealing_objective(t, g, bw, PipetteVariant::Faithful); };
+  auto f = [&](const NodeGrid& g) { return annealing_objective(t, g, bw, PipetteRules::released()); };
   AnnealingOptions o;
   o.iterations = 5000;
   o.seed = 42;
@@ -136,7 +136,7 @@ TEST_CASE("On a uniform cluster every mapping costs the same") {
   trainsim::Rng rng(5);
   for (int pp : {1, 2, 4, 8}) {
     const auto t = terms(pp, 4, 8 / pp);
-    for (auto v : {PipetteVariant::Faithful, PipetteVariant::Corrected}) {
+    for (auto v : {PipetteRules::released(), PipetteRules::corrected()}) {
       const double ref = pipette_time(t, megatron_grid(8, pp), bw, v).total;
       for (int k = 0; k < 50; ++k) CHECK(pipette_time(t, random_grid(8, pp, rng), bw, v).total == Approx(ref).epsilon(1e-14));
     }

@@ -22,8 +22,8 @@ NodeBandwidth four_nodes() {
 }  // namespace
 
 TEST_CASE("Pipette: S_pp and faithful S_dp by hand, 4 bytes per element in the released code") {
-  CHECK(pipette_element_bytes(PipetteVariant::Faithful) == 4);
-  CHECK(pipette_element_bytes(PipetteVariant::Corrected) == 2);
+  CHECK(PipetteRules::released().element_bytes == 4);
+  CHECK(PipetteRules::corrected().element_bytes == 2);
   CHECK(activation_bytes(2, 1024, 3072, 4) == 2.0 * 1024 * 3072 * 4);
   // (h V + L/pp 16 h^2) / tp * 4 with h=3072, V=51200, L=64, pp=4, tp=2
   const double h = 3072;
@@ -60,17 +60,17 @@ TEST_CASE("Pipette: iteration time, faithful floor and corrected remainder") {
   PipetteTerms t;
   t.t_f = 0.1, t.t_b = 0.2, t.m = 7, t.pp = 2, t.d_in = 4, t.d_out = 2, t.s_pp = 1e9, t.s_dp = 2e9;
   // (pp-1)(tf+tb) = 0.3; C_pp = 0.4; C_dp = 0.2 + inner (faithful 0.03, corrected 0.06)
-  const auto f = pipette_time(t, g, bw, PipetteVariant::Faithful);
+  const auto f = pipette_time(t, g, bw, PipetteRules::released());
   CHECK(f.total == Approx(0.3 + 3 * (2 * 0.3 + 0.4) + 0.23));  // floor(7/2) = 3
-  const auto c = pipette_time(t, g, bw, PipetteVariant::Corrected);
+  const auto c = pipette_time(t, g, bw, PipetteRules::corrected());
   CHECK(c.total == Approx(0.3 + 3.5 * (2 * 0.3 + 0.4) + 0.26));
   // m < pp: (m-1)(tf+tb) + pp(tf+tb) + C_pp + C_dp
   t.m = 1;
-  CHECK(pipette_time(t, g, bw, PipetteVariant::Faithful).total == Approx(0 + 0.6 + 0.4 + 0.23));
+  CHECK(pipette_time(t, g, bw, PipetteRules::released()).total == Approx(0 + 0.6 + 0.4 + 0.23));
   // Faithful annealing objective: communication only
   t.m = 7;
-  CHECK(annealing_objective(t, g, bw, PipetteVariant::Faithful) == Approx(0.4 + 0.2 + 0.03));
-  CHECK(annealing_objective(t, g, bw, PipetteVariant::Corrected) == Approx(c.total));
+  CHECK(annealing_objective(t, g, bw, PipetteRules::released()) == Approx(0.4 + 0.2 + 0.03));
+  CHECK(annealing_objective(t, g, bw, PipetteRules::corrected()) == Approx(c.total));
 }
 
 TEST_CASE("AMP: per-node bandwidth, stage costs and the dynamic-programming partition by hand") {
