@@ -224,6 +224,10 @@ int compare_command(const std::vector<std::string>& words) {
       space_pred.push_back(r.predicted);
       space_sim.push_back(run.seconds);
     }
+    if (m == Method::Oracle)  // out-of-memory configurations are listed, not dropped
+      for (const auto& s : oracle_result.searches)
+        if (s.kind == SearchKind::OutOfMemory)
+          space.add({name, config_text(s.config), "-", search_kind_name(s.kind)}, {NAN, NAN, s.memory, 0, 0});
     const RankAgreement agree = m == Method::Oracle ? RankAgreement{static_cast<int>(space_sim.size()), NAN, NAN, NAN, NAN, NAN, NAN}
                                                     : rank_agreement(space_pred, space_sim, options.configure.seed);
     // The top K.
@@ -271,24 +275,29 @@ int compare_command(const std::vector<std::string>& words) {
   mt.print(std::cout);
   if (with_oracle) {
     output::TextTable ot;
-    ot.text_column("config").text_column("search").number_column("placements", 0).number_column("classes", 0);
-    ot.number_column("memory(GiB)", 2).text_column("best(s)").text_column("mapping");
+    ot.text_column("searched config").text_column("search").number_column("placements", 0).number_column("classes", 0);
+    ot.number_column("memory(GiB)", 2).number_column("best(s)", 4).text_column("mapping");
     int feasible = 0, oom = 0;
+    const ConfigSearch* smallest_oom = nullptr;
     for (const auto& s : oracle_result.searches) {
-      feasible += s.kind != SearchKind::OutOfMemory;
-      oom += s.kind == SearchKind::OutOfMemory;
+      if (s.kind == SearchKind::OutOfMemory) {
+        ++oom;
+        if (!smallest_oom || s.memory < smallest_oom->memory) smallest_oom = &s;
+        continue;
+      }
+      ++feasible;
       if (s.kind == SearchKind::Proposals) continue;
-      const bool over = s.kind == SearchKind::OutOfMemory;
-      ot.add_row({config_text(s.config), search_kind_name(s.kind), double(s.evaluated),
-                  s.classes ? Cell(double(s.classes)) : Cell(std::string("-")), s.memory / units::GiB,
-                  over ? std::string("-") : output::format_fixed(s.best.predicted, 4),
-                  over ? std::string("-") : mapping_text(s.best)});
+      ot.add_row({config_text(s.config), search_kind_name(s.kind), double(s.evaluated), double(s.classes),
+                  s.memory / units::GiB, s.best.predicted, mapping_text(s.best)});
     }
-    std::cout << "\noracle: " << feasible << " configurations fit (" << cache.size()
-              << " placements simulated in all), " << oom << " over the GPU memory limit of "
-              << units::format_size(session.input.memory_limit) << "; budget " << options.oracle.budget
-              << " placements per searched configuration (those within " << output::format_fixed(100 * options.oracle.margin, 0)
-              << "% of the best)\n";
+    std::cout << "\noracle: " << feasible << " configurations fit, " << cache.size()
+              << " placements simulated in all; budget " << options.oracle.budget
+              << " placements per searched configuration (those within "
+              << output::format_fixed(100 * options.oracle.margin, 0) << "% of the best)\n";
+    if (oom)
+      std::cout << oom << " configurations over the GPU memory limit of " << units::format_size(session.input.memory_limit)
+                << " (the space table lists them; the smallest, " << config_text(smallest_oom->config) << ", needs "
+                << units::format_size(smallest_oom->memory) << ")\n";
     ot.print(std::cout);
   }
   std::cout << "\ncandidates:\n";
