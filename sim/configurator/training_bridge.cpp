@@ -13,6 +13,8 @@
 
 #include "config/bandwidth_matrix.hpp"
 #include "config/loader.hpp"
+#include "config/paths.hpp"
+#include "config/yaml_reader.hpp"
 #include "config/scenario.hpp"
 #include "core/limits.hpp"
 #include "configurator/configurator.hpp"
@@ -27,11 +29,27 @@ namespace trainsim::configurator {
 
 const ClusterSpec& single_cluster(const PlatformSpec& p) {
   if (p.clusters.size() != 1)
-    throw InputError(SourceLocation{p.file, 0, 0}, "platform.clusters",
-                     "the configurators need a platform with exactly one cluster, '" + p.name + "' has " +
-                         std::to_string(p.clusters.size()));
+    throw InputError(p.clusters.size() > 1 ? p.clusters[1].where : SourceLocation{p.file, 0, 0}, "platform.clusters[1]",
+                     "the configurators need a platform with exactly one cluster (Pipette's setting), '" + p.name +
+                         "' has " + std::to_string(p.clusters.size()) + "; expected a single-cluster platform");
   return p.clusters[0];
 }
+
+namespace {
+
+// An error about `key` of the scenario's `job` map, at the line where it is written.
+InputError job_error(const Scenario& s, const std::string& key, const std::string& message) {
+  YamlMap root(parse_yaml(s.text, s.file), s.file, "");
+  return YamlMap(root.node("job"), s.file, "job").error(key, message);
+}
+
+const char* job_kind_name(const JobSpec& job) {
+  if (std::holds_alternative<DilocoSpec>(job)) return "diloco";
+  if (std::holds_alternative<CollectiveBenchSpec>(job)) return "collective benchmark";
+  return "training";
+}
+
+}  // namespace
 
 TpLink intra_node_tp_link(const ClusterSpec& c) {
   if (c.intra.kind == IntraNodeKind::NvSwitch) return {c.intra.bandwidth, c.intra.latency};
@@ -237,8 +255,9 @@ Session open_session(const std::string& scenario_file, const SessionOptions& opt
   s.scenario = load_scenario_file(scenario_file);
   const auto* job = std::get_if<TrainingSpec>(&s.scenario.job);
   if (!job)
-    throw InputError(SourceLocation{s.scenario.file, 0, 0}, "job.kind",
-                     "the configurators need a 'training' job (model, global batch, sequence length)");
+    throw job_error(s.scenario, "kind",
+                    std::string("the configurators need a training job (model, global batch, sequence length), this is a ") +
+                        job_kind_name(s.scenario.job) + " job; expected kind: training");
   s.job = *job;
   s.options = options;
   const ClusterSpec& c = single_cluster(s.scenario.platform);
@@ -249,10 +268,12 @@ Session open_session(const std::string& scenario_file, const SessionOptions& opt
   NodeBandwidth bw;
   if (!options.matrix_file.empty()) {
     const BandwidthMatrix m = load_bandwidth_matrix(options.matrix_file, c.name);
-    if (static_cast<int>(m.bandwidth.size()) != c.nodes)
-      throw InputError(SourceLocation{options.matrix_file, 0, 0}, "bandwidth",
-                       "the matrix has " + std::to_string(m.bandwidth.size()) + " nodes but cluster '" + c.name +
-                           "' has " + std::to_string(c.nodes));
+    if (static_cast<int>(m.bandwidth.size()) != c.nodes) {
+      YamlMap root(parse_yaml(read_text_file(options.matrix_file, {}, "--matrix"), options.matrix_file),
+                   options.matrix_file, "");
+      throw root.error("bandwidth", "the matrix has " + std::to_string(m.bandwidth.size()) + " rows, cluster '" +
+                                        c.name + "' has " + std::to_string(c.nodes) + " nodes; expected one row per node");
+    }
     bw = NodeBandwidth::from_matrix(m);
     s.bandwidth_source = options.matrix_file;
   } else {

@@ -15,50 +15,21 @@
 #include "engine/simulation.hpp"
 #include "output/table_printer.hpp"
 #include "training/simulator.hpp"
+#include "support/input_error.hpp"
+#include "tiny_cluster.hpp"
 
 namespace fs = std::filesystem;
 using namespace trainsim;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("trainsim-configurator-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using testing::fresh_dir;
+using testing::write;
 
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream(p) << text;
-}
+// 4 nodes x 4 GPUs, zero latencies (round numbers); `degraded`: node 1's NIC at a quarter.
+std::string platform_yaml(bool degraded) { return testing::tiny_platform(4, degraded); }
 
-// 4 nodes x 4 GPUs, 100 Gb/s NICs, zero latencies (round numbers); node 1's NIC degraded.
-std::string platform_yaml(bool degraded) {
-  std::string s = R"(platform:
-  name: tiny
-  clusters:
-    - name: t
-      gpu: A100-40GB
-      nodes: 4
-      gpus_per_node: 4
-      intra_node: {kind: nvswitch, bandwidth: 100GB/s, latency: 0s}
-      nic: {count: 1, bandwidth: 100Gbps, latency: 0s}
-      fabric: {kind: single_switch, switch_latency: 0s}
-)";
-  if (degraded) s += "  heterogeneity:\n    overrides:\n      - {links: t.n1.nic0, factor: 0.25}\n";
-  return s;
-}
-
-const char* kScenario = R"(name: tiny-job
-seed: 3
-platform: tiny.yaml
-job:
-  kind: training
-  model: {family: gpt, layers: 8, hidden: 1024, heads: 16, seq_len: 512, vocab: 32000}
-  parallelism: {tp: 4, pp: 2, dp: 2}
-  micro_batch: 1
-  global_batch: 16
-)";
+const std::string kScenario = testing::tiny_job("tiny-job", 4, 2, 2);
 
 std::vector<std::map<std::string, std::string>> read_csv(const fs::path& p) {
   std::ifstream in(p);
@@ -340,4 +311,30 @@ job:
     }));
     CHECK(simulated == Approx(reported).epsilon(1e-5));
   }
+}
+
+TEST_CASE("configure refuses what it cannot configure: one line naming file, line and key") {
+  const auto dir = fresh_dir("refuse");
+  write(dir / "tiny.yaml", platform_yaml(false));
+  // A job that is not training: the error points at its `kind`.
+  write(dir / "bench.yaml", "name: b\nseed: 0\nplatform: tiny.yaml\njob:\n  kind: collective_benchmark\n"
+                            "  collectives: [all_reduce]\n  algorithms: [ring]\n  group: {nodes: 1}\n"
+                            "  sizes: {min: 1KiB, max: 1MiB, factor: 2}\n");
+  const std::string bench = (dir / "bench.yaml").string();
+  CHECK(testing::message_of([&] { cli::configure_command({bench}); }) ==
+        bench + ":5:9: error: key 'job.kind': the configurators need a training job (model, global batch, sequence "
+                "length), this is a collective benchmark job; expected kind: training");
+  // Two clusters: the error points at the second one in the platform file.
+  const std::string two = (fs::path(TRAINSIM_SOURCE_DIR) / "platforms" / "two-datacenters.yaml").string();
+  write(dir / "two.yaml", std::string("name: t\nseed: 0\nplatform: ") + two + "\n" + kScenario.substr(kScenario.find("job:")));
+  const std::string msg = testing::message_of([&] { cli::compare_command({(dir / "two.yaml").string()}); });
+  CHECK_THAT(msg, Catch::StartsWith(two + ":"));
+  CHECK_THAT(msg, Catch::Contains("key 'platform.clusters[1]': the configurators need a platform with exactly one cluster"));
+  CHECK(msg.find('\n') == std::string::npos);
+  // A matrix of the wrong size: the error points at its `bandwidth`.
+  write(dir / "job.yaml", kScenario);
+  write(dir / "m.json", "{\"gpus\": [\"a\", \"b\"],\n \"bandwidth\": [[\"100\", \"10\"], [\"10\", \"100\"]]}\n");
+  const std::string m = (dir / "m.json").string();
+  CHECK(testing::message_of([&] { cli::configure_command({(dir / "job.yaml").string(), "--matrix", m}); }) ==
+        m + ":2:15: error: key 'bandwidth': the matrix has 2 rows, cluster 't' has 4 nodes; expected one row per node");
 }

@@ -11,6 +11,7 @@
 #include "configurator/oracle.hpp"
 #include "configurator/training_bridge.hpp"
 #include "core/random.hpp"
+#include "tiny_cluster.hpp"
 
 namespace fs = std::filesystem;
 using namespace trainsim;
@@ -165,45 +166,12 @@ TEST_CASE("Oracle with a stand-in simulator: proposals, margin and the annealing
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("trainsim-oracle-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-// 4 nodes x 2 GPUs, node n1's NIC at a quarter, a lognormal NIC spread: every node differs.
-const char* kPlatform = R"(platform:
-  name: tiny-hetero
-  clusters:
-    - name: t
-      gpu: A100-40GB
-      nodes: 4
-      gpus_per_node: 2
-      intra_node: {kind: nvswitch, bandwidth: 100GB/s, latency: 1us}
-      nic: {count: 1, bandwidth: 100Gbps, latency: 1us}
-      fabric: {kind: single_switch, switch_latency: 100ns}
-  heterogeneity:
-    spread:
-      - {links: "t.n*.nic*", distribution: lognormal, sigma: 0.2}
-    overrides:
-      - {links: t.n1.nic0, factor: 0.25}
-)";
-
-const char* kJob = R"(name: tiny-oracle
-seed: 3
-platform: tiny.yaml
-job:
-  kind: training
-  model: {family: gpt, layers: 8, hidden: 1024, heads: 16, seq_len: 512, vocab: 32000}
-  parallelism: {tp: 2, pp: 2, dp: 2}
-  micro_batch: 1
-  global_batch: 16
-)";
+using testing::fresh_dir;
 
 Session tiny_session(const fs::path& dir) {
-  std::ofstream(dir / "tiny.yaml") << kPlatform;
-  std::ofstream(dir / "job.yaml") << kJob;
+  // Node n1's NIC at a quarter and a lognormal NIC spread: every node differs.
+  testing::write(dir / "tiny.yaml", testing::tiny_platform(2, true, 0.2, "1us"));
+  testing::write(dir / "job.yaml", testing::tiny_job("tiny-oracle", 2, 2, 2));
   SessionOptions o;
   o.configure.iterations = 2000;
   return open_session((dir / "job.yaml").string(), o);
