@@ -114,8 +114,11 @@ int configure_command(const std::vector<std::string>& words) {
     h.name = session.scenario.name + "-" + method_name(method) + "-" + std::to_string(i + 1);
     h.platform_path = platform_ref;
     char buf[200];
-    std::snprintf(buf, sizeof buf, "%s %.6g s per iteration, estimated memory %s per GPU", time_word.c_str(),
-                  r.predicted, units::format_size(r.memory).c_str());
+    if (std::isnan(r.predicted))  // Megatron's rules have no time model
+      std::snprintf(buf, sizeof buf, "no time model; estimated memory %s per GPU", units::format_size(r.memory).c_str());
+    else
+      std::snprintf(buf, sizeof buf, "%s %.6g s per iteration, estimated memory %s per GPU", time_word.c_str(),
+                    r.predicted, units::format_size(r.memory).c_str());
     h.comment = "written by trainsim configure --method " + method_name(method) + " (rank " + std::to_string(i + 1) +
                 ") from " + session.scenario.file + "\n" + config_text(r.config) + ", mapping " +
                 (r.default_order() ? std::string("Megatron default order") : grid_text(r.grid)) + "\n" + buf;
