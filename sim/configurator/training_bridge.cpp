@@ -108,7 +108,7 @@ CostFn training_cost_fn(const TrainingSpec& base, const ClusterSpec& cluster) {
 }
 
 ConfigureInput configure_input(const Scenario& scenario, const TrainingSpec& job, const NodeBandwidth& bw,
-                                      double memory_limit) {
+                                      double gpu_memory_limit) {
   const ClusterSpec& c = single_cluster(scenario.platform);
   ConfigureInput in;
   in.model = job.model;
@@ -117,7 +117,7 @@ ConfigureInput configure_input(const Scenario& scenario, const TrainingSpec& job
   in.gpus_per_node = c.gpus_per_node;
   in.bandwidth = bw;
   in.costs = training_cost_fn(job, c);
-  in.memory_limit = memory_limit > 0 ? memory_limit : c.gpu.memory_bytes;
+  in.memory_limit = gpu_memory_limit > 0 ? gpu_memory_limit : c.gpu.memory_bytes;
   return in;
 }
 
