@@ -54,7 +54,7 @@ std::string split_text(const std::vector<int>& layers) {
 }  // namespace
 
 std::string placement_key(const Recommendation& r) {
-  std::string key = config_text(r.config) + " @ " + grid_text(canonical_grid(r.grid));
+  std::string key = config_text(r.config) + " @ " + grid_text(r.grid);
   if (!r.layers_per_stage.empty()) key += " layers " + split_text(r.layers_per_stage);
   return key;
 }

@@ -66,7 +66,8 @@ struct Recommendation {
 };
 
 // "pp4 tp8 dp4 mb1 @ n0 n2 | n1 n3" plus the layer split when uneven: identifies what a
-// simulation of the recommendation runs (rotations of the rows are the same placement).
+// simulation of the recommendation runs. The grid as it is: a rotation of its rows simulates the
+// same time (tested), but the time reported for a recommendation is that of its own mapping.
 std::string placement_key(const Recommendation& r);
 // The mapping column of the tables: "default" or the grid, and the split when uneven.
 std::string mapping_text(const Recommendation& r);
