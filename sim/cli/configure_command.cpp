@@ -134,6 +134,14 @@ int configure_command(const std::vector<std::string>& words) {
         throw UsageError("cannot write '" + files[i].string() + "'");
       }
     }
+    // The file must load where it is (an inline platform may name files relative to the input).
+    try {
+      (void)load_scenario_file(file.temp_path());
+    } catch (const InputError& e) {
+      file.discard();
+      throw UsageError("the scenario for rank " + std::to_string(i + 1) + " would not load from '" + dir.string() +
+                       "' (" + e.message() + "); give the platform as a file");
+    }
     file.commit();
     output::TextTable::Cell pred = std::isnan(r.predicted) ? output::TextTable::Cell(std::string("-"))
                                                            : output::TextTable::Cell(r.predicted);

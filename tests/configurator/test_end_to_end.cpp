@@ -338,3 +338,38 @@ TEST_CASE("configure refuses what it cannot configure: one line naming file, lin
   CHECK(testing::message_of([&] { cli::configure_command({(dir / "job.yaml").string(), "--matrix", m}); }) ==
         m + ":2:15: error: key 'bandwidth': the matrix has 2 rows, cluster 't' has 4 nodes; expected one row per node");
 }
+
+TEST_CASE("configure checks that each written scenario loads where it is written") {
+  // An inline platform naming a matrix file relative to the input scenario: written next to the
+  // input it loads; written elsewhere it could not, and nothing is written.
+  const auto dir = fresh_dir("inline");
+  write(dir / "m.json", "{\"gpus\": [\"a\", \"b\"], \"bandwidth\": [[\"100\", \"10\"], [\"10\", \"100\"]]}\n");
+  write(dir / "job.yaml", R"(name: inline
+seed: 1
+platform:
+  name: two
+  clusters:
+    - name: t
+      gpu: A100-40GB
+      nodes: 2
+      gpus_per_node: 2
+      intra_node: {kind: nvswitch, bandwidth: 100GB/s, latency: 1us}
+      nic: {count: 1, bandwidth: 100Gbps, latency: 1us}
+      fabric: {kind: measured, switch_latency: 100ns}
+  heterogeneity:
+    measured_matrix: {cluster: t, file: m.json}
+job:
+  kind: training
+  model: {family: gpt, layers: 4, hidden: 512, heads: 8, seq_len: 128, vocab: 1000}
+  parallelism: {tp: 2, pp: 1, dp: 2}
+  micro_batch: 1
+  global_batch: 8
+)");
+  const std::string job = (dir / "job.yaml").string();
+  captured([&] { REQUIRE(cli::configure_command({job, "--top", "1", "--output-dir", dir.string()}) == 0); });
+  CHECK(fs::exists(dir / "inline-pipette-1.yaml"));
+  const auto elsewhere = dir / "elsewhere";
+  CHECK_THROWS_WITH(cli::configure_command({job, "--top", "1", "--output-dir", elsewhere.string()}),
+                    Catch::Contains("would not load") && Catch::Contains("give the platform as a file"));
+  CHECK(!fs::exists(elsewhere / "inline-pipette-1.yaml"));
+}
