@@ -50,10 +50,17 @@ ConfigureInput input() {
   return in;
 }
 
-std::map<std::string, Recommendation> by_config(const std::vector<Recommendation>& recs) {
-  std::map<std::string, Recommendation> out;
-  for (const auto& r : recs) out[config_text(r.config)] = r;
-  return out;
+// The method's recommendations by configuration, each prediction checked against `expected`.
+std::map<std::string, Recommendation> checked(Method m, const std::map<std::string, double>& expected) {
+  std::map<std::string, Recommendation> got;
+  for (const auto& r : configure(m, input(), ConfigureOptions{})) got[config_text(r.config)] = r;
+  REQUIRE(got.size() == expected.size());
+  for (const auto& [config, t] : expected) {
+    INFO(method_name(m) << " " << config);
+    REQUIRE(got.count(config));
+    CHECK(got.at(config).predicted == Approx(t).epsilon(1e-12));
+  }
+  return got;
 }
 
 }  // namespace
@@ -92,13 +99,7 @@ TEST_CASE("pipette: every candidate's prediction equals the hand derivation") {
       // pp4 tp2 mb4: m = 3 < pp, fb 6e-3, C_pp 2*1.6e6/5e9 + 2*2*1.6e6/1e10 = 1.28e-3.
       {"pp4 tp2 dp1 mb4", 2 * 6e-3 + 4 * 6e-3 + 1.28e-3},
   };
-  const auto got = by_config(configure(Method::Pipette, input(), ConfigureOptions{}));
-  REQUIRE(got.size() == expected.size());
-  for (const auto& [config, t] : expected) {
-    INFO(config);
-    REQUIRE(got.count(config));
-    CHECK(got.at(config).predicted == Approx(t).epsilon(1e-12));
-  }
+  const auto got = checked(Method::Pipette, expected);
   // The placements behind those values: pp2 tp1 puts n0 and n1 on stage 0; a chain of 4 has
   // n3 at an end and does not start on n2.
   const NodeGrid g2 = got.at("pp2 tp1 dp4 mb1").grid;
@@ -150,13 +151,9 @@ TEST_CASE("amp: every candidate's prediction and layer split equal the hand deri
       // u = 2; m = 3; S_pp 8e5.
       {"pp4 tp2 dp1 mb4", 2 * 18e-3 + 39e-3 + 2 * 8e5 / third + 8e5 / 5e9},
   };
-  const auto got = by_config(configure(Method::Amp, input(), ConfigureOptions{}));
-  REQUIRE(got.size() == expected.size());
-  for (const auto& [config, t] : expected) {
+  for (const auto& [config, r] : checked(Method::Amp, expected)) {
     INFO(config);
-    REQUIRE(got.count(config));
-    CHECK(got.at(config).predicted == Approx(t).epsilon(1e-12));
-    CHECK(got.at(config).default_order());
-    CHECK(got.at(config).layers_per_stage == (config.rfind("pp2", 0) == 0 ? std::vector<int>{3, 1} : std::vector<int>{}));
+    CHECK(r.default_order());
+    CHECK(r.layers_per_stage == (config.rfind("pp2", 0) == 0 ? std::vector<int>{3, 1} : std::vector<int>{}));
   }
 }
