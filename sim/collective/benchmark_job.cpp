@@ -13,7 +13,9 @@ namespace trainsim {
 
 JobOutcome run_benchmark_job(const Scenario& scenario, const CollectiveBenchSpec& spec, const JobOptions& options) {
   const auto gpus = resolve_group(spec.group, scenario.platform, spec.where);
-  Simulation sim(scenario.platform, scenario.seed);
+  SimulationOptions scope;
+  if (!options.whole_platform) scope.gpus = gpus;
+  Simulation sim(scenario.platform, scenario.seed, scope);
   Recorder recorder(sim.network(), options.keep_activities);
   const auto results = run_collective_benchmark(sim, spec, gpus, &recorder, spec.granularity);
   JobOutcome out;

@@ -8,7 +8,11 @@ std::string link_name_examples(const PlatformSpec& spec) {
   std::vector<std::string> ex;
   for (const auto& c : spec.clusters) {
     const std::string n0 = c.name + ".n0";
-    ex.push_back(c.intra.kind == IntraNodeKind::NvSwitch ? n0 + ".gpu0.nvlink" : n0 + ".nvlink0-1");
+    switch (c.intra.kind) {
+      case IntraNodeKind::NvSwitch: ex.push_back(n0 + ".gpu0.nvlink"); break;
+      case IntraNodeKind::NvLinkMesh: ex.push_back(n0 + ".nvlink0-1"); break;
+      case IntraNodeKind::Pcie: ex.push_back(n0 + ".gpu0.pcie"); break;
+    }
     ex.push_back(n0 + ".nic0");
     if (c.fabric.kind == FabricKind::FatTree || c.fabric.kind == FabricKind::RailOptimized)
       ex.push_back(c.name + ".leaf0.up");

@@ -8,6 +8,8 @@
 #include "config/loader.hpp"
 #include "config/paths.hpp"
 #include "config/yaml_reader.hpp"
+#include "platform/kernel_times.hpp"
+#include "platform/pcie.hpp"
 
 namespace trainsim {
 namespace {
@@ -15,7 +17,7 @@ namespace {
 using units::Kind;
 
 const std::vector<std::pair<std::string, IntraNodeKind>> kIntraKinds = {
-    {"nvswitch", IntraNodeKind::NvSwitch}, {"nvlink_mesh", IntraNodeKind::NvLinkMesh}};
+    {"nvswitch", IntraNodeKind::NvSwitch}, {"nvlink_mesh", IntraNodeKind::NvLinkMesh}, {"pcie", IntraNodeKind::Pcie}};
 const std::vector<std::pair<std::string, FabricKind>> kFabricKinds = {
     {"single_switch", FabricKind::SingleSwitch},
     {"fat_tree", FabricKind::FatTree},
@@ -50,6 +52,12 @@ GpuModel parse_gpu(YamlMap& cluster) {
   g.peak_flops = m.get_quantity("peak_flops", Kind::FlopRate, Bound::Positive);
   g.memory_bytes = m.get_quantity("memory", Kind::Size, Bound::Positive);
   g.memory_bandwidth = m.get_quantity("memory_bandwidth", Kind::Bandwidth, Bound::Positive);
+  // The other precisions are catalogue data (0: not given); the compute model uses peak_flops.
+  g.peak_fp32 = m.optional_quantity("peak_fp32", Kind::FlopRate, Bound::Positive, 0.0);
+  g.peak_tf32 = m.optional_quantity("peak_tf32", Kind::FlopRate, Bound::Positive, 0.0);
+  g.peak_fp8 = m.optional_quantity("peak_fp8", Kind::FlopRate, Bound::Positive, 0.0);
+  g.bf16 = m.optional_bool("bf16", true);
+  g.source = "custom model in " + m.file();
   m.finish();
   return g;
 }
@@ -65,12 +73,58 @@ std::string parse_name(YamlMap& m, const std::string& key) {
   return name;
 }
 
-IntraNodeSpec parse_intra(YamlMap& cluster) {
+// {bandwidth, latency} of one kind of PCIe-tree link; absent: no rate (pcie::check says when one
+// is needed).
+PcieHop parse_pcie_hop(YamlMap& intra, const std::string& key) {
+  if (!intra.has(key)) return {};
+  YamlMap m = intra.get_map(key);
+  PcieHop h;
+  h.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
+  h.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+  m.finish();
+  return h;
+}
+
+std::vector<PcieGroup> parse_pcie_groups(YamlMap& intra, const std::string& key, int sockets, int gpus, int nics) {
+  std::vector<PcieGroup> out;
+  if (!intra.has(key)) return out;
+  for (auto& m : intra.get_map_list(key)) {
+    PcieGroup g;
+    g.socket = static_cast<int>(m.optional_int("socket", 0, 0, sockets - 1));
+    for (long long i : m.get_int_list("gpus", 0, gpus - 1)) g.gpus.push_back(static_cast<int>(i));
+    if (m.has("nics"))
+      for (long long i : m.get_int_list("nics", 0, nics - 1)) g.nics.push_back(static_cast<int>(i));
+    m.finish();
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+constexpr const char* kPcieKeys[] = {"sockets", "switches", "root_ports", "switch_uplink", "root_complex", "socket_link"};
+
+IntraNodeSpec parse_intra(YamlMap& cluster, int gpus_per_node, int nics) {
   YamlMap m = cluster.get_map("intra_node");
   IntraNodeSpec s;
   s.kind = m.optional_enum("kind", kIntraKinds, IntraNodeKind::NvSwitch);
   s.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
   s.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+  if (s.kind == IntraNodeKind::Pcie) {
+    // The PCIe tree (docs/platforms.md, "PCIe nodes").
+    PcieTopology& t = s.pcie;
+    t.sockets = static_cast<int>(m.optional_int("sockets", 1, 1, 8));
+    t.switches = parse_pcie_groups(m, "switches", t.sockets, gpus_per_node, nics);
+    t.root_ports = parse_pcie_groups(m, "root_ports", t.sockets, gpus_per_node, nics);
+    t.switch_uplink = parse_pcie_hop(m, "switch_uplink");
+    t.root_complex = parse_pcie_hop(m, "root_complex");
+    t.socket_link = parse_pcie_hop(m, "socket_link");
+    const pcie::Problem p = pcie::check(t, gpus_per_node, nics);
+    if (!p.key.empty()) {
+      const std::string first = p.key.substr(0, p.key.find_first_of(".["));
+      throw InputError(m.where(first), m.key_path(p.key), p.message);
+    }
+  } else {
+    for (const char* key : kPcieKeys) m.forbid(key, std::string(key) + " is only allowed with intra_node kind pcie");
+  }
   m.finish();
   return s;
 }
@@ -133,10 +187,18 @@ void parse_clusters(YamlMap& p, PlatformSpec& spec, std::vector<ClusterExtra>& e
       if (spec.clusters[i].name == c.name)
         throw m.error("name", "cluster name '" + c.name + "' is already used by " + extra[i].path);
     c.gpu = parse_gpu(m);
+    if (m.has("kernel_times")) {
+      // The user's own kernel times for this cluster's GPU (docs/model.md, "User-measured compute").
+      const std::string path = resolve_relative(m.file(), m.get_string("kernel_times"));
+      KernelTimes times =
+          parse_kernel_times(read_text_file(path, m.where("kernel_times"), m.key_path("kernel_times")), path);
+      check_kernel_times(times, c.gpu);
+      c.gpu.kernel_times = std::make_shared<const KernelTimes>(std::move(times));
+    }
     c.nodes = static_cast<int>(m.get_int("nodes", 1, kMaxPlatformGpus));
     c.gpus_per_node = static_cast<int>(m.optional_int("gpus_per_node", 8, 1, kMaxGpusPerNode));
-    c.intra = parse_intra(m);
     c.nic = parse_nic(m, c.gpus_per_node);
+    c.intra = parse_intra(m, c.gpus_per_node, c.nic.count);
     c.fabric = parse_fabric(m, &x.fabric_kind_at);
     m.finish();
     total += static_cast<long long>(c.nodes) * c.gpus_per_node;

@@ -131,7 +131,13 @@ AbstractResult simulate_full(const PlatformSpec& platform, const DilocoSpec& spe
   for (int f = 0; f < plan.fragments(); ++f)
     for (int l : plan.fragment_layers(f)) ++on_stage[f][stage_of[l]];
 
-  Simulation sim(platform, seed);
+  SimulationOptions scope;  // the replicas' GPUs (each on its cluster's first GPUs)
+  if (!options.whole_platform) {
+    scope.gpus.emplace();
+    for (int c = 0; c < m; ++c)
+      for (int g : replica_training(training, platform, c, total).plan.mapping) scope.gpus->push_back(g);
+  }
+  Simulation sim(platform, seed, scope);
   Network& net = sim.network();
   // Activities are always kept: the WAN peak comes from the recorder's link series.
   Recorder rec(net, true);

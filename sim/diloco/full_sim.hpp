@@ -17,6 +17,7 @@ namespace trainsim {
 
 struct FullRunOptions {
   output::TraceData* trace = nullptr;  // when set, receives activities, links and WAN series
+  bool whole_platform = false;         // build every GPU, not only the replicas' (JobOptions)
 };
 
 // Same result shape as the abstract mode. Differences (documented): `workers[i].compute` is

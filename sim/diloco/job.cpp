@@ -15,7 +15,8 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   for (const auto& model : spec.models)
     for (const auto& method : spec.methods)
       jobs.push_back([&, mp = &model, hp = &method] {
-        if (spec.worker == WorkerMode::Full) return simulate_full(scenario.platform, spec, *hp, scenario.seed).serialize();
+        if (spec.worker == WorkerMode::Full)
+          return simulate_full(scenario.platform, spec, *hp, scenario.seed, {nullptr, options.whole_platform}).serialize();
         return simulate_abstract(scenario.platform, spec, *mp, *hp, scenario.seed, {}).serialize();
       });
   const auto out = run_isolated_all(jobs, 2);
@@ -108,7 +109,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   if (options.keep_activities && (jobs.size() == 1 || full)) {
     output::TraceData detail;
     if (full) {
-      simulate_full(scenario.platform, spec, spec.methods[0], scenario.seed, {&detail});
+      simulate_full(scenario.platform, spec, spec.methods[0], scenario.seed, {&detail, options.whole_platform});
     } else {
       AbstractRunOptions o;
       o.keep_activities = true;

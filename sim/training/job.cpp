@@ -8,6 +8,7 @@
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
 #include "output/table_printer.hpp"
+#include "parallel/layout.hpp"
 #include "schedule/schedule.hpp"
 #include "workload/ops.hpp"
 
@@ -30,8 +31,10 @@ TrainingMetrics training_metrics(const TrainingSpec& spec, const TrainingResult&
 }
 
 JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, const JobOptions& options) {
-  Simulation sim(scenario.platform, scenario.seed);
-  validate_plan(spec.plan, spec.model, sim.network().gpu_count());
+  validate_plan(spec.plan, spec.model, scenario.platform.total_gpus());
+  SimulationOptions scope;
+  if (!options.whole_platform) scope.gpus = RankLayout(spec.plan).gpus_of_ranks();
+  Simulation sim(scenario.platform, scenario.seed, scope);
   Recorder recorder(sim.network(), options.keep_activities);
   const TrainingResult r = simulate_training(sim, spec, scenario.seed, &recorder);
   const auto& gpu_model = scenario.platform.clusters[sim.network().location(0).cluster].gpu;
