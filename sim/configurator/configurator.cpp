@@ -41,6 +41,19 @@ std::vector<Method> model_methods() {
   return out;
 }
 
+std::vector<ConfigPoint> runnable_space(const ConfigureInput& in) {
+  std::vector<ConfigPoint> out;
+  for (const ConfigPoint& c : search_space(in.model, in.global_batch, in.nodes, in.gpus_per_node)) {
+    try {
+      (void)in.costs(c, {});
+    } catch (const InputError&) {
+      continue;  // a shard the compute model cannot form (e.g. a vocabulary tp does not divide)
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 bool Recommendation::default_order() const { return grid == megatron_grid(grid.pp * grid.rows, grid.pp); }
 
 namespace {
@@ -89,17 +102,13 @@ void sort_by_prediction(std::vector<Recommendation>& out) {
                    [](const Recommendation& a, const Recommendation& b) { return a.predicted < b.predicted; });
 }
 
-std::vector<ConfigPoint> space_of(const ConfigureInput& in) {
-  return search_space(in.model, in.global_batch, in.nodes, in.gpus_per_node);
-}
-
 // AMP: Megatron's order, its dynamic-programming layer split, no memory model.
 std::vector<Recommendation> amp(Method method, const ConfigureInput& in) {
   const AmpVariant v = method == Method::AmpCorrected ? AmpVariant::Corrected : AmpVariant::Faithful;
   const AmpNodeBandwidth bw = amp_node_bandwidth(in.bandwidth);
   constexpr double kBeta = 2;  // bytes per element (the released code's figure is not stated)
   std::vector<Recommendation> out;
-  for (const ConfigPoint& c : space_of(in)) {
+  for (const ConfigPoint& c : runnable_space(in)) {
     AmpTerms t;
     t.fwd = in.costs(c, {}).layer_fwd;
     t.m = c.micro_batches, t.pp = c.pp, t.dp = c.dp, t.d_in = c.d_in;
@@ -122,7 +131,7 @@ std::vector<Recommendation> amp(Method method, const ConfigureInput& in) {
 
 std::vector<Recommendation> megatron(Method method, const ConfigureInput& in) {
   std::vector<RuleCandidate> cands;
-  for (const ConfigPoint& c : space_of(in)) {
+  for (const ConfigPoint& c : runnable_space(in)) {
     const StageEstimate e = in.costs(c, {});
     cands.push_back({c, e.memory <= in.memory_limit, e.t_f, e.t_b, e.memory});
   }
@@ -156,7 +165,7 @@ AnnealingResult pipette_anneal(const ConfigureInput& in, const ConfigureOptions&
 std::vector<Recommendation> pipette_configure(const ConfigureInput& in, const ConfigureOptions& opt,
                                               const PipetteSearch& search, Method label) {
   std::vector<Recommendation> out;
-  for (const ConfigPoint& c : space_of(in)) {
+  for (const ConfigPoint& c : runnable_space(in)) {
     const StageEstimate e = in.costs(c, {});
     if (search.memory_filter && e.memory > in.memory_limit) continue;
     const PipetteTerms t = pipette_terms(in, c, e, search.rules);

@@ -72,6 +72,11 @@ std::string placement_key(const Recommendation& r);
 // The mapping column of the tables: "default" or the grid, and the split when uneven.
 std::string mapping_text(const Recommendation& r);
 
+// The search space (search_space.hpp) less the configurations the simulator cannot run: those
+// for which the compute model refuses a shard (its InputError decides, so the rules live once,
+// in workload/). Every method and the oracle draw from it.
+std::vector<ConfigPoint> runnable_space(const ConfigureInput& in);
+
 // Ranked configurations of a model method (best first). Pipette, its corrected variant and the
 // random mapping drop configurations that do not fit; AMP has no memory model and keeps them
 // (`fits` says which would fail); Megatron's rules order by preference, fitting first.

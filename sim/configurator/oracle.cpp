@@ -76,7 +76,7 @@ OracleResult oracle(const ConfigureInput& in, const OracleOptions& opt, const st
   OracleResult out;
   // Seeds: Megatron's order for every fitting configuration, and every proposal for it.
   std::vector<std::vector<Recommendation>> seeds;
-  for (const ConfigPoint& c : search_space(in.model, in.global_batch, in.nodes, in.gpus_per_node)) {
+  for (const ConfigPoint& c : runnable_space(in)) {
     ConfigSearch s;
     s.config = c;
     s.memory = in.costs(c, {}).memory;

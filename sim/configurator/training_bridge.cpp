@@ -52,8 +52,22 @@ const char* job_kind_name(const JobSpec& job) {
 }  // namespace
 
 TpLink intra_node_tp_link(const ClusterSpec& c) {
-  if (c.intra.kind == IntraNodeKind::NvSwitch) return {c.intra.bandwidth, c.intra.latency};
-  return {c.intra.bandwidth / std::max(1, c.gpus_per_node - 1), c.intra.latency};
+  switch (c.intra.kind) {
+    case IntraNodeKind::NvSwitch:
+      return {c.intra.bandwidth, c.intra.latency};
+    case IntraNodeKind::NvLinkMesh:
+      return {c.intra.bandwidth / std::max(1, c.gpus_per_node - 1), c.intra.latency};
+    case IntraNodeKind::Pcie: {
+      // A node-wide ring crosses the GPUs' own links and, between switches and sockets, the
+      // switch uplinks, the root complex and the socket link: the slowest of those present.
+      const PcieTopology& p = c.intra.pcie;
+      double bw = c.intra.bandwidth;
+      for (double hop : {p.switch_uplink.bandwidth, p.root_complex.bandwidth, p.sockets > 1 ? p.socket_link.bandwidth : 0.0})
+        if (hop > 0) bw = std::min(bw, hop);
+      return {bw, c.intra.latency};
+    }
+  }
+  return {c.intra.bandwidth, c.intra.latency};
 }
 
 TrainingSpec spec_for(const TrainingSpec& base, const ConfigPoint& c, const std::vector<int>& mapping,

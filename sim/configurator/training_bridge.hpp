@@ -21,7 +21,8 @@ inline constexpr double kProfileMessageBytes = 31457280;
 const ClusterSpec& single_cluster(const PlatformSpec& p);
 
 // Tensor-parallel link inside a node from the platform description (nominal, before spreads):
-// NVSwitch port bandwidth and two half-latencies, or a mesh link's share of the GPU's NVLink.
+// NVSwitch port bandwidth, a mesh link's share of the GPU's NVLink, or on PCIe nodes the slowest
+// of the GPU's link and the tree links a node-wide ring crosses.
 TpLink intra_node_tp_link(const ClusterSpec& c);
 
 // The job's plan with a configuration, placement and layer split applied (1F1B, one chunk;

@@ -373,3 +373,21 @@ job:
                     Catch::Contains("would not load") && Catch::Contains("give the platform as a file"));
   CHECK(!fs::exists(elsewhere / "inline-pipette-1.yaml"));
 }
+
+TEST_CASE("The configurators' tensor-parallel link: NVSwitch port, mesh share, slowest PCIe hop") {
+  ClusterSpec c;
+  c.gpus_per_node = 4;
+  c.intra = {IntraNodeKind::NvSwitch, 300e9, 1e-6};
+  CHECK(configurator::intra_node_tp_link(c).bandwidth == 300e9);
+  c.intra.kind = IntraNodeKind::NvLinkMesh;
+  CHECK(configurator::intra_node_tp_link(c).bandwidth == 100e9);  // 300 GB/s over 3 peers
+  c.intra.kind = IntraNodeKind::Pcie;
+  c.intra.bandwidth = 16e9;
+  c.intra.pcie.switch_uplink = {12e9, 0};
+  c.intra.pcie.root_complex = {20e9, 0};
+  c.intra.pcie.socket_link = {8e9, 0};  // one socket: not crossed
+  CHECK(configurator::intra_node_tp_link(c).bandwidth == 12e9);
+  c.intra.pcie.sockets = 2;
+  CHECK(configurator::intra_node_tp_link(c).bandwidth == 8e9);
+  CHECK(configurator::intra_node_tp_link(c).latency == 1e-6);
+}

@@ -233,3 +233,20 @@ TEST_CASE("Oracle on the simulator: the exhaustive search equals brute force ove
   }
   CHECK(searched >= 1);
 }
+
+TEST_CASE("Configurations the compute model refuses are no method's candidates") {
+  ConfigureInput in = input(4);
+  const CostFn costs = in.costs;
+  in.costs = [costs](const ConfigPoint& c, const std::vector<int>& layers) {
+    if (c.tp == 2) throw InputError({}, "vocab", "vocab 1001 is not divisible by tensor-parallel size 2");
+    return costs(c, layers);
+  };
+  const auto space = runnable_space(in);
+  REQUIRE(!space.empty());
+  for (const auto& c : space) CHECK(c.tp != 2);
+  for (Method m : model_methods())
+    for (const auto& r : configure(m, in, ConfigureOptions{})) CHECK(r.config.tp != 2);
+  FakeSimulator sim{links(4, 2), {}};
+  SimulationCache cache(sim.fn());
+  for (const auto& s : oracle(in, OracleOptions{}, {}, cache).searches) CHECK(s.config.tp != 2);
+}
