@@ -1,6 +1,8 @@
 // `trainsim profile-bandwidth`: what Pipette runs on hardware before configuring, run on the
-// simulated platform: send/receive between every pair of nodes in parallel rounds, 31,457,280-byte
-// messages, the intra-node figure on the diagonal; written in Pipette's JSON format.
+// simulated platform: a send/receive ring between every pair of nodes in parallel rounds,
+// 31,457,280-byte messages, the intra-node ring on the diagonal (configurator/training_bridge.hpp);
+// written in Pipette's JSON format.
+#include <filesystem>
 #include <iostream>
 
 #include "cli/args.hpp"
@@ -26,8 +28,9 @@ std::string node_label(int node) {
 int profile_bandwidth_command(const std::vector<std::string>& words) {
   Args args("profile-bandwidth", "PLATFORM.yaml [options]",
             "Measures the node-to-node send/receive bandwidth of a simulated single-cluster platform as Pipette "
-            "does on hardware (every pair of nodes, parallel rounds, 31,457,280-byte messages; the diagonal is "
-            "GPU 0 <-> GPU 1 inside the node) and writes Pipette's JSON matrix (GB/s).",
+            "does on hardware (every pair of nodes in parallel rounds, an nccl-tests sendrecv ring over 4 GPUs of "
+            "each node, 31,457,280-byte messages; the diagonal is a ring over the node's GPUs) and writes Pipette's "
+            "JSON matrix (GB/s, 2 decimals).",
             {{"output", "FILE.json", "where to write the matrix (default: print only)"},
              {"seed", "N", "seed of the platform's heterogeneity draws (0 to 2^63-1, default 0, as a scenario's)"},
              {"force", "", "replace an existing output file (regular files only)"},
