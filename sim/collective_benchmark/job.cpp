@@ -22,7 +22,9 @@ std::vector<BenchResult> run_collective_benchmark(Simulation& sim, const Collect
 
 JobOutcome run_benchmark_job(const Scenario& scenario, const CollectiveBenchSpec& spec, const JobOptions& options) {
   const auto gpus = resolve_group(spec.group, scenario.platform, spec.where);
-  Simulation sim(scenario.platform, scenario.seed);
+  SimulationOptions scope;
+  if (!options.whole_platform) scope.gpus = gpus;
+  Simulation sim(scenario.platform, scenario.seed, scope);
   Recorder recorder(sim.network(), options.keep_activities);
   const auto results = run_collective_benchmark(sim, spec, gpus, &recorder, spec.granularity);
   return benchmark_outcome(results, static_cast<int>(gpus.size()), scenario.platform.name,

@@ -247,7 +247,9 @@ AbstractResult full_result(const program::ProgramSet& set, const TrainingMeter& 
 AbstractResult simulate_full(const PlatformSpec& platform, const DilocoSpec& spec, const DilocoMethod& method,
                              uint64_t seed, const FullRunOptions& options) {
   const auto set = full_programs(platform, spec, method, seed);
-  Simulation sim(platform, seed);
+  SimulationOptions scope;  // the replicas' GPUs (each on its cluster's first GPUs)
+  if (!options.whole_platform) scope.gpus = gpus_of(set);
+  Simulation sim(platform, seed, scope);
   // Activities are always kept: the WAN peak comes from the recorder's link series.
   Recorder rec(sim.network(), true);
   TrainingMeter meter(set);

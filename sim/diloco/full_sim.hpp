@@ -22,6 +22,7 @@ class TrainingMeter;
 
 struct FullRunOptions {
   output::TraceData* trace = nullptr;  // when set, receives activities, links and WAN series
+  bool whole_platform = false;         // build every GPU, not only the replicas' (JobOptions)
 };
 
 // The programs of `method` in full-worker mode (JobInfo "diloco_full": inner steps and rounds).

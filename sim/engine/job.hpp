@@ -10,6 +10,9 @@ namespace trainsim {
 struct JobOptions {
   bool keep_activities = false;  // a trace file was asked for
   bool quiet = false;            // no progress output
+  // Build every GPU of the platform instead of only the job's (SimulationOptions::gpus); the
+  // results are the same (tests/network/test_scope.cpp), the build slower on large platforms.
+  bool whole_platform = false;
 };
 
 struct JobOutcome {

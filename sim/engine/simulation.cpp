@@ -18,7 +18,8 @@ static std::unique_ptr<sg4::Engine> make_engine(const PlatformSpec& platform,
   static std::vector<std::string> args;
   args = {"trainsim", "--log=root.thresh:warning", "--log=xbt_cfg.thresh:warning",
           "--cfg=contexts/stack-size:" + std::to_string(options.stack_kib)};
-  if (!options.guard_pages || platform.total_gpus() > 8192) args.push_back("--cfg=contexts/guard-size:0");
+  const size_t gpus = options.gpus ? options.gpus->size() : static_cast<size_t>(platform.total_gpus());
+  if (!options.guard_pages || gpus > 8192) args.push_back("--cfg=contexts/guard-size:0");
   static std::vector<char*> argv;
   argv.clear();
   for (auto& a : args) argv.push_back(a.data());
@@ -32,7 +33,7 @@ static std::unique_ptr<sg4::Engine> make_engine(const PlatformSpec& platform,
 }
 
 Simulation::Simulation(const PlatformSpec& platform, uint64_t seed, SimulationOptions options)
-    : engine_(make_engine(platform, options)), network_(std::make_unique<Network>(platform, seed)) {}
+    : engine_(make_engine(platform, options)), network_(std::make_unique<Network>(platform, seed, options.gpus)) {}
 
 Simulation::~Simulation() = default;
 

@@ -7,7 +7,9 @@
 #include <functional>
 #include <memory>
 #include <simgrid/s4u/Actor.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "platform/spec.hpp"
@@ -25,6 +27,9 @@ struct SimulationOptions {
   // costs a memory mapping; Linux allows ~65k). Our actors are shallow.
   int stack_kib = 64;
   bool guard_pages = true;  // turned off automatically above 8,192 GPUs
+  // The GPUs the job runs on (global indices); only what routes between them cross is built,
+  // which changes no result (network/network.hpp, GpuScope). std::nullopt: the whole platform.
+  std::optional<std::vector<int>> gpus;
 };
 
 // Every remaining actor is blocked for ever: the simulated programs deadlock (a bug of a

@@ -12,12 +12,14 @@
 #include "network/heterogeneity.hpp"
 #include "network/platform_check.hpp"
 #include "network/topology.hpp"
+#include "platform/link_names.hpp"
 
 namespace trainsim {
 
 const char* tier_name(LinkTier t) {
   switch (t) {
     case LinkTier::NvLink: return "nvlink";
+    case LinkTier::Pcie: return "pcie";
     case LinkTier::Nic: return "nic";
     case LinkTier::Leaf: return "leaf";
     case LinkTier::Path: return "path";
@@ -53,14 +55,19 @@ struct Network::Impl {
   mutable std::unordered_map<uint64_t, double> latency_cache;
 };
 
-Network::Network(const PlatformSpec& spec, uint64_t seed) : impl_(std::make_unique<Impl>()) {
+Network::Network(const PlatformSpec& spec, uint64_t seed, const GpuScope& scope) : impl_(std::make_unique<Impl>()) {
   check_platform(spec);
   impl_->spec = spec;
-  impl_->topo = build_topology(impl_->spec);
+  impl_->topo = build_topology(impl_->spec, scope);
   auto& links = impl_->topo.links;
-  apply_heterogeneity(impl_->spec, seed, links, impl_->topo.link_index);
+  apply_heterogeneity(impl_->spec, seed, links, impl_->topo.link_index, impl_->topo.partial);
   for (size_t i = 0; i < links.size(); ++i) {
-    auto* duplex = static_cast<simgrid::s4u::SplitDuplexLink*>(links[i].link);
+    auto* duplex = dynamic_cast<simgrid::s4u::SplitDuplexLink*>(links[i].link);
+    if (!duplex) {  // one link for both directions
+      impl_->by_link.emplace(links[i].link, i);
+      if (links[i].bandwidth != links[i].nominal_bandwidth) links[i].link->set_bandwidth(links[i].bandwidth);
+      continue;
+    }
     auto* up = duplex->get_link_up();
     auto* down = duplex->get_link_down();
     impl_->by_link.emplace(up, i);
@@ -74,8 +81,8 @@ Network::Network(const PlatformSpec& spec, uint64_t seed) : impl_(std::make_uniq
     }
   }
   const auto& hosts = impl_->topo.hosts;
-  impl_->by_host.reserve(hosts.size());
-  for (size_t g = 0; g < hosts.size(); ++g) impl_->by_host.emplace(hosts[g], static_cast<int>(g));
+  for (size_t g = 0; g < hosts.size(); ++g)
+    if (hosts[g]) impl_->by_host.emplace(hosts[g], static_cast<int>(g));
 }
 
 Network::~Network() = default;
@@ -83,7 +90,20 @@ Network::~Network() = default;
 const PlatformSpec& Network::spec() const { return impl_->spec; }
 int Network::gpu_count() const { return static_cast<int>(impl_->topo.hosts.size()); }
 
-simgrid::s4u::Host* Network::gpu_host(int gpu) const { return impl_->topo.hosts.at(static_cast<size_t>(gpu)); }
+bool Network::built(int gpu) const { return impl_->topo.hosts.at(static_cast<size_t>(gpu)) != nullptr; }
+
+int Network::built_gpu_count() const { return static_cast<int>(impl_->by_host.size()); }
+
+simgrid::s4u::Host* Network::gpu_host(int gpu) const {
+  simgrid::s4u::Host* host = impl_->topo.hosts.at(static_cast<size_t>(gpu));
+  if (!host) {
+    const GpuLocation& at = location(gpu);
+    throw InternalError("GPU " + std::to_string(gpu) + " (" +
+                        link_names::gpu_host(impl_->spec.clusters[static_cast<size_t>(at.cluster)].name, at.node, at.local) +
+                        ") is used but was not among the GPUs the job declared; it was not built");
+  }
+  return host;
+}
 
 const GpuLocation& Network::location(int gpu) const { return impl_->topo.locations.at(static_cast<size_t>(gpu)); }
 

@@ -9,6 +9,7 @@
 // and NVLink; with zero-latency links every flow on a bottleneck gets an equal share.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ class Link;
 
 namespace trainsim {
 
-enum class LinkTier { NvLink, Nic, Leaf, Path, Wan };
+enum class LinkTier { NvLink, Pcie, Nic, Leaf, Path, Wan };
 const char* tier_name(LinkTier t);
 
 struct LinkInfo {
@@ -35,10 +36,10 @@ struct LinkInfo {
 };
 
 // A link of a route and the direction the route crosses it (split-duplex links carry each
-// direction at the full bandwidth).
+// direction at the full bandwidth; a PCIe root complex is one link shared by both directions).
 struct DirectedLink {
   int link = 0;       // index into Network::links()
-  bool down = false;  // the DOWN half (towards the GPU / the second-named end)
+  bool down = false;  // the DOWN half (towards the GPU / the second-named end); false on a shared link
 };
 
 struct GpuLocation {
@@ -48,28 +49,44 @@ struct GpuLocation {
   int global_node = 0;  // node index across all clusters
 };
 
+// The GPUs a job runs on (global indices, any order, repeats allowed); std::nullopt: all of them.
+// The network then builds only their nodes, the leaves and measured paths joining those nodes,
+// and every cluster's gateway and WAN link: every link a route between two of these GPUs crosses,
+// with the bandwidth and latency the whole platform gives it, and nothing else. A job's flows
+// never cross another link, so its results are those of the whole platform (docs/network.md,
+// "Building only what a job uses"); a 100k-GPU platform builds in milliseconds for a small job.
+using GpuScope = std::optional<std::vector<int>>;
+
 class Network {
  public:
   // Sets the network model configuration; call once on a fresh engine before building.
   static void configure_engine(simgrid::s4u::Engine& engine);
 
-  // Builds the platform into the engine (the engine must be configured and have no platform).
-  Network(const PlatformSpec& spec, uint64_t seed);
+  // Builds the platform (or the part `scope` needs) into the engine (the engine must be
+  // configured and have no platform). A GPU index outside the platform is an InternalError.
+  Network(const PlatformSpec& spec, uint64_t seed, const GpuScope& scope = std::nullopt);
   ~Network();
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
   const PlatformSpec& spec() const;
+  // All GPUs of the platform, built or not (GPU indices and locations are the platform's).
   int gpu_count() const;
+  // Whether the GPU's host was built (always, without a scope).
+  bool built(int gpu) const;
+  int built_gpu_count() const;
+  // The GPU's host; an InternalError for a GPU outside the built scope (a job that uses a GPU
+  // it did not declare).
   simgrid::s4u::Host* gpu_host(int gpu) const;
   const GpuLocation& location(int gpu) const;
   int gpu_index(const simgrid::s4u::Host* host) const;
   // Sum of the latencies of the links on the route (cached per pair).
   double route_latency(int src_gpu, int dst_gpu) const;
-  // Links on the route, in order.
+  // Links on the route, in order (both GPUs built).
   std::vector<const LinkInfo*> route(int src_gpu, int dst_gpu) const;
   // The same with the direction of each link.
   std::vector<DirectedLink> directed_route(int src_gpu, int dst_gpu) const;
+  // The links built, in creation order (all of the platform's without a scope).
   const std::vector<LinkInfo>& links() const;
   const LinkInfo* find_link(const std::string& name) const;
 

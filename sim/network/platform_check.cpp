@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "platform/pcie.hpp"
 
 namespace trainsim {
 namespace {
@@ -24,6 +25,10 @@ void check_cluster(const ClusterSpec& c) {
   if (c.gpus_per_node > 1 && !positive(c.intra.bandwidth))
     throw InputError(c.where, "intra_node.bandwidth", "must be > 0");
   if (!non_negative(c.intra.latency)) throw InputError(c.where, "intra_node.latency", "must be >= 0");
+  if (c.intra.kind == IntraNodeKind::Pcie) {
+    const pcie::Problem p = pcie::check(c.intra.pcie, c.gpus_per_node, c.nic.count);
+    if (!p.key.empty()) throw InputError(c.where, "intra_node." + p.key, p.message);
+  }
   if (c.nic.count < 1) throw InputError(c.where, "nic.count", "must be >= 1");
   if (!positive(c.nic.bandwidth)) throw InputError(c.where, "nic.bandwidth", "must be > 0");
   if (!non_negative(c.nic.latency)) throw InputError(c.where, "nic.latency", "must be >= 0");

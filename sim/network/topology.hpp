@@ -17,12 +17,14 @@ namespace trainsim {
 struct BuiltTopology {
   std::vector<LinkInfo> links;  // in creation order
   LinkNameIndex link_index;     // name -> index into links
-  std::vector<simgrid::s4u::Host*> hosts;  // by global GPU index
-  std::vector<GpuLocation> locations;      // by global GPU index
+  std::vector<simgrid::s4u::Host*> hosts;  // by global GPU index; nullptr outside the scope
+  std::vector<GpuLocation> locations;      // by global GPU index, every GPU of the platform
+  bool partial = false;                    // some of the platform's links were not built
 };
 
-// The engine must be configured (Network::configure_engine) and have no platform yet.
-BuiltTopology build_topology(const PlatformSpec& spec);
+// The engine must be configured (Network::configure_engine) and have no platform yet. With a
+// scope, only what routes between its GPUs cross is built (network.hpp, GpuScope).
+BuiltTopology build_topology(const PlatformSpec& spec, const GpuScope& scope = std::nullopt);
 
 // Speed given to GPU hosts. Compute is timed by trainsim, not by SimGrid hosts, so the value
 // only has to be positive; it is fixed so that traces are reproducible.

@@ -21,6 +21,8 @@ class RankLayout {
   RankCoord coord(int rank) const { return {rank / (tp_ * dp_), (rank / tp_) % dp_, rank % tp_}; }
   int gpu(const RankCoord& c) const { return gpu_of_rank_[rank(c)]; }
   int gpu_of_rank(int rank) const { return gpu_of_rank_[rank]; }
+  // The GPU of every rank, by rank: the GPUs the job runs on.
+  const std::vector<int>& gpus_of_ranks() const { return gpu_of_rank_; }
 
   std::vector<int> tp_group(int stage, int dp) const;  // GPUs, by tp rank
   std::vector<int> dp_group(int stage, int tp) const;  // GPUs, by dp rank

@@ -16,6 +16,16 @@ inline std::string nvswitch_port(const std::string& cluster, int n, int gpu) { r
 inline std::string nvlink_mesh(const std::string& cluster, int n, int i, int j) {  // i < j
   return node(cluster, n) + ".nvlink" + std::to_string(i) + "-" + std::to_string(j);
 }
+inline std::string pcie_gpu(const std::string& cluster, int n, int gpu) { return gpu_host(cluster, n, gpu) + ".pcie"; }
+inline std::string pcie_switch_uplink(const std::string& cluster, int n, int s) {
+  return node(cluster, n) + ".pcie" + std::to_string(s) + ".up";
+}
+inline std::string root_complex(const std::string& cluster, int n, int socket) {
+  return node(cluster, n) + ".cpu" + std::to_string(socket);
+}
+inline std::string socket_link(const std::string& cluster, int n, int p, int q) {  // p < q
+  return root_complex(cluster, n, p) + "-" + std::to_string(q);
+}
 inline std::string nic(const std::string& cluster, int n, int j) { return node(cluster, n) + ".nic" + std::to_string(j); }
 inline std::string leaf(const std::string& cluster, int l) { return cluster + ".leaf" + std::to_string(l); }
 inline std::string leaf_uplink(const std::string& cluster, int l) { return leaf(cluster, l) + ".up"; }

@@ -7,6 +7,10 @@
 //   GPU host          <cluster>.n<k>.gpu<i>
 //   NVSwitch port     <cluster>.n<k>.gpu<i>.nvlink          (split duplex, per GPU)
 //   NVLink mesh link  <cluster>.n<k>.nvlink<i>-<j>          (i < j, split duplex)
+//   GPU's PCIe link   <cluster>.n<k>.gpu<i>.pcie            (split duplex; kind pcie)
+//   PCIe switch uplink <cluster>.n<k>.pcie<s>.up            (split duplex; s-th switch)
+//   root complex      <cluster>.n<k>.cpu<p>                 (shared by both directions)
+//   inter-socket link <cluster>.n<k>.cpu<p>-<q>             (p < q, split duplex)
 //   NIC               <cluster>.n<k>.nic<j>                 (split duplex)
 //   leaf uplinks      <cluster>.leaf<l>.up                  (split duplex bundle to the spine)
 //   measured path     <cluster>.pair.n<a>-n<b>              (a < b, measured-matrix fabric)
@@ -21,11 +25,37 @@
 
 namespace trainsim {
 
-enum class IntraNodeKind { NvSwitch, NvLinkMesh };
+enum class IntraNodeKind { NvSwitch, NvLinkMesh, Pcie };
+
+// A PCIe switch, or a CPU socket's root ports: the devices below it (local GPU indices, NIC
+// indices) and the socket it reaches.
+struct PcieGroup {
+  int socket = 0;
+  std::vector<int> gpus;
+  std::vector<int> nics;
+};
+struct PcieHop {
+  double bandwidth = 0;  // bytes/s
+  double latency = 0;    // s
+};
+// A PCIe-only node (docs/platforms.md, "PCIe nodes"): GPUs and NICs sit under PCIe switches or
+// directly on a socket's root ports; a switch reaches its socket's root complex by its uplink;
+// sockets are joined by the inter-socket link (UPI, xGMI). Paths: platform/pcie.hpp.
+struct PcieTopology {
+  int sockets = 1;
+  std::vector<PcieGroup> switches;    // switch s: link <node>.pcie<s>.up
+  std::vector<PcieGroup> root_ports;  // devices attached to a root port directly
+  PcieHop switch_uplink;  // each switch to its root complex, per direction
+  PcieHop root_complex;   // peer traffic turning inside one socket's root complex, both directions together
+  PcieHop socket_link;    // between two sockets, per direction
+};
+
 struct IntraNodeSpec {
   IntraNodeKind kind = IntraNodeKind::NvSwitch;
-  double bandwidth = 0;  // per GPU, per direction (NVSwitch port; mesh: split over peers)
-  double latency = 0;    // one GPU-to-GPU traversal
+  // Per GPU, per direction: NVSwitch port; mesh: split over peers; PCIe: the GPU's own link.
+  double bandwidth = 0;
+  double latency = 0;  // one GPU-to-GPU traversal (PCIe: two GPUs under one switch)
+  PcieTopology pcie = {};  // kind Pcie only (a default initializer: {kind, bandwidth, latency} stays valid)
 };
 
 struct NicSpec {

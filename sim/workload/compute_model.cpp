@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "platform/kernel_times.hpp"
 #include "workload/calibration_h200.hpp"
 
 namespace trainsim::workload {
@@ -24,10 +25,16 @@ AxisPos locate(const std::vector<double>& axis, double x) {
   return {hi - 1, (x - axis[hi - 1]) / (axis[hi] - axis[hi - 1])};
 }
 
-std::vector<double> log2_axis(const std::set<int>& values) {
+std::vector<double> log2_axis(const std::set<long long>& values) {
   std::vector<double> out;
-  for (int v : values) out.push_back(std::log2(double(v)));
+  for (long long v : values) out.push_back(std::log2(double(v)));
   return out;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace
@@ -35,63 +42,94 @@ std::vector<double> log2_axis(const std::set<int>& values) {
 ComputeModel::ComputeModel(const GpuModel& gpu, ComputeOptions options) : gpu_(gpu), options_(options) {
   if (!(gpu.peak_flops > 0) || !(gpu.memory_bandwidth > 0))
     throw InputError({}, "gpu", "GPU model '" + gpu.name + "' needs positive peak_flops and memory_bandwidth");
-  using namespace calibration;
-  memory_efficiency_ = kH200CopyBytesPerSecond / kH200HbmBandwidth;
-
-  // GEMM grid: the measured m, n share one axis ({1024..32768}), k its own.
-  std::set<int> mn, ks;
-  for (std::size_t i = 0; i < kH200GemmCount; ++i) {
-    mn.insert(kH200Gemm[i].m);
-    mn.insert(kH200Gemm[i].n);
-    ks.insert(kH200Gemm[i].k);
+  if (gpu.kernel_times) {
+    use_kernel_times(*gpu.kernel_times);
+  } else {
+    use_h200_calibration();
   }
-  log2_mn_ = log2_axis(mn);
-  log2_k_ = log2_axis(ks);
-  const std::vector<int> mn_v(mn.begin(), mn.end()), k_v(ks.begin(), ks.end());
-  auto index = [](const std::vector<int>& axis, int v) {
+}
+
+// Efficiencies are measured times relative to the measured card's datasheet figures, and carry
+// over to this GPU through its own figures (docs/model.md).
+void ComputeModel::use_h200_calibration() {
+  using namespace calibration;
+  std::vector<KernelTimes::Gemm> gemm;
+  for (std::size_t i = 0; i < kH200GemmCount; ++i)
+    gemm.push_back({kH200Gemm[i].m, kH200Gemm[i].n, kH200Gemm[i].k, kH200Gemm[i].ms_median * 1e-3, 0});
+  set_gemm_grid(gemm, kH200PeakFlops);
+  memory_efficiency_ = kH200CopyBytesPerSecond / kH200HbmBandwidth;
+  attention_efficiency_fwd_ = options_.attention_efficiency_fwd;
+  attention_efficiency_bwd_ = options_.attention_efficiency_bwd;
+  std::vector<KernelTimes::Adam> adam;
+  for (std::size_t i = 0; i < kH200OptimizerCount; ++i)
+    adam.push_back({kH200Optimizer[i].params, kH200Optimizer[i].step_ms * 1e-3, 0});
+  set_optimizer(adam, kH200HbmBandwidth);
+}
+
+// The user's own kernel times, relative to this GPU's datasheet figures: at a measured shape the
+// model's time is the measured one.
+void ComputeModel::use_kernel_times(const KernelTimes& t) {
+  set_gemm_grid(t.gemm, gpu_.peak_flops);
+  std::vector<double> copy, fwd, bwd;
+  for (const auto& c : t.copy) copy.push_back(c.bytes / c.seconds / gpu_.memory_bandwidth);
+  for (const auto& a : t.attention_fwd) fwd.push_back(attention_forward_flops(a) / a.seconds / gpu_.peak_flops);
+  for (const auto& a : t.attention_bwd) bwd.push_back(attention_backward_flops(a) / a.seconds / gpu_.peak_flops);
+  memory_efficiency_ = median(copy);
+  attention_efficiency_fwd_ = median(fwd);
+  attention_efficiency_bwd_ = median(bwd);
+  set_optimizer(t.adamw, gpu_.memory_bandwidth);
+}
+
+void ComputeModel::set_gemm_grid(const std::vector<KernelTimes::Gemm>& samples, double reference_peak) {
+  std::set<long long> ms, ns, ks;
+  for (const auto& g : samples) ms.insert(g.m), ns.insert(g.n), ks.insert(g.k);
+  log2_m_ = log2_axis(ms), log2_n_ = log2_axis(ns), log2_k_ = log2_axis(ks);
+  const std::vector<long long> m_v(ms.begin(), ms.end()), n_v(ns.begin(), ns.end()), k_v(ks.begin(), ks.end());
+  auto index = [](const std::vector<long long>& axis, long long v) {
     return std::size_t(std::lower_bound(axis.begin(), axis.end(), v) - axis.begin());
   };
-  log_eff_.assign(mn_v.size() * mn_v.size() * k_v.size(), std::nan(""));
-  for (std::size_t i = 0; i < kH200GemmCount; ++i) {
-    const auto& g = kH200Gemm[i];
-    const double eff = 2.0 * g.m * double(g.n) * g.k / (g.ms_median * 1e-3) / kH200PeakFlops;
-    log_eff_[(index(mn_v, g.m) * mn_v.size() + index(mn_v, g.n)) * k_v.size() + index(k_v, g.k)] = std::log(eff);
+  log_eff_.assign(m_v.size() * n_v.size() * k_v.size(), std::nan(""));
+  for (const auto& g : samples) {
+    const double eff = 2.0 * double(g.m) * double(g.n) * double(g.k) / g.seconds / reference_peak;
+    log_eff_[(index(m_v, g.m) * n_v.size() + index(n_v, g.n)) * k_v.size() + index(k_v, g.k)] = std::log(eff);
   }
   for (double v : log_eff_)
-    if (std::isnan(v)) throw InternalError("calibration GEMM grid is not complete");
+    if (std::isnan(v)) throw InternalError("GEMM efficiency grid is not complete");
+}
 
-  // AdamW: least-squares line step = fixed + params * per_param over optimizer.csv.
+// AdamW: least-squares line step = fixed + params * per_param over the measured steps.
+void ComputeModel::set_optimizer(const std::vector<KernelTimes::Adam>& samples, double reference_bandwidth) {
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  const double n = double(kH200OptimizerCount);
-  for (std::size_t i = 0; i < kH200OptimizerCount; ++i) {
-    const double x = kH200Optimizer[i].params, y = kH200Optimizer[i].step_ms * 1e-3;
+  const double n = double(samples.size());
+  for (const auto& a : samples) {
+    const double x = a.params, y = a.seconds;
     sx += x, sy += y, sxx += x * x, sxy += x * y;
   }
   const double per_param = (n * sxy - sx * sy) / (n * sxx - sx * sx);
   optimizer_fixed_s_ = std::max(0.0, (sy - per_param * sx) / n);
-  optimizer_bw_efficiency_ = kAdamFp32BytesPerParam / per_param / kH200HbmBandwidth;
+  optimizer_bw_efficiency_ = kAdamFp32BytesPerParam / per_param / reference_bandwidth;
 }
 
 double ComputeModel::gemm_efficiency(const GemmShape& s) const {
   const double dims[3] = {double(s.m), double(s.n), double(s.k)};
   for (double d : dims)
     if (!(d >= 1)) throw InternalError("GEMM with an empty dimension");
-  const AxisPos pm = locate(log2_mn_, std::log2(dims[0]));
-  const AxisPos pn = locate(log2_mn_, std::log2(dims[1]));
+  const AxisPos pm = locate(log2_m_, std::log2(dims[0]));
+  const AxisPos pn = locate(log2_n_, std::log2(dims[1]));
   const AxisPos pk = locate(log2_k_, std::log2(dims[2]));
-  const std::size_t nmn = log2_mn_.size(), nk = log2_k_.size();
+  const std::size_t nn = log2_n_.size(), nk = log2_k_.size();
   double log_eff = 0;
   for (int a = 0; a < 2; ++a)
     for (int b = 0; b < 2; ++b)
       for (int c = 0; c < 2; ++c) {
         const double w = (a ? pm.w : 1 - pm.w) * (b ? pn.w : 1 - pn.w) * (c ? pk.w : 1 - pk.w);
         if (w == 0) continue;
-        log_eff += w * log_eff_[((pm.lo + a) * nmn + pn.lo + b) * nk + pk.lo + c];
+        log_eff += w * log_eff_[((pm.lo + a) * nn + pn.lo + b) * nk + pk.lo + c];
       }
   double eff = std::exp(log_eff);
   // Below the grid a GEMM cannot fill the GPU: tiles (and waves) shrink with the dimension,
   // so efficiency falls in proportion (time stays at the smallest measured shape's time).
-  const double smallest[3] = {std::exp2(log2_mn_.front()), std::exp2(log2_mn_.front()), std::exp2(log2_k_.front())};
+  const double smallest[3] = {std::exp2(log2_m_.front()), std::exp2(log2_n_.front()), std::exp2(log2_k_.front())};
   for (int i = 0; i < 3; ++i)
     if (dims[i] < smallest[i]) eff *= dims[i] / smallest[i];
   return eff;
@@ -115,8 +153,7 @@ double ComputeModel::op_time(const Op& op) const {
       break;
     }
     case OpKind::Attention: {
-      const double eff = op.pass == Pass::Forward ? options_.attention_efficiency_fwd
-                                                  : options_.attention_efficiency_bwd;
+      const double eff = op.pass == Pass::Forward ? attention_efficiency_fwd_ : attention_efficiency_bwd_;
       compute = op.flops / (gpu_.peak_flops * eff);
       break;
     }

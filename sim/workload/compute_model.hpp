@@ -2,11 +2,14 @@
 // Turns ops into seconds on one GPU: a roofline per op whose GEMM efficiency comes from H200
 // measurements (gemm.csv, interpolated in log space), memory-bound ops at the measured copy
 // bandwidth, flash attention at a global efficiency, plus a host issue floor per pass.
-// Other GPUs: same efficiencies, their own peak FLOP/s and HBM bandwidth. docs/model.md.
+// Other GPUs: same efficiencies, their own peak FLOP/s and HBM bandwidth; or, when the GPU
+// carries the user's own kernel times (GpuModel::kernel_times), the same model with every
+// efficiency taken from them instead. docs/model.md.
 #include <array>
 #include <vector>
 
 #include "platform/gpu_catalog.hpp"
+#include "platform/kernel_times.hpp"
 #include "workload/model_spec.hpp"
 #include "workload/ops.hpp"
 
@@ -32,7 +35,7 @@ struct LayerTimes : PassTimes {
 struct ComputeOptions {
   // Flash attention (causal, executed FLOPs) efficiency relative to peak; fitted globally on
   // layer.csv (the standalone attention columns of that file are not consistent with the
-  // layer totals, see docs/model.md).
+  // layer totals, see docs/model.md). Not used for a GPU with its own kernel times.
   double attention_efficiency_fwd = 0.40;
   double attention_efficiency_bwd = 0.15;
   // GPU-side gap per kernel (seconds), added to every op.
@@ -50,11 +53,14 @@ class ComputeModel {
   const GpuModel& gpu() const { return gpu_; }
   const ComputeOptions& options() const { return options_; }
 
-  // Fraction of peak a bf16 GEMM of this shape reaches (H200 measurement, log-space
-  // trilinear interpolation; linear fall-off below the smallest measured dimension).
+  // Fraction of peak a 16-bit GEMM of this shape reaches (measured grid, log-space trilinear
+  // interpolation; clamped above the grid; linear fall-off below the smallest measured dimension).
   double gemm_efficiency(const GemmShape& shape) const;
-  // Fraction of datasheet HBM bandwidth a streaming kernel reaches (H200 copy / datasheet).
+  // Fraction of datasheet HBM bandwidth a streaming kernel reaches (measured copy / datasheet).
   double memory_efficiency() const { return memory_efficiency_; }
+  // Fractions of peak causal attention reaches on its executed FLOPs, forward and backward.
+  double attention_efficiency_fwd() const { return attention_efficiency_fwd_; }
+  double attention_efficiency_bwd() const { return attention_efficiency_bwd_; }
 
   // Roofline time of one op, no host floor.
   double op_time(const Op& op) const;
@@ -69,13 +75,19 @@ class ComputeModel {
   double optimizer_step(double params_on_gpu) const;
 
  private:
+  void use_h200_calibration();
+  void use_kernel_times(const KernelTimes& times);
+  void set_gemm_grid(const std::vector<KernelTimes::Gemm>& samples, double reference_peak);
+  void set_optimizer(const std::vector<KernelTimes::Adam>& samples, double reference_bandwidth);
+
   GpuModel gpu_;
   ComputeOptions options_;
   double memory_efficiency_ = 1;
-  double optimizer_fixed_s_ = 0;         // per-step fixed cost (launches), from optimizer.csv
+  double attention_efficiency_fwd_ = 0, attention_efficiency_bwd_ = 0;
+  double optimizer_fixed_s_ = 0;         // per-step fixed cost (launches), from the AdamW steps
   double optimizer_bw_efficiency_ = 1;   // AdamW streaming efficiency vs datasheet bandwidth
   // Grid of log(efficiency) over log2 of the measured m, n, k values.
-  std::vector<double> log2_mn_, log2_k_;
+  std::vector<double> log2_m_, log2_n_, log2_k_;
   std::vector<double> log_eff_;  // [i_m][i_n][i_k]
 };
 

@@ -8,6 +8,8 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Link.hpp>
 
 #include "network/network.hpp"
 #include "platform/gpu_catalog.hpp"
@@ -29,9 +31,10 @@ struct FlowTiming {
 
 class TestSim {
  public:
-  explicit TestSim(const PlatformSpec& spec, uint64_t seed = 1) : engine_(&argc_, argv_) {
+  explicit TestSim(const PlatformSpec& spec, uint64_t seed = 1, const GpuScope& scope = std::nullopt)
+      : engine_(&argc_, argv_) {
     Network::configure_engine(engine_);
-    net_ = std::make_unique<Network>(spec, seed);
+    net_ = std::make_unique<Network>(spec, seed, scope);
   }
   Network& net() { return *net_; }
 
@@ -63,6 +66,24 @@ class TestSim {
   simgrid::s4u::Engine engine_;
   std::unique_ptr<Network> net_;
 };
+
+// Link names of a route, in order.
+inline std::vector<std::string> names(const std::vector<const LinkInfo*>& route) {
+  std::vector<std::string> out;
+  for (const auto* l : route) out.push_back(l->name);
+  return out;
+}
+
+// SimGrid's own view of the route from GPU src to GPU dst, with the direction of each
+// split-duplex half ("<name>_UP" / "<name>_DOWN").
+inline std::vector<std::string> simgrid_names(Network& net, int src, int dst) {
+  std::vector<simgrid::s4u::Link*> links;
+  double latency = 0;
+  net.gpu_host(src)->route_to(net.gpu_host(dst), links, &latency);
+  std::vector<std::string> out;
+  for (const auto* l : links) out.push_back(l->get_name());
+  return out;
+}
 
 // An H100-like cluster with round numbers so expected times are easy to compute by hand.
 inline ClusterSpec make_cluster(const std::string& name, int nodes, int gpus_per_node, FabricKind fabric,

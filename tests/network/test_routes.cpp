@@ -11,22 +11,6 @@ using namespace trainsim::test;
 
 namespace {
 
-std::vector<std::string> names(const std::vector<const LinkInfo*>& route) {
-  std::vector<std::string> out;
-  for (const auto* l : route) out.push_back(l->name);
-  return out;
-}
-
-// SimGrid's own view, with the direction of each split-duplex half.
-std::vector<std::string> simgrid_names(Network& net, int src, int dst) {
-  std::vector<simgrid::s4u::Link*> links;
-  double latency = 0;
-  net.gpu_host(src)->route_to(net.gpu_host(dst), links, &latency);
-  std::vector<std::string> out;
-  for (const auto* l : links) out.push_back(l->get_name());
-  return out;
-}
-
 using V = std::vector<std::string>;
 
 PlatformSpec three_sites() {
