@@ -36,7 +36,9 @@ namespace {
 JobOutcome run_programs_job(const Scenario& scenario, const ProgramsSpec& spec, const JobOptions& options) {
   const ProgramsFile file = load_programs_file(spec, scenario.platform.total_gpus());
   const program::ProgramSet& set = file.set;
-  Simulation sim(scenario.platform, scenario.seed);
+  SimulationOptions scope;  // only the GPUs the programs run on
+  if (!options.whole_platform) scope.gpus = gpus_of(set);
+  Simulation sim(scenario.platform, scenario.seed, scope);
   // Programs that cannot complete are bad input: reported at an op that waits for ever.
   auto play_file = [&](const PlayOptions& play_options) {
     try {
@@ -130,29 +132,21 @@ std::vector<std::pair<std::string, program::ProgramSet>> job_programs(const Scen
   return out;
 }
 
-std::vector<std::string> dump_programs(const Scenario& scenario, const std::string& dir, bool force) {
-  namespace fs = std::filesystem;
-  const auto sets = job_programs(scenario);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) throw cli::UsageError("cannot create directory '" + dir + "' for --dump-programs: " + ec.message());
-  std::vector<std::string> paths;
-  for (const auto& [suffix, set] : sets) {
-    const std::string path = (fs::path(dir) / (scenario.name + suffix + ".programs.jsonl")).string();
-    if (fs::exists(path) && !force)
-      throw cli::UsageError("output file '" + path + "' exists; pass --force to overwrite it");
-    paths.push_back(path);
+std::vector<ProgramsFileOut> programs_to_dump(const Scenario& scenario, const std::string& dir) {
+  std::vector<ProgramsFileOut> out;
+  for (auto& [suffix, set] : job_programs(scenario))
+    out.push_back({(std::filesystem::path(dir) / (scenario.name + suffix + ".programs.jsonl")).string(), std::move(set)});
+  return out;
+}
+
+void write_programs_file(const std::string& path, const program::ProgramSet& set, output::Existing existing) {
+  output::AtomicOutputFile file(path, existing);
+  {
+    std::ofstream os(file.temp_path());
+    program::write_programs(set, os);
+    if (!os.flush()) throw output::OutputError(path, "writing the programs failed");
   }
-  for (size_t i = 0; i < sets.size(); ++i) {
-    output::AtomicOutputFile file(paths[i]);
-    {
-      std::ofstream os(file.temp_path());
-      program::write_programs(sets[i].second, os);
-      if (!os.flush()) throw output::OutputError(paths[i], "writing the programs failed");
-    }
-    file.commit();
-  }
-  return paths;
+  file.commit();
 }
 
 }  // namespace trainsim

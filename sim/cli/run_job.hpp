@@ -8,6 +8,7 @@
 
 #include "config/scenario.hpp"
 #include "engine/job.hpp"
+#include "output/atomic_file.hpp"
 #include "program/program.hpp"
 
 namespace trainsim {
@@ -19,8 +20,15 @@ JobOutcome run_job(const Scenario& scenario, const JobOptions& options);
 // are not rank programs (abstract DiLoCo workers).
 std::vector<std::pair<std::string, program::ProgramSet>> job_programs(const Scenario& scenario);
 
-// Writes job_programs(scenario) to `dir` (created) as <scenario name><suffix>.programs.jsonl,
-// refusing existing files unless `force`; returns the paths written.
-std::vector<std::string> dump_programs(const Scenario& scenario, const std::string& dir, bool force);
+// job_programs(scenario) with the files they go to in `dir`: <scenario name><suffix>.programs.jsonl.
+struct ProgramsFileOut {
+  std::string path;
+  program::ProgramSet set;
+};
+std::vector<ProgramsFileOut> programs_to_dump(const Scenario& scenario, const std::string& dir);
+
+// Writes a programs file atomically (output/atomic_file.hpp), replacing an existing file only
+// when `existing` says so.
+void write_programs_file(const std::string& path, const program::ProgramSet& set, output::Existing existing);
 
 }  // namespace trainsim

@@ -1,5 +1,6 @@
 #include "engine/player.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -402,6 +403,14 @@ class Player {
 };
 
 }  // namespace
+
+std::vector<int> gpus_of(const program::ProgramSet& set) {
+  std::vector<int> gpus;
+  gpus.reserve(set.ranks.size());
+  for (const auto& r : set.ranks) gpus.push_back(r.gpu);
+  std::sort(gpus.begin(), gpus.end());
+  return gpus;
+}
 
 double play(Simulation& sim, const program::ProgramSet& set, const PlayOptions& options) {
   Player player(sim, set, options);

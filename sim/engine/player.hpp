@@ -7,6 +7,8 @@
 // Messages use the group's Inbox of the receiving rank (engine/transport.hpp), collectives the
 // flow plans of collective/algorithms.hpp; events across streams of a rank wake the waiting
 // stream. Jobs turn what they observe (program::Observer) into their metrics.
+#include <vector>
+
 #include "program/observer.hpp"
 #include "program/program.hpp"
 
@@ -21,6 +23,9 @@ struct PlayOptions {
   Recorder* recorder = nullptr;
   program::Observer* observer = nullptr;  // every op as it completes (a job's meter)
 };
+
+// The GPUs the set's ranks run on (a Simulation need build no others: SimulationOptions::gpus).
+std::vector<int> gpus_of(const program::ProgramSet& set);
 
 // Plays `set` on `sim`'s platform, runs the simulation and returns its makespan. `set` must pass
 // program::validate() for this platform. Throws program::ProgramDeadlock naming the blocked

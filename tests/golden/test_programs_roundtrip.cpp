@@ -33,9 +33,11 @@ std::string simulated(const fs::path& file) { return summary(run_job(load_scenar
 std::string replayed(const fs::path& file) {
   Scenario s = load_scenario_file(file.string());
   const fs::path dir = fs::temp_directory_path() / ("trainsim-roundtrip-" + std::to_string(::getpid()));
-  const auto paths = dump_programs(s, dir.string(), true);
+  const auto dumps = programs_to_dump(s, dir.string());
+  fs::create_directories(dir);
+  for (const auto& d : dumps) write_programs_file(d.path, d.set, output::Existing::Replace);
   ProgramsSpec spec;
-  spec.file = paths.front();  // full DiLoCo workers: the first method's programs, as its summary
+  spec.file = dumps.front().path;  // full DiLoCo workers: the first method's programs, as its summary
   spec.where = {file.string(), 0, 0};
   s.job = spec;
   const std::string got = summary(run_job(s, {false, true}));
