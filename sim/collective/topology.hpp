@@ -1,41 +1,29 @@
 #pragma once
-// A communicator: an ordered group of GPUs (ranks) that run collectives together, like an
-// NCCL communicator. Every rank issues the same collectives in the same order (NCCL's rule);
-// the per-rank sequence number tags each collective's messages so that a fast rank's next
-// collective never mixes with a slow rank's current one.
-#include <memory>
-#include <simgrid/s4u/Actor.hpp>
+// A communication group's shape on the network, as the collective algorithms use it: its ranks
+// grouped by node, NCCL-like ring channels, double binary trees, and the route latencies each
+// algorithm step pays. Value code over the built network (no SimGrid activity); the player
+// (engine/player.hpp) adds the message endpoints and sequence numbers of a live communicator.
 #include <string>
 #include <vector>
 
 #include "collective/trees.hpp"
-#include "engine/transport.hpp"
 
 namespace trainsim {
 
 class Network;
 
-class Communicator {
+class GroupTopology {
  public:
-  Communicator(const Network& network, std::string name, std::vector<int> gpus, Recorder* recorder = nullptr);
-  ~Communicator();
-  Communicator(const Communicator&) = delete;
-  Communicator& operator=(const Communicator&) = delete;
+  GroupTopology(const Network& network, std::vector<int> gpus);
 
-  const std::string& name() const { return name_; }
   int size() const { return static_cast<int>(gpus_.size()); }
   int gpu(int rank) const { return gpus_[rank]; }
   const std::vector<int>& gpus() const { return gpus_; }
-  const Network& network() const { return network_; }
+  const Network& network() const { return *network_; }
+  // Route latency between two ranks.
+  double latency(int a, int b) const;
 
-  // The actor that runs this communicator's collectives for `rank` (receives its messages).
-  void bind(int rank, simgrid::s4u::ActorPtr actor) { inboxes_[rank]->bind(std::move(actor)); }
-  Inbox& inbox(int rank) { return *inboxes_[rank]; }
-
-  // Next collective sequence number of `rank` (advances it).
-  uint64_t next_sequence(int rank) { return sequence_[rank]++; }
-
-  // Ranks grouped by node, nodes in order of first appearance, ranks in communicator order.
+  // Ranks grouped by node, nodes in order of first appearance, ranks in group order.
   const std::vector<std::vector<int>>& ranks_by_node() const { return by_node_; }
   int node_slot(int rank) const { return node_slot_[rank]; }   // index into ranks_by_node()
   int local_rank(int rank) const { return local_rank_[rank]; }  // position within its node
@@ -48,20 +36,17 @@ class Communicator {
   // Largest route latency between ring neighbours of channel c (one per algorithm step).
   double ring_step_latency(int c) const { return ring_latency_[c]; }
   // Double binary tree `which` (0 or 1), built on first use.
-  const Tree& tree(int which);
+  const Tree& tree(int which) const;
 
  private:
-  const Network& network_;
-  std::string name_;
+  const Network* network_;
   std::vector<int> gpus_;
-  std::vector<std::unique_ptr<Inbox>> inboxes_;
-  std::vector<uint64_t> sequence_;
   std::vector<std::vector<int>> by_node_;
   std::vector<int> node_slot_, local_rank_;
   int channels_ = 1;
   std::vector<std::vector<int>> rings_, ring_pos_;
   std::vector<double> ring_latency_;
-  std::vector<Tree> trees_;
+  mutable std::vector<Tree> trees_;
 };
 
 }  // namespace trainsim

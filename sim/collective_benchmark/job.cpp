@@ -1,15 +1,24 @@
-#include "collective/benchmark_job.hpp"
+#include "collective_benchmark/job.hpp"
 
 #include <sstream>
 
-#include "collective/benchmark.hpp"
 #include "collective/group.hpp"
 #include "core/units.hpp"
+#include "engine/player.hpp"
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
 #include "output/table_printer.hpp"
 
 namespace trainsim {
+
+std::vector<BenchResult> run_collective_benchmark(Simulation& sim, const CollectiveBenchSpec& spec,
+                                                  const std::vector<int>& gpus, Recorder* recorder,
+                                                  Granularity granularity) {
+  const auto set = benchmark_programs(benchmark_cases(spec), gpus, granularity);
+  BenchMeter meter(set);
+  play(sim, set, {recorder, &meter});
+  return meter.results();
+}
 
 JobOutcome run_benchmark_job(const Scenario& scenario, const CollectiveBenchSpec& spec, const JobOptions& options) {
   const auto gpus = resolve_group(spec.group, scenario.platform, spec.where);
@@ -18,8 +27,14 @@ JobOutcome run_benchmark_job(const Scenario& scenario, const CollectiveBenchSpec
   Simulation sim(scenario.platform, scenario.seed, scope);
   Recorder recorder(sim.network(), options.keep_activities);
   const auto results = run_collective_benchmark(sim, spec, gpus, &recorder, spec.granularity);
+  return benchmark_outcome(results, static_cast<int>(gpus.size()), scenario.platform.name,
+                           std::move(recorder.finish(Simulation::now())));
+}
+
+JobOutcome benchmark_outcome(const std::vector<BenchResult>& results, int ranks, const std::string& platform_name,
+                             output::TraceData trace) {
   JobOutcome out;
-  out.trace = std::move(recorder.finish(Simulation::now()));
+  out.trace = std::move(trace);
 
   output::TextTable table;
   table.text_column("collective").text_column("algorithm").number_column("ranks", 0);
@@ -37,10 +52,10 @@ JobOutcome run_benchmark_job(const Scenario& scenario, const CollectiveBenchSpec
   }
   out.trace.tables.push_back(std::move(t));
   std::ostringstream os;
-  os << "# collective benchmark: " << gpus.size() << " GPUs on platform '" << scenario.platform.name << "'\n";
+  os << "# collective benchmark: " << ranks << " GPUs on platform '" << platform_name << "'\n";
   table.print(os);
   out.report = os.str();
-  out.trace.summary.push_back({"ranks", double(gpus.size()), "1"});
+  out.trace.summary.push_back({"ranks", double(ranks), "1"});
   out.trace.summary.push_back({"cases", double(results.size()), "1"});
   // Per collective and algorithm: the latency end (smallest size) and the bandwidth end.
   for (size_t i = 0; i < results.size(); ++i) {

@@ -1,4 +1,4 @@
-#include "collective/communicator.hpp"
+#include "collective/topology.hpp"
 
 #include <algorithm>
 #include <set>
@@ -9,13 +9,9 @@
 
 namespace trainsim {
 
-Communicator::Communicator(const Network& network, std::string name, std::vector<int> gpus, Recorder* recorder)
-    : network_(network), name_(std::move(name)), gpus_(std::move(gpus)) {
+GroupTopology::GroupTopology(const Network& network, std::vector<int> gpus) : network_(&network), gpus_(std::move(gpus)) {
   const int n = size();
-  if (n == 0) throw InternalError("communicator " + name_ + " has no GPU");
-  for (int r = 0; r < n; ++r)
-    inboxes_.push_back(std::make_unique<Inbox>(name_ + "#" + std::to_string(r), gpus_[r], recorder));
-  sequence_.assign(n, 0);
+  if (n == 0) throw InternalError("a communication group needs at least one GPU");
 
   // Group ranks by node.
   std::unordered_map<int, int> slot_of_node;
@@ -67,15 +63,15 @@ Communicator::Communicator(const Network& network, std::string name, std::vector
   }
 }
 
-Communicator::~Communicator() = default;
+double GroupTopology::latency(int a, int b) const { return network_->route_latency(gpus_[a], gpus_[b]); }
 
-const Tree& Communicator::tree(int which) {
+const Tree& GroupTopology::tree(int which) const {
   if (trees_.empty()) {
     for (int shift = 0; shift < 2; ++shift) {
       Tree t = make_inorder_tree(size(), shift);
       for (int r = 0; r < size(); ++r)
         if (t.parent[r] >= 0)
-          t.max_edge_latency = std::max(t.max_edge_latency, network_.route_latency(gpus_[r], gpus_[t.parent[r]]));
+          t.max_edge_latency = std::max(t.max_edge_latency, network_->route_latency(gpus_[r], gpus_[t.parent[r]]));
       trees_.push_back(std::move(t));
     }
   }
