@@ -136,7 +136,7 @@ class Splitter {
   void start_word() {
     if (in_word_) return;
     in_word_ = true;
-    word_ = Word{"", here(), false};
+    word_ = Word{"", expansion_at_ ? *expansion_at_ : here(), false};
     // An assignment before the command (or after `export`) is never split into words.
     assignment_ = (command_.words.empty() || exporting()) && is_assignment(s_.substr(i_, 256));
   }
@@ -198,8 +198,13 @@ class Splitter {
     word_.unexpanded = true;
   }
 
-  // At a '$': variable, ${...}, $(...), $((...)).
+  // At a '$': variable, ${...}, $(...), $((...)). A word it starts begins at the '$'.
   void dollar(bool quoted) {
+    expansion_at_ = here();
+    expand(quoted);
+    expansion_at_.reset();
+  }
+  void expand(bool quoted) {
     const size_t start = i_;
     if (peek(1) == '(' && peek(2) == '(') {
       size_t depth = 0, j = i_ + 1;
@@ -268,6 +273,7 @@ class Splitter {
   }
 
   void backtick() {
+    if (!in_word_) start_word();
     const size_t close = s_.find('`', i_ + 1);
     const std::string raw = s_.substr(i_, close == std::string::npos ? std::string::npos : close + 1 - i_);
     advance(raw.size());
@@ -399,7 +405,7 @@ class Splitter {
   char quote_ = 0;
   SourceLocation quote_where_;
   bool in_word_ = false, assignment_ = false, discard_next_word_ = false;
-  std::optional<SourceLocation> pending_where_;
+  std::optional<SourceLocation> pending_where_, expansion_at_;
   Word word_;
   Command command_;
   std::vector<Command> commands_;

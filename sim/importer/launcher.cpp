@@ -49,6 +49,14 @@ const std::set<std::string> kSrunFlag = {
     "no-container-entrypoint", "container-mount-home", "hold", "H", "immediate", "I", "contiguous", "oversubscribe",
     "s", "spread-job", "use-min-nodes", "test-only", "disable-status", "X"};
 
+// Option names as written on a command line ("--nnodes", "-N"), for suggestions.
+std::vector<std::string> dashed(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto* set : {&a, &b})
+    for (const auto& n : *set) out.push_back((n.size() == 1 ? "-" : "--") + n);
+  return out;
+}
+
 struct Option {
   std::string name;                // without dashes
   std::optional<std::string> value;  // attached ("--x=1", "-N4")
@@ -85,13 +93,13 @@ LaunchCount count(const Word& w, const std::string& option, char range) {
   std::string text = w.text;
   if (const size_t r = text.find(range); r != std::string::npos) {
     if (text.substr(0, r) != text.substr(r + 1))
-      throw at(w, option + " " + text + " asks for an elastic range of nodes; trainsim simulates one size: give "
-                                        "trainsim's --nodes N");
+      throw InputError(w.where, option, text + " is a range of nodes, but trainsim simulates one size; expected one "
+                                               "count (or trainsim import's --nodes N)");
     text = text.substr(0, r);
   }
   if (text.empty() || text.size() > 7 || text.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(text) < 1)
-    throw at(w, option + " " + w.text + " is not a count; expected a positive integer");
+    throw InputError(w.where, option, "'" + w.text + "' is not a count; expected a positive integer");
   c.value = std::stoi(text);
   return c;
 }
@@ -235,9 +243,7 @@ class Reader {
         continue;
       }
       if (!kTorchValue.count(name)) {
-        std::vector<std::string> known(kTorchValue.begin(), kTorchValue.end());
-        known.insert(known.end(), kTorchFlag.begin(), kTorchFlag.end());
-        const std::string hint = did_you_mean(name, known);
+        const std::string hint = did_you_mean("--" + name, dashed(kTorchValue, kTorchFlag));
         throw at(w, "unknown " + who + " option '" + w.text + "'" + (hint.empty() ? "" : " (" + hint + ")") +
                         "; expected its options (--nnodes, --nproc-per-node, ...) then the training script");
       }
@@ -285,9 +291,7 @@ class Reader {
           ++i;
           continue;
         }
-        std::vector<std::string> known(kSrunValue.begin(), kSrunValue.end());
-        known.insert(known.end(), kSrunFlag.begin(), kSrunFlag.end());
-        const std::string hint = did_you_mean(o.name, known);
+        const std::string hint = did_you_mean(w.text.substr(0, w.text.find('=')), dashed(kSrunValue, kSrunFlag));
         throw at(w, "unknown srun option '" + w.text + "'" + (hint.empty() ? "" : " (" + hint + ")") +
                         "; expected srun's options then the command it runs");
       }

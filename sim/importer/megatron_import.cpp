@@ -456,7 +456,7 @@ class MegatronImport {
       p.recompute = Recompute::Selective;
     } else {
       if (!a.recompute_method.given())
-        throw error(a.recompute_granularity, "--recompute-method",
+        throw InputError(a.recompute_granularity.where, "--recompute-method",
                     "--recompute-granularity full needs --recompute-method uniform or block, as Megatron-LM "
                     "requires");
       const int n = a.recompute_num_layers.value;
