@@ -3,6 +3,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <set>
 
 namespace trainsim::importer {
 
@@ -164,20 +165,38 @@ class Splitter {
     command_ = Command{};
   }
   void assign(const Word& w) {
-    if (!is_assignment(w.text) || w.unexpanded) return;
+    if (!is_assignment(w.text)) return;
     const size_t eq = w.text.find('=');
-    vars_[w.text.substr(0, eq)] = w.text.substr(eq + 1);
+    const std::string name = w.text.substr(0, eq);
+    vars_[name] = w.text.substr(eq + 1);
+    if (w.unexpanded) tainted_.insert(name);
+    else tainted_.erase(name);
   }
 
-  // Appends text produced by an expansion: unquoted, its blanks separate words.
-  void append_expansion(const std::string& value, bool quoted) {
+  // Appends text produced by an expansion: unquoted, its blanks separate words. A value that
+  // holds unexpanded parts (`CMD="python $UNSET/x.py"`) marks the words they land in.
+  void append_expansion(const std::string& value, bool quoted, bool tainted = false) {
+    auto mark = [&] {
+      if (tainted && word_.text.find_first_of("$`") != std::string::npos) word_.unexpanded = true;
+    };
     if (quoted || assignment_) {
       start_word();
       word_.text += value;
+      mark();
       return;
     }
-    for (char c : value) {
-      if (c == ' ' || c == '\t' || c == '\n') {
+    // Blanks inside a substitution the text could not run (`$(...)`, backquotes) split nothing:
+    // the shell would have replaced the whole substitution.
+    int depth = 0;
+    bool backquote = false;
+    for (size_t k = 0; k < value.size(); ++k) {
+      const char c = value[k];
+      if (tainted) {
+        if (c == '`') backquote = !backquote;
+        else if (c == '$' && k + 1 < value.size() && value[k + 1] == '(') ++depth;
+        else if (c == ')' && depth > 0) --depth;
+      }
+      if ((c == ' ' || c == '\t' || c == '\n') && depth == 0 && !backquote) {
         if (in_word_) {
           const SourceLocation at = word_.where;
           end_word();
@@ -189,6 +208,7 @@ class Splitter {
           if (pending_where_) word_.where = *pending_where_;
         }
         word_.text += c;
+        mark();
       }
     }
   }
@@ -240,7 +260,7 @@ class Splitter {
       const std::string name = body.substr(0, n), rest = body.substr(n);
       auto it = vars_.find(name);
       if (!name.empty() && name_start(name[0]) && rest.empty() && it != vars_.end()) {
-        append_expansion(it->second, quoted);
+        append_expansion(it->second, quoted, tainted_.count(name) > 0);
       } else if (!name.empty() && name_start(name[0]) && (rest.rfind(":-", 0) == 0 || rest.rfind("-", 0) == 0)) {
         const bool colon = rest[0] == ':';
         const std::string fallback = rest.substr(colon ? 2 : 1);
@@ -257,7 +277,7 @@ class Splitter {
       const std::string name = s_.substr(i_ + 1, j - i_ - 1);
       advance(j - i_);
       auto it = vars_.find(name);
-      if (it != vars_.end()) append_expansion(it->second, quoted);
+      if (it != vars_.end()) append_expansion(it->second, quoted, tainted_.count(name) > 0);
       else append_unexpanded("$" + name);
       return;
     }
@@ -410,6 +430,7 @@ class Splitter {
   Command command_;
   std::vector<Command> commands_;
   std::map<std::string, std::string> vars_;
+  std::set<std::string> tainted_;  // variables whose value holds unexpanded parts
 };
 
 }  // namespace

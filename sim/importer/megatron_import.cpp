@@ -294,7 +294,7 @@ class MegatronImport {
     std::string key;
     const bool torch = launch_.launcher == "torchrun" || launch_.launcher.rfind("torch.distributed", 0) == 0;
     const int platform_gpn = platform.clusters.empty() ? 0 : platform.clusters[0].gpus_per_node;
-    const int nodes = pick(options_.nodes, "--nodes", launch_.nodes, torch || launch_.launcher == "srun" ? 1 : 0,
+    const int nodes = pick(options_.nodes, "--nodes", launch_.nodes, torch ? 1 : 0,
                            launch_.launcher + " starts on one node (its default)", where, key);
     const std::string nodes_key = key;
     const SourceLocation nodes_where = where;
@@ -303,9 +303,14 @@ class MegatronImport {
     if (launch_.per_node_is_all_gpus) {
       per_node_fallback = platform_gpn;
       per_node_why = "one process per GPU of the node (--nproc-per-node gpu): " + str(platform_gpn);
-    } else if (torch || launch_.launcher == "srun") {
+    } else if (torch) {
       per_node_fallback = 1;
       per_node_why = launch_.launcher + " starts one process per node (its default)";
+    } else if (launch_.launcher == "srun") {
+      // Inside an allocation srun starts the tasks sbatch asked for: one per GPU for Megatron-LM.
+      per_node_fallback = platform_gpn;
+      per_node_why = "srun without --ntasks-per-node: one task per GPU of the allocation's nodes, " +
+                     str(platform_gpn) + " per node";
     } else if (options_.nodes) {
       per_node_fallback = platform_gpn;
       per_node_why = "every GPU of each node: " + str(platform_gpn) + " per node";
