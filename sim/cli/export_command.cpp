@@ -44,7 +44,7 @@ int export_megatron_command(const std::vector<std::string>& words) {
   } else {
     const int world = launch.nodes * launch.gpus_per_node;
     text += "# Megatron-LM launch of " + file + ": " + job->model.name + " on " + std::to_string(world) + " GPUs (" +
-            std::to_string(launch.nodes) + " nodes x " + std::to_string(launch.gpus_per_node) + ") of platform '" +
+            importer::nodes_text(launch.nodes, launch.gpus_per_node) + ") of platform '" +
             scenario.platform.name + "'.\n";
     if (launch.nodes > 1) text += "# Run it on every node with NODE_RANK (0.." + std::to_string(launch.nodes - 1) +
                                   ") and MASTER_ADDR (node rank 0's address) set.\n";

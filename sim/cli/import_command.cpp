@@ -50,8 +50,8 @@ int finish_import(const Args& args, const std::string& framework, const std::str
   header.platform = platform.as_written;
   header.comment.push_back("Imported by `trainsim import " + framework + "` (trainsim " + kVersion + ") from:");
   for (const auto& line : wrap_words(result.source, 96)) header.comment.push_back("  " + line);
-  header.comment.push_back(std::to_string(result.nodes) + " nodes x " + std::to_string(result.gpus_per_node) +
-                           " GPUs of platform '" + platform.spec.name + "'.");
+  header.comment.push_back(importer::nodes_text(result.nodes, result.gpus_per_node) + " of platform '" +
+                           platform.spec.name + "'.");
   if (!result.ignored.empty())
     for (const auto& line : wrap_words("Ignored (no effect on the simulated iteration): " + join(result.ignored), 96))
       header.comment.push_back(line);
@@ -116,15 +116,22 @@ int import_megatron_command(const std::vector<std::string>& words) {
 }
 
 int import_torchtitan_command(const std::vector<std::string>& words) {
-  Args args("import torchtitan", "CONFIG.toml --platform NAME [options]",
+  std::vector<std::string> mine, overrides;
+  bool after = false;
+  for (const auto& w : words) {
+    if (!after && w == "--") after = true;
+    else (after ? overrides : mine).push_back(w);
+  }
+  Args args("import torchtitan", "CONFIG.toml --platform NAME [options] [-- --section.key value ...]",
             "Writes a training scenario from a torchtitan job config (model flavour, [parallelism] degrees,\n"
             "[training] batch and sequence, [activation_checkpoint], float8). Settings that do not change the\n"
             "simulated iteration are listed in a warning; settings whose effect trainsim does not model are\n"
-            "errors naming the key (docs/import.md).",
+            "errors naming the key (docs/import.md). After '--', torchtitan's own command-line overrides\n"
+            "(--training.seq_len 4096) apply over the file, as in torchtitan.",
             kCommonOptions,
             "trainsim import torchtitan tests/importer/torchtitan/llama3_8b.toml --platform h100-400g --nodes 1 "
             "--output out/llama3-8b.yaml");
-  args.parse(words);
+  args.parse(mine);
   if (args.wants_help()) {
     std::cout << args.help();
     return exit_code::kOk;
@@ -138,7 +145,10 @@ int import_torchtitan_command(const std::vector<std::string>& words) {
   if (int n = count_option(args, "nodes")) options.nodes = n;
   if (int g = count_option(args, "gpus-per-node")) options.gpus_per_node = g;
   const std::string file = args.positionals().front();
-  return finish_import(args, "torchtitan", fs::path(file).stem().string(), importer::import_torchtitan(file, options));
+  const auto commands = importer::commands_from_words(overrides);
+  const auto words_after = commands.empty() ? std::vector<importer::Word>{} : commands.front().words;
+  return finish_import(args, "torchtitan", fs::path(file).stem().string(),
+                       importer::import_torchtitan(file, options, words_after));
 }
 
 }  // namespace

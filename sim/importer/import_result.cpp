@@ -5,6 +5,11 @@
 
 namespace trainsim::importer {
 
+std::string nodes_text(int nodes, int gpus_per_node) {
+  return std::to_string(nodes) + (nodes == 1 ? " node x " : " nodes x ") + std::to_string(gpus_per_node) +
+         (gpus_per_node == 1 ? " GPU" : " GPUs");
+}
+
 std::vector<PlatformNode> platform_nodes(const PlatformSpec& platform) {
   std::vector<PlatformNode> nodes;
   int offset = 0;

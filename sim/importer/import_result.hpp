@@ -24,6 +24,9 @@ struct ImportResult {
   std::string source;                // the command (or file) as read, for the scenario's comment
 };
 
+// "1 node x 8 GPUs", "4 nodes x 8 GPUs": a job's GPUs in messages and comments.
+std::string nodes_text(int nodes, int gpus_per_node);
+
 // The nodes of a platform in global order (clusters in file order): first global GPU index,
 // GPU count, cluster name and index inside the cluster.
 struct PlatformNode {

@@ -333,7 +333,7 @@ class MegatronImport {
     p.pp = a.pipeline_model_parallel_size.value;
     if (world_ % (p.tp * p.pp) != 0)
       throw error(a.tensor_model_parallel_size, "--tensor-model-parallel-size",
-                  "the " + str(world_) + " GPUs (" + str(out_.nodes) + " nodes x " + str(out_.gpus_per_node) +
+                  "the " + str(world_) + " GPUs (" + nodes_text(out_.nodes, out_.gpus_per_node) +
                       ") do not divide into tp x pp = " + str(p.tp * p.pp) + "; expected tp x pp to divide them");
     p.dp = world_ / (p.tp * p.pp);
     if (!mapping_.empty()) {

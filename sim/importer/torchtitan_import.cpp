@@ -165,7 +165,8 @@ std::string render(const toml::node& n) {
 
 class TitanImport {
  public:
-  TitanImport(const std::string& text, const std::string& file, const ImportOptions& options)
+  TitanImport(const std::string& text, const std::string& file, const ImportOptions& options,
+              const std::vector<Word>& overrides)
       : file_(file), options_(options) {
     try {
       doc_ = toml::parse(text, file);
@@ -174,6 +175,7 @@ class TitanImport {
                                                            "; expected a torchtitan job config");
     }
     out_.source = file;
+    override(overrides);
   }
 
   ImportResult run() {
@@ -191,9 +193,52 @@ class TitanImport {
   }
 
  private:
+  // torchtitan's command-line overrides: `--section.key value`, `--section.key=value`, or a
+  // bare `--section.key` for true. A value is read as TOML (8, true, ["a"]) or else as a string.
+  void override(const std::vector<Word>& words) {
+    for (size_t i = 0; i < words.size(); ++i) {
+      const Word& w = words[i];
+      std::string name = w.text, value;
+      bool has_value = false;
+      if (const size_t eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+        has_value = true;
+      }
+      const size_t dot = name.find('.');
+      if (name.rfind("--", 0) != 0 || dot == std::string::npos || dot == 2 || dot + 1 == name.size())
+        throw InputError(w.where, w.text, "not a torchtitan override; expected --section.key value (for example "
+                                          "--training.seq_len 4096)");
+      if (!has_value && i + 1 < words.size() && words[i + 1].text.rfind("--", 0) != 0) {
+        value = words[++i].text;
+        has_value = true;
+      }
+      if (!has_value) value = "true";
+      if (w.unexpanded || (i < words.size() && words[i].unexpanded))
+        throw InputError(w.where, name.substr(2), "'" + w.text + "' holds a shell expansion; give the value");
+      const std::string section = name.substr(2, dot - 2), key = name.substr(dot + 1);
+      toml::table parsed;
+      try {
+        parsed = toml::parse("v = " + value);
+      } catch (const toml::parse_error&) {
+        parsed.insert("v", value);
+      }
+      auto* table = doc_[section].as_table();
+      if (!table) {
+        doc_.insert_or_assign(section, toml::table{});
+        table = doc_[section].as_table();
+      }
+      table->insert_or_assign(key, *parsed.get("v"));
+      overridden_[section + "." + key] = w.where;
+      out_.notes.push_back("override " + section + "." + key + " = " + value);
+      out_.source += " " + name + " " + value;
+    }
+  }
+
   // ---- reading keys ---------------------------------------------------------------------
   const toml::node* node(std::string_view path) const { return doc_.at_path(path).node(); }
   SourceLocation where(std::string_view path) const {
+    if (auto it = overridden_.find(std::string(path)); it != overridden_.end()) return it->second;
     if (const auto* n = node(path)) return location(file_, n->source());
     const auto dot = path.find('.');
     if (const auto* section = node(path.substr(0, dot))) return location(file_, section->source());
@@ -256,7 +301,9 @@ class TitanImport {
     std::vector<std::pair<std::string, const TitanKey*>> refused;
     for (auto&& [section_key, section] : doc_) {
       const std::string s(section_key.str());
-      const SourceLocation at = location(file_, section_key.source());
+      SourceLocation at = location(file_, section_key.source());
+      for (const auto& [path, w] : overridden_)
+        if (path.rfind(s + ".", 0) == 0 && at.line == 0) at = w;
       if (std::find(sections.begin(), sections.end(), s) == sections.end()) {
         const std::string hint = did_you_mean(s, sections);
         throw InputError(at, s, "not a torchtitan config section trainsim knows" + (hint.empty() ? "" : " (" + hint + ")") +
@@ -272,12 +319,14 @@ class TitanImport {
         const std::string path = s + "." + std::string(key.str());
         const auto it = std::find_if(titan_keys().begin(), titan_keys().end(),
                                      [&](const TitanKey& k) { return k.path == path; });
+        const SourceLocation key_at =
+            overridden_.count(path) ? overridden_.at(path) : location(file_, key.source());
         if (it == titan_keys().end()) {
           std::vector<std::string> known;
           for (const auto& k : titan_keys())
             if (k.path.substr(0, k.path.find('.')) == s) known.emplace_back(k.path.substr(k.path.find('.') + 1));
           const std::string hint = did_you_mean(std::string(key.str()), known);
-          throw InputError(location(file_, key.source()), path,
+          throw InputError(key_at, path,
                            "not a key of [" + s + "] trainsim knows" + (hint.empty() ? "" : " (" + hint + ")") +
                                "; expected one of " + join_names(known));
         }
@@ -364,7 +413,7 @@ class TitanImport {
       shard_ = shard;
       if (fixed * shard_ != world)
         throw error(shard_key_, "the degrees multiply to " + str(fixed * shard_) + " GPUs but the job has " +
-                                    str(world) + " (" + str(world / per_node) + " nodes x " + str(per_node) +
+                                    str(world) + " (" + nodes_text(static_cast<int>(world / per_node), per_node) +
                                     "); expected their product to be the GPU count");
     }
     out_.nodes = static_cast<int>(world / per_node);
@@ -578,16 +627,19 @@ class TitanImport {
   ImportResult out_;
   long long replicate_ = 1, shard_ = 1, tp_ = 1, pp_ = 1, local_ = 1, accumulation_ = 1;
   std::string shard_key_;
+  std::map<std::string, SourceLocation> overridden_;  // key path -> the override's place
 };
 
 }  // namespace
 
-ImportResult import_torchtitan_text(const std::string& text, const std::string& name, const ImportOptions& options) {
-  return TitanImport(text, name, options).run();
+ImportResult import_torchtitan_text(const std::string& text, const std::string& name, const ImportOptions& options,
+                                    const std::vector<Word>& overrides) {
+  return TitanImport(text, name, options, overrides).run();
 }
 
-ImportResult import_torchtitan(const std::string& path, const ImportOptions& options) {
-  return import_torchtitan_text(read_text_file(path), path, options);
+ImportResult import_torchtitan(const std::string& path, const ImportOptions& options,
+                               const std::vector<Word>& overrides) {
+  return import_torchtitan_text(read_text_file(path), path, options, overrides);
 }
 
 }  // namespace trainsim::importer
