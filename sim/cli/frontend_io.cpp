@@ -88,14 +88,17 @@ void check_output_path(const std::string& path, bool force) {
   if (!force) throw UsageError("output file '" + path + "' exists; pass --force to replace it");
 }
 
+void create_parent_folders(const std::string& path) {
+  const fs::path folder = fs::path(path).parent_path();
+  if (folder.empty()) return;
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) throw output::OutputError(path, "cannot create folder '" + folder.string() + "': " + ec.message());
+}
+
 void write_output_file(const std::string& path, const std::string& text, bool force) {
   check_output_path(path, force);
-  const fs::path folder = fs::path(path).parent_path();
-  if (!folder.empty()) {
-    std::error_code ec;
-    fs::create_directories(folder, ec);
-    if (ec) throw output::OutputError(path, "cannot create folder '" + folder.string() + "': " + ec.message());
-  }
+  create_parent_folders(path);
   output::AtomicOutputFile file(path);
   {
     std::ofstream os(file.temp_path(), std::ios::binary);

@@ -28,6 +28,9 @@ void check_scenario_name(const std::string& name);
 // an existing file without `force`, missing folders created). Throws OutputError/UsageError.
 void write_output_file(const std::string& path, const std::string& text, bool force);
 
+// Creates the missing folders above `path`. Throws OutputError.
+void create_parent_folders(const std::string& path);
+
 // Refuses `path` as an output before any work: an existing file without `force`, or anything
 // but a regular file. Throws UsageError.
 void check_output_path(const std::string& path, bool force);
