@@ -1,12 +1,12 @@
 """Shared by the report tests (test_report*.py; this module holds no test): results written by the
 simulator itself, the pages `trainsim report` makes of them, and a headless Chromium."""
+import atexit
+import functools
 import shutil
 import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
-
-import pytest
 
 from test_plots_support import REPO, run, trainsim
 
@@ -18,10 +18,22 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--force-device-scale-factor=1", "--force-color-profile=srgb", "--hide-scrollbars"]
 
 
-@pytest.fixture(scope="session")
-def results(tmp_path_factory):
-    """One result of each kind the report reads: {'run': path, 'sweep': path, 'compare': path}."""
-    d = tmp_path_factory.mktemp("results")
+_SCRATCH = []
+
+
+def _scratch(name):
+    d = Path(tempfile.mkdtemp(prefix=f"trainsim-report-{name}-"))
+    if not _SCRATCH:
+        atexit.register(lambda: [shutil.rmtree(p, ignore_errors=True) for p in _SCRATCH])
+    _SCRATCH.append(d)
+    return d
+
+
+@functools.lru_cache(maxsize=None)
+def results():
+    """One result of each kind the report reads, written once per test session:
+    {'run': path, 'sweep': path, 'compare': path}."""
+    d = _scratch("results")
     exe = trainsim()
     run([exe, "run", SCENARIOS / "tutorial" / "gpt-1.7b-32gpu.yaml", "--trace", d / "run.h5", "--quiet"])
     run([exe, "sweep", SCENARIOS / "tutorial" / "streaming-diloco-two-dc.yaml", "--trace", d / "sweep.h5", "--quiet"])
@@ -30,12 +42,12 @@ def results(tmp_path_factory):
     return {"run": d / "run.h5", "sweep": d / "sweep.h5", "compare": d / "compare.h5"}
 
 
-@pytest.fixture(scope="session")
-def pages(results, tmp_path_factory):
+@functools.lru_cache(maxsize=None)
+def pages():
     """The page of each result, made by `trainsim report`."""
-    d = tmp_path_factory.mktemp("pages")
+    d = _scratch("pages")
     out = {}
-    for kind, path in results.items():
+    for kind, path in results().items():
         page = d / f"{kind}.html"
         r = run([trainsim(), "report", path, "-o", page])
         assert r.stdout == f"report written to {page}\n"

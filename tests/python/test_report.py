@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from report_support import Dom, pages, results  # noqa: F401  (fixtures)
+from report_support import Dom, pages, results
 from test_plots_support import REPO, run, trainsim
 
 sys.path.insert(0, str(REPO / "analysis"))
@@ -19,8 +19,8 @@ TABLES = {"run": ["iterations", "stages"], "sweep": ["thresholds", "utilization"
 
 
 @pytest.mark.parametrize("kind", ["run", "sweep", "compare"])
-def test_each_result_gets_its_sections_plots_and_tables(pages, results, kind):
-    text = pages[kind].read_text()
+def test_each_result_gets_its_sections_plots_and_tables(kind):
+    text = pages()[kind].read_text()
     assert text.startswith("<!DOCTYPE html>")
     dom = Dom(text)
     assert [s for s in dom.sections] == ["summary", "plots", "tables", "scenario", "provenance"]
@@ -30,19 +30,19 @@ def test_each_result_gets_its_sections_plots_and_tables(pages, results, kind):
     assert re.findall(r'data-plot="(\w+)"', text) == PLOTS[kind]
     assert [t["name"] for t in dom.tables if t["name"]] == TABLES[kind]
     # The scenario as the result stores it, and where it came from.
-    provenance = read_provenance(results[kind])
+    provenance = read_provenance(results()[kind])
     assert dom.pre == [provenance["scenario_text"]]
     prov = {row[0]: row[1] for row in dom.table(css_class="provenance")["rows"]}
     assert prov["command"] == provenance["command_line"]
     assert prov["seed"] == str(provenance["seed"])
     assert prov["trainsim"] == provenance["trainsim_version"]
-    assert prov["result file"] == str(results[kind])
+    assert prov["result file"] == str(results()[kind])
 
 
-def test_the_run_page_shows_the_summary_as_trainsim_run_prints_it(pages, results):
-    dom = Dom(pages["run"].read_text())
+def test_the_run_page_shows_the_summary_as_trainsim_run_prints_it():
+    dom = Dom(pages()["run"].read_text())
     summary = {row[0]: row[1:] for row in dom.table(css_class="summary")["rows"][1:]}
-    trace = Trace(results["run"])
+    trace = Trace(results()["run"])
     # Values a reader checks against `trainsim run` (docs/tutorial.md: 560 ms, 82.2, 26.3 %, 33.2 %).
     assert summary["iteration time"][0] == human("", trace.summary["iteration_time"], "s")
     assert summary["TFLOP/s per GPU (Megatron formula)"][0].endswith("TFLOP/s")
@@ -75,8 +75,8 @@ def test_human_values_by_hand():
     assert human("ranks", 8.0, "1") == "8"
 
 
-def test_the_page_names_no_other_file_or_address(pages):
-    for kind, page in pages.items():
+def test_the_page_names_no_other_file_or_address():
+    for kind, page in pages().items():
         text = page.read_text()
         assert "Content-Security-Policy" in text and "default-src 'none'" in text
         for forbidden in ("http://", "https://", "<script", "<link", "@import", "url(", "<iframe", "<object"):
@@ -85,30 +85,30 @@ def test_the_page_names_no_other_file_or_address(pages):
         assert sources and all(s.startswith("data:image/png;base64,") for s in sources), (kind, sources[:3])
 
 
-def test_the_same_result_gives_the_same_bytes(results, tmp_path):
+def test_the_same_result_gives_the_same_bytes(tmp_path):
     for name in ("a", "b"):
-        run([trainsim(), "report", results["run"], "-o", tmp_path / f"{name}.html"])
+        run([trainsim(), "report", results()["run"], "-o", tmp_path / f"{name}.html"])
     assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
 
 
-def test_a_python_result_object_makes_the_same_page(results, pages):
+def test_a_python_result_object_makes_the_same_page():
     # The page is a function of a result object and its provenance, not of the file: the
     # Python API will hand its own result objects to build_report.
-    trace = Trace(results["compare"])
-    page = build_report(trace, read_provenance(results["compare"]), source=str(results["compare"]))
-    assert page == pages["compare"].read_text()
+    trace = Trace(results()["compare"])
+    page = build_report(trace, read_provenance(results()["compare"]), source=str(results()["compare"]))
+    assert page == pages()["compare"].read_text()
 
 
-def test_refusals_leave_nothing_behind(results, tmp_path):
+def test_refusals_leave_nothing_behind(tmp_path):
     exe = trainsim()
     # An existing page is not replaced without --force (and is with it).
     page = tmp_path / "page.html"
     page.write_text("mine")
-    r = run([exe, "report", results["run"], "-o", page], check=False)
+    r = run([exe, "report", results()["run"], "-o", page], check=False)
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr == f"trainsim: output file '{page}' exists; pass --force to replace it\n"
     assert page.read_text() == "mine"
-    run([exe, "report", results["run"], "-o", page, "--force"])
+    run([exe, "report", results()["run"], "-o", page, "--force"])
     assert page.read_text().startswith("<!DOCTYPE html>")
     # Inputs that are not results: one line, exit 2, nothing written.
     text_file = tmp_path / "notes.txt"
@@ -121,17 +121,17 @@ def test_refusals_leave_nothing_behind(results, tmp_path):
         assert not out.exists()
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["bad", "notes.txt", "page.html"]
     # The default name is the result's with .html; a page never replaces its result.
-    r = run([exe, "report", results["run"], "-o", results["run"]], check=False)
+    r = run([exe, "report", results()["run"], "-o", results()["run"]], check=False)
     assert r.returncode == 2 and "would replace the result itself" in r.stderr
     assert run([exe, "report", "--help"]).stdout.startswith("usage: trainsim report RESULT.h5")
 
 
-def test_a_missing_interpreter_or_script_is_said(results, tmp_path):
+def test_a_missing_interpreter_or_script_is_said(tmp_path):
     import os
     env = dict(os.environ, TRAINSIM_PYTHON=str(tmp_path / "no-python"))
-    r = run([trainsim(), "report", results["run"], "-o", tmp_path / "x.html"], check=False, env=env)
+    r = run([trainsim(), "report", results()["run"], "-o", tmp_path / "x.html"], check=False, env=env)
     assert r.returncode == 2 and "set TRAINSIM_PYTHON" in r.stderr and not (tmp_path / "x.html").exists()
     env = dict(os.environ, TRAINSIM_ANALYSIS_DIR=str(tmp_path))
-    r = run([trainsim(), "report", results["run"], "-o", tmp_path / "x.html"], check=False, env=env)
+    r = run([trainsim(), "report", results()["run"], "-o", tmp_path / "x.html"], check=False, env=env)
     assert r.returncode == 2 and "TRAINSIM_ANALYSIS_DIR" in r.stderr
     assert list(tmp_path.iterdir()) == []

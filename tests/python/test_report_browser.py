@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from report_support import Dom, browse, pages, results  # noqa: F401  (fixtures)
+from report_support import Dom, browse, pages
 
 WIDTH = 1600      # wider than every plot: images are shown at their own size
 HEIGHT = 9000     # taller than every page here (checked below)
@@ -38,8 +38,8 @@ def find(screen, image):
 
 
 @pytest.mark.parametrize("kind", ["run", "sweep", "compare"])
-def test_chromium_builds_the_tables_and_images(pages, kind):
-    dom = Dom(browse(pages[kind], "--dump-dom"))
+def test_chromium_builds_the_tables_and_images(kind):
+    dom = Dom(browse(pages()[kind], "--dump-dom"))
     summary = dom.table(css_class="summary")["rows"]
     assert summary[0] == ["metric", "value", "exact (SI units)"] and len(summary) > 1
     assert all(len(row) == 3 and row[1] for row in summary[1:])
@@ -54,9 +54,9 @@ def test_chromium_builds_the_tables_and_images(pages, kind):
 
 
 @pytest.mark.parametrize("kind", ["run", "sweep", "compare"])
-def test_the_screenshot_shows_the_header_and_every_plot(pages, kind, tmp_path):
+def test_the_screenshot_shows_the_header_and_every_plot(kind, tmp_path):
     shot = tmp_path / "shot.png"
-    browse(pages[kind], f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={shot}")
+    browse(pages()[kind], f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={shot}")
     screen = rgb(shot.read_bytes())
     assert screen.shape == (HEIGHT, WIDTH, 3)
     # The page ends inside the window: its last rows are blank.
@@ -66,7 +66,7 @@ def test_the_screenshot_shows_the_header_and_every_plot(pages, kind, tmp_path):
     assert (band == HEADER_RGB).all(axis=1).mean() > 0.8
     # Every plot is on the screen as the page holds it, below the header, one under the other,
     # and is a picture: many colours, a good share of non-white pixels.
-    dom = Dom(pages[kind].read_text())
+    dom = Dom(pages()[kind].read_text())
     previous_bottom = 40
     for img in dom.images:
         image = rgb(base64.b64decode(img["src"].split(",", 1)[1]))
