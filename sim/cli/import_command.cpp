@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/frontend_io.hpp"
 #include "config/loader.hpp"
+#include "importer/megatron_flags.hpp"
 #include "importer/megatron_import.hpp"
 #include "importer/scenario_writer.hpp"
 #include "importer/torchtitan_import.hpp"
@@ -20,6 +21,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The table behind an importer, as tab-separated lines (docs/gen/import_tables.py reads them).
+int list_megatron_flags() {
+  std::cout << "flag\teffect\tvalues\tnote\taccepted\n";
+  for (const auto& f : importer::megatron_flags()) {
+    const char* effect = f.effect == importer::Effect::Modelled ? "modelled"
+                         : f.effect == importer::Effect::Ignored ? "ignored"
+                                                                 : "refused";
+    const char* values = f.arity == importer::Arity::None ? "none" : f.arity == importer::Arity::One ? "one" : "list";
+    std::cout << f.name << "\t" << effect << "\t" << values << "\t" << f.why << (f.pre_core ? " [pre-2023]" : "")
+              << "\t" << f.harmless << "\n";
+  }
+  return exit_code::kOk;
+}
+
+int list_torchtitan_keys() {
+  std::cout << "key\teffect\tnote\taccepted\n";
+  for (const auto& k : importer::torchtitan_keys())
+    std::cout << k.path << "\t" << k.use << "\t" << k.note << "\t" << k.harmless << "\n";
+  return exit_code::kOk;
+}
+
 const std::vector<OptionSpec> kCommonOptions = {
     {"platform", "NAME|FILE", "the cluster: a shipped platform's name (h100-400g) or a platform file (required)"},
     {"nodes", "N", "nodes the job runs on (default: the launcher's count)"},
@@ -29,6 +51,12 @@ const std::vector<OptionSpec> kCommonOptions = {
     {"force", "", "replace an existing output file"},
     {"quiet", "", "print no notes (the warning about ignored settings is always printed)"},
 };
+
+std::vector<OptionSpec> with_list_option(std::vector<OptionSpec> options, const std::string& name,
+                                         const std::string& help) {
+  options.push_back({name, "", help});
+  return options;
+}
 
 int count_option(const Args& args, const std::string& name) {
   const auto v = args.value(name);
@@ -90,7 +118,7 @@ int import_megatron_command(const std::vector<std::string>& words) {
             "launcher line (torchrun, python -m torch.distributed.run/launch, srun, sh -c \"...\"), or a pasted\n"
             "script as one quoted argument. Flags that do not change the simulated iteration are listed in a\n"
             "warning; flags whose effect trainsim does not model are errors naming the flag (docs/import.md).",
-            kCommonOptions,
+            with_list_option(kCommonOptions, "list-flags", "print every Megatron-LM flag trainsim knows and what it does"),
             "trainsim import megatron --platform selene-dgx-a100 --nodes 4 --output out/gpt.yaml -- --num-layers 24 "
             "--hidden-size 2304 --num-attention-heads 24 --seq-length 2048 --micro-batch-size 16 "
             "--global-batch-size 512 --vocab-size 50257 --fp16");
@@ -99,6 +127,7 @@ int import_megatron_command(const std::vector<std::string>& words) {
     std::cout << args.help();
     return exit_code::kOk;
   }
+  if (args.flag("list-flags")) return list_megatron_flags();
   if (!args.positionals().empty())
     throw UsageError("unexpected '" + args.positionals().front() + "' before '--'; the Megatron-LM flags go after "
                      "'--' (see 'trainsim import megatron --help')");
@@ -128,7 +157,7 @@ int import_torchtitan_command(const std::vector<std::string>& words) {
             "simulated iteration are listed in a warning; settings whose effect trainsim does not model are\n"
             "errors naming the key (docs/import.md). After '--', torchtitan's own command-line overrides\n"
             "(--training.seq_len 4096) apply over the file, as in torchtitan.",
-            kCommonOptions,
+            with_list_option(kCommonOptions, "list-keys", "print every torchtitan config key trainsim knows and what it does"),
             "trainsim import torchtitan tests/importer/torchtitan/llama3_8b.toml --platform h100-400g --nodes 1 "
             "--output out/llama3-8b.yaml");
   args.parse(mine);
@@ -136,6 +165,7 @@ int import_torchtitan_command(const std::vector<std::string>& words) {
     std::cout << args.help();
     return exit_code::kOk;
   }
+  if (args.flag("list-keys")) return list_torchtitan_keys();
   if (args.positionals().size() != 1)
     throw UsageError("'import torchtitan' needs one torchtitan config file (.toml), got " +
                      std::to_string(args.positionals().size()));

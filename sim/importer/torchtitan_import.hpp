@@ -22,4 +22,12 @@ ImportResult import_torchtitan(const std::string& path, const ImportOptions& opt
 ImportResult import_torchtitan_text(const std::string& text, const std::string& name, const ImportOptions& options,
                                     const std::vector<Word>& overrides = {});
 
+// The keys the importer knows (`trainsim import torchtitan --list-keys`, docs/import.md): what
+// it does with each ("read", "ignored", "refused"), what it sets or why it refuses, and the
+// value a refused key may have. Sections read whole are listed as "[section]", ignored.
+struct TorchtitanKey {
+  std::string path, use, note, harmless;
+};
+std::vector<TorchtitanKey> torchtitan_keys();
+
 }  // namespace trainsim::importer
