@@ -13,7 +13,7 @@ KIND_COLOURS = {
     "compute": "#937860",
     "tp_comm": "#8C8C8C",
     "pp_send": "#DD8452",
-    "pp_recv": "#F2B880",
+    "pp_recv": "#8C510A",
     "dp_comm": "#C44E52",
     "collective": "#DA8BC3",
     "transfer": "#CCB974",
@@ -28,6 +28,23 @@ COMPUTE_KINDS = ("forward", "backward", "backward_input", "backward_weight", "re
                  "optimizer", "compute")
 COMMUNICATION_KINDS = ("tp_comm", "pp_send", "pp_recv", "dp_comm", "collective", "transfer",
                        "outer_sync", "memcpy")
+
+# Colours of series told apart by colour (stages, methods): matplotlib's tab10 without its grey
+# and olive, which are too pale for thin lines on white (contrast ratio under 2, the
+# readability test's bar). More series than colours repeat them with another line style.
+SERIES_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                  "#17becf")
+SERIES_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def series_style(i):
+    """(colour, line style) of the i-th series."""
+    n = len(SERIES_COLOURS)
+    return SERIES_COLOURS[i % n], SERIES_LINESTYLES[(i // n) % len(SERIES_LINESTYLES)]
+
+
+# Smallest text in any figure (points): micro-batch numbers, bar labels, legends.
+MIN_FONT_PT = 8
 
 # Link tiers from the GPU outwards; unknown tiers come after these, alphabetically.
 TIER_ORDER = ("nvlink", "pcie", "nic", "leaf", "spine", "wan")

@@ -3,6 +3,8 @@
 One reader for every plot, so that the schema is interpreted in one place: columns become numpy
 arrays, strings become Python str, generic tables become dicts of columns.
 """
+import os
+
 import h5py
 import numpy as np
 
@@ -21,11 +23,16 @@ class Trace:
 
     def __init__(self, path):
         self.path = str(path)
+        if not os.path.exists(self.path):
+            raise TraceError(f"'{self.path}' does not exist; write a trace with "
+                             "'trainsim run SCENARIO --trace FILE.h5'")
+        if not os.path.isfile(self.path):
+            raise TraceError(f"'{self.path}' is not a regular file; name a trace file (.h5)")
         try:
             f = h5py.File(self.path, "r")
-        except OSError as e:
-            raise TraceError(f"cannot open '{self.path}' as HDF5 ({e}); "
-                             "write one with 'trainsim run SCENARIO --trace FILE.h5'") from None
+        except OSError:
+            raise TraceError(f"'{self.path}' is not an HDF5 file; name a file written by 'trainsim run "
+                             "--trace', 'trainsim sweep --trace' or 'trainsim compare --output'") from None
         with f:
             if f.attrs.get("format") != "trainsim-trace":
                 raise TraceError(f"'{self.path}' is an HDF5 file but not a trainsim trace "

@@ -23,6 +23,7 @@ int run_command(const std::vector<std::string>& words) {
             "Simulates the job of a scenario file on its platform and prints its summary.",
             {{"trace", "FILE.h5", "write an HDF5 trace of every activity (docs/trace-format.md)"},
              {"chrome-trace", "FILE.json", "write the trace as Chrome trace JSON for Perfetto (docs/plots.md)"},
+             {"chrome-trace-all-gpus", "", "keep GPUs without activity in the Chrome trace (left out by default)"},
              {"output-dir", "DIR", "put outputs in DIR (created), by default DIR/<scenario>.trace.h5 and .summary.txt"},
              {"seed", "N", "override the scenario's seed"},
              {"force", "", "overwrite existing output files"},
@@ -114,9 +115,14 @@ int run_command(const std::vector<std::string>& words) {
     }
     if (!chrome_path.empty()) {
       phases.begin("writing Chrome trace");
-      output::write_chrome_trace_file(t, chrome_path);
+      const bool all_gpus = args.flag("chrome-trace-all-gpus");
+      output::write_chrome_trace_file(t, chrome_path, {all_gpus});
       phases.end();
-      if (!options.quiet) std::cout << "Chrome trace (open in ui.perfetto.dev) written to " << chrome_path << "\n";
+      if (!options.quiet) {
+        std::cout << "Chrome trace (open in ui.perfetto.dev) written to " << chrome_path << "\n";
+        if (const auto idle = output::gpus_without_activity(t); idle > 0 && !all_gpus)
+          std::cout << "  (" << idle << " GPUs without activity left out; --chrome-trace-all-gpus keeps them)\n";
+      }
     }
   }
   return exit_code::kOk;

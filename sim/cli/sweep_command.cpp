@@ -2,6 +2,9 @@
 // (docs/diloco.md, "Sweep").
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <limits>
+#include <type_traits>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -13,19 +16,30 @@
 #include "core/error.hpp"
 #include "core/journal.hpp"
 #include "core/progress.hpp"
+#include "diloco/abstract_case.hpp"
 #include "diloco/sweep.hpp"
 #include "output/table_printer.hpp"
 #include "output/trace_writer.hpp"
 #include "trainsim/version.hpp"
 
 namespace trainsim::cli {
+namespace {
+
+// `digits` significant digits, without trailing zeros ("0.1374", "104.8", "1000").
+std::string format_significant(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+}  // namespace
 
 int sweep_command(const std::vector<std::string>& words) {
   Args args("sweep", "SCENARIO.yaml [options]",
             "Sweeps a diloco scenario's WAN bandwidth over a log grid and prints, for each model and method,\n"
             "the bandwidth needed for each compute-utilization target: the first grid point that reaches it\n"
-            "and the exact value found by bisection (one simulation per child process).",
-            {{"jobs", "N", "child processes at a time (default 2)"},
+            "and the exact value found by bisection. Every point is the steady state of its simulation.",
+            {{"jobs", "N", "simulations at a time (default 2)"},
              {"trace", "FILE.h5", "write the curves and thresholds (tables `utilization`, `thresholds`)"},
              {"force", "", "overwrite an existing output file"},
              {"quiet", "", "print only the table"}},
@@ -56,7 +70,19 @@ int sweep_command(const std::vector<std::string>& words) {
   }
   Scenario scenario = load_scenario_file(args.positionals()[0]);
   const auto* spec = std::get_if<DilocoSpec>(&scenario.job);
-  if (!spec) throw UsageError("'sweep' needs a scenario whose job kind is diloco");
+  if (!spec) {
+    // The job's location and kind, to say which file is wrong and why.
+    const auto [where, kind] = std::visit(
+        [](const auto& job) -> std::pair<SourceLocation, std::string> {
+          using T = std::decay_t<decltype(job)>;
+          if constexpr (std::is_same_v<T, TrainingSpec>) return {job.where, "training"};
+          else return {job.where, "collective_benchmark"};
+        },
+        scenario.job);
+    throw InputError(where, "job.kind",
+                     "trainsim sweep varies the WAN bandwidth of a DiLoCo job, but this scenario's job kind is " +
+                         kind + "; expected kind: diloco (with worker: abstract), e.g. scenarios/diloco/table4.yaml");
+  }
 
   const bool quiet = args.flag("quiet");
   // Resume: with an output file, every finished simulation goes to "<output>.partial" and a
@@ -95,29 +121,39 @@ int sweep_command(const std::vector<std::string>& words) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (bar) bar->finish();
 
+  // Grid points with enough significant digits to tell neighbours apart (0.1374, not 0.1), the
+  // exact values with as many; published values as the paper gives them.
+  const int digits = sweep_grid_digits(spec->sweep);
   output::TextTable table;
   table.text_column("model").text_column("method");
   for (double target : spec->sweep.targets) {
     const std::string pct = output::format_fixed(100 * target, 0);
-    table.number_column(pct + "% grid", 1).number_column(pct + "% exact", 2);
-    if (!spec->published.empty()) table.number_column(pct + "% paper", 1);
+    table.number_column(pct + "% grid", 0).number_column(pct + "% exact", 0);
+    if (!spec->published.empty()) table.number_column(pct + "% paper", 0);
   }
   size_t compared = 0, within1 = 0, within2 = 0;
   output::Table curves{"utilization", {"bandwidth_gbps", "utilization"}, {{}, {}}, {"model", "method"}, {{}, {}}};
-  output::Table thresholds{"thresholds", {"target", "grid_gbps", "exact_gbps", "published_gbps"}, {{}, {}, {}, {}},
-                           {"model", "method"}, {{}, {}}};
+  // grid_steps_from_published: signed grid steps of the simulated grid value over the published
+  // one (both mapped to their nearest grid point, diloco/sweep.hpp); NaN without both.
+  output::Table thresholds{"thresholds",
+                           {"target", "grid_gbps", "exact_gbps", "published_gbps", "grid_steps_from_published"},
+                           {{}, {}, {}, {}, {}},
+                           {"model", "method"},
+                           {{}, {}}};
   for (const auto& row : outcome.rows) {
     std::vector<output::TextTable::Cell> cells = {row.model, row.method};
     for (const auto& th : row.thresholds) {
-      auto cell = [](double v) -> output::TextTable::Cell {
+      auto cell = [](double v, int significant) -> output::TextTable::Cell {
         if (std::isnan(v)) return std::string("-");
-        return v;
+        return format_significant(v, significant);
       };
-      cells.push_back(cell(th.grid_gbps));
-      cells.push_back(cell(th.exact_gbps));
-      if (!spec->published.empty()) cells.push_back(cell(th.published_gbps));
+      cells.push_back(cell(th.grid_gbps, digits));
+      cells.push_back(cell(th.exact_gbps, digits));
+      if (!spec->published.empty()) cells.push_back(cell(th.published_gbps, digits));
+      double signed_steps = std::numeric_limits<double>::quiet_NaN();
       if (!std::isnan(th.published_gbps) && !std::isnan(th.grid_gbps)) {
-        const int steps = std::abs(grid_steps(spec->sweep, th.grid_gbps, th.published_gbps));
+        signed_steps = grid_steps(spec->sweep, th.grid_gbps, th.published_gbps);
+        const double steps = std::abs(signed_steps);
         ++compared;
         within1 += steps <= 1;
         within2 += steps <= 2;
@@ -125,8 +161,8 @@ int sweep_command(const std::vector<std::string>& words) {
         ++compared;
       }
       thresholds.text_columns[0].push_back(row.model), thresholds.text_columns[1].push_back(row.method);
-      const double v[] = {th.target, th.grid_gbps, th.exact_gbps, th.published_gbps};
-      for (int c = 0; c < 4; ++c) thresholds.numeric_columns[c].push_back(v[c]);
+      const double v[] = {th.target, th.grid_gbps, th.exact_gbps, th.published_gbps, signed_steps};
+      for (int c = 0; c < 5; ++c) thresholds.numeric_columns[c].push_back(v[c]);
     }
     table.add_row(cells);
     for (size_t i = 0; i < row.gbps.size(); ++i) {
@@ -136,8 +172,12 @@ int sweep_command(const std::vector<std::string>& words) {
     }
   }
   std::cout << "WAN bandwidth (Gbit/s) needed for each compute utilization (" << spec->sweep.points
-            << "-point log grid " << spec->sweep.min_gbps << "-" << spec->sweep.max_gbps << " Gbit/s)\n"
+            << "-point log grid " << format_significant(spec->sweep.min_gbps, digits) << "-"
+            << format_significant(spec->sweep.max_gbps, digits) << " Gbit/s; steady state of each point)\n"
             << table.render();
+  if (outcome.without_cycle > 0)
+    std::cout << outcome.without_cycle << " point(s) never repeated a round within " << AbstractCase::kMaxRounds
+              << " rounds (docs/diloco.md, \"Steady state\"): their utilization is the mean of their last rounds\n";
   if (compared > 0)
     std::cout << "versus published: " << within1 << "/" << compared << " cells within one grid step, " << within2 << "/"
               << compared << " within two\n";

@@ -1,5 +1,8 @@
 // `job: {kind: diloco, ...}` -> DilocoSpec (docs/diloco.md, "Scenario format").
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 
 #include "config/job_kinds.hpp"
 #include "diloco/spec.hpp"
@@ -41,10 +44,44 @@ std::vector<double> number_list(YamlMap& map, const std::string& key, double lo,
   return out;
 }
 
+// A model's or method's name labels its rows in tables, traces and sweep journals.
+constexpr size_t kMaxLabel = 80;
+std::string parse_label(YamlMap& m) {
+  const std::string name = m.get_string("name");
+  const bool printable = std::all_of(name.begin(), name.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+  });
+  if (name.empty() || name.size() > kMaxLabel || !printable || std::isspace(static_cast<unsigned char>(name.front())) ||
+      std::isspace(static_cast<unsigned char>(name.back())))
+  {
+    std::string shown;  // control characters written out, so the message stays one line
+    for (unsigned char c : name) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      shown += c == '\t' ? std::string("\\t") : c < 0x20 || c == 0x7f ? std::string(buf) : std::string(1, static_cast<char>(c));
+    }
+    throw m.error("name", "got \"" + shown + "\" (" + std::to_string(name.size()) + " characters); expected a label of 1 to " +
+                              std::to_string(kMaxLabel) + " printable characters, without leading or trailing spaces");
+  }
+  return name;
+}
+
+// Names label rows: two models (or two methods) with one name would give rows nobody can tell
+// apart, and published values could not say which one they belong to.
+template <class T>
+void refuse_duplicate_names(std::vector<YamlMap>& maps, const std::vector<T>& items, const char* what) {
+  for (size_t i = 0; i < items.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (items[i].name == items[j].name)
+        throw maps[i].error("name", std::string(what) + " name \"" + items[i].name + "\" is already used by " +
+                                        maps[j].path() + " (line " + std::to_string(items[j].where.line) +
+                                        "); expected a name of its own for each " + what);
+}
+
 DilocoModel parse_model(YamlMap& m, const PlatformSpec& platform) {
   DilocoModel model;
   model.where = m.location();
-  model.name = m.get_string("name");
+  model.name = parse_label(m);
   model.layers = static_cast<int>(m.get_int("layers", 1, 100000));
   // Parameters given, or derived from the hidden size of a standard block (12 h^2 per layer:
   // 4 h^2 attention + 8 h^2 MLP) plus a vocab x h embedding when a vocabulary is given.
@@ -75,7 +112,7 @@ DilocoModel parse_model(YamlMap& m, const PlatformSpec& platform) {
 DilocoMethod parse_method(YamlMap& m, int layers) {
   DilocoMethod method;
   method.where = m.location();
-  method.name = m.get_string("name");
+  method.name = parse_label(m);
   method.algorithm = m.get_enum("algorithm", kAlgorithms);
   const bool dp = method.algorithm == SyncAlgorithm::DataParallel;
   const bool streaming = method.algorithm == SyncAlgorithm::Streaming;
@@ -120,7 +157,12 @@ JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform) {
   if (!full && spec.reduce == CrossReduce::Hierarchical)
     throw job.error("reduce", "reduce: hierarchical needs worker: full (an abstract worker is one entity: there is "
                               "nothing to reduce inside its datacenter)");
-  spec.rounds = static_cast<int>(job.optional_int("rounds", 3, 3, 1000));
+  if (full) {
+    spec.rounds = static_cast<int>(job.optional_int("rounds", 3, 3, 1000));
+  } else {
+    job.forbid("rounds", "abstract workers are simulated until their rounds repeat (the steady state, "
+                         "docs/diloco.md); expected no rounds key (it applies to worker: full only)");
+  }
   spec.tokens = job.optional_number("tokens", 0, 0, 1e18);
   if (full) {
     // The replica's training job, parsed as a training job and checked against one datacenter.
@@ -152,13 +194,17 @@ JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform) {
     spec.training = training;
   } else {
     job.forbid("training", "only worker: full runs a training job per datacenter");
-    for (auto& m : job.get_map_list("models")) spec.models.push_back(parse_model(m, platform));
+    auto models = job.get_map_list("models");
+    for (auto& m : models) spec.models.push_back(parse_model(m, platform));
     if (spec.models.empty()) throw job.error("models", "needs at least one model");
+    refuse_duplicate_names(models, spec.models, "model");
   }
   int fewest_layers = spec.models.front().layers;
   for (const auto& m : spec.models) fewest_layers = std::min(fewest_layers, m.layers);
-  for (auto& m : job.get_map_list("methods")) spec.methods.push_back(parse_method(m, fewest_layers));
+  auto methods = job.get_map_list("methods");
+  for (auto& m : methods) spec.methods.push_back(parse_method(m, fewest_layers));
   if (spec.methods.empty()) throw job.error("methods", "needs at least one method");
+  refuse_duplicate_names(methods, spec.methods, "method");
   if (job.has("workers")) {
     auto list = job.get_map_list("workers");
     if (list.size() != platform.clusters.size())
@@ -181,17 +227,36 @@ JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform) {
     spec.sweep.bisection_steps = static_cast<int>(s.optional_int("bisection_steps", 6, 0, 40));
     s.finish();
   }
-  if (job.has("published"))
-  for (auto& p : job.get_map_list("published")) {
-    PublishedRow row;
-    row.where = p.location();
-    row.model = p.get_string("model");
-    row.method = p.get_string("method");
-    row.gbps = number_list(p, "gbps", 0, 1e9);
-    if (row.gbps.size() != spec.sweep.targets.size())
-      throw p.error("gbps", "needs one value per sweep target (" + std::to_string(spec.sweep.targets.size()) + ")");
-    p.finish();
-    spec.published.push_back(row);
+  if (job.has("published")) {
+    auto rows = job.get_map_list("published");
+    for (auto& p : rows) {
+      PublishedRow row;
+      row.where = p.location();
+      // Each row names a model and a method of this job, once: a row that matched nothing would
+      // be silently dropped from every comparison.
+      auto known = [&p](const char* key, const auto& items) {
+        std::string name = p.get_string(key);
+        std::vector<std::string> names;
+        for (const auto& i : items) names.push_back(i.name);
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+          const std::string hint = did_you_mean(name, names);
+          throw p.error(key, "no " + std::string(key) + " of this job is called \"" + name + "\"" +
+                                 (hint.empty() ? "" : " (" + hint + ")") + "; expected one of: " + join_names(names));
+        }
+        return name;
+      };
+      row.model = known("model", spec.models);
+      row.method = known("method", spec.methods);
+      for (const auto& other : spec.published)
+        if (other.model == row.model && other.method == row.method)
+          throw p.error("method", "published values for " + row.model + " / " + row.method + " are already given at line " +
+                                      std::to_string(other.where.line) + "; expected one row per model and method");
+      row.gbps = number_list(p, "gbps", 0, 1e9);
+      if (row.gbps.size() != spec.sweep.targets.size())
+        throw p.error("gbps", "needs one value per sweep target (" + std::to_string(spec.sweep.targets.size()) + ")");
+      p.finish();
+      spec.published.push_back(row);
+    }
   }
   return spec;
 }

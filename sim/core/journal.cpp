@@ -64,9 +64,14 @@ const std::string& RunJournal::result(const std::string& key) const {
   return it->second;
 }
 
-void RunJournal::record(const std::string& key, const std::string& result) {
-  const std::string line = escape(key) + "\t" + escape(result) + "\n";
-  // O_APPEND and one write per line: a line is either whole or (if cut) lacks its newline.
+void RunJournal::record(const std::string& key, const std::string& result) { record_all({{key, result}}); }
+
+void RunJournal::record_all(const std::vector<std::pair<std::string, std::string>>& runs) {
+  if (runs.empty()) return;
+  std::string line;
+  for (const auto& [key, result] : runs) line += escape(key) + "\t" + escape(result) + "\n";
+  // O_APPEND and one write: each line is whole, or (if the write was cut) the last one lacks its
+  // newline and is ignored on reload.
   int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw InternalError("cannot open sweep journal " + path_ + ": " + std::strerror(errno));
   const char* p = line.data();
@@ -84,7 +89,7 @@ void RunJournal::record(const std::string& key, const std::string& result) {
   }
   ::fsync(fd);
   ::close(fd);
-  completed_[key] = result;
+  for (const auto& [key, result] : runs) completed_[key] = result;
 }
 
 void RunJournal::finish() { ::unlink(path_.c_str()); }

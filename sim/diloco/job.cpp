@@ -3,36 +3,54 @@
 #include <limits>
 #include <sstream>
 
-#include "diloco/abstract_sim.hpp"
+#include "diloco/abstract_case.hpp"
 #include "diloco/full_sim.hpp"
 #include "engine/isolated.hpp"
 #include "output/table_printer.hpp"
 
 namespace trainsim {
 
+namespace {
+// Rounds a trace shows when the steady state came after a drift jump (abstract_loop.hpp).
+constexpr int kTraceRoundsAfterDrift = 64;
+}  // namespace
+
 JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, const JobOptions& options) {
-  std::vector<std::function<std::string()>> jobs;
-  for (const auto& model : spec.models)
+  // Abstract workers: the exact event loop, here (no engine is created in this process). Full
+  // workers: one SimGrid simulation per method, each in its own child.
+  const bool full = spec.worker == WorkerMode::Full;
+  std::vector<AbstractResult> out;
+  std::vector<AbstractRun> runs;
+  if (full) {
+    std::vector<std::function<std::string()>> jobs;
     for (const auto& method : spec.methods)
-      jobs.push_back([&, mp = &model, hp = &method] {
-        if (spec.worker == WorkerMode::Full)
-          return simulate_full(scenario.platform, spec, *hp, scenario.seed, {nullptr, options.whole_platform}).serialize();
-        return simulate_abstract(scenario.platform, spec, *mp, *hp, scenario.seed, {}).serialize();
+      jobs.push_back([&, hp = &method] {
+        return simulate_full(scenario.platform, spec, *hp, scenario.seed, {nullptr, options.whole_platform}).serialize();
       });
-  const auto out = run_isolated_all(jobs, 2);
+    for (const auto& text : run_isolated_all(jobs, 2)) out.push_back(AbstractResult::parse(text));
+  } else {
+    const AbstractWan wan = abstract_wan(scenario.platform, scenario.seed);
+    for (const auto& model : spec.models)
+      for (const auto& method : spec.methods) {
+        runs.emplace_back();
+        out.push_back(AbstractCase(scenario.platform, spec, model, method, wan).solve(0, &runs.back()));
+      }
+  }
 
   JobOutcome outcome;
   auto& t = outcome.trace;
   output::TextTable table;
   table.text_column("model").text_column("method").number_column("CU %", 2).number_column("round s", 3);
   if (spec.tokens > 0) table.number_column("wall h", 2);
+  if (spec.tokens > 0) table.number_column("WAN TB", 3);
   table.number_column("WAN GB/round", 3).number_column("peak WAN Gbit/s", 3).number_column("wait s/round", 3)
       .number_column("extra mem GiB/GPU", 3);
   output::Table results;
   results.name = "diloco_results";
   results.text_names = {"model", "method"};
   results.numeric_names = {"utilization", "round_time_s", "wall_time_s", "wan_bytes_per_round", "wan_bytes_total",
-                           "peak_wan_bandwidth_Bps", "max_wait_per_round_s", "extra_memory_per_gpu_B"};
+                           "peak_wan_bandwidth_Bps", "max_wait_per_round_s", "extra_memory_per_gpu_B",
+                           "rounds_simulated", "steady_round", "period", "exact_cycle"};
   results.text_columns.assign(2, {});
   results.numeric_columns.assign(results.numeric_names.size(), {});
   output::Table waits;
@@ -44,16 +62,17 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   output::Table links;
   links.name = "diloco_wan_links";
   links.text_names = {"model", "method", "link"};
-  links.numeric_names = {"bytes"};
+  links.numeric_names = {"bytes_per_round"};
   links.text_columns.assign(3, {});
   links.numeric_columns.assign(1, {});
-  std::ostringstream who;
+  std::ostringstream who, means;
 
   size_t i = 0;
   for (const auto& model : spec.models)
     for (const auto& method : spec.methods) {
-      const AbstractResult r = AbstractResult::parse(out[i++]);
-      const double rounds = spec.rounds - 1;
+      const AbstractResult& r = out[i++];
+      // Abstract: every figure is per round of the steady state. Full: over rounds 2..R.
+      const double rounds = full ? spec.rounds - 1 : 1;
       double max_wait = 0;
       for (size_t w = 0; w < r.workers.size(); ++w) {
         max_wait = std::max(max_wait, r.workers[w].wait / rounds);
@@ -68,33 +87,44 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
       for (size_t l = 0; l < r.wan_link_names.size(); ++l) {
         links.text_columns[0].push_back(model.name), links.text_columns[1].push_back(method.name);
         links.text_columns[2].push_back(r.wan_link_names[l]);
-        links.numeric_columns[0].push_back(r.wan_link_bytes[l]);
+        links.numeric_columns[0].push_back(full ? r.wan_link_bytes[l] / spec.rounds : r.wan_link_bytes[l]);
       }
       // Wall time for the token budget: all workers together process M x tokens_per_step
       // tokens per inner step; a round is H steps.
       const int h = method.algorithm == SyncAlgorithm::DataParallel ? 1 : method.inner_steps;
       const double tokens_per_round = model.tokens_per_step * h * static_cast<double>(r.workers.size());
-      const double wall = spec.tokens > 0 && tokens_per_round > 0 ? spec.tokens / tokens_per_round * r.round_time
-                                                                  : std::numeric_limits<double>::quiet_NaN();
+      const double budget_rounds = spec.tokens > 0 && tokens_per_round > 0 ? spec.tokens / tokens_per_round
+                                                                           : std::numeric_limits<double>::quiet_NaN();
+      const double wall = budget_rounds * r.round_time, wan_total = budget_rounds * r.wan_bytes_per_round;
+      if (!full && !r.cycle)
+        means << "  " << model.name << " / " << method.name << ": no repeating cycle within "
+              << AbstractCase::kMaxRounds << " rounds; its figures are the mean of rounds " << r.steady_round << ".."
+              << r.steady_round + r.period - 1 << "\n";
       std::vector<output::TextTable::Cell> row = {model.name, method.name, 100 * r.utilization, r.round_time};
-      if (spec.tokens > 0) row.push_back(wall / 3600);
+      if (spec.tokens > 0) row.push_back(wall / 3600), row.push_back(wan_total / 1e12);
       row.insert(row.end(), {r.wan_bytes_per_round / 1e9, r.peak_wan_bandwidth * 8 / 1e9, max_wait,
                              r.extra_memory_per_gpu / (1024.0 * 1024 * 1024)});
       table.add_row(row);
       results.text_columns[0].push_back(model.name), results.text_columns[1].push_back(method.name);
-      const double vals[] = {r.utilization, r.round_time, wall, r.wan_bytes_per_round, r.wan_bytes,
-                             r.peak_wan_bandwidth, max_wait, r.extra_memory_per_gpu};
+      const double vals[] = {r.utilization, r.round_time, wall, r.wan_bytes_per_round, wan_total,
+                             r.peak_wan_bandwidth, max_wait, r.extra_memory_per_gpu,
+                             static_cast<double>(full ? spec.rounds : r.rounds),
+                             static_cast<double>(full ? 1 : r.steady_round), static_cast<double>(full ? 0 : r.period),
+                             full || r.cycle ? 1.0 : 0.0};
       for (size_t c = 0; c < results.numeric_names.size(); ++c) results.numeric_columns[c].push_back(vals[c]);
     }
 
   std::ostringstream report;
-  const bool full = spec.worker == WorkerMode::Full;
-  report << "DiLoCo (" << (full ? "full" : "abstract") << " workers) on " << scenario.platform.name << ", " << scenario.platform.clusters.size()
-         << " workers; measured over rounds 2.." << spec.rounds << "\n"
+  report << "DiLoCo (" << (full ? "full" : "abstract") << " workers) on " << scenario.platform.name << ", "
+         << scenario.platform.clusters.size() << " workers; "
+         << (full ? "measured over rounds 2.." + std::to_string(spec.rounds)
+                  : std::string("figures per round of the steady state (simulated until the rounds repeat)"))
+         << "\n"
          << table.render()
          << (full ? "\nCU: busy compute (forward/backward with their TP collectives, optimizer) / wall time; peak WAN:\n"
                     "busiest window of about one inner step, both directions of a link together\n"
                   : "")
+         << (means.str().empty() ? "" : "\n" + means.str())
          << "\nwho waits for whom (compute blocked on outer results"
          << (full ? ", plus idle behind the slowest replica" : "") << "):\n"
          << who.str();
@@ -106,15 +136,21 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   // One (model, method) pair, or full workers (the first method): also its activities and
   // per-link WAN traffic over time, from one more simulation in this process (which has run
   // none itself: the children did).
-  if (options.keep_activities && (jobs.size() == 1 || full)) {
+  if (options.keep_activities && (out.size() == 1 || full)) {
     output::TraceData detail;
     if (full) {
       simulate_full(scenario.platform, spec, spec.methods[0], scenario.seed, {&detail, options.whole_platform});
     } else {
-      AbstractRunOptions o;
-      o.keep_activities = true;
+      // The steady-state run, played on SimGrid (every round simulated: no drift jumps).
+      SimgridPlayOptions o;
       o.trace = &detail;
-      simulate_abstract(scenario.platform, spec, spec.models[0], spec.methods[0], scenario.seed, o);
+      o.step_label = "inner step " + spec.models[0].name;
+      o.sync_label = "outer sync " + spec.methods[0].name;
+      const AbstractCase c(scenario.platform, spec, spec.models[0], spec.methods[0], abstract_wan(scenario.platform, scenario.seed));
+      // A steady state reached after a drift of many rounds: the trace shows the first rounds.
+      AbstractRun run = runs[0];
+      if (run.jumped) run = {kTraceRoundsAfterDrift, 0, 0, false, false};
+      c.play_simgrid(0, run, scenario.seed, o);
     }
     detail.tables = std::move(t.tables);
     detail.summary = std::move(t.summary);

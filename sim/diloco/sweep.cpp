@@ -1,10 +1,18 @@
 #include "diloco/sweep.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <exception>
 #include <limits>
+#include <mutex>
+#include <thread>
 
+#include "diloco/abstract_case.hpp"
 #include "engine/isolated.hpp"
 
 namespace trainsim {
@@ -17,6 +25,15 @@ std::vector<double> sweep_grid(const SweepSpec& sweep) {
   return g;
 }
 
+int sweep_grid_digits(const SweepSpec& sweep) {
+  // Neighbours differ by the factor r = (max / min)^(1 / (points - 1)): printing d significant
+  // digits tells them apart when a relative step of 10^(1 - d) is below r - 1, with one digit to
+  // spare for rounding.
+  if (sweep.points < 2) return 4;
+  const double r = std::pow(sweep.max_gbps / sweep.min_gbps, 1.0 / (sweep.points - 1));
+  return std::max(4, static_cast<int>(std::ceil(-std::log10(r - 1))) + 2);
+}
+
 int grid_steps(const SweepSpec& sweep, double simulated_gbps, double published_gbps) {
   const double step = (std::log10(sweep.max_gbps) - std::log10(sweep.min_gbps)) / (sweep.points - 1);
   auto index = [&](double gbps) { return std::lround((std::log10(gbps) - std::log10(sweep.min_gbps)) / step); };
@@ -27,59 +44,145 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Utilization of every (row, bandwidth) job, each in its own child. Points already in the
-// journal are not simulated; the others are recorded by the child that simulated them, the
-// moment it has its result, so an interruption loses at most the points still running.
-std::vector<double> simulate_points(const PlatformSpec& platform, const DilocoSpec& spec, uint64_t seed,
+// Runs job(i) for every i in [0, n) on `parallel` threads and hands each result to done(i, result)
+// in the calling thread, in the order they finish. The first exception stops the others and is
+// rethrown here.
+void parallel_map(size_t n, int parallel, const std::function<std::string(size_t)>& job,
+                  const std::function<void(size_t, const std::string&)>& done) {
+  if (n == 0) return;
+  if (parallel <= 1 || n == 1) {
+    for (size_t i = 0; i < n; ++i) done(i, job(i));
+    return;
+  }
+  std::mutex mutex;
+  std::condition_variable finished;
+  std::deque<std::pair<size_t, std::string>> results;
+  std::exception_ptr error;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  auto work = [&] {
+    for (size_t i; !stop && (i = next++) < n;) {
+      try {
+        std::string r = job(i);
+        std::lock_guard lock(mutex);
+        results.emplace_back(i, std::move(r));
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!error) error = std::current_exception();
+        stop = true;
+      }
+      finished.notify_one();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < parallel && static_cast<size_t>(t) < n; ++t) threads.emplace_back(work);
+  size_t received = 0;
+  std::unique_lock lock(mutex);
+  while (received < n && !error) {
+    finished.wait(lock, [&] { return !results.empty() || error; });
+    while (!results.empty()) {
+      auto [i, r] = std::move(results.front());
+      results.pop_front();
+      lock.unlock();
+      done(i, r);
+      ++received;
+      lock.lock();
+    }
+  }
+  stop = true;
+  lock.unlock();
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+// Utilization of every (row, bandwidth) point. Points already in the journal are not simulated;
+// the others are recorded as soon as they finish, so an interruption loses at most the points
+// still running. Exact engine: the event loop on `parallel` threads of this process. SimGrid
+// engine: each point's steady-state run replayed on SimGrid, each in its own child.
+std::vector<double> simulate_points(const std::vector<AbstractCase>& cases, const DilocoSpec& spec, uint64_t seed,
                                     const std::vector<std::pair<size_t, double>>& points, const SweepControl& control,
-                                    size_t* resumed, const std::function<void(size_t)>& progress) {
+                                    SweepOutcome& outcome, const std::function<void(size_t)>& progress) {
+  size_t* resumed = &outcome.resumed;
   const size_t n_methods = spec.methods.size();
-  std::vector<std::string> texts(points.size());
+  std::vector<std::string> texts(points.size()), keys(points.size());
   std::vector<size_t> todo;  // indices into `points` still to simulate
-  std::vector<std::function<std::string()>> jobs;
   RunJournal* journal = control.journal;
   for (size_t i = 0; i < points.size(); ++i) {
     const auto& [row, gbps] = points[i];
-    const DilocoModel& model = spec.models[row / n_methods];
-    const DilocoMethod& method = spec.methods[row % n_methods];
-    const std::string key = sweep_point_key(control.journal_tag, model.name, method.name, gbps);
-    if (journal && journal->done(key)) {
-      texts[i] = journal->result(key);
+    keys[i] = sweep_point_key(control.journal_tag, spec.models[row / n_methods].name, spec.methods[row % n_methods].name, gbps);
+    if (journal && journal->done(keys[i])) {
+      texts[i] = journal->result(keys[i]);
       ++*resumed;
       continue;
     }
     todo.push_back(i);
-    const double bw = gbps;
-    jobs.push_back([&platform, &spec, &model, &method, seed, bw, journal, key] {
-      AbstractRunOptions o;
-      o.wan_gbps = bw;
-      std::string text = simulate_abstract(platform, spec, model, method, seed, o).serialize();
-      if (journal) journal->record(key, text);
-      return text;
-    });
   }
   const size_t skipped = points.size() - todo.size();
   if (progress) progress(skipped);
-  std::vector<ChildFailure> failures;
-  auto out = run_isolated_all(jobs, control.parallel, &failures,
-                              [&](size_t done, size_t) {
-                                if (progress) progress(skipped + done);
-                              });
-  for (size_t j = 0; j < out.size(); ++j) {
-    if (failures[j].failed) throw InternalError("sweep point failed: " + failures[j].message);
-    texts[todo[j]] = out[j];
+  if (control.engine == SweepEngine::Exact) {
+    // A point takes well under a millisecond, a flush to disk several: the journal gets the
+    // finished points in batches, at most kJournalDelay apart.
+    constexpr auto kJournalDelay = std::chrono::milliseconds(200);
+    std::vector<std::pair<std::string, std::string>> unrecorded;
+    auto last_flush = std::chrono::steady_clock::now();
+    size_t finished = 0;
+    parallel_map(
+        todo.size(), control.parallel,
+        [&](size_t j) {
+          const auto& [row, gbps] = points[todo[j]];
+          return cases[row].solve(gbps).serialize();
+        },
+        [&](size_t j, const std::string& text) {
+          texts[todo[j]] = text;
+          if (journal) {
+            unrecorded.emplace_back(keys[todo[j]], text);
+            if (std::chrono::steady_clock::now() - last_flush >= kJournalDelay) {
+              journal->record_all(unrecorded);
+              unrecorded.clear();
+              last_flush = std::chrono::steady_clock::now();
+            }
+          }
+          if (progress) progress(skipped + ++finished);
+        });
+    if (journal) journal->record_all(unrecorded);
+  } else {
+    std::vector<std::function<std::string()>> jobs;
+    for (size_t i : todo)
+      jobs.push_back([&cases, &points, &keys, i, seed, journal] {
+        const auto& [row, gbps] = points[i];
+        const AbstractCase& c = cases[row];
+        AbstractRun run;
+        c.solve(gbps, &run, /*jumps=*/false);
+        std::string text = c.figures(gbps, run, c.play_simgrid(gbps, run, seed)).serialize();
+        if (journal) journal->record(keys[i], text);
+        return text;
+      });
+    std::vector<ChildFailure> failures;
+    auto out = run_isolated_all(jobs, control.parallel, &failures, [&](size_t done, size_t) {
+      if (progress) progress(skipped + done);
+    });
+    for (size_t j = 0; j < out.size(); ++j) {
+      if (failures[j].failed) throw InternalError("sweep point failed: " + failures[j].message);
+      texts[todo[j]] = out[j];
+    }
   }
   std::vector<double> cu;
-  for (const auto& text : texts) cu.push_back(AbstractResult::parse(text).utilization);
+  for (const auto& text : texts) {
+    const AbstractResult r = AbstractResult::parse(text);
+    cu.push_back(r.utilization);
+    outcome.without_cycle += !r.cycle;
+  }
   return cu;
 }
 
 }  // namespace
 
 std::string sweep_journal_tag(const std::string& scenario_text, uint64_t seed) {
-  // FNV-1a (64 bit): portable and stable across builds, unlike std::hash.
+  // FNV-1a (64 bit): portable and stable across builds, unlike std::hash. The result format's
+  // version is mixed in, so a journal of an older trainsim (other figures) is never reused.
   uint64_t h = 0xcbf29ce484222325ull;
   auto mix = [&h](unsigned char c) { h = (h ^ c) * 0x100000001b3ull; };
+  for (unsigned char c : std::string("steady-state results v3\n")) mix(c);
   for (unsigned char c : scenario_text) mix(c);
   for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(seed >> (8 * i)));
   char buf[17];
@@ -91,7 +194,10 @@ std::string sweep_point_key(const std::string& tag, const std::string& model, co
   // %a: the bandwidth's exact binary value, so a resumed sweep matches its points bit for bit.
   char bw[64];
   std::snprintf(bw, sizeof bw, "%a", gbps);
-  return tag + " " + model + " / " + method + " @ " + bw;
+  // Names as <length>:<name>, so that no two (model, method) pairs share a key ("a / b" with "c"
+  // and "a" with "b / c" would).
+  return tag + " " + std::to_string(model.size()) + ":" + model + " / " + std::to_string(method.size()) + ":" + method +
+         " @ " + bw;
 }
 
 size_t sweep_grid_points(const DilocoSpec& spec) {
@@ -119,13 +225,17 @@ SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uin
   SweepOutcome outcome;
   const auto grid = sweep_grid(spec.sweep);
   const size_t rows = spec.models.size() * spec.methods.size();
+  const AbstractWan wan = abstract_wan(platform, seed);
+  std::vector<AbstractCase> cases;
+  for (const auto& model : spec.models)
+    for (const auto& method : spec.methods) cases.emplace_back(platform, spec, model, method, wan);
   std::vector<std::pair<size_t, double>> points;
   for (size_t r = 0; r < rows; ++r)
     for (double g : grid) points.emplace_back(r, g);
   auto grid_progress = [&](size_t done) {
     if (control.progress) control.progress(SweepPhase::Grid, done, points.size());
   };
-  const auto cu = simulate_points(platform, spec, seed, points, control, &outcome.resumed, grid_progress);
+  const auto cu = simulate_points(cases, spec, seed, points, control, outcome, grid_progress);
   outcome.simulations += points.size();
 
   // Grid thresholds and the brackets to refine.
@@ -168,7 +278,7 @@ SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uin
     auto mid_progress = [&](size_t done) {
       if (control.progress) control.progress(SweepPhase::Bisection, before + done, bisection_total);
     };
-    const auto mcu = simulate_points(platform, spec, seed, mids, control, &outcome.resumed, mid_progress);
+    const auto mcu = simulate_points(cases, spec, seed, mids, control, outcome, mid_progress);
     outcome.simulations += mids.size();
     for (size_t i = 0; i < open.size(); ++i) {
       const double target = spec.sweep.targets[open[i].target];

@@ -3,7 +3,8 @@
 // for every (model, method), and the bandwidth each utilization target needs, both as the
 // first point of the log grid that reaches it (the paper's Table 4 convention) and as an
 // exact value found by bisection between that point and the one before it.
-// Every point is its own simulation in its own child process (engine/isolated.hpp).
+// Every point is the steady state of its own simulation, from the exact event loop on threads of
+// this process (or, to check it, replayed on SimGrid in child processes).
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ namespace trainsim {
 
 // `points` bandwidths from min to max, evenly spaced in log (Gbit/s).
 std::vector<double> sweep_grid(const SweepSpec& sweep);
+// Significant digits that print neighbouring grid points differently: at least 4.
+int sweep_grid_digits(const SweepSpec& sweep);
 
 struct Threshold {
   double target = 0;
@@ -35,20 +38,26 @@ struct SweepOutcome {
   std::vector<MethodSweep> rows;  // models x methods, in scenario order
   size_t simulations = 0;         // every point of the sweep, journalled ones included
   size_t resumed = 0;             // of which taken from the journal instead of simulated
+  size_t without_cycle = 0;       // points whose run never repeated: their figures are a mean
 };
 
 // The sweep's phases: the whole grid in one batch, then `bisection_steps` batches of one
 // midpoint per open bracket. Both sizes are known when the phase starts.
 enum class SweepPhase { Grid, Bisection };
 
+// Exact: the event loop (abstract_loop.hpp). SimGrid: each point's run replayed on SimGrid in a
+// child process, the reference the exact loop is checked against (docs/diloco.md).
+enum class SweepEngine { Exact, SimGrid };
+
 struct SweepControl {
-  int parallel = 2;  // child processes at a time
+  int parallel = 2;  // threads (exact) or child processes (SimGrid) at a time
+  SweepEngine engine = SweepEngine::Exact;
   // Called in the parent as points finish: (phase, done, total) within the phase, where a
   // phase counts every point, journalled ones included (they are "done" from the start).
   // Bisection rounds add up to one phase: total = open brackets x bisection steps.
   std::function<void(SweepPhase, size_t, size_t)> progress;
   // Resume (core/journal.hpp): a point whose key is in the journal is not simulated again; its
-  // recorded result is reused. Every simulated point is recorded as soon as it finishes.
+  // recorded result is reused. Simulated points are recorded in batches at most 0.2 s apart.
   RunJournal* journal = nullptr;
   // Prefix of every journal key: identifies the scenario and seed (sweep_journal_tag), so a
   // journal left by an edited scenario is never reused for it.
@@ -57,14 +66,15 @@ struct SweepControl {
 
 // "<fnv1a-64 of the scenario text and seed, hex>": a journal key prefix (SweepControl).
 std::string sweep_journal_tag(const std::string& scenario_text, uint64_t seed);
-// The journal key of one point: tag, model, method and the bandwidth's exact value.
+// The journal key of one point: tag, model, method (each as <length>:<name>) and the
+// bandwidth's exact value.
 std::string sweep_point_key(const std::string& tag, const std::string& model, const std::string& method, double gbps);
 // Points of the grid phase (models x methods x grid points) and the most the bisection can add
 // (models x methods x targets x steps): the denominator of "resuming: N of M runs".
 size_t sweep_grid_points(const DilocoSpec& spec);
 size_t sweep_max_points(const DilocoSpec& spec);
 
-// Runs the sweep with at most `parallel` children at a time. `progress(done, total)` reports
+// Runs the sweep with at most `parallel` simulations at a time. `progress(done, total)` reports
 // finished simulations of the current batch.
 SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uint64_t seed, int parallel,
                        const std::function<void(size_t, size_t)>& progress = {});

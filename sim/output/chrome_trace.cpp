@@ -92,10 +92,25 @@ std::string gpu_process_name(const GpuInfo& g, std::size_t index) {
   return roles.empty() ? name : name + " (" + roles + ")";
 }
 
+// active[g]: GPU g has at least one activity.
+std::vector<bool> active_gpus(const TraceData& d) {
+  std::vector<bool> active(d.gpus.size(), false);
+  for (const ActivityRecord& a : d.activities)
+    if (a.gpu >= 0 && static_cast<std::size_t>(a.gpu) < active.size()) active[a.gpu] = true;
+  return active;
+}
+
 }  // namespace
 
-void write_chrome_trace(const TraceData& d, std::ostream& os) {
+std::size_t gpus_without_activity(const TraceData& data) {
+  const auto active = active_gpus(data);
+  return static_cast<std::size_t>(std::count(active.begin(), active.end(), false));
+}
+
+void write_chrome_trace(const TraceData& d, std::ostream& os, const ChromeTraceOptions& options) {
   const int64_t n_gpus = static_cast<int64_t>(d.gpus.size());
+  const std::vector<bool> active = active_gpus(d);
+  const std::size_t idle = static_cast<std::size_t>(std::count(active.begin(), active.end(), false));
   const int64_t other_pid = n_gpus + 1, links_pid = n_gpus + 2;  // GPU g is process g + 1
   bool first = true;
   auto emit = [&](const std::string& event) {
@@ -108,9 +123,12 @@ void write_chrome_trace(const TraceData& d, std::ostream& os) {
   };
   os << "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":" << quoted("trainsim " + d.trainsim_version)
      << ",\"scenario\":" << quoted(d.scenario_file) << ",\"makespan_s\":" << number(d.makespan)
+     << ",\"gpus_without_activity\":" << idle << ",\"gpus_left_out\":" << (options.all_gpus ? 0 : idle)
      << "},\n\"traceEvents\":[";
 
+  // Process ids stay GPU index + 1 whether or not idle GPUs are left out.
   for (int64_t g = 0; g < n_gpus; ++g) {
+    if (!active[g] && !options.all_gpus) continue;
     metadata("process_name", g + 1, 0, "\"name\":" + quoted(gpu_process_name(d.gpus[g], g)));
     metadata("process_sort_index", g + 1, 0, "\"sort_index\":" + std::to_string(g));
   }
@@ -190,12 +208,12 @@ void write_chrome_trace(const TraceData& d, std::ostream& os) {
   os << "\n]}\n";
 }
 
-void write_chrome_trace_file(const TraceData& data, const std::string& path) {
+void write_chrome_trace_file(const TraceData& data, const std::string& path, const ChromeTraceOptions& options) {
   AtomicOutputFile file(path);
   {
     std::ofstream os(file.temp_path(), std::ios::binary);
     if (!os) throw OutputError(path, "cannot create the Chrome trace file (is the directory writable?)");
-    write_chrome_trace(data, os);
+    write_chrome_trace(data, os, options);
     os.flush();
     if (!os) throw OutputError(path, "writing the Chrome trace failed (disk full?)");
   }

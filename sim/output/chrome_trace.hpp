@@ -19,11 +19,18 @@
 
 namespace trainsim::output {
 
+struct ChromeTraceOptions {
+  bool all_gpus = false;  // also a process for each GPU without activity (trainsim run --chrome-trace-all-gpus)
+};
+
+// GPUs of `data` that have no activity (rows of data.gpus no activity refers to).
+std::size_t gpus_without_activity(const TraceData& data);
+
 // Writes the JSON to `os`.
-void write_chrome_trace(const TraceData& data, std::ostream& os);
+void write_chrome_trace(const TraceData& data, std::ostream& os, const ChromeTraceOptions& options = {});
 
 // Writes the JSON to `path` atomically (temporary file renamed into place, atomic_file.hpp).
 // Throws OutputError when the file cannot be written.
-void write_chrome_trace_file(const TraceData& data, const std::string& path);
+void write_chrome_trace_file(const TraceData& data, const std::string& path, const ChromeTraceOptions& options = {});
 
 }  // namespace trainsim::output

@@ -1,5 +1,5 @@
 // Table 4 of the Streaming DiLoCo paper (scenarios/diloco/table4.yaml): every published cell
-// within two grid steps, at least 90% within one. The sweep forks one child per simulation.
+// within two grid steps, at least 90% within one.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <variant>

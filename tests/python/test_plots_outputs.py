@@ -27,13 +27,38 @@ def exported(tmp_path_factory):
     return doc, trace
 
 
-def test_chrome_trace_has_a_process_per_gpu(exported):
+def gpu_processes(doc):
+    return {e["pid"]: e["args"]["name"] for e in doc["traceEvents"]
+            if e["ph"] == "M" and e["name"] == "process_name" and e["args"]["name"].startswith("GPU ")}
+
+
+def test_chrome_trace_has_a_process_per_gpu_with_activity(exported):
+    """GPUs the job does not use would fill the view (96 of 128 in the tutorial run): only GPUs
+    with activities get a process; otherData says how many were left out."""
     doc, trace = exported
-    events = doc["traceEvents"]
-    names = {e["pid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
-    for g, name in enumerate(trace["gpu_names"]):
-        assert names[g + 1].startswith(f"GPU {g}: {name}")
+    names = gpu_processes(doc)
+    active = sorted({int(g) for g in trace["gpu"] if g >= 0})
+    assert sorted(names) == [g + 1 for g in active]
+    for g in active:
+        assert names[g + 1].startswith(f"GPU {g}: {trace['gpu_names'][g]}")
     assert "stage 0, tp 0, dp 0" in names[1]
+    idle = len(trace["gpu_names"]) - len(active)
+    assert doc["otherData"]["gpus_without_activity"] == idle
+    assert doc["otherData"]["gpus_left_out"] == idle
+
+
+def test_chrome_trace_keeps_idle_gpus_on_request(tmp_path):
+    out = tmp_path / "all.json"
+    r = run([trainsim(), "run", TUTORIAL_SCENARIO, "--chrome-trace", out, "--chrome-trace-all-gpus"])
+    assert "left out" not in r.stdout
+    with open(out) as f:
+        doc = json.load(f)
+    n = doc["otherData"]["gpus_without_activity"]
+    assert doc["otherData"]["gpus_left_out"] == 0
+    assert len(gpu_processes(doc)) == 32 + n  # the job's 32 GPUs and the platform's idle ones
+    shown = run([trainsim(), "run", TUTORIAL_SCENARIO, "--chrome-trace", tmp_path / "some.json"])
+    if n:
+        assert f"{n} GPUs without activity left out; --chrome-trace-all-gpus keeps them" in shown.stdout
 
 
 def test_chrome_trace_holds_every_activity(exported):

@@ -27,9 +27,8 @@ platform:
 job:
   kind: diloco
   worker: abstract
-  rounds: 3
   models:
-    - {name: 1B, layers: 24, parameters: 1.0e9, step_time: 0.1s}
+    - {name: 1B, layers: {layers}, parameters: 1.0e9, step_time: 0.1s}
   methods:
     - {name: Data-Parallel, algorithm: data_parallel}
     - {name: DiLoCo H=20, algorithm: diloco, inner_steps: 20}
@@ -38,9 +37,9 @@ job:
 GRID_RUNS = 2 * 8
 
 
-def scenario(tmp_path, points=8):
+def scenario(tmp_path, points=8, layers=24):
     p = tmp_path / "tiny.yaml"
-    p.write_text(SCENARIO.replace("{points}", str(points)))
+    p.write_text(SCENARIO.replace("{points}", str(points)).replace("{layers}", str(layers)))
     return p
 
 
@@ -87,8 +86,9 @@ def assert_same(a, b):
 
 
 def test_interrupted_sweep_resumes_and_matches(tmp_path):
-    # 2 x 200 grid runs (about 10 ms each here): long enough to interrupt one at a time.
-    sc = scenario(tmp_path, points=200)
+    # 2 x 200 grid runs of a 1,000-layer model (a few ms each here, journalled in batches at most
+    # 0.2 s apart): long enough to interrupt with some runs journalled and most not.
+    sc = scenario(tmp_path, points=200, layers=1000)
     ref = tmp_path / "ref.h5"
     run([trainsim(), "sweep", sc, "--jobs", "2", "--trace", ref, "--quiet"])
     assert not (tmp_path / "ref.h5.partial").exists()  # the journal goes once the output is written

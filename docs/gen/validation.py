@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""The table of docs/validation.md: every published run of scenarios/validation/published.tsv
+(the file tests/validation/test_published_runs.cpp reads too) simulated now with
+`trainsim run`, against its published figure.
+
+Usage: /usr/bin/python3 docs/gen/validation.py [--check] [--trainsim PATH]   (docs/gen/docgen.py)
+The nine runs take about 30 s on two idle cores (two at a time; the 3,072-GPU row dominates).
+"""
+import csv
+import statistics
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import h5py
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import docgen  # noqa: E402
+
+ROOT = docgen.ROOT
+PUBLISHED = ROOT / "scenarios" / "validation" / "published.tsv"
+METRICS = {"tflops_per_gpu": ("TFLOP/s per GPU", 1e12), "iteration_time": ("iteration time (s)", 1.0)}
+
+
+def summary(f):
+    """{name: value} of a trace's /summary, full precision, SI units."""
+    return dict(zip(f["summary/name"].asstr()[:], f["summary/value"][:].tolist()))
+
+
+def run_all(trainsim, scenarios, read=summary, jobs=2):
+    """`read(h5py.File)` of the trace `trainsim run` writes for each scenario (paths relative
+    to the repository), `jobs` runs at a time."""
+    with tempfile.TemporaryDirectory(prefix="trainsim-docgen-") as out:
+        def one(i_scenario):
+            i, scenario = i_scenario
+            trace = Path(out) / f"{i}.h5"
+            r = subprocess.run([trainsim, "run", scenario, "--trace", str(trace), "--quiet"], cwd=ROOT,
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise SystemExit(f"'trainsim run {scenario}' failed ({r.returncode}):\n{r.stderr}")
+            with h5py.File(trace, "r") as f:
+                return read(f)
+        with ThreadPoolExecutor(jobs) as pool:
+            return list(pool.map(one, enumerate(scenarios)))
+
+
+def decimals(text):
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def generate(trainsim):
+    with open(PUBLISHED, newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    summaries = run_all(trainsim, [f"scenarios/validation/{r['scenario']}.yaml" for r in rows])
+    lines = ["| row | metric | published | simulated | error | scenario |", "|---|---|---|---|---|---|"]
+    errors = []
+    for r, summary in zip(rows, summaries):
+        name, scale = METRICS[r["metric"]]
+        simulated = summary[r["metric"]] / scale
+        published = float(r["published"])
+        error = simulated / published - 1
+        errors.append((abs(error), r["row"]))
+        digits = decimals(r["published"]) + 1  # one more digit than the paper prints
+        lines.append(f"| {r['row']} | {name} | {r['published']} | {simulated:.{digits}f} | {100 * error:+.1f}% "
+                     f"| [{r['scenario']}](../scenarios/validation/{r['scenario']}.yaml) |")
+    largest = max(errors)
+    lines += ["", f"Median absolute error {100 * statistics.median(e for e, _ in errors):.1f}%, largest "
+              f"{100 * largest[0]:.1f}% ({largest[1]}); {len(rows)} rows."]
+    return [("docs/validation.md", "validation-rows", "\n".join(lines) + "\n")]
+
+
+if __name__ == "__main__":
+    sys.exit(docgen.main(generate, __doc__.splitlines()[0]))
