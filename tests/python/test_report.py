@@ -113,11 +113,11 @@ def test_refusals_leave_nothing_behind(tmp_path):
     # Inputs that are not results: one line, exit 2, nothing written.
     text_file = tmp_path / "notes.txt"
     text_file.write_text("not a trace\n")
-    for bad, message in ((tmp_path / "missing.h5", "no such result file"), (text_file, "cannot open")):
+    for bad in (tmp_path / "missing.h5", text_file):
         out = tmp_path / "bad" / "out.html"
         r = run([exe, "report", bad, "-o", out], check=False)
         assert r.returncode == 2, r.stderr
-        assert r.stderr.count("\n") == 1 and message in r.stderr, r.stderr
+        assert r.stderr.count("\n") == 1 and str(bad) in r.stderr, r.stderr
         assert not out.exists()
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["bad", "notes.txt", "page.html"]
     # The default name is the result's with .html; a page never replaces its result.
