@@ -173,6 +173,10 @@ def plots_for(trace):
                       "One row per pipeline stage (its first GPU): compute in the upper band, "
                       "communication below it (analysis/plot.py timeline).",
                       lambda: plot_timeline(trace)))
+    elif len(trace.activities.get("start", [])):
+        plots.append(("timeline", "Activities over time",
+                      "The run's activities per GPU over simulated time (analysis/plot.py timeline).",
+                      lambda: plot_timeline(trace)))
     if "stages" in trace.tables:
         plots.append(("memory", "Memory per stage",
                       "Memory over the iteration and the peak per stage against the GPU's HBM "
@@ -198,7 +202,7 @@ def _summary_section(trace, provenance):
     for name, value in trace.summary.items():
         unit = trace.summary_unit.get(name, "")
         rows.append(f'<tr><th scope="row">{esc(label(name))}</th><td class="num">{esc(human(name, value, unit))}'
-                    f'</td><td class="exact">{esc(repr(float(value)))} {esc(unit)}</td></tr>')
+                    f'</td><td class="exact">{esc(repr(float(value)))}{esc("" if unit in ("", "1") else " " + unit)}</td></tr>')
     texts = getattr(trace, "summary_text", None) or provenance.get("summary_text", {})
     for name, value in texts.items():
         rows.append(f'<tr><th scope="row">{esc(label(name))}</th><td>{esc(value)}</td><td></td></tr>')

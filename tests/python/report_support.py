@@ -31,15 +31,17 @@ def _scratch(name):
 
 @functools.lru_cache(maxsize=None)
 def results():
-    """One result of each kind the report reads, written once per test session:
-    {'run': path, 'sweep': path, 'compare': path}."""
+    """One result of each kind the report reads, written once per test session: a training run,
+    a DiLoCo sweep, a configurator comparison and a collective benchmark."""
     d = _scratch("results")
     exe = trainsim()
     run([exe, "run", SCENARIOS / "tutorial" / "gpt-1.7b-32gpu.yaml", "--trace", d / "run.h5", "--quiet"])
     run([exe, "sweep", SCENARIOS / "tutorial" / "streaming-diloco-two-dc.yaml", "--trace", d / "sweep.h5", "--quiet"])
     run([exe, "compare", SCENARIOS / "pipette" / "a100-8node-18b.yaml", "--methods", "pipette,amp,megatron",
          "--top", "2", "--output", d / "compare"])
-    return {"run": d / "run.h5", "sweep": d / "sweep.h5", "compare": d / "compare.h5"}
+    run([exe, "run", SCENARIOS / "nccl" / "dgx-a100-allreduce-1node.yaml", "--trace", d / "collectives.h5", "--quiet"])
+    return {"run": d / "run.h5", "sweep": d / "sweep.h5", "compare": d / "compare.h5",
+            "collectives": d / "collectives.h5"}
 
 
 @functools.lru_cache(maxsize=None)

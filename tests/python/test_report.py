@@ -14,11 +14,13 @@ sys.path.insert(0, str(REPO / "analysis"))
 from report_html import build_report, human, read_provenance  # noqa: E402
 from trainsim_plots.trace import Trace  # noqa: E402
 
-PLOTS = {"run": ["timeline", "memory", "links"], "sweep": ["utilization"], "compare": ["compare"]}
-TABLES = {"run": ["iterations", "stages"], "sweep": ["thresholds", "utilization"], "compare": ["candidates", "methods"]}
+PLOTS = {"run": ["timeline", "memory", "links"], "sweep": ["utilization"], "compare": ["compare"],
+         "collectives": ["timeline", "links"]}
+TABLES = {"run": ["iterations", "stages"], "sweep": ["thresholds", "utilization"], "compare": ["candidates", "methods"],
+          "collectives": ["collectives"]}
 
 
-@pytest.mark.parametrize("kind", ["run", "sweep", "compare"])
+@pytest.mark.parametrize("kind", ["run", "sweep", "compare", "collectives"])
 def test_each_result_gets_its_sections_plots_and_tables(kind):
     text = pages()[kind].read_text()
     assert text.startswith("<!DOCTYPE html>")
@@ -26,7 +28,8 @@ def test_each_result_gets_its_sections_plots_and_tables(kind):
     assert [s for s in dom.sections] == ["summary", "plots", "tables", "scenario", "provenance"]
     assert [img["alt"] for img in dom.images] == {
         "run": ["Pipeline schedule", "Memory per stage", "Link utilization"],
-        "sweep": ["Compute utilization versus WAN bandwidth"], "compare": ["Configurator comparison"]}[kind]
+        "sweep": ["Compute utilization versus WAN bandwidth"], "compare": ["Configurator comparison"],
+        "collectives": ["Activities over time", "Link utilization"]}[kind]
     assert re.findall(r'data-plot="(\w+)"', text) == PLOTS[kind]
     assert [t["name"] for t in dom.tables if t["name"]] == TABLES[kind]
     # The scenario as the result stores it, and where it came from.

@@ -37,7 +37,7 @@ def find(screen, image):
     return None
 
 
-@pytest.mark.parametrize("kind", ["run", "sweep", "compare"])
+@pytest.mark.parametrize("kind", ["run", "sweep", "compare", "collectives"])
 def test_chromium_builds_the_tables_and_images(kind):
     dom = Dom(browse(pages()[kind], "--dump-dom"))
     summary = dom.table(css_class="summary")["rows"]
@@ -53,7 +53,7 @@ def test_chromium_builds_the_tables_and_images(kind):
     assert "Provenance" in dom.headings and "Scenario" in dom.headings
 
 
-@pytest.mark.parametrize("kind", ["run", "sweep", "compare"])
+@pytest.mark.parametrize("kind", ["run", "sweep", "compare", "collectives"])
 def test_the_screenshot_shows_the_header_and_every_plot(kind, tmp_path):
     shot = tmp_path / "shot.png"
     browse(pages()[kind], f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={shot}")
