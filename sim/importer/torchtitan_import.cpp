@@ -636,7 +636,7 @@ std::vector<TorchtitanKey> torchtitan_keys() {
   std::vector<TorchtitanKey> out;
   for (const auto& k : titan_keys())
     out.push_back({std::string(k.path), k.use == Use::Read ? "read" : k.use == Use::Ignored ? "ignored" : "refused",
-                   std::string(k.why), k.harmless ? k.harmless : ""});
+                   std::string(k.why), !k.harmless ? "" : *k.harmless ? k.harmless : "\"\""});
   for (const auto& s : kOpenSections) out.push_back({"[" + s + "]", "ignored", "the whole section", ""});
   return out;
 }
