@@ -62,9 +62,15 @@ PlatformChoice choose_platform(const std::string& value, const std::string& scen
   } else {
     c.file = value;
   }
+  // Where the user stands in a checkout (or a copy of its folders), name the platform through
+  // the working tree's platforms/ rather than the compiled-in path of another checkout.
+  std::error_code ec;
+  const fs::path local = fs::path("platforms") / (value + ".yaml");
+  fs::path named = c.file;
+  if (is_bare_name(value) && fs::is_regular_file(local, ec) && fs::equivalent(local, c.file, ec)) named = local;
   c.spec = load_platform_file(c.file);
   const fs::path folder = scenario_path.empty() ? fs::current_path() : fs::absolute(scenario_path).parent_path();
-  c.as_written = fs::absolute(c.file).lexically_normal().lexically_relative(folder.lexically_normal()).string();
+  c.as_written = fs::absolute(named).lexically_normal().lexically_relative(folder.lexically_normal()).string();
   if (c.as_written.empty()) c.as_written = fs::absolute(c.file).lexically_normal().string();
   return c;
 }

@@ -85,11 +85,13 @@ int finish_import(const Args& args, const std::string& framework, const std::str
       header.comment.push_back(line);
   for (const auto& note : result.notes)
     for (const auto& line : wrap_words("- " + note, 96)) header.comment.push_back(line);
-  const std::string text = importer::training_scenario_text(header, result.job);
+  TrainingSpec job = result.job;
+  if (job.model.name.empty()) job.model.name = name;
+  const std::string text = importer::training_scenario_text(header, job);
   // The file must load as written, into the same job: check before writing anything.
   const std::string where = output ? *output : (fs::current_path() / (name + ".yaml")).string();
   const Scenario loaded = load_scenario_text(text, where);
-  if (importer::training_job_text(std::get<TrainingSpec>(loaded.job)) != importer::training_job_text(result.job))
+  if (importer::training_job_text(std::get<TrainingSpec>(loaded.job)) != importer::training_job_text(job))
     throw InternalError("the imported scenario does not load back into the same job");
 
   if (!result.ignored.empty())

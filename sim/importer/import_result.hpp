@@ -17,7 +17,9 @@ struct ImportOptions {
 };
 
 struct ImportResult {
-  TrainingSpec job;  // its plan's mapping is explicit when the job uses part of each node
+  // Its plan's mapping is explicit when the job uses part of each node; its model's name is a
+  // preset's, or empty when the shape is no preset's (the writer names it after the scenario).
+  TrainingSpec job;
   int nodes = 0, gpus_per_node = 0;
   std::vector<std::string> ignored;  // settings read and ignored: listed in a warning
   std::vector<std::string> notes;    // how a setting was read where the input leaves room

@@ -170,7 +170,7 @@ class MegatronImport {
                       "; expected at least " + str(m.seq_len));
     m.tied_embeddings = !a.untie_embeddings_and_output_weights.value;
     vocabulary();
-    m.name = matching_preset(m).value_or("megatron");
+    m.name = matching_preset(m).value_or("");  // no preset: the scenario names it (import_result.hpp)
   }
 
   // trainsim's model families fix the layer's traits together (docs/model.md); flags that

@@ -21,6 +21,7 @@ TrainingSpec round_trip(const TrainingSpec& job, const PlatformSpec& platform) {
   ImportOptions options;
   options.platform = platform;
   auto r = import_megatron(commands_from_text(launch_text(launch), {kCommandLineName, 1, 1}), options);
+  if (r.job.model.name.empty()) r.job.model.name = job.model.name;  // a custom shape: the scenario names it
   return r.job;
 }
 
@@ -59,7 +60,6 @@ TEST_CASE("export: every shipped training scenario comes back from its launch") 
     TrainingSpec job = std::get<TrainingSpec>(s.job);
     const TrainingSpec back = round_trip(job, s.platform);
     job.plan.iterations = 1;  // the simulated iteration count is no Megatron-LM flag
-    if (!matching_preset(job.model)) job.model.name = back.model.name;
     CHECK(training_job_text(back) == training_job_text(job));
   }
 }

@@ -88,7 +88,8 @@ std::string validation_path(const Row& row) {
 Scenario imported(const Row& row) {
   const std::string script = row.variables + fixture("CONFIG.sh") + fixture("SRUN.sh");
   const auto options = testing::on("selene-dgx-a100", row.nodes);
-  const ImportResult r = import_megatron(commands_from_text(script, {kCommandLineName, 1, 1}), options);
+  ImportResult r = import_megatron(commands_from_text(script, {kCommandLineName, 1, 1}), options);
+  if (r.job.model.name.empty()) r.job.model.name = row.scenario;  // as `trainsim import` names it
   ScenarioHeader header{row.scenario, 0, "../../platforms/selene-dgx-a100.yaml", {}};
   return load_scenario_text(training_scenario_text(header, r.job), validation_path(row));
 }
