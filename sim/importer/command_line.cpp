@@ -1,6 +1,7 @@
 #include "importer/command_line.hpp"
 
 #include <cctype>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -23,7 +24,9 @@ bool is_assignment(const std::string& text) {
 // Integer arithmetic of `$(( ))`: + - * / % and parentheses over numbers and variable names.
 class Arithmetic {
  public:
-  Arithmetic(const std::string& text, const std::map<std::string, std::string>& vars) : s_(text), vars_(vars) {}
+  // `depth`: how many variables deep this evaluation is (A=$((B)), B=$((A)) must end).
+  Arithmetic(const std::string& text, const std::map<std::string, std::string>& vars, int depth = 0)
+      : s_(text), vars_(vars), depth_(depth) {}
   std::optional<long long> value() {
     auto v = sum();
     skip();
@@ -37,7 +40,13 @@ class Arithmetic {
   }
   std::optional<long long> atom() {
     skip();
-    if (pos_ >= s_.size()) return std::nullopt;
+    if (pos_ >= s_.size() || nest_ > 64) return std::nullopt;  // no recursion without end
+    ++nest_;
+    auto v = term();
+    --nest_;
+    return v;
+  }
+  std::optional<long long> term() {
     if (s_[pos_] == '(') {
       ++pos_;
       auto v = sum();
@@ -49,7 +58,7 @@ class Arithmetic {
     if (s_[pos_] == '-') {
       ++pos_;
       auto v = atom();
-      if (!v) return std::nullopt;
+      if (!v || *v == std::numeric_limits<long long>::min()) return std::nullopt;
       return -*v;
     }
     if (std::isdigit(static_cast<unsigned char>(s_[pos_]))) {
@@ -72,8 +81,8 @@ class Arithmetic {
       ++pos_;
     }
     auto it = vars_.find(name);
-    if (it == vars_.end()) return std::nullopt;
-    Arithmetic inner(it->second, vars_);
+    if (it == vars_.end() || depth_ >= 16) return std::nullopt;
+    Arithmetic inner(it->second, vars_, depth_ + 1);
     return inner.value();
   }
   std::optional<long long> product() {
@@ -83,8 +92,11 @@ class Arithmetic {
       if (!v || pos_ >= s_.size() || (s_[pos_] != '*' && s_[pos_] != '/' && s_[pos_] != '%')) return v;
       const char op = s_[pos_++];
       auto r = atom();
-      if (!r || ((op == '/' || op == '%') && *r == 0)) return std::nullopt;
-      v = op == '*' ? *v * *r : op == '/' ? *v / *r : *v % *r;
+      if (!r || ((op == '/' || op == '%') && (*r == 0 || (*r == -1 && *v == std::numeric_limits<long long>::min()))))
+        return std::nullopt;
+      long long out = 0;
+      if (op == '*' && __builtin_mul_overflow(*v, *r, &out)) return std::nullopt;
+      v = op == '*' ? out : op == '/' ? *v / *r : *v % *r;
     }
   }
   std::optional<long long> sum() {
@@ -94,13 +106,16 @@ class Arithmetic {
       if (!v || pos_ >= s_.size() || (s_[pos_] != '+' && s_[pos_] != '-')) return v;
       const char op = s_[pos_++];
       auto r = product();
-      if (!r) return std::nullopt;
-      v = op == '+' ? *v + *r : *v - *r;
+      long long out = 0;
+      if (!r || (op == '+' ? __builtin_add_overflow(*v, *r, &out) : __builtin_sub_overflow(*v, *r, &out)))
+        return std::nullopt;
+      v = out;
     }
   }
 
   const std::string& s_;
   const std::map<std::string, std::string>& vars_;
+  int depth_ = 0, nest_ = 0;
   size_t pos_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "importer/import_result.hpp"
 
+#include <cstdio>
+
 #include "parallel/plan.hpp"
 #include "workload/presets.hpp"
 
@@ -55,6 +57,28 @@ std::optional<std::string> matching_preset(const workload::ModelSpec& m) {
   for (const auto& p : workload::model_presets())
     if (same_shape(p, m)) return p.name;
   return std::nullopt;
+}
+
+namespace {
+std::string printable(const std::string& text, size_t max) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out.size() > max ? out.substr(0, max - 3) + "..." : out;
+}
+}  // namespace
+
+InputError one_line(const InputError& e) {
+  return InputError(e.where(), printable(e.key(), 80), printable(e.message(), 4096));
 }
 
 void check_job(const TrainingSpec& job, const PlatformSpec& platform, const SourceLocation& where) {

@@ -53,6 +53,10 @@ bool same_shape(const workload::ModelSpec& a, const workload::ModelSpec& b);
 // it (`model: gpt-1.7b`) and its summary reads like the hand-written scenario's.
 std::optional<std::string> matching_preset(const workload::ModelSpec& model);
 
+// An import's error as one printable line: control characters of pasted text escaped (\n, \t,
+// \xNN), a key longer than 80 characters cut with "...". Every importer throws through it.
+InputError one_line(const InputError& e);
+
 // Checks the assembled job as `trainsim run` will (workload::validate, validate_plan); a
 // refusal becomes an InputError at `where` saying the imported job is refused and why.
 void check_job(const TrainingSpec& job, const PlatformSpec& platform, const SourceLocation& where);

@@ -562,7 +562,11 @@ class MegatronImport {
 }  // namespace
 
 ImportResult import_megatron(const std::vector<Command>& commands, const ImportOptions& options) {
-  return MegatronImport(commands, options).run();
+  try {
+    return MegatronImport(commands, options).run();
+  } catch (const InputError& e) {
+    throw one_line(e);
+  }
 }
 
 }  // namespace trainsim::importer

@@ -643,7 +643,11 @@ std::vector<TorchtitanKey> torchtitan_keys() {
 
 ImportResult import_torchtitan_text(const std::string& text, const std::string& name, const ImportOptions& options,
                                     const std::vector<Word>& overrides) {
-  return TitanImport(text, name, options, overrides).run();
+  try {
+    return TitanImport(text, name, options, overrides).run();
+  } catch (const InputError& e) {
+    throw one_line(e);
+  }
 }
 
 ImportResult import_torchtitan(const std::string& path, const ImportOptions& options,
