@@ -51,6 +51,7 @@ class MegatronImport {
     recompute();
     kernels();
     precision();
+    without_effect();
     check_job(job, options_.platform, origin_);
     return std::move(out_);
   }
@@ -547,6 +548,33 @@ class MegatronImport {
       throw error(a.bf16, "--bf16",
                   "with --bf16 Megatron-LM accumulates and reduces gradients in fp32 (4 bytes per parameter), "
                   "which is not modelled: trainsim reduces 16-bit gradients; expected --grad-reduce-in-bf16 too");
+  }
+
+  // Modelled flags that the other flags make pointless are listed as ignored, with why, like
+  // Megatron-LM itself ignores them.
+  void without_effect() {
+    const auto& a = args_;
+    auto ignore = [&](bool pointless, const std::string& flag, const std::string& why) {
+      if (pointless) out_.ignored.push_back(flag + " (" + why + ")");
+    };
+    const bool full = a.recompute_granularity.value == "full";
+    ignore(a.recompute_num_layers.given() && !full, a.recompute_num_layers.flag, "only with full recomputation");
+    const bool torch = a.ddp_impl.value == "torch";
+    ignore(a.ddp_bucket_size.given() && torch, a.ddp_bucket_size.flag, "--DDP-impl torch uses PyTorch's buckets");
+    ignore(a.overlap_grad_reduce.given() && torch, a.overlap_grad_reduce.flag, "--DDP-impl torch overlaps anyway");
+    const bool padded = a.padded_vocab_size.given();
+    ignore(padded && a.make_vocab_size_divisible_by.given(), a.make_vocab_size_divisible_by.flag,
+           "--padded-vocab-size gives the padded size");
+    ignore(padded && a.tokenizer_type.given(), a.tokenizer_type.flag, "--padded-vocab-size gives the size");
+    ignore(padded && a.merge_file.given(), a.merge_file.flag, "--padded-vocab-size gives the size");
+    const std::string backend = a.attention_backend.value;
+    ignore(a.use_flash_attn.given() && !backend.empty() && backend != "auto", a.use_flash_attn.flag,
+           "--attention-backend " + backend + " decides");
+    ignore(a.grad_reduce_in_bf16.given() && a.fp16.value, a.grad_reduce_in_bf16.flag,
+           "with --fp16 gradients are reduced in fp16");
+    if (out_.job.plan.chunks == 1 && (a.num_layers_per_virtual_pipeline_stage.given() ||
+                                      a.num_virtual_stages_per_pipeline_rank.given()))
+      out_.notes.push_back("one virtual stage per pipeline stage: not interleaved (schedule 1f1b)");
   }
 
   const ImportOptions& options_;

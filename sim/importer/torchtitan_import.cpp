@@ -186,6 +186,7 @@ class TitanImport {
     pipeline();
     recompute();
     precision();
+    without_effect();
     out_.job.where = {file_, 1, 1};
     out_.job.plan.where = out_.job.where;
     check_job(out_.job, options_.platform, {file_, 1, 1});
@@ -619,6 +620,24 @@ class TitanImport {
     const std::string opt = text("optimizer.name", "AdamW");
     if (opt != "AdamW" && opt != "Adam")
       throw error("optimizer.name", "optimizer '" + opt + "' is not modelled; expected AdamW or Adam");
+  }
+
+  // Keys read but made pointless by others are listed as ignored, with why.
+  void without_effect() {
+    auto ignore = [&](bool pointless, std::initializer_list<std::string_view> paths, const std::string& why) {
+      for (auto path : paths)
+        if (pointless && node(path)) out_.ignored.push_back(std::string(path) + " (" + why + ")");
+    };
+    ignore(pp_ == 1,
+           {"parallelism.pipeline_parallel_schedule", "parallelism.pipeline_parallel_microbatch_size",
+            "parallelism.pipeline_parallel_layers_per_stage", "parallelism.pipeline_parallel_split_points",
+            "experimental.pipeline_parallel_schedule", "experimental.pipeline_parallel_split_points",
+            "experimental.pipeline_parallel_microbatches"},
+           "no pipeline parallelism");
+    ignore(text("activation_checkpoint.mode", "selective") != "selective", {"activation_checkpoint.selective_ac_option"},
+           "only with mode selective");
+    ignore(shard_ == 1, {"parallelism.fsdp_reshard_after_forward", "training.fsdp_reshard_after_forward"}, "no FSDP");
+    ignore(out_.job.plan.dp == 1, {"training.mixed_precision_reduce"}, "no data-parallel reduction");
   }
 
   std::string file_;

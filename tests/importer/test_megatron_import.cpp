@@ -71,7 +71,24 @@ TEST_CASE("megatron: a current Llama-style launch, every field") {
   CHECK(r.nodes == 2);
   CHECK(r.gpus_per_node == 8);
   CHECK(has(r.notes, "attention: fused (flash) kernels (--use-flash-attn)"));
-  CHECK(r.ignored == std::vector<std::string>{"--tokenizer-model"});
+  CHECK(r.ignored ==
+        std::vector<std::string>{"--tokenizer-model", "--tokenizer-type (--padded-vocab-size gives the size)"});
+}
+
+TEST_CASE("megatron: modelled flags that other flags make pointless are listed as ignored") {
+  const auto opts = on("selene-dgx-a100", 1);
+  auto ignored = [&](const std::string& flags) { return megatron(kGpt + flags, opts).ignored; };
+  CHECK(ignored("--recompute-activations --recompute-num-layers 2") ==
+        std::vector<std::string>{"--recompute-num-layers (only with full recomputation)"});
+  CHECK(ignored("--DDP-impl torch --ddp-bucket-size 5") ==
+        std::vector<std::string>{"--ddp-bucket-size (--DDP-impl torch uses PyTorch's buckets)"});
+  CHECK(ignored("--padded-vocab-size 51200 --make-vocab-size-divisible-by 8") ==
+        std::vector<std::string>{"--make-vocab-size-divisible-by (--padded-vocab-size gives the padded size)",
+                                 "--tokenizer-type (--padded-vocab-size gives the size)"});
+  CHECK(ignored("--use-flash-attn --attention-backend unfused") ==
+        std::vector<std::string>{"--use-flash-attn (--attention-backend unfused decides)"});
+  CHECK(ignored("--grad-reduce-in-bf16") ==
+        std::vector<std::string>{"--grad-reduce-in-bf16 (with --fp16 gradients are reduced in fp16)"});
 }
 
 TEST_CASE("megatron: Megatron-LM's defaults for what the flags leave out") {
