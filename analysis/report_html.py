@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import math
+import warnings
 
 import h5py
 import matplotlib
@@ -239,19 +240,25 @@ def _tables_section(trace):
 
 
 def _plots_section(trace):
-    figures, skipped = [], []
+    figures, skipped, warned = [], [], []
     for plot_id, title, caption, draw in plots_for(trace):
-        try:
-            data = figure_png(draw())
-        except TraceError as e:
-            skipped.append(f"{title}: {e}")
-            continue
+        # matplotlib's warnings about a figure go into the page, next to it, not to the
+        # terminal of whoever makes the report.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                data = figure_png(draw())
+            except TraceError as e:
+                skipped.append(f"{title}: {e}")
+                continue
+        warned += [f"{title}: matplotlib warned: {w.message}" for w in caught]
         width, height = png_size(data)
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         figures.append(f'<figure id="plot-{plot_id}" data-plot="{plot_id}"><img src="{uri}" width="{width}" '
                        f'height="{height}" alt="{esc(title)}"><figcaption>{esc(title)}. {esc(caption)}'
                        "</figcaption></figure>")
     note = "".join(f'<p class="note">Not drawn: {esc(s)}</p>' for s in skipped)
+    note += "".join(f'<p class="note">{esc(w)}</p>' for w in dict.fromkeys(warned))
     if not figures and not note:
         return ""
     return '<section id="plots"><h2>Plots</h2>' + "".join(figures) + note + "</section>"
