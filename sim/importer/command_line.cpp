@@ -241,20 +241,8 @@ class Splitter {
   }
   void expand(bool quoted) {
     const size_t start = i_;
-    if (peek(1) == '(' && peek(2) == '(') {
-      size_t depth = 0, j = i_ + 1;
-      for (; j < s_.size(); ++j) {
-        if (s_[j] == '(') ++depth;
-        else if (s_[j] == ')' && --depth == 0) break;
-      }
-      const std::string raw = s_.substr(start, std::min(j + 1, s_.size()) - start);
-      advance(raw.size());
-      const std::string inner = raw.size() >= 6 ? raw.substr(3, raw.size() - 5) : "";
-      if (auto v = Arithmetic(inner, vars_).value()) append_expansion(std::to_string(*v), quoted);
-      else append_unexpanded(raw);
-      return;
-    }
     if (peek(1) == '(') {
+      // $(( arithmetic )) or $( command ): up to the parenthesis that closes the first one.
       size_t depth = 0, j = i_ + 1;
       for (; j < s_.size(); ++j) {
         if (s_[j] == '(') ++depth;
@@ -262,7 +250,11 @@ class Splitter {
       }
       const std::string raw = s_.substr(start, std::min(j + 1, s_.size()) - start);
       advance(raw.size());
-      append_unexpanded(raw);
+      const bool arithmetic = raw.size() >= 6 && raw[2] == '(' && raw[raw.size() - 2] == ')';
+      if (auto v = arithmetic ? Arithmetic(raw.substr(3, raw.size() - 5), vars_).value() : std::nullopt)
+        append_expansion(std::to_string(*v), quoted);
+      else
+        append_unexpanded(raw);
       return;
     }
     if (peek(1) == '{') {

@@ -1,5 +1,7 @@
 #include "importer/scenario_writer.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdio>
 #include <sstream>
 
@@ -48,18 +50,15 @@ bool is_preset(const workload::ModelSpec& m) {
   return p && same_shape(*p, m);
 }
 
-// A YAML plain scalar when it reads back as the same string, else a double-quoted one.
+// A YAML plain scalar when it reads back as the same string, else yaml-cpp's double-quoted one.
 std::string scalar(const std::string& s) {
   const bool plain = !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                                        "0123456789._/-+") == std::string::npos &&
                      s[0] != '-' && s != "true" && s != "false" && s != "null" && s != "~";
   if (plain) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
+  YAML::Emitter out;
+  out << YAML::DoubleQuoted << s;
+  return out.c_str();
 }
 
 }  // namespace

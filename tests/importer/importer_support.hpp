@@ -1,10 +1,13 @@
 #pragma once
 // Shared by the importer tests: shipped platforms, and an import of a pasted Megatron-LM line.
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "config/loader.hpp"
 #include "importer/command_line.hpp"
 #include "importer/megatron_import.hpp"
+#include "support/input_error.hpp"
 
 namespace trainsim::testing {
 
@@ -22,6 +25,14 @@ inline importer::ImportOptions on(const std::string& platform, int nodes = 0, in
 
 inline importer::ImportResult megatron(const std::string& line, const importer::ImportOptions& options) {
   return importer::import_megatron(importer::commands_from_text(line, {importer::kCommandLineName, 1, 1}), options);
+}
+
+// A file of tests/importer/ (sc21/CONFIG.sh, torchtitan/llama3_8b.toml).
+inline std::string fixture(const std::string& relative) {
+  std::ifstream in(std::string(TRAINSIM_SOURCE_DIR) + "/tests/importer/" + relative);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 // A small GPT that every test line starts from (GPT-2 BPE vocabulary, fp16).

@@ -23,12 +23,7 @@ bool has(const std::vector<std::string>& list, const std::string& prefix) {
 }
 
 std::string error_key(const std::string& line, const ImportOptions& options) {
-  try {
-    megatron(line, options);
-  } catch (const InputError& e) {
-    return e.key();
-  }
-  return "<no error>";
+  return testing::key_of([&] { megatron(line, options); });
 }
 
 }  // namespace

@@ -3,8 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "importer/torchtitan_import.hpp"
 #include "importer_support.hpp"
@@ -17,12 +15,7 @@ using testing::on;
 
 namespace {
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TRAINSIM_SOURCE_DIR) + "/tests/importer/torchtitan/" + name);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string fixture(const std::string& name) { return testing::fixture("torchtitan/" + name); }
 
 // A config of a few sections, as small as torchtitan accepts.
 std::string config(const std::string& parallelism, const std::string& extra = "") {
@@ -37,12 +30,7 @@ ImportResult titan(const std::string& text, const ImportOptions& options, const 
 }
 
 std::string error_key(const std::string& text, const ImportOptions& options) {
-  try {
-    titan(text, options);
-  } catch (const InputError& e) {
-    return e.key();
-  }
-  return "<no error>";
+  return testing::key_of([&] { titan(text, options); });
 }
 
 }  // namespace

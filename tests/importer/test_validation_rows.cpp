@@ -12,9 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
-#include <fstream>
 #include <functional>
-#include <sstream>
 
 #include "cli/run_job.hpp"
 #include "engine/isolated.hpp"
@@ -26,12 +24,7 @@ using namespace trainsim::importer;
 
 namespace {
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TRAINSIM_SOURCE_DIR) + "/tests/importer/sc21/" + name);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string fixture(const std::string& name) { return testing::fixture("sc21/" + name); }
 
 struct Row {
   std::string scenario;
