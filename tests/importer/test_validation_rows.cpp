@@ -8,7 +8,9 @@
 // `--DDP-impl torch` (PyTorch DDP: gradient all-reduce overlapped with the backward pass in
 // 25 MiB buckets) and GPT-2's 50257-token vocabulary, which Megatron-LM pads to 50304 (tp 1) and
 // 50688 (tp 4); the hand-written scenarios use the paper's V = 51200 and no overlap. For those
-// rows the test applies exactly these differences to the hand-written job before comparing.
+// rows the test applies exactly these differences to the hand-written job before comparing, and
+// also imports the launches the hand-written scenarios stand for (--DDP-impl local,
+// --make-vocab-size-divisible-by giving 51200), which must give them exactly.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -44,6 +46,16 @@ const std::vector<Row>& rows() {
       {"megatron-7.5b", "TP=4\nPP=1\nMBS=16\nGBS=512\nNLS=36\nHS=4096\nNAH=32\nDDP=torch\nNNODES=16\n"
                         "MEGATRON_EXTRA_PARAMS=\"--activations-checkpoint-method uniform \"\n",
        16, true, 50688, true},
+      // The hand-written 1.7B and 7.5B scenarios are these launches: Megatron-LM's own data
+      // parallelism and the vocabulary padded to the paper's 51200.
+      {"megatron-1.7b", "TP=1\nPP=1\nMBS=16\nGBS=512\nNLS=24\nHS=2304\nNAH=24\nDDP=local\nNNODES=4\n"
+                        "MEGATRON_EXTRA_PARAMS=\"--activations-checkpoint-method uniform "
+                        "--make-vocab-size-divisible-by 1024 \"\n",
+       4, true},
+      {"megatron-7.5b", "TP=4\nPP=1\nMBS=16\nGBS=512\nNLS=36\nHS=4096\nNAH=32\nDDP=local\nNNODES=16\n"
+                        "MEGATRON_EXTRA_PARAMS=\"--activations-checkpoint-method uniform "
+                        "--make-vocab-size-divisible-by 256 \"\n",
+       16, true},
       {"megatron-39.1b", "TP=8\nPP=2\nMBS=4\nGBS=1536\nNLS=48\nHS=8192\nNAH=64\nDDP=local\nNNODES=64\n"
                          "MEGATRON_EXTRA_PARAMS=\"--activations-checkpoint-method uniform \"\n",
        64, true},
