@@ -217,6 +217,8 @@ def _cell(value):
     if isinstance(value, str):
         return f"<td>{esc(value)}</td>"
     v = float(value)
+    if math.isnan(v):
+        return '<td class="num">-</td>'  # not applicable (the producers' NaN)
     return f'<td class="num">{esc(_significant(v, 6))}</td>'
 
 
