@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from report_support import Dom, pages, results
+from test_report_support import Dom, pages, results
 from test_plots_support import REPO, run, trainsim
 
 sys.path.insert(0, str(REPO / "analysis"))

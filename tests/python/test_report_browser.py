@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from report_support import Dom, browse, pages
+from test_report_support import Dom, browse, pages
 
 WIDTH = 1600      # wider than every plot: images are shown at their own size
 HEIGHT = 9000     # taller than every page here (checked below)

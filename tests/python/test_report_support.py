@@ -1,5 +1,6 @@
-"""Shared by the report tests (test_report*.py; this module holds no test): results written by the
-simulator itself, the pages `trainsim report` makes of them, and a headless Chromium."""
+"""Shared by the report tests (test_report.py, test_report_browser.py; this module holds no
+test): results written by the simulator itself, the pages `trainsim report` makes of them, and a
+headless Chromium."""
 import atexit
 import functools
 import shutil
