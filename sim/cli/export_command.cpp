@@ -59,7 +59,10 @@ int export_megatron_command(const std::vector<std::string>& words) {
     }
     for (const auto& note : launch.notes)
       for (const auto& line : wrap_words(note, 96)) text += "# " + line + "\n";
-    text += "# Back to a scenario: trainsim import megatron --platform " + scenario.platform.file +
+    // An inline platform has no file of its own to name.
+    const bool own_file = !scenario.platform.file.empty() && scenario.platform.file != scenario.file;
+    text += "# Back to a scenario: trainsim import megatron --platform " +
+            (own_file ? scenario.platform.file : std::string("PLATFORM.yaml (the scenario's inline platform)")) +
             " -- \"$(cat THIS_FILE)\"\n";
     text += importer::launch_text(launch);
   }
