@@ -9,6 +9,8 @@
 #include "config/loader.hpp"
 #include "importer/import_result.hpp"
 #include "importer/megatron_export.hpp"
+#include "output/atomic_file.hpp"
+#include "output/output_plan.hpp"
 
 namespace trainsim::cli {
 
@@ -31,7 +33,6 @@ int export_megatron_command(const std::vector<std::string>& words) {
   if (args.positionals().size() != 1)
     throw UsageError("'export megatron' needs one scenario file, got " + std::to_string(args.positionals().size()));
   const std::string file = args.positionals().front();
-  if (const auto out = args.value("output")) check_output_path(*out, args.flag("force"));
   const Scenario scenario = load_scenario_file(file);
   const auto* job = std::get_if<TrainingSpec>(&scenario.job);
   if (!job)
@@ -67,7 +68,9 @@ int export_megatron_command(const std::vector<std::string>& words) {
     text += importer::launch_text(launch);
   }
   if (const auto out = args.value("output")) {
-    write_output_file(*out, text, args.flag("force"));
+    output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
+    plan.add(*out, "--output");
+    output::write_text_file(*out, text, plan.existing());
     std::cout << "Megatron-LM launch written to " << *out << "\n";
   } else {
     std::cout << text;

@@ -13,6 +13,8 @@
 #include "importer/megatron_import.hpp"
 #include "importer/scenario_writer.hpp"
 #include "importer/torchtitan_import.hpp"
+#include "output/atomic_file.hpp"
+#include "output/output_plan.hpp"
 #include "trainsim/version.hpp"
 
 namespace trainsim::cli {
@@ -68,11 +70,10 @@ int count_option(const Args& args, const std::string& name) {
 
 // Writes the scenario of an import and tells the user what was read how.
 int finish_import(const Args& args, const std::string& framework, const std::string& default_name,
-                  const importer::ImportResult& result) {
+                  const PlatformChoice& platform, const importer::ImportResult& result) {
   const auto output = args.value("output");
   const std::string name = args.value("name").value_or(output ? fs::path(*output).stem().string() : default_name);
-  check_scenario_name(name);
-  const PlatformChoice platform = choose_platform(*args.value("platform"), output.value_or(""));
+  check_scenario_name(name, args.value("name") ? "--name" : "--output");
   importer::ScenarioHeader header;
   header.name = name;
   header.platform = platform.as_written;
@@ -94,6 +95,9 @@ int finish_import(const Args& args, const std::string& framework, const std::str
   if (importer::training_job_text(std::get<TrainingSpec>(loaded.job)) != importer::training_job_text(job))
     throw InternalError("the imported scenario does not load back into the same job");
 
+  // The output is checked before anything is said: a refusal is the only line printed.
+  output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
+  if (output) plan.add(*output, "--output");
   if (!result.ignored.empty())
     std::cerr << "trainsim: warning: ignored " << result.ignored.size()
               << " setting(s) that do not change the simulated iteration: " << join(result.ignored) << "\n";
@@ -103,7 +107,7 @@ int finish_import(const Args& args, const std::string& framework, const std::str
     std::cout << text;
     return exit_code::kOk;
   }
-  write_output_file(*output, text, args.flag("force"));
+  output::write_text_file(*output, text, plan.existing());
   std::cout << "scenario written to " << *output << "\n";
   return exit_code::kOk;
 }
@@ -136,14 +140,15 @@ int import_megatron_command(const std::vector<std::string>& words) {
   if (!args.value("platform")) throw UsageError("'import megatron' needs --platform NAME|FILE (the cluster)");
   if (!after || flags.empty())
     throw UsageError("'import megatron' needs the Megatron-LM flags after '--' (see 'trainsim import megatron --help')");
+  const PlatformChoice platform = choose_platform(*args.value("platform"), args.value("output").value_or(""));
   importer::ImportOptions options;
-  options.platform = choose_platform(*args.value("platform"), args.value("output").value_or("")).spec;
+  options.platform = platform.spec;
   if (int n = count_option(args, "nodes")) options.nodes = n;
   if (int g = count_option(args, "gpus-per-node")) options.gpus_per_node = g;
   const bool pasted = flags.size() == 1 && flags[0].find_first_of(" \t\n") != std::string::npos;
   const auto commands = pasted ? importer::commands_from_text(flags[0], {importer::kCommandLineName, 1, 1})
                                : importer::commands_from_words(flags);
-  return finish_import(args, "megatron", "megatron", importer::import_megatron(commands, options));
+  return finish_import(args, "megatron", "megatron", platform, importer::import_megatron(commands, options));
 }
 
 int import_torchtitan_command(const std::vector<std::string>& words) {
@@ -172,14 +177,15 @@ int import_torchtitan_command(const std::vector<std::string>& words) {
     throw UsageError("'import torchtitan' needs one torchtitan config file (.toml), got " +
                      std::to_string(args.positionals().size()));
   if (!args.value("platform")) throw UsageError("'import torchtitan' needs --platform NAME|FILE (the cluster)");
+  const PlatformChoice platform = choose_platform(*args.value("platform"), args.value("output").value_or(""));
   importer::ImportOptions options;
-  options.platform = choose_platform(*args.value("platform"), args.value("output").value_or("")).spec;
+  options.platform = platform.spec;
   if (int n = count_option(args, "nodes")) options.nodes = n;
   if (int g = count_option(args, "gpus-per-node")) options.gpus_per_node = g;
   const std::string file = args.positionals().front();
   const auto commands = importer::commands_from_words(overrides);
   const auto words_after = commands.empty() ? std::vector<importer::Word>{} : commands.front().words;
-  return finish_import(args, "torchtitan", fs::path(file).stem().string(),
+  return finish_import(args, "torchtitan", fs::path(file).stem().string(), platform,
                        importer::import_torchtitan(file, options, words_after));
 }
 

@@ -18,6 +18,7 @@
 #include "cli/frontend_io.hpp"
 #include "core/error.hpp"
 #include "output/atomic_file.hpp"
+#include "output/output_plan.hpp"
 #include "output/output_error.hpp"
 
 #ifndef TRAINSIM_ANALYSIS_DIR
@@ -83,7 +84,8 @@ int report_command(const std::vector<std::string>& words) {
             "the scenario and the provenance; it opens without network access (docs/report.md).",
             {{"output", "FILE.html", "the page to write (-o; default: RESULT with .html)"},
              {"force", "", "replace an existing output file"}},
-            "trainsim report out/gpt-1.7b-32gpu.trace.h5 -o out/gpt-1.7b-32gpu.html");
+            "trainsim run scenarios/tutorial/gpt-1.7b-32gpu.yaml --output-dir out --quiet\n"
+            "  trainsim report out/gpt-1.7b-32gpu.trace.h5 -o out/gpt-1.7b-32gpu.html");
   args.parse(normalized);
   if (args.wants_help()) {
     std::cout << args.help();
@@ -100,11 +102,10 @@ int report_command(const std::vector<std::string>& words) {
   const std::string out = args.value("output").value_or(fs::path(result).replace_extension(".html").string());
   if (fs::exists(out, ec) && fs::equivalent(out, result, ec))
     throw UsageError("the page '" + out + "' would replace the result itself; name another with -o");
-  const bool force = args.flag("force");
-  check_output_path(out, force);
+  output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
+  plan.add(out, "--output");
   const std::string script = report_script();
-  create_parent_folders(out);
-  output::AtomicOutputFile file(out);
+  output::AtomicOutputFile file(out, plan.existing());
   const int fd = ::open(file.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw output::OutputError(out, std::string("cannot create a file next to it: ") + std::strerror(errno));
   int status = 0;
@@ -117,8 +118,7 @@ int report_command(const std::vector<std::string>& words) {
   ::close(fd);
   if (status == exit_code::kBadInput) return exit_code::kBadInput;  // the script said why, on stderr
   if (status != 0) throw InternalError("analysis/report.py failed (exit status " + std::to_string(status) + ")");
-  check_output_path(out, force);  // a file that appeared meanwhile is not replaced silently
-  file.commit();
+  file.commit();  // a file that appeared meanwhile is not replaced without --force
   std::cout << "report written to " << out << "\n";
   return exit_code::kOk;
 }

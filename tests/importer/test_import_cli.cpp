@@ -115,7 +115,7 @@ TEST_CASE("import cli: --output writes once, refuses to replace without --force"
   std::ofstream(file) << "mine\n";
   o = run_trainsim(args, s.dir);
   CHECK(o.code == 2);
-  CHECK(o.err.find("trainsim: output file '" + file + "' exists; pass --force to replace it\n") != std::string::npos);
+  CHECK(o.err == file + ": error: key '--output': the file exists; pass --force to replace it\n");
   CHECK(slurp(file) == "mine\n");
   args.insert(args.begin() + 2, "--force");
   CHECK(run_trainsim(args, s.dir).code == 0);
