@@ -27,6 +27,9 @@ const std::vector<Command>& commands() {
       {"profile-bandwidth", "measure a platform's node-to-node bandwidth as Pipette does (JSON matrix)", profile_bandwidth_command},
       {"configure", "recommend training configurations (Pipette, AMP, Megatron, random, oracle)", configure_command},
       {"compare", "simulate the configurators' recommendations and compare their predictions", compare_command},
+      {"import", "write a scenario from Megatron-LM flags or a torchtitan config", import_command},
+      {"export", "print the Megatron-LM launch (torchrun line and flags) of a training scenario", export_command},
+      {"report", "write one self-contained HTML page of a run, sweep or comparison result", report_command},
   };
   return list;
 }

@@ -43,7 +43,9 @@ PlatformSpec parse_scenario_platform(YamlMap& root) {
 // read as an option.
 constexpr size_t kMaxNameLength = 100;
 
-std::string name_problem(const std::string& name) {
+}  // namespace
+
+std::string scenario_name_problem(const std::string& name) {
   if (name.empty()) return "is empty";
   if (name.size() > kMaxNameLength)
     return "is " + std::to_string(name.size()) + " characters long (at most " + std::to_string(kMaxNameLength) + ")";
@@ -55,17 +57,19 @@ std::string name_problem(const std::string& name) {
   return "";
 }
 
+namespace {
+
 std::string parse_name(YamlMap& root) {
   const std::string expected =
       "it names output files, so it must be 1 to 100 letters, digits, '.', '_' or '-', not starting with '.' or '-'";
   if (root.has("name")) {
     const std::string name = root.get_string("name");
-    if (std::string why = name_problem(name); !why.empty())
+    if (std::string why = scenario_name_problem(name); !why.empty())
       throw root.error("name", "the scenario name " + why + "; " + expected);
     return name;
   }
   const std::string stem = file_stem(root.file());
-  if (std::string why = name_problem(stem); !why.empty())
+  if (std::string why = scenario_name_problem(stem); !why.empty())
     throw root.error("name", "the scenario has no name and its file name '" + stem + "' " + why +
                                  "; add `name:` (" + expected + ")");
   return stem;
