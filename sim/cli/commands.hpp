@@ -10,5 +10,7 @@ int sweep_command(const std::vector<std::string>& words);
 int profile_bandwidth_command(const std::vector<std::string>& words);
 int configure_command(const std::vector<std::string>& words);
 int compare_command(const std::vector<std::string>& words);
+int batch_command(const std::vector<std::string>& words);
+int merge_command(const std::vector<std::string>& words);
 
 }  // namespace trainsim::cli
