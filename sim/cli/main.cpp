@@ -27,6 +27,7 @@ const std::vector<Command>& commands() {
       {"profile-bandwidth", "measure a platform's node-to-node bandwidth as Pipette does (JSON matrix)", profile_bandwidth_command},
       {"configure", "recommend training configurations (Pipette, AMP, Megatron, random, oracle)", configure_command},
       {"compare", "simulate the configurators' recommendations and compare their predictions", compare_command},
+      {"batch", "run a list of scenarios, or each over a grid of overrides (one summary table)", batch_command},
       {"merge", "merge the shards of a sweep, compare or batch (--shard, --slurm) into its outputs", merge_command},
   };
   return list;

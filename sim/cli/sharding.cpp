@@ -106,6 +106,7 @@ std::string shards_text(const std::vector<int>& shards, int count) {
 int replay(const scaleout::Manifest& m, const Replay& how) {
   if (m.command == "sweep") return sweep_main(m.words, &how);
   if (m.command == "compare") return compare_main(m.words, &how);
+  if (m.command == "batch") return batch_main(m.words, &how);
   throw InputError({scaleout::manifest_path(how.folder), 0, 0}, "",
                    "names the command '" + m.command + "', which cannot be sharded (sweep, compare, batch)");
 }
@@ -190,7 +191,7 @@ scaleout::SlurmOptions slurm_options(const Args& args, int jobs) {
 }
 
 Sharding::Sharding(std::string command, const Args& args, std::vector<std::string> words, const Replay* replay)
-    : command_(std::move(command)), words_(without(words, {kShardingOptions})) {
+    : command_(std::move(command)), words_(without(words, {kShardingOptions})), recorded_words_(words) {
   if (replay) {
     mode_ = replay->role == Role::Shard ? Mode::Shard : Mode::Merge;
     shard_ = replay->shard;
@@ -255,6 +256,7 @@ void Sharding::open(const std::string& primary, const std::string& inputs, bool 
     // --force restarts a search from the command that submits it, never from one of its shards.
     scaleout::open_parts_folder(folder_, m, force && mode_ == Mode::Submit);
   }
+  recorded_words_ = scaleout::read_manifest(folder_).words;
   if (mode_ == Mode::Shard) runs_.emplace(scaleout::Runs::shard(folder_, m.identity, shard_));
   else if (mode_ == Mode::Merge) runs_.emplace(scaleout::Runs::merge(folder_, m.identity, shards_));
 }

@@ -51,6 +51,12 @@ class Sharding {
   bool local() const { return mode_ == Mode::Local; }
   bool submits() const { return mode_ == Mode::Submit; }
   bool is_shard() const { return mode_ == Mode::Shard; }
+  bool merging() const { return mode_ == Mode::Merge; }
+  // The parts folder (after open() of a sharded run).
+  const std::string& folder() const { return folder_; }
+  // The command's words as its outputs record them: a single-machine run's as given, a sharded
+  // run's as its manifest holds them (a shard task's own words carry --shard, maybe --jobs).
+  const std::vector<std::string>& recorded_words() const { return recorded_words_; }
   // Whether this process writes the command's outputs (a single-machine run, a merge, --slurm).
   bool writes_outputs() const { return mode_ != Mode::Shard; }
   // The --jobs to run with (a replay may set it).
@@ -75,6 +81,7 @@ class Sharding {
   enum class Mode { Local, Shard, Submit, Merge };
   std::string command_;
   std::vector<std::string> words_;  // without the scale-out options
+  std::vector<std::string> recorded_words_;
   Mode mode_ = Mode::Local;
   scaleout::Shard shard_;
   int shards_ = 1;

@@ -95,6 +95,9 @@ void open_parts_folder(const std::string& folder, const Manifest& manifest, bool
     }
     for (const auto& entry : fs::directory_iterator(folder, ec))
       if (entry.is_regular_file() && search_file(entry.path().filename().string())) fs::remove(entry.path(), ec);
+    // A batch's shards keep their runs' traces in traces/ (cli/batch_command.cpp).
+    for (const auto& entry : fs::directory_iterator(fs::path(folder) / "traces", ec))
+      if (entry.is_regular_file() && entry.path().extension() == ".h5") fs::remove(entry.path(), ec);
   }
   fs::create_directories(folder, ec);
   if (ec) throw output::OutputError(folder, "cannot create the parts folder: " + ec.message());
