@@ -135,7 +135,7 @@ std::vector<std::string> merge_command(const std::string& folder, const scaleout
   if (!s.sbatch_args.empty()) {
     std::string joined;
     for (const auto& a : s.sbatch_args) joined += (joined.empty() ? "" : " ") + scaleout::shell_quote(a);
-    cmd.insert(cmd.end(), {"--sbatch-args", joined});
+    cmd.push_back("--sbatch-args=" + joined);  // with '=': the value starts with a dash
   }
   return cmd;
 }
@@ -147,7 +147,8 @@ std::vector<OptionSpec> slurm_option_specs() {
           {"time", "TIME", "--slurm: time limit of each shard's task, as Slurm writes it (M, H:M:S, D-H:M:S, ...)"},
           {"cpus-per-task", "N", "--slurm: CPUs of each shard's task (1 to 4096, default: --jobs); its simulations at a time"},
           {"array-parallelism", "N", "--slurm: most shard tasks running at once (the array's %N; default: no limit)"},
-          {"sbatch-args", "'ARGS'", "--slurm: more sbatch options, written into the scripts (e.g. '--account=abc --qos=high')"},
+          {"sbatch-args", "'ARGS'", "--slurm: more sbatch options, written into the scripts; give them with '=' "
+                                    "(--sbatch-args='--account=abc --qos=high')"},
           {"no-wait", "", "--slurm: submit and return; a merge job submitted after the shards writes the outputs"}};
 }
 
@@ -181,10 +182,13 @@ scaleout::SlurmOptions slurm_options(const Args& args, int jobs) {
     if (!words) throw UsageError("--sbatch-args: " + why);
     if (!words->empty() && (*words)[0].rfind("-", 0) != 0)
       throw UsageError("--sbatch-args needs sbatch options (starting with '-'), got '" + *a + "'");
-    for (const auto& w : *words)
+    for (const auto& w : *words) {
+      if (w.find_first_of("'\"") != std::string::npos)
+        throw UsageError("--sbatch-args: '" + w + "' holds a quote, which an #SBATCH line cannot carry");
       if (w == "-a" || w.rfind("--array", 0) == 0 || w.rfind("--dependency", 0) == 0 || w == "-d")
         throw UsageError("--sbatch-args: '" + w + "' is trainsim's to set (the shards are --shards N, at most "
                          "--array-parallelism at a time)");
+    }
     s.sbatch_args = *words;
   }
   return s;
@@ -254,10 +258,16 @@ void Sharding::open(const std::string& primary, const std::string& inputs, bool 
   } else {
     m.shards = shards_;
     // --force restarts a search from the command that submits it, never from one of its shards.
+    created_folder_ = !fs::exists(scaleout::manifest_path(folder_));
     scaleout::open_parts_folder(folder_, m, force && mode_ == Mode::Submit);
   }
   recorded_words_ = scaleout::read_manifest(folder_).words;
-  if (mode_ == Mode::Shard) runs_.emplace(scaleout::Runs::shard(folder_, m.identity, shard_));
+  if (mode_ == Mode::Shard) {
+    runs_.emplace(scaleout::Runs::shard(folder_, m.identity, shard_));
+    if (runs_->journalled() > 0)
+      std::cerr << "shard " << shard_.text() << ": resuming with " << runs_->journalled() << " runs from its journal ("
+                << folder_ << ")\n";
+  }
   else if (mode_ == Mode::Merge) runs_.emplace(scaleout::Runs::merge(folder_, m.identity, shards_));
 }
 
@@ -266,7 +276,17 @@ int Sharding::submit_and_merge() {
   o.slurm = true;
   o.slurm_options = slurm_;
   o.wait = wait_;
-  return merge_search(folder_, o);
+  try {
+    return merge_search(folder_, o);
+  } catch (const InputError&) {
+    // sbatch refused the first submission (a wrong partition, say): leave nothing behind.
+    if (created_folder_ && read_submissions(folder_).empty()) {
+      std::error_code ec;
+      for (const char* name : {"manifest", "shard.sbatch"}) fs::remove(fs::path(folder_) / name, ec);
+      fs::remove(folder_, ec);  // only if empty
+    }
+    throw;
+  }
 }
 
 bool Sharding::run(const std::function<void()>& work, bool quiet) {
@@ -316,9 +336,16 @@ int merge_search(const std::string& folder_given, const MergeOptions& o) {
       std::string ran;  // the jobs that ran this round, for the report
       for (const auto& s : jobs)
         if (s.round == missing.round) ran += (ran.empty() ? "" : ", ") + s.job;
-      std::cerr << "merge: round " << missing.round << " lacks the part of shard(s) " << list;
-      if (!ran.empty()) std::cerr << " (submitted as Slurm job " << ran << "; logs: " << folder << "/slurm-<job>_<shard>.out)";
-      std::cerr << "\n";
+      // A round no shard has started yet is news only when nothing will run it.
+      const bool fresh = ran.empty() && static_cast<int>(missing.shards.size()) == missing.count;
+      if (fresh && (o.run_missing || o.slurm)) {
+        std::cout << "round " << missing.round << ": " << missing.count << " shard(s) to run\n";
+      } else {
+        std::cerr << "merge: round " << missing.round << " lacks the part of shard(s) " << list;
+        if (!ran.empty())
+          std::cerr << " (submitted as Slurm job " << ran << "; logs: " << folder << "/slurm-<job>_<shard>.out)";
+        std::cerr << "\n";
+      }
       if (attempted.count(missing.round)) {
         std::cerr << "merge: they were " << (o.slurm ? "submitted" : "run") << " and did not deliver it; resubmit with "
                   << "`trainsim merge " << folder << " --slurm`, or run them here with --run-missing\n";

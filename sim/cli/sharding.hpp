@@ -87,6 +87,7 @@ class Sharding {
   int shards_ = 1;
   std::optional<int> replay_jobs_;
   bool replayed_ = false;
+  bool created_folder_ = false;  // this process created the parts folder's manifest
   scaleout::SlurmOptions slurm_;
   bool wait_ = true;
   std::string folder_;

@@ -56,6 +56,7 @@ Runs Runs::shard(const std::string& folder, const std::string& run, Shard shard)
       (fs::path(folder) / ("shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count))).string());
   r.journal_ = r.own_journal_.get();
   for (const auto& [key, result] : r.journal_->completed()) r.store_.emplace(key, result);
+  r.journalled_ = r.journal_->completed().size();
   return r;
 }
 
@@ -97,7 +98,7 @@ std::vector<std::optional<std::string>> Runs::lookup(const std::vector<std::stri
   for (size_t i = 0; i < keys.size(); ++i)
     if (auto it = store_.find(keys[i]); it != store_.end()) {
       got[i] = it->second;
-      ++reused_;
+      reused_ += simulated_here_.count(keys[i]) == 0;
     }
   return got;
 }
@@ -117,6 +118,7 @@ void Runs::run(const std::vector<std::string>& keys, const std::vector<size_t>& 
   simulate(todo, [&](size_t p, const std::string& result) {
     for (size_t q : holders.at(keys[p])) got[q] = result;
     store_[keys[p]] = result;
+    simulated_here_.insert(keys[p]);
     ++simulated_;
     if (journal_) {
       unrecorded_.emplace_back(keys[p], result);

@@ -89,6 +89,8 @@ class Runs {
   void close();
 
   size_t reused() const { return reused_; }        // results taken from a journal or parts
+  // Results a shard found in its own journal when it started (left by an interrupted run).
+  size_t journalled() const { return journalled_; }
   size_t simulated() const { return simulated_; }  // results simulated here
 
  private:
@@ -107,7 +109,8 @@ class Runs {
   Role role_ = Role::Local;
   Shard shard_;
   std::string folder_, run_;
-  std::map<std::string, std::string> store_;  // results from parts and the shard's journal
+  std::map<std::string, std::string> store_;  // results from parts, journals and this process
+  std::set<std::string> simulated_here_;
   std::set<std::pair<int, int>> parts_;       // (round, shard) delivered
   std::unique_ptr<RunJournal> own_journal_;   // a shard's
   RunJournal* journal_ = nullptr;
@@ -116,7 +119,7 @@ class Runs {
   int round_ = 1;
   bool in_chains_ = false, chains_stopped_ = false;
   std::map<std::string, std::string> chain_part_;
-  size_t reused_ = 0, simulated_ = 0;
+  size_t reused_ = 0, simulated_ = 0, journalled_ = 0;
 };
 
 }  // namespace trainsim::scaleout

@@ -42,7 +42,10 @@ std::string common_directives(const SlurmOptions& s) {
   std::string out;
   if (!s.partition.empty()) out += "#SBATCH --partition=" + s.partition + "\n";
   if (!s.time.empty()) out += "#SBATCH --time=" + s.time + "\n";
-  for (const auto& a : s.sbatch_args) out += "#SBATCH " + a + "\n";
+  // sbatch reads #SBATCH lines with double quotes only (no shell): a word with blanks is quoted
+  // so; words holding quotes are refused when the option is read.
+  for (const auto& a : s.sbatch_args)
+    out += "#SBATCH " + (a.find_first_of(" \t") == std::string::npos ? a : "\"" + a + "\"") + "\n";
   return out;
 }
 
