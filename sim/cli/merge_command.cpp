@@ -25,7 +25,9 @@ int merge_command(const std::vector<std::string>& words) {
             "parts are missing, exit code 4) and resumed with --run-missing (here) or --slurm (resubmitted). An "
             "adaptive search (bisection, the oracle's placement search) has several rounds: each round's shards run "
             "once the previous round is merged.",
-            specs, "trainsim merge out/table4.h5.parts --run-missing");
+            specs,
+            "trainsim sweep scenarios/diloco/table4.yaml --trace out/table4.h5 --shard 1/2\n"
+            "trainsim merge out/table4.h5.parts --run-missing");
   args.parse(words);
   if (args.wants_help()) {
     std::cout << args.help();

@@ -84,9 +84,11 @@ def subcommands():
 @pytest.mark.parametrize("command", subcommands())
 def test_every_help_example_runs_verbatim(tmp_path, command):
     help_text = subprocess.run([str(trainsim()), command, "--help"], capture_output=True, text=True, check=True).stdout
-    example = help_text.split("example:\n", 1)[1].strip().splitlines()[0].strip()
-    words = shlex.split(example)
-    assert words[:2] == ["trainsim", command], example
+    # One command, or several run in order (merge's starts a shard first), the last one this.
+    lines = [line.strip() for line in help_text.split("example:\n", 1)[1].strip().splitlines()]
+    assert shlex.split(lines[-1])[:2] == ["trainsim", command], lines
     clone = fresh_clone(tmp_path / "clone")
-    r = run_verbatim(example.replace("trainsim", "build/sim/trainsim", 1), clone)
-    assert r.returncode == 0, f"'{command} --help' example '{example}' failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+    for example in lines:
+        assert shlex.split(example)[0] == "trainsim", example
+        r = run_verbatim(example.replace("trainsim", "build/sim/trainsim", 1), clone)
+        assert r.returncode == 0, f"'{command} --help' example '{example}' failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"

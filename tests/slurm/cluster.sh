@@ -32,6 +32,10 @@ stop_cluster() {
     fi
     rm -f "$dir/pids/$name"
   done
+  if [ -s "$dir/munge-socket-dir" ]; then
+    rm -rf "$(cat "$dir/munge-socket-dir")"
+    rm -f "$dir/munge-socket-dir"
+  fi
 }
 
 # A TCP port nobody listens on (the kernel's pick, released at once).
@@ -49,11 +53,15 @@ start)
   mkdir -p "$D"
   D=$(cd "$D" && pwd)
   mkdir -p "$D"/{state,spool,log,munge,pids}
-  chmod 755 "$D" "$D/munge"  # munged wants its socket folder searchable by all
+  # munged wants every folder above its socket searchable by all, which DIR's parents need not
+  # be (mktemp -d folders are not): the socket gets a folder of its own in /tmp.
+  S=$(mktemp -d /tmp/trainsim-munge.XXXXXX)
+  chmod 755 "$S"
+  echo "$S" > "$D/munge-socket-dir"
   trap 'status=$?; if [ $status -ne 0 ]; then tail -n 20 "$D"/log/* "$D"/munge/munged.log >&2 2>/dev/null; stop_cluster "$D"; fi' EXIT
   dd if=/dev/urandom of="$D/munge/munge.key" bs=1024 count=1 status=none
   chmod 600 "$D/munge/munge.key"
-  munged --key-file="$D/munge/munge.key" --socket="$D/munge/munge.sock" \
+  munged --key-file="$D/munge/munge.key" --socket="$S/munge.sock" \
          --pid-file="$D/munge/munged.pid" --log-file="$D/munge/munged.log" --seed-file="$D/munge/seed"
   cp "$D/munge/munged.pid" "$D/pids/munged"
   host=$(hostname -s)
@@ -66,7 +74,7 @@ SlurmctldHost=$host
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
 AuthType=auth/munge
-AuthInfo=socket=$D/munge/munge.sock
+AuthInfo=socket=$S/munge.sock
 CredType=cred/munge
 SlurmUser=root
 SlurmdUser=root
