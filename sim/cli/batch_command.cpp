@@ -59,7 +59,10 @@ Grid read_grid(const std::string& value) {
     g.text = read_text_file(value, {}, "--grid");
   }
   const YAML::Node doc = parse_yaml(g.text, g.source);
-  if (!doc.IsMap() || doc.size() == 0)
+  if (doc.IsMap() && doc.size() == 0)
+    throw InputError(location_of(doc, g.source), "", "the grid is empty; expected at least one key path with the "
+                                                     "list of its values, e.g. {job.parallelism.dp: [1, 2, 4]}");
+  if (!doc.IsMap())
     throw InputError(location_of(doc, g.source), "",
                      "a grid is a map of key paths to the lists of values to run (e.g. {job.parallelism.dp: [1, 2, "
                      "4], seed: [0, 1]}); got " + describe(doc));
@@ -211,7 +214,8 @@ int batch_main(const std::vector<std::string>& words, const Replay* replay) {
     return exit_code::kOk;
   }
   Sharding sharding("batch", args, words, replay);
-  if (args.positionals().empty()) throw UsageError("'batch' needs at least one scenario file\n\n" + args.help());
+  if (args.positionals().empty())
+    throw UsageError("'batch' needs at least one scenario file (see 'trainsim batch --help')");
   const int jobs = sharding.jobs(static_cast<int>(args.integer("jobs", 2, 1, 256)));
   const bool traces = args.flag("traces"), quiet = args.flag("quiet");
   std::optional<Grid> grid;

@@ -317,8 +317,8 @@ bool Sharding::run(const std::function<void()>& work, bool quiet) {
 }
 
 int merge_search(const std::string& folder_given, const MergeOptions& o) {
+  const scaleout::Manifest m = scaleout::read_manifest(folder_given);  // errors name the folder as given
   const std::string folder = fs::absolute(folder_given).lexically_normal().string();
-  const scaleout::Manifest m = scaleout::read_manifest(folder);
   std::error_code ec;
   fs::current_path(m.directory, ec);
   if (ec)
