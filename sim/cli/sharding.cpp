@@ -336,10 +336,11 @@ int merge_search(const std::string& folder_given, const MergeOptions& o) {
       std::string ran;  // the jobs that ran this round, for the report
       for (const auto& s : jobs)
         if (s.round == missing.round) ran += (ran.empty() ? "" : ", ") + s.job;
-      // A round no shard has started yet is news only when nothing will run it.
-      const bool fresh = ran.empty() && static_cast<int>(missing.shards.size()) == missing.count;
-      if (fresh && (o.run_missing || o.slurm)) {
-        std::cout << "round " << missing.round << ": " << missing.count << " shard(s) to run\n";
+      // What will be run is news; what lacks and will not be run is an error.
+      const bool will_run = !attempted.count(missing.round) && (o.run_missing || (o.slurm && (o.resubmit || ran.empty())));
+      if (will_run) {
+        std::cout << "round " << missing.round << ": shard(s) " << list << " to run"
+                  << (ran.empty() ? "" : " (again: job " + ran + " did not deliver their parts)") << "\n";
       } else {
         std::cerr << "merge: round " << missing.round << " lacks the part of shard(s) " << list;
         if (!ran.empty())
