@@ -13,5 +13,7 @@ int compare_command(const std::vector<std::string>& words);
 int import_command(const std::vector<std::string>& words);
 int export_command(const std::vector<std::string>& words);
 int report_command(const std::vector<std::string>& words);
+int batch_command(const std::vector<std::string>& words);
+int merge_command(const std::vector<std::string>& words);
 
 }  // namespace trainsim::cli

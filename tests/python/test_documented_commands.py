@@ -84,8 +84,8 @@ def subcommands():
 @pytest.mark.parametrize("command", subcommands())
 def test_every_help_example_runs_verbatim(tmp_path, command):
     help_text = subprocess.run([str(trainsim()), command, "--help"], capture_output=True, text=True, check=True).stdout
-    # An example may first make what it needs (report: a run's trace); its last line is the
-    # command's own. Each line runs in order.
+    # An example may first make what it needs (report: a run's trace; merge: a shard); its last
+    # line is the command's own. Each line runs in order.
     lines = [line.strip() for line in help_text.split("example:\n", 1)[1].strip().splitlines() if line.strip()]
     assert shlex.split(lines[-1])[:2] == ["trainsim", command], lines
     clone = fresh_clone(tmp_path / "clone")
