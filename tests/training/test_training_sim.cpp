@@ -205,7 +205,7 @@ TEST_CASE("ZeRO-3 gathers each unit's parameters before each forward and backwar
   REQUIRE(backward == 4 * 17);
   // Per micro-batch: every unit's bf16 parameters all-gathered for the forward and for the
   // backward, its gradients reduce-scattered after the backward.
-  CHECK(comm_bytes == Approx(4 * (2 + 2) * 2 * params));
+  CHECK(comm_bytes == Approx(4 * (2 + 2 + 2) * params));
   CHECK(comm >= 1);
   CHECK(r.exposed_dp > 0);
 }
