@@ -49,7 +49,7 @@ struct ParallelPlan {
   double bucket_bytes = 40e6 * 2;  // Megatron's default bucket: 40M bf16 gradients
   CollectiveAlgorithm dp_algorithm = CollectiveAlgorithm::Ring;
   // Bytes per gradient element in the data-parallel reduction and the gradient buffer: 2 (bf16,
-  // Megatron's default) or 4 (fp32: --accumulate-allreduce-grads-in-fp32, DeepSpeed's default).
+  // Megatron's with --grad-reduce-in-bf16) or 4 (fp32: --accumulate-allreduce-grads-in-fp32).
   int grad_reduce_bytes = 2;
   // Distributed optimizer (zero_stage 1-2): the updated parameters' all-gather runs during the
   // next forward, each chunk's first forward waiting for its buckets (--overlap-param-gather).
