@@ -1,5 +1,7 @@
 // profile-bandwidth, configure and compare end to end on tiny clusters (seconds).
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <functional>
 #include <iostream>
 #include <filesystem>
@@ -193,6 +195,16 @@ TEST_CASE("compare end to end on a 4-node cluster: the oracle is never beaten") 
     CHECK((rank.find('.') == std::string::npos || rank.substr(rank.find('.')) == ".5"));
   }
   CHECK(rows == static_cast<int>(cands.size()));
+  // The header's simulated time of Megatron's rule has at least 4 significant digits (issue 10;
+  // it printed "0.0464 s" with 4 decimals).
+  {
+    const size_t at = out.find(") simulated ");
+    REQUIRE(at != std::string::npos);
+    std::string value = out.substr(at + 12, out.find(" s\n", at) - at - 12);
+    value.erase(0, value.find_first_not_of("0."));
+    value.erase(std::remove(value.begin(), value.end(), '.'), value.end());
+    CHECK(value.size() >= 4);
+  }
   // Same inputs, same seed: same answer.
   const auto prefix2 = (dir / "cmp2").string();
   captured([&] {
