@@ -41,6 +41,8 @@ class Quantity(float):
     def __repr__(self):
         return f"{float(self)!r} {self.unit}" if self.unit != "1" else repr(float(self))
 
+    __str__ = __repr__  # print(q): "0.5603 s"; format(q, ".3f") formats the number alone
+
     def __reduce__(self):
         return (Quantity, (float(self), self.unit))
 
