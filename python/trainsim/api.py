@@ -13,14 +13,15 @@ def _kept(path):
     return None if path is None else os.fspath(path)
 
 
-def _simulate(command, scenario, output_flag, output_name, kept, result_type, progress, options):
+def _simulate(command, scenario, output_flag, output_name, kept, result_type, progress, options, prefix=False):
     """Runs `trainsim COMMAND SCENARIO OUTPUT_FLAG <file> OPTIONS` where the file is `kept` (the
-    user's) or in a private temporary folder, and reads the result from that file."""
+    user's) or `output_name` in a private temporary folder, and reads the result from that file.
+    With `prefix`, the option names the file without its .h5 (`compare --output PREFIX`)."""
     with _command.scratch() as folder:
         path, rename = as_file(scenario, folder)
         target = kept if kept is not None else os.path.join(folder, output_name)
-        done = _command.invoke([command, path, output_flag, target if output_flag != "--output" else
-                                target[:-len(".h5")]] + _command.flags(options), progress, rename)
+        value = target[:-len(".h5")] if prefix else target
+        done = _command.invoke([command, path, output_flag, value] + _command.flags(options), progress, rename)
         return result_type.from_file(target, _command.without_lines_naming(done.stdout, folder), done.messages,
                                      keep_path=kept is not None)
 
@@ -48,7 +49,8 @@ def compare(scenario, *, output=None, progress=None, **options):
     iterations, jobs, matrix, gpu_memory_limit, host_memory_limit, oracle_budget,
     oracle_margin, force, quiet."""
     kept = None if output is None else os.fspath(output) + ".h5"
-    return _simulate("compare", scenario, "--output", "compare.h5", kept, CompareResult, progress, options)
+    return _simulate("compare", scenario, "--output", "compare.h5", kept, CompareResult, progress, options,
+                     prefix=True)
 
 
 def profile_bandwidth(platform, *, output=None, progress=None, **options):

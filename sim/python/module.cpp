@@ -90,12 +90,13 @@ bool reap_within(pid_t pid, double seconds, int* status) {
 }
 
 // Stops the child as an interrupted command stops (SIGINT: it removes its temporaries and its
-// own children, then exits 130), and reaps it; SIGKILL after `grace_s` if it has not exited.
+// own children, then exits 130), and reaps it. If it has not exited after `grace_s`, SIGKILL
+// goes to its whole process group, so that its own children cannot outlive it.
 void stop(pid_t pid, double grace_s) {
   int status = 0;
   ::kill(pid, SIGINT);
   if (reap_within(pid, grace_s, &status)) return;
-  ::kill(pid, SIGKILL);
+  ::kill(-pid, SIGKILL);
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
 }

@@ -111,6 +111,38 @@ def test_keyboard_interrupt_in_this_process(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_child_that_ignores_sigint_is_killed_after_the_grace_period(tmp_path, monkeypatch):
+    """SIGKILL to the child's process group once the grace period is over, then reaped."""
+    from trainsim import _command
+    exe = tmp_path / "stubborn"
+    exe.write_text("#!/bin/sh\ntrap '' INT\nsleep 60 &\necho $! > " + str(tmp_path / "sleep.pid") + "\nwait\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("TRAINSIM_EXECUTABLE", str(exe))
+    monkeypatch.setattr(_command, "STOP_GRACE_S", 0.5)
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        ts.run(LONG_SCENARIO)
+    timer.join()
+    assert 1.4 < time.monotonic() - start < 10
+    assert children_of(os.getpid()) == []
+    sleeper = int((tmp_path / "sleep.pid").read_text())
+    wait_for(lambda: not alive(sleeper), timeout=10)  # its own child went with it
+
+
+def test_the_child_goes_when_the_interpreter_is_killed(tmp_path, stop_scripts):
+    """A notebook kernel killed outright (SIGKILL, no KeyboardInterrupt) takes the simulation
+    with it (PR_SET_PDEATHSIG: SIGTERM, on which the command removes its temporaries)."""
+    p = start_script(f"run({str(LONG_SCENARIO)!r}, trace='out/long.h5')", tmp_path, stop_scripts)
+    child = wait_for(lambda: children_of(p.pid))[0]
+    time.sleep(1.0)
+    p.kill()
+    p.wait()
+    wait_for(lambda: not alive(child), timeout=10)
+    assert sorted(os.listdir(tmp_path)) == []
+
+
 def test_many_calls_leak_nothing():
     scenario = REPO / "scenarios" / "nccl" / "dgx-a100-allreduce-2node.yaml"
     for _ in range(5):  # warm-up: imports, pandas, h5py's caches
