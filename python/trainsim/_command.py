@@ -50,10 +50,12 @@ def invoke(args, progress=None, rename=None):
     (errors.command_error). `progress(Progress)` receives its progress as it is drawn; `rename`
     = (temporary path, shown name) for messages about a scenario the package wrote."""
     reader = StderrReader(progress)
-    status, out, _ = _core.run(executable(), [str(a) for a in args], "", reader.feed if progress else None,
-                               progress is not None, STOP_GRACE_S)
+    # With a callback, stderr is a pseudo-terminal read as it comes (the command draws progress
+    # only on a terminal); without one, a pipe read at the end.
+    status, out, err = _core.run(executable(), [str(a) for a in args], "", reader.feed if progress else None,
+                                 progress is not None, STOP_GRACE_S)
     if progress is None:
-        reader.feed(_)
+        reader.feed(err)
     reader.close()
     if status != 0:
         raise command_error(status, reader.lines, rename)
