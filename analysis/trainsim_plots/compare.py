@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .style import MIN_FONT_PT, series_style
+from .trace import as_trace
 
 CANDIDATE_COLUMNS = ("method", "predicted_s", "simulated_s", "is_pick")
 PRODUCER = "trainsim compare SCENARIO --output PREFIX"
@@ -32,6 +33,7 @@ def mapping_names(mappings):
 
 
 def plot_compare(trace):
+    trace = as_trace(trace)  # a Trace, a trainsim result or a trace file's path
     t = trace.table("candidates", CANDIDATE_COLUMNS, PRODUCER)
     method = np.asarray(t["method"])
     n = len(method)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .style import MIN_FONT_PT, tier_rank
-from .trace import TraceError
+from .trace import TraceError, as_trace
 
 TIER_COLOURS = {"nvlink": "#76B900", "pcie": "#7F7F7F", "nic": "#4C72B0", "leaf": "#DD8452",
                 "spine": "#C44E52", "wan": "#8172B2"}
@@ -94,6 +94,7 @@ def tp_traffic_missing(trace):
 def plot_links(trace, top=10, tiers=None, start=None, end=None):
     """Heat map of per-link utilization (rows: links sorted by tier then name; columns: time
     bins) and a bar chart of the `top` busiest groups of links over the window."""
+    trace = as_trace(trace)  # a Trace, a trainsim result or a trace file's path
     rows, util = series_utilization(trace)
     names = trace.links["name"]
     tier = trace.links["tier"]

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .style import MIN_FONT_PT, series_style
+from .trace import as_trace
 
 STAGE_COLUMNS = ("stage", "weights", "gradients", "optimizer", "activations", "memory_total")
 GIB = float(1 << 30)
@@ -93,6 +94,7 @@ def hbm_reference(ax, hbm, peak):
 def plot_memory(trace, hbm=None):
     """Left: memory of one GPU per stage over time (derived as above). Right: peak memory per
     stage, stacked by component, against the HBM capacity."""
+    trace = as_trace(trace)  # a Trace, a trainsim result or a trace file's path
     trace.require_activities()
     t = trace.table("stages", STAGE_COLUMNS, "trainsim run TRAINING_SCENARIO --trace FILE.h5")
     if hbm is None:

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .style import COMMUNICATION_KINDS, COMPUTE_KINDS, MIN_FONT_PT, kind_colour
-from .trace import TraceError
+from .trace import TraceError, as_trace
 
 # Lanes of a row, top to bottom, and their relative heights; only lanes with bars are drawn,
 # so a trace without compute (a collective benchmark) gives its communication the whole row.
@@ -148,6 +148,7 @@ def _window(trace, keep, start, end, step):
 def plot_timeline(trace, rows="stage", gpus=None, start=None, end=None, step=None, width=14.0):
     """Gantt chart of the trace's activities; `start`/`end` (seconds) zoom to a window, `step`
     keeps one training iteration (and zooms to it unless a window is given)."""
+    trace = as_trace(trace)  # a Trace, a trainsim result or a trace file's path
     trace.require_activities()
     act = trace.activities
     chosen = select_rows(trace, rows, gpus)

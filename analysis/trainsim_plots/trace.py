@@ -39,6 +39,8 @@ class Trace:
                                  "(root attribute format != 'trainsim-trace')")
             self.makespan = float(f.attrs.get("makespan", 0.0))
             self.scenario_file = str(f.attrs.get("scenario_file", ""))
+            self.seed = int(f.attrs.get("seed", 0))
+            self.scenario_text = str(f["scenario/text"].asstr()[()]) if "scenario/text" in f else ""
             self.activities = {}
             if "activities" in f:
                 g = f["activities"]
@@ -66,6 +68,9 @@ class Trace:
                                    _strings(f["summary/unit"])):
                     self.summary[n] = float(v)
                     self.summary_unit[n] = u
+            self.summary_text = {}
+            if "summary_text" in f:
+                self.summary_text = dict(zip(_strings(f["summary_text/name"]), _strings(f["summary_text/value"])))
             self.tables = {}
             if "tables" in f:
                 for name, t in f["tables"].items():
@@ -104,3 +109,14 @@ class Trace:
         if not self.activities or len(self.activities.get("start", [])) == 0:
             raise TraceError(f"'{self.path}' has no activities; it must come from "
                              "'trainsim run SCENARIO --trace FILE.h5'")
+
+
+def as_trace(source):
+    """What every plot function takes: a Trace, a result of the trainsim Python package (its
+    `.trace`, docs/python.md), or the path of a trace file."""
+    if isinstance(source, Trace):
+        return source
+    inner = getattr(source, "trace", None)
+    if isinstance(inner, Trace):
+        return inner
+    return Trace(source)

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .style import MIN_FONT_PT, series_style
+from .trace import as_trace
 
 UTIL_COLUMNS = ("model", "method", "bandwidth_gbps", "utilization")
 THRESHOLD_COLUMNS = ("model", "method", "target", "exact_gbps")
@@ -21,6 +22,7 @@ def _unique(seq):
 
 
 def plot_utilization(trace):
+    trace = as_trace(trace)  # a Trace, a trainsim result or a trace file's path
     t = trace.table("utilization", UTIL_COLUMNS, PRODUCER)
     th = trace.tables.get("thresholds")
     if th is not None and not all(c in th for c in THRESHOLD_COLUMNS):

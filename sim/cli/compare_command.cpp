@@ -18,6 +18,7 @@
 #include "config/yaml_reader.hpp"
 #include "configurator/cli_options.hpp"
 #include "configurator/rank_correlation.hpp"
+#include "core/units.hpp"
 #include "output/atomic_file.hpp"
 #include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
@@ -53,19 +54,21 @@ std::string default_methods() {
 
 Cell num_or_dash(double v, int precision = -1) {
   if (std::isnan(v)) return std::string("-");
-  if (precision >= 0) return output::format_fixed(v, precision);
+  if (precision >= 0) return output::format_fixed(v, precision);  // fixed decimals: the column's own
   return v;
 }
 
 // Average ranks read as people write them: "2", or "2.5" for a tie.
 std::string rank_text(double r) {
-  return r == std::floor(r) ? output::format_fixed(r, 0) : output::format_fixed(r, 1);
+  return r == std::floor(r) ? output::format_fixed(r, 0) : output::format_fixed(r, 1);  // fixed decimals: ranks
 }
 
 // "0.71 [0.55, 0.83]"
 std::string with_interval(double v, double lo, double hi) {
   if (std::isnan(v)) return "-";
+  // fixed decimals: rank correlations in [-1, 1], read with their interval
   std::string s = output::format_fixed(v, 2);
+  // fixed decimals: the interval as its estimate
   if (!std::isnan(lo)) s += " [" + output::format_fixed(lo, 2) + ", " + output::format_fixed(hi, 2) + "]";
   return s;
 }
@@ -272,7 +275,7 @@ int compare_main(const std::vector<std::string>& words, const Replay* replay) {
             << session.input.global_batch << ") on platform '" << session.scenario.platform.name << "' ("
             << session.input.nodes << " nodes x " << session.input.gpus_per_node << " GPUs)\n";
   std::cout << "bandwidth matrix: " << session.bandwidth_source << "; top " << top << " per method; Megatron's rule ("
-            << config_text(megatron_pick.config) << ") simulated " << output::format_fixed(megatron_s, 4) << " s\n";
+            << config_text(megatron_pick.config) << ") simulated " << units::format_significant(megatron_s) << " s\n";
   std::cout << "error = (predicted - simulated) / simulated; mapping gain = pick under Megatron's rank order / pick as "
                "mapped; rank correlations over every configuration the method ranks that fits in memory\n\n";
   mt.print(std::cout);
@@ -296,7 +299,7 @@ int compare_main(const std::vector<std::string>& words, const Replay* replay) {
     std::cout << "\noracle: " << feasible << " configurations fit, " << cache.size()
               << " placements simulated in all; budget " << options.oracle.budget
               << " placements per searched configuration (those within "
-              << output::format_fixed(100 * options.oracle.margin, 0) << "% of the best)\n";
+              << units::format_significant(100 * options.oracle.margin) << "% of the best)\n";
     if (oom)
       std::cout << oom << " configurations over the GPU memory limit of " << units::format_size(session.input.memory_limit)
                 << " (the space table lists them; the smallest, " << config_text(smallest_oom->config) << ", needs "

@@ -5,10 +5,13 @@
 #include <fstream>
 #include <iostream>
 
+#include <yaml-cpp/yaml.h>
+
 #include "cli/args.hpp"
 #include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
+#include "config/paths.hpp"
 #include "configurator/cli_options.hpp"
 #include "configurator/scenario_text.hpp"
 #include "core/units.hpp"
@@ -24,11 +27,14 @@ using namespace trainsim::configurator;
 
 namespace {
 
-// `platform:` as the written scenarios should name it: relative to their directory; "" keeps
-// an inline platform as it is.
+// `platform:` as the written scenarios should name it: a shipped platform's bare name as the
+// user wrote it (it resolves from anywhere), a file relative to their directory; "" keeps an
+// inline platform as it is.
 std::string platform_reference(const Scenario& s, const fs::path& dir) {
   const std::string& file = s.platform.file;
   if (file.empty() || fs::path(file) == fs::path(s.file)) return "";
+  const YAML::Node written = YAML::Load(s.text)["platform"];  // the text loaded without error already
+  if (written.IsScalar() && is_bare_platform_name(written.Scalar())) return written.Scalar();
   return fs::relative(fs::absolute(file), fs::absolute(dir)).generic_string();
 }
 

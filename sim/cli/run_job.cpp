@@ -72,7 +72,7 @@ JobOutcome run_programs_job(const Scenario& scenario, const ProgramsSpec& spec, 
   const auto& gpu = scenario.platform.clusters[net.location(set.ranks.at(0).gpu).cluster].gpu;
   if (diloco) {
     const AbstractResult r = full_result(set, meter, out.trace);
-    os << "DiLoCo full workers: utilization " << output::format_fixed(100 * r.utilization, 2) << " %, round "
+    os << "DiLoCo full workers: utilization " << units::format_percent(r.utilization) << ", round "
        << units::format_time(r.round_time) << ", WAN " << units::format_size(r.wan_bytes_per_round) << " per round\n";
     for (size_t w = 0; w < r.workers.size(); ++w)
       os << "  replica " << w << ": compute " << units::format_time(r.workers[w].compute) << ", wait "

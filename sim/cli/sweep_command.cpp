@@ -130,7 +130,8 @@ int sweep_main(const std::vector<std::string>& words, const Replay* replay) {
   output::TextTable table;
   table.text_column("model").text_column("method");
   for (double target : spec->sweep.targets) {
-    const std::string pct = output::format_fixed(100 * target, 0);
+    // A label: the target as written (0.95 -> "95", 0.995 -> "99.50"), never two targets as one.
+    const std::string pct = units::format_significant(std::round(100 * target * 1e6) / 1e6);
     table.number_column(pct + "% grid", 0).number_column(pct + "% exact", 0);
     if (!spec->published.empty()) table.number_column(pct + "% paper", 0);
   }
@@ -195,7 +196,7 @@ int sweep_main(const std::vector<std::string>& words, const Replay* replay) {
               << (outcome.resumed ? " (" + std::to_string(outcome.resumed) +
                                         (sharding.local() ? " from the journal)" : " from the shards' parts)")
                                   : std::string())
-              << " in " << output::format_fixed(seconds, 1) << " s (" << jobs << " at a time)\n";
+              << " in " << output::format_fixed(seconds, 1) /* fixed decimals: elapsed wall time */ << " s (" << jobs << " at a time)\n";
 
   if (!trace_path.empty()) {
     output::TraceData t;

@@ -311,6 +311,40 @@ struct RunawayValue {
   std::size_t from;  // where the last value was reported
 };
 
+// What a runaway stretch of text (kMaxValueBytes without a complete value) holds when it is one
+// huge flow collection: yaml-cpp scans a whole flow collection before it reports its events, so
+// the depth and value limits (Probe) cannot fire inside it. Flow brackets open where a value
+// starts (after '[', '{', ',', ':', '-' or at the stretch's start), quoted strings are skipped;
+// plain scalars cannot hold brackets or commas in flow context. Returns the offset and message
+// of the first limit passed, or an offset of npos.
+std::pair<std::size_t, std::string> flow_limits(const std::string& text, std::size_t from) {
+  const std::size_t end = std::min(text.size(), from + kMaxValueBytes + 1);
+  int depth = 0;
+  long long values = 0;
+  char before = '[';  // the last character that is not a space
+  for (std::size_t i = from; i < end; ++i) {
+    const char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+    const bool value_start = before == '[' || before == '{' || before == ',' || before == ':' || before == '-';
+    if ((c == '"' || c == '\'') && value_start) {
+      for (++i; i < end && text[i] != c; ++i)
+        if (c == '"' && text[i] == '\\') ++i;
+    } else if ((c == '[' || c == '{') && value_start) {
+      if (++depth > kMaxInputDepth)
+        return {i, "lists and maps nested more than " + std::to_string(kMaxInputDepth) +
+                       " deep; inputs are limited to " + std::to_string(kMaxInputDepth) + " levels"};
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    } else if (c == ',' && depth > 0 && ++values > kMaxInputValues) {
+      return {i, "more than " + std::to_string(kMaxInputValues) +
+                     " values (scalars, lists and maps, aliases expanded) in one file; input files are limited to "
+                     "that many"};
+    }
+    before = i < end ? text[i] : c;
+  }
+  return {std::string::npos, ""};
+}
+
 class GuardedBuffer : public std::streambuf {
  public:
   GuardedBuffer(const std::string& text, const Probe& probe) : text_(text), probe_(probe) {}
@@ -455,6 +489,8 @@ void scan_yaml(const std::string& text, const std::string& file, const std::vect
     while (parser.HandleNextDocument(probe)) {
     }
   } catch (const RunawayValue& runaway) {
+    if (auto [at, what] = flow_limits(text, runaway.from); at != std::string::npos)
+      throw InputError(at_offset(text, file, at), probe.context(), what);
     throw InputError(at_offset(text, file, runaway.from), probe.context(),
                      "more than " + std::to_string(kMaxValueBytes >> 20) +
                          " MiB of text follow here without a complete value (one huge value, or a huge comment); "

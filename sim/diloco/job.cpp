@@ -3,6 +3,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/units.hpp"
 #include "diloco/abstract_case.hpp"
 #include "diloco/full_sim.hpp"
 #include "engine/isolated.hpp"
@@ -107,7 +108,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
         waits.numeric_columns[1].push_back(r.workers[w].window);
         waits.numeric_columns[2].push_back(r.workers[w].wait);
         who << "  " << model.name << " / " << method.name << ": " << scenario.platform.clusters[w].name << " waits "
-            << output::format_fixed(r.workers[w].wait, 3) << " s per round\n";
+            << units::format_significant(r.workers[w].wait) << " s per round\n";
       }
       for (size_t l = 0; l < r.wan_link_names.size(); ++l) {
         links.text_columns[0].push_back(model.name), links.text_columns[1].push_back(method.name);

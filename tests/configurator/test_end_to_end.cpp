@@ -1,5 +1,7 @@
 // profile-bandwidth, configure and compare end to end on tiny clusters (seconds).
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <functional>
 #include <iostream>
 #include <filesystem>
@@ -108,6 +110,28 @@ TEST_CASE("configure writes scenarios that load and place stages where the grid 
   CHECK_THROWS(cli::configure_command({(dir / "job.yaml").string(), "--output-dir", out.string()}));
 }
 
+TEST_CASE("configure names a platform given by its bare name by that name in the scenarios it writes") {
+  // Issue 10 audit: `platform: dgx-a100-16node` came out as a relative path to the shipped file
+  // ("../../../work/main/platforms/..."), which breaks when either folder moves.
+  const auto dir = fresh_dir("configure-bare");
+  const auto platforms = dir / "platforms";
+  fs::create_directories(platforms);
+  write(platforms / "tiny.yaml", platform_yaml(false));
+  std::string job = kScenario;
+  job.replace(job.find("platform: tiny.yaml"), 19, "platform: tiny");
+  write(dir / "job.yaml", job);
+  REQUIRE(::setenv("TRAINSIM_PLATFORM_PATH", platforms.c_str(), 1) == 0);
+  const auto out = dir / "out";
+  REQUIRE(cli::configure_command({(dir / "job.yaml").string(), "--method", "megatron", "--top", "1", "--output-dir",
+                                  out.string(), "--quiet"}) == 0);
+  const auto file = out / "tiny-job-megatron-1.yaml";
+  REQUIRE(fs::exists(file));
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.find("\nplatform: tiny\n") != std::string::npos);
+  CHECK(load_scenario_file(file.string()).platform.clusters[0].nodes == 4);
+}
+
 namespace {
 
 // Runs `f` with std::cout and std::cerr captured; returns {stdout, stderr}.
@@ -193,6 +217,16 @@ TEST_CASE("compare end to end on a 4-node cluster: the oracle is never beaten") 
     CHECK((rank.find('.') == std::string::npos || rank.substr(rank.find('.')) == ".5"));
   }
   CHECK(rows == static_cast<int>(cands.size()));
+  // The header's simulated time of Megatron's rule has at least 4 significant digits (issue 10;
+  // it printed "0.0464 s" with 4 decimals).
+  {
+    const size_t at = out.find(") simulated ");
+    REQUIRE(at != std::string::npos);
+    std::string value = out.substr(at + 12, out.find(" s\n", at) - at - 12);
+    value.erase(0, value.find_first_not_of("0."));
+    value.erase(std::remove(value.begin(), value.end(), '.'), value.end());
+    CHECK(value.size() >= 4);
+  }
   // Same inputs, same seed: same answer.
   const auto prefix2 = (dir / "cmp2").string();
   captured([&] {

@@ -186,6 +186,30 @@ TEST_CASE("player: a message is usable after its flow and its route latency; com
   CHECK(makespan == Approx(std::max(0.75, ready + 0.125)).epsilon(1e-9));
 }
 
+TEST_CASE("player: sends posted by a stream that ends at once still arrive, back to back on the port", "[engine]") {
+  // The player keeps its posted sends until they complete (engine/transport.hpp, PostedSends):
+  // a stream that ends while they are in flight must not cancel them.
+  OneNode n;
+  Builder b;
+  const int cs = b.stream("compute"), slot = b.slot("g"), g = b.group("g", {0, 1});
+  Program p0, p1;
+  ProgramWriter w0(p0), w1(p1);
+  constexpr int kSends = 40;
+  for (int i = 0; i < kSends; ++i) w0.send(cs, slot, 1, 1e9, i);  // 10 ms each on a 100 GB/s port
+  for (int i = kSends - 1; i >= 0; --i) w1.recv(cs, slot, 0, 1e9, i);
+  b.add_rank(0, p0, {g});
+  b.add_rank(1, p1, {g});
+  const auto set = b.finish();
+  validate(set, 4);
+  testing::TimingLog log(set);
+  const double makespan = play(n.sim, set, {nullptr, &log});
+  // All flows start at 0 and share the port: each arrives after kSends * 10 ms.
+  const double ready = kSends * 1e9 / kPort + n.latency(0, 1);
+  for (int i = 0; i < kSends; ++i) CHECK(log.at(1, i).ready == Approx(ready).epsilon(1e-9));
+  CHECK(log.at(0, kSends - 1).end == 0);
+  CHECK(makespan == Approx(ready).epsilon(1e-9));
+}
+
 TEST_CASE("player: a collective on its own stream overlaps compute until an event joins them", "[engine]") {
   // What tensor-parallel overlap needs: compute on "compute" while an all-reduce runs as flows on
   // "tp-comm"; the compute stream then waits for the all-reduce's event.
