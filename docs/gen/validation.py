@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""The table of docs/validation.md: every published run of scenarios/validation/published.tsv
+"""The tables of docs/validation.md: every published run of scenarios/validation/published.tsv
 (the file tests/validation/test_published_runs.cpp reads too) simulated now with
-`trainsim run`, against its published figure.
+`trainsim run`, against its published figure; and the sharded-data-parallel and overlap
+scenarios of issue 12 (scenarios/zero3/, scenarios/overlap/) with the variants that show what
+each feature changes.
 
 Usage: /usr/bin/python3 docs/gen/validation.py [--check] [--trainsim PATH]   (docs/gen/docgen.py)
 The nine runs take about 30 s on two idle cores (two at a time; the 3,072-GPU row dominates).
@@ -68,7 +70,50 @@ def generate(trainsim):
     largest = max(errors)
     lines += ["", f"Median absolute error {100 * statistics.median(e for e, _ in errors):.1f}%, largest "
               f"{100 * largest[0]:.1f}% ({largest[1]}); {len(rows)} rows."]
-    return [("docs/validation.md", "validation-rows", "\n".join(lines) + "\n")]
+    return [("docs/validation.md", "validation-rows", "\n".join(lines) + "\n"), sharded_and_overlap(trainsim)]
+
+
+# Issue 12's shipped runs, each with variants written next to nothing in the repository: the
+# scenario's text with one setting replaced (and its platform path made absolute).
+SHARDED = (
+    ("zero3/gpt3-175b-zero3", "ZeRO-3, a layer per unit, prefetch 1", None),
+    ("zero3/gpt3-175b-zero3", "ZeRO-3, a layer per unit, prefetch 0",
+     ("fsdp: {unit_layers: 1, prefetch: 1}", "fsdp: {unit_layers: 1, prefetch: 0}")),
+    ("zero3/gpt3-175b-zero3", "ZeRO-3, the whole model as one unit (the model before issue 12)",
+     ("fsdp: {unit_layers: 1, prefetch: 1}", "fsdp: {unit_layers: 96, prefetch: 1}")),
+    ("zero3/gpt3-175b-hsdp", "HSDP, shard group 64 (8 nodes), 2 replicas", None),
+    ("overlap/llama3-70b-tp8", "Megatron-Core, no TP overlap, parameter all-gather after the step", None),
+    ("overlap/llama3-70b-tp8-overlap", "tp_comm_overlap + overlap_param_gather", None),
+    ("overlap/llama3-70b-tp8-overlap", "tp_comm_overlap only",
+     ("overlap_param_gather: true", "overlap_param_gather: false")),
+)
+
+
+def sharded_and_overlap(trainsim):
+    with tempfile.TemporaryDirectory(prefix="trainsim-docgen-variants-") as tmp:
+        scenarios = []
+        for i, (name, _, change) in enumerate(SHARDED):
+            path = ROOT / "scenarios" / f"{name}.yaml"
+            if change is None:
+                scenarios.append(f"scenarios/{name}.yaml")
+                continue
+            text = path.read_text()
+            if change[0] not in text:
+                raise SystemExit(f"{path}: no '{change[0]}' to vary")
+            text = text.replace(change[0], change[1]).replace("../../platforms/", str(ROOT / "platforms") + "/")
+            variant = Path(tmp) / f"variant{i}.yaml"
+            variant.write_text(text)
+            scenarios.append(str(variant))
+        summaries = run_all(trainsim, scenarios)
+    lines = ["| scenario | setting | iteration time (s) | TFLOP/s per GPU | MFU | exposed DP (s) | exposed TP (s) |",
+             "|---|---|---|---|---|---|---|"]
+    for (name, setting, change), s in zip(SHARDED, summaries):
+        link = f"[{name}](../scenarios/{name}.yaml)"
+        if change is not None:
+            setting += f" (`{change[1]}`)"
+        lines.append(f"| {link} | {setting} | {s['iteration_time']:.2f} | {s['tflops_per_gpu'] / 1e12:.1f} | "
+                     f"{100 * s['mfu']:.1f}% | {s['exposed_dp']:.3f} | {s['exposed_tp']:.3f} |")
+    return ("docs/validation.md", "sharded-overlap", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 // `job: {kind: training, ...}` -> TrainingSpec (docs/scenarios.md, "training").
 #include "config/job_kinds.hpp"
 #include "config/loader.hpp"
+#include "config/parse_data_parallel.hpp"
 #include "config/paths.hpp"
 #include "parallel/plan.hpp"
 #include "training/spec.hpp"
@@ -138,6 +139,7 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
   p.bucket_bytes = job.optional_quantity("bucket_size", units::Kind::Size, Bound::Positive, p.bucket_bytes);
   p.dp_algorithm = job.optional_enum("dp_algorithm", kDpAlgorithms, CollectiveAlgorithm::Ring);
   p.scatter_gather = job.optional_bool("scatter_gather", true);
+  read_data_parallel_options(job, p);  // grad_reduce_precision, overlap_*, tp_comm_overlap, fsdp
   p.iterations = static_cast<int>(job.optional_int("iterations", 1, 1, 1000));
   if (job.has("stragglers")) {
     YamlMap s = job.get_map("stragglers");

@@ -157,10 +157,13 @@ class Exporter {
       throw refuse("zero_stage", "ZeRO stage " + str(p.zero_stage) + " has no Megatron-LM flag trainsim models the "
                                  "same way; expected 0 or 1 (--use-distributed-optimizer)");
     if (p.overlap_grad_reduce) flag("--overlap-grad-reduce");
-    if (p.bucket_bytes != megatron_default_bucket_bytes(p.dp)) {
-      const double params = p.bucket_bytes / 2;
+    if (p.overlap_param_gather) flag("--overlap-param-gather");
+    if (p.tp_comm_overlap) flag("--tp-comm-overlap");
+    if (p.bucket_bytes != megatron_default_bucket_bytes(p.dp) / 2 * p.grad_reduce_bytes) {
+      const double params = p.bucket_bytes / p.grad_reduce_bytes;
       if (params != static_cast<double>(static_cast<long long>(params)))
-        throw refuse("bucket_size", "is not a whole number of 16-bit gradients; expected an even number of bytes");
+        throw refuse("bucket_size", "is not a whole number of gradients of grad_reduce_precision; expected a multiple "
+                                    "of " + str(p.grad_reduce_bytes) + " bytes");
       flag("--ddp-bucket-size", str(static_cast<long long>(params)));
     }
     if (p.dp_algorithm != CollectiveAlgorithm::Ring)
@@ -172,9 +175,10 @@ class Exporter {
     const auto& gpu = platform_.clusters.front().gpu;
     if (gpu.bf16) {
       flag("--bf16");
-      flag("--grad-reduce-in-bf16");
+      if (p.grad_reduce_bytes == 2) flag("--grad-reduce-in-bf16");  // fp32 is Megatron-LM's default with --bf16
     } else {
       flag("--fp16");
+      if (p.grad_reduce_bytes == 4) flag("--accumulate-allreduce-grads-in-fp32");
     }
     if (p.iterations > 1)
       out_.notes.push_back("the scenario simulates " + str(p.iterations) + " iterations: set --train-iters yourself "

@@ -261,6 +261,10 @@ std::vector<MegatronFlag> build_table() {
       // Data-parallel communication and memory.
       {"--use-distributed-optimizer", N, E::Modelled, on<&A::use_distributed_optimizer>, "zero_stage 1"},
       {"--overlap-grad-reduce", N, E::Modelled, on<&A::overlap_grad_reduce>, "overlap_grad_reduce true"},
+      {"--overlap-param-gather", N, E::Modelled, on<&A::overlap_param_gather>,
+       "overlap_param_gather true (needs --use-distributed-optimizer)"},
+      {"--tp-comm-overlap", N, E::Modelled, on<&A::tp_comm_overlap>,
+       "tp_comm_overlap true (needs --sequence-parallel); its --tp-comm-overlap-* tuning flags are ignored"},
       {"--ddp-bucket-size", V, E::Modelled, bucket, "bucket_size = 2 B x N; default max(40M, 1M x dp) gradients"},
       {"--DDP-impl", V, E::Modelled, ddp_impl,
        "local: no overlap; torch: overlap_grad_reduce with 25 MiB buckets (2021 flag)", {}, true},
@@ -278,11 +282,11 @@ std::vector<MegatronFlag> build_table() {
        "bias_dropout_fusion false (default true)"},
       // Precision and optimizer.
       {"--fp16", N, E::Modelled, on<&A::fp16>, "16-bit training (one of --fp16, --bf16 is required)"},
-      {"--bf16", N, E::Modelled, on<&A::bf16>, "16-bit training, with --grad-reduce-in-bf16"},
-      {"--grad-reduce-in-bf16", N, E::Modelled, on<&A::grad_reduce_in_bf16>,
-       "16-bit gradient reduction (what trainsim models)"},
+      {"--bf16", N, E::Modelled, on<&A::bf16>,
+       "16-bit training; gradients reduced in fp32 (grad_reduce_precision fp32) unless --grad-reduce-in-bf16"},
+      {"--grad-reduce-in-bf16", N, E::Modelled, on<&A::grad_reduce_in_bf16>, "grad_reduce_precision bf16"},
       {"--accumulate-allreduce-grads-in-fp32", N, E::Modelled, on<&A::accumulate_allreduce_grads_in_fp32>,
-       "refused: fp32 gradient reduction is not modelled"},
+       "grad_reduce_precision fp32"},
       {"--optimizer", V, E::Modelled, optimizer, "adam (sgd is refused)"},
   };
 
@@ -298,12 +302,6 @@ std::vector<MegatronFlag> build_table() {
       {"--fp8-e4m3", N, E::Refused, nullptr, fp8},
       {"--fp8-hybrid", N, E::Refused, nullptr, fp8},
       {"--fp4-format", V, E::Refused, nullptr, "FP4 GEMMs are not modelled (trainsim times 16-bit kernels)"},
-      {"--tp-comm-overlap", N, E::Refused, nullptr,
-       "overlapping tensor-parallel communication with GEMMs is not modelled (trainsim's tensor-parallel "
-       "collectives are exposed: without it the simulated time is an upper bound)"},
-      {"--overlap-param-gather", N, E::Refused, nullptr,
-       "overlapping the distributed optimizer's parameter all-gather with the next forward is not modelled (the "
-       "all-gather is exposed after the optimizer step: without it the simulated time is an upper bound)"},
       {"--overlap-param-gather-with-optimizer-step", N, E::Refused, nullptr,
        "overlapping the parameter all-gather with the optimizer step is not modelled"},
       {"--no-overlap-p2p-communication", N, E::Refused, nullptr,

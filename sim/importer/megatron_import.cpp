@@ -429,7 +429,8 @@ class MegatronImport {
     p.scatter_gather = a.scatter_gather_tensors_in_pipeline.value;
     // Data-parallel gradients.
     p.zero_stage = a.use_distributed_optimizer.value ? 1 : 0;
-    const double kGradBytes = 2;  // 16-bit gradients (precision() refuses fp32 reduction)
+    p.grad_reduce_bytes = grad_reduce_bytes();
+    const double kGradBytes = p.grad_reduce_bytes;
     if (a.ddp_impl.value == "torch") {
       if (a.use_distributed_optimizer.value)
         throw error(a.ddp_impl, "--DDP-impl", "torch with --use-distributed-optimizer: Megatron-LM's distributed "
@@ -445,8 +446,20 @@ class MegatronImport {
       p.overlap_grad_reduce = a.overlap_grad_reduce.value;
       // Megatron-LM's DDP bucket: --ddp-bucket-size parameters, or its default.
       p.bucket_bytes = a.ddp_bucket_size.given() ? static_cast<double>(a.ddp_bucket_size.value) * kGradBytes
-                                                 : megatron_default_bucket_bytes(p.dp);
+                                                 : megatron_default_bucket_bytes(p.dp) / 2 * kGradBytes;
     }
+    p.overlap_param_gather = a.overlap_param_gather.value;
+    if (p.overlap_param_gather && p.zero_stage != 1)
+      throw error(a.overlap_param_gather, "--overlap-param-gather",
+                  "overlaps the distributed optimizer's parameter all-gather, as Megatron-LM asserts; expected "
+                  "--use-distributed-optimizer with it");
+    p.tp_comm_overlap = a.tp_comm_overlap.value && p.tp > 1;
+    if (a.tp_comm_overlap.value && p.tp == 1)
+      out_.notes.push_back("--tp-comm-overlap without tensor parallelism: nothing to overlap");
+    if (p.tp_comm_overlap && !p.sequence_parallel)
+      throw error(a.tp_comm_overlap, "--tp-comm-overlap",
+                  "pipelines the all-gathers and reduce-scatters of sequence parallelism with the GEMMs, as "
+                  "Megatron-Core asserts; expected --sequence-parallel with it");
   }
 
   void recompute() {
@@ -540,14 +553,14 @@ class MegatronImport {
     const auto& gpu = options_.platform.clusters.front().gpu;
     if (a.bf16.value && !gpu.bf16)
       throw error(a.bf16, "--bf16", "the platform's " + gpu.name + " has no bf16 tensor cores; expected --fp16");
-    if (a.accumulate_allreduce_grads_in_fp32.value)
-      throw error(a.accumulate_allreduce_grads_in_fp32, "--accumulate-allreduce-grads-in-fp32",
-                  "reducing gradients in fp32 (4 bytes per parameter) is not modelled: trainsim reduces 16-bit "
-                  "gradients; remove it");
-    if (a.bf16.value && !a.grad_reduce_in_bf16.value)
-      throw error(a.bf16, "--bf16",
-                  "with --bf16 Megatron-LM accumulates and reduces gradients in fp32 (4 bytes per parameter), "
-                  "which is not modelled: trainsim reduces 16-bit gradients; expected --grad-reduce-in-bf16 too");
+  }
+
+  // Megatron-LM's gradient buffer and reduction: fp32 (4 bytes) with
+  // --accumulate-allreduce-grads-in-fp32, which it turns on for --bf16 unless
+  // --grad-reduce-in-bf16; 16-bit otherwise.
+  int grad_reduce_bytes() const {
+    const auto& a = args_;
+    return a.accumulate_allreduce_grads_in_fp32.value || (a.bf16.value && !a.grad_reduce_in_bf16.value) ? 4 : 2;
   }
 
   // Modelled flags that the other flags make pointless are listed as ignored, with why, like

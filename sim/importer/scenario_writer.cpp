@@ -94,7 +94,13 @@ std::string training_job_text(const TrainingSpec& job) {
   os << "  zero_stage: " << p.zero_stage << "\n";
   os << "  attention: " << (p.flash_attention ? "flash" : "unfused") << "\n";
   os << "  bias_dropout_fusion: " << yes(p.fused_bias_dropout_add) << "\n";
+  if (p.zero_stage == 3)
+    os << "  fsdp: {unit_layers: " << p.fsdp.unit_layers << ", prefetch: " << p.fsdp.prefetch
+       << (p.fsdp.shard_group > 0 ? ", shard_group: " + std::to_string(p.fsdp.shard_group) : std::string()) << "}\n";
   os << "  overlap_grad_reduce: " << yes(p.overlap_grad_reduce) << "\n";
+  os << "  overlap_param_gather: " << yes(p.overlap_param_gather) << "\n";
+  os << "  tp_comm_overlap: " << yes(p.tp_comm_overlap) << "\n";
+  os << "  grad_reduce_precision: " << (p.grad_reduce_bytes == 4 ? "fp32" : "bf16") << "\n";
   os << "  bucket_size: " << static_cast<long long>(p.bucket_bytes) << "B\n";
   os << "  dp_algorithm: " << (p.dp_algorithm == CollectiveAlgorithm::Hierarchical ? "hierarchical" : "ring") << "\n";
   os << "  scatter_gather: " << yes(p.scatter_gather) << "\n";

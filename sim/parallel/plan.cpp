@@ -59,6 +59,16 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   }
   if (p.iterations < 1) fail("iterations", "must be at least 1");
   if (p.bucket_bytes <= 0) fail("bucket_size", "must be positive");
+  if (p.grad_reduce_bytes != 2 && p.grad_reduce_bytes != 4) fail("grad_reduce_precision", "must be bf16 or fp32");
+  if (p.overlap_param_gather && (p.zero_stage < 1 || p.zero_stage > 2))
+    fail("overlap_param_gather", "needs the distributed optimizer (zero_stage 1 or 2), got zero_stage " + str(p.zero_stage) +
+                                     " (ZeRO-3 gathers parameters per unit: fsdp.prefetch)");
+  if (p.tp_comm_overlap && (p.tp < 2 || !p.sequence_parallel))
+    fail("tp_comm_overlap", "needs tensor parallelism (tp >= 2) with sequence_parallel: true, as Megatron-Core does");
+  if (p.fsdp.unit_layers < 1) fail("fsdp.unit_layers", "must be at least 1");
+  if (p.fsdp.prefetch < 0) fail("fsdp.prefetch", "must be at least 0");
+  if (p.fsdp.shard_group < 0 || (p.fsdp.shard_group > 0 && p.dp % p.fsdp.shard_group != 0))
+    fail("fsdp.shard_group", "shard group of " + str(p.fsdp.shard_group) + " data-parallel ranks must divide dp = " + str(p.dp));
 }
 
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {

@@ -17,6 +17,14 @@ enum class RankOrder {
   Explicit,  // rank r runs on GPU mapping[r]
 };
 
+// Fully sharded data parallelism at the granularity of wrapped units (ZeRO-3 / PyTorch FSDP /
+// DeepSpeed stage 3; docs/training.md, "Sharded data parallelism"). Used when zero_stage = 3.
+struct FsdpPlan {
+  int unit_layers = 1;  // transformer layers per wrapped unit (its parameters gathered together)
+  int prefetch = 1;     // units whose all-gather may be issued ahead of the one computing
+  int shard_group = 0;  // data-parallel ranks a unit is sharded over (HSDP); 0 = all of dp
+};
+
 struct ParallelPlan {
   int tp = 1, pp = 1, dp = 1;
   int micro_batch = 1;
@@ -40,6 +48,16 @@ struct ParallelPlan {
   bool overlap_grad_reduce = false;
   double bucket_bytes = 40e6 * 2;  // Megatron's default bucket: 40M bf16 gradients
   CollectiveAlgorithm dp_algorithm = CollectiveAlgorithm::Ring;
+  // Bytes per gradient element in the data-parallel reduction and the gradient buffer: 2 (bf16,
+  // Megatron's with --grad-reduce-in-bf16) or 4 (fp32: --accumulate-allreduce-grads-in-fp32).
+  int grad_reduce_bytes = 2;
+  // Distributed optimizer (zero_stage 1-2): the updated parameters' all-gather runs during the
+  // next forward, each chunk's first forward waiting for its buckets (--overlap-param-gather).
+  bool overlap_param_gather = false;
+  // Tensor-parallel collectives pipelined with the GEMMs that produce or consume them
+  // (Megatron-Core --tp-comm-overlap; needs sequence parallelism). docs/training.md.
+  bool tp_comm_overlap = false;
+  FsdpPlan fsdp;
   // Pipeline sends split across the tensor-parallel ranks and all-gathered after receipt
   // (Megatron's scatter/gather optimisation; implied by sequence parallelism).
   bool scatter_gather = true;
@@ -48,6 +66,8 @@ struct ParallelPlan {
 
   int gpus() const { return tp * pp * dp; }
   int micro_batches() const { return global_batch / (micro_batch * dp); }  // per pipeline
+  // Data-parallel ranks the sharded states are split over: dp, or the HSDP shard group.
+  int shard_ranks() const { return zero_stage >= 3 && fsdp.shard_group > 0 ? fsdp.shard_group : dp; }
 };
 
 // Per-GPU compute slowdown: factor per GPU (1 = nominal), from explicit entries and/or a

@@ -1,9 +1,48 @@
 #include "training/costs.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include "schedule/schedule.hpp"
 #include "workload/memory.hpp"
+#include "workload/ops.hpp"
 
 namespace trainsim {
+
+PartCosts& PartCosts::operator+=(const PartCosts& o) {
+  fwd_compute += o.fwd_compute, bwd_input_compute += o.bwd_input_compute, bwd_weight += o.bwd_weight;
+  fwd_gemm += o.fwd_gemm, bwd_input_gemm += o.bwd_input_gemm, bwd_weight_gemm += o.bwd_weight_gemm;
+  tp_fwd_count += o.tp_fwd_count, tp_bwd_count += o.tp_bwd_count;
+  params += o.params;
+  return *this;
+}
+
+PartCosts PartCosts::scaled(int n) const {
+  PartCosts p;
+  p.fwd_compute = n * fwd_compute, p.bwd_input_compute = n * bwd_input_compute, p.bwd_weight = n * bwd_weight;
+  p.fwd_gemm = n * fwd_gemm, p.bwd_input_gemm = n * bwd_input_gemm, p.bwd_weight_gemm = n * bwd_weight_gemm;
+  p.tp_fwd_count = n * tp_fwd_count, p.tp_bwd_count = n * tp_bwd_count;
+  p.params = n * params;
+  return p;
+}
+
+namespace {
+
+// GEMM seconds of one layer per pass (the roofline op times of its GEMM kernels), each capped
+// by the pass's time: [forward, input backward (+ the recomputed forward's under full
+// recomputation), weight backward].
+std::array<double, 3> layer_gemm_seconds(const workload::ModelSpec& model, const ParallelPlan& plan,
+                                         const workload::ComputeModel& compute, const workload::LayerTimes& layer) {
+  std::array<double, 3> g{};
+  for (const auto& op : workload::layer_ops(model, {plan.micro_batch, plan.tp, plan.sequence_parallel,
+                                                    plan.flash_attention, plan.fused_bias_dropout_add}))
+    if (op.kind == workload::OpKind::Gemm) g[static_cast<int>(op.pass)] += compute.op_time(op);
+  if (plan.recompute == workload::Recompute::Full) g[1] += g[0];
+  g[0] = std::min(g[0], layer.fwd), g[1] = std::min(g[1], layer.bwd_input), g[2] = std::min(g[2], layer.bwd_weight);
+  return g;
+}
+
+}  // namespace
 
 double ring_all_reduce_time(double bytes, int n, const TpLink& link) {
   if (n <= 1 || bytes <= 0) return 0;
@@ -39,6 +78,18 @@ std::vector<int> stage_of_layers(const ParallelPlan& plan, const workload::Model
   return out;
 }
 
+PartParams part_params(const workload::ModelSpec& model, const ParallelPlan& plan) {
+  const int t = plan.tp;
+  PartParams p;
+  p.embedding = workload::embedding_parameters(model) / t;
+  p.layer = workload::layer_parameters_per_rank(model, t);
+  // Tied embeddings across stages: the last stage keeps its own copy of the word embeddings,
+  // kept equal by an all-reduce of their gradients with the first stage (Megatron).
+  if (model.tied_embeddings && plan.pp > 1) p.tied_copy = double(model.vocab) * model.hidden / t;
+  p.head = workload::lm_head_parameters(model) / t + p.tied_copy;
+  return p;
+}
+
 std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const ParallelPlan& plan,
                                     const workload::ComputeModel& compute, const TpLink& tp_link) {
   const int b = plan.micro_batch, t = plan.tp;
@@ -52,7 +103,14 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
   const int bwd_per_layer = t > 1 ? (plan.recompute == workload::Recompute::Full ? 4 : 2) : 0;
   const double tp_fwd_layer = 2 * ar;
   const double tp_bwd_layer = (plan.recompute == workload::Recompute::Full ? 4 : 2) * ar;
-  const double layer_params = workload::layer_parameters_per_rank(model, t);
+  const PartParams part = part_params(model, plan);
+  const double layer_params = part.layer;
+  const auto gemm = layer_gemm_seconds(model, plan, compute, layer);
+  PartCosts one_layer;
+  one_layer.fwd_compute = layer.fwd, one_layer.bwd_input_compute = layer.bwd_input, one_layer.bwd_weight = layer.bwd_weight;
+  one_layer.fwd_gemm = gemm[0], one_layer.bwd_input_gemm = gemm[1], one_layer.bwd_weight_gemm = gemm[2];
+  one_layer.tp_fwd_count = fwd_per_layer, one_layer.tp_bwd_count = bwd_per_layer;
+  one_layer.params = layer_params;
 
   std::vector<StageCosts> out(plan.pp);
   for (auto& st : out) st.chunks.resize(plan.chunks);
@@ -74,6 +132,10 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
     ch.tp_fwd = ch.layers * tp_fwd_layer;
     ch.tp_bwd = ch.layers * tp_bwd_layer;
     ch.params = ch.layers * layer_params;
+    ch.fwd_gemm = ch.layers * gemm[0];
+    ch.bwd_input_gemm = ch.layers * gemm[1];
+    ch.bwd_weight_gemm = ch.layers * gemm[2];
+    ch.layer_part = one_layer;
   }
   // Embedding on the first virtual stage, LM head (final norm, logits, loss) on the last.
   auto& first = out[0].chunks[0];
@@ -87,7 +149,11 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
   first.tp_fwd += ar;
   first.tp_fwd_count += ar_count;
   first.bwd_weight += emb.bwd();
-  first.params += workload::embedding_parameters(model) / t;
+  first.params += part.embedding;
+  first.embedding_part.fwd_compute = emb.fwd;
+  first.embedding_part.bwd_weight = emb.bwd();
+  first.embedding_part.tp_fwd_count = ar_count;
+  first.embedding_part.params = part.embedding;
   last.lm_head = true;
   last.fwd += head.fwd;
   last.fwd_compute += head.fwd;
@@ -96,10 +162,13 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
   last.tp_bwd += ar;
   last.tp_bwd_count += ar_count;
   last.bwd_weight += head.bwd_weight;
-  last.params += workload::lm_head_parameters(model) / t;
-  // Tied embeddings across stages: the last stage keeps its own copy of the word embeddings,
-  // kept equal by an all-reduce of their gradients with the first stage (Megatron).
-  if (model.tied_embeddings && plan.pp > 1) last.params += double(model.vocab) * model.hidden / t;
+  last.params += workload::lm_head_parameters(model) / t;  // (two sums: figures kept bit for bit)
+  last.params += part.tied_copy;
+  last.head_part.fwd_compute = head.fwd;
+  last.head_part.bwd_input_compute = head.bwd_input;
+  last.head_part.bwd_weight = head.bwd_weight;
+  last.head_part.tp_bwd_count = ar_count;
+  last.head_part.params = part.head;
   return out;
 }
 

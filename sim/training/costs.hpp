@@ -17,6 +17,19 @@ struct TpLink {
   double latency = 0;    // largest neighbour route latency
 };
 
+// One piece of a chunk for one micro-batch (the embedding, one transformer layer or the LM
+// head), the grain FSDP units are made of (training/fsdp.hpp).
+struct PartCosts {
+  double fwd_compute = 0, bwd_input_compute = 0, bwd_weight = 0;  // seconds, as in ChunkCosts
+  // GEMM seconds inside each of those: what tensor-parallel communication overlap can hide
+  // behind (tp_comm_overlap, docs/training.md). 0 for the embedding and the LM head.
+  double fwd_gemm = 0, bwd_input_gemm = 0, bwd_weight_gemm = 0;
+  int tp_fwd_count = 0, tp_bwd_count = 0;
+  double params = 0;  // held by one GPU (TP shard)
+  PartCosts& operator+=(const PartCosts& o);
+  PartCosts scaled(int n) const;  // n copies (n layers)
+};
+
 struct ChunkCosts {
   int first_layer = 0, layers = 0;
   bool embedding = false, lm_head = false;
@@ -32,6 +45,11 @@ struct ChunkCosts {
   double tp_fwd = 0, tp_bwd = 0;
   double fwd = 0, bwd_input = 0;
   double params = 0;      // parameters of this chunk held by one GPU (TP shard)
+  // GEMM seconds inside fwd_compute, bwd_input_compute, bwd_weight (layers only).
+  double fwd_gemm = 0, bwd_input_gemm = 0, bwd_weight_gemm = 0;
+  // The chunk by parts: every layer costs `layer`; `embedding` and `head` are zero when the
+  // chunk holds neither. Totals above equal embedding + layers x layer + head.
+  PartCosts embedding_part, layer_part, head_part;
   double bwd() const { return bwd_input + bwd_weight; }
 };
 
@@ -46,6 +64,16 @@ struct StageCosts {
 
 // Seconds of a ring all-reduce of `bytes` over `n` ranks: 2(n-1)/n * bytes/B + 2(n-1) * L.
 double ring_all_reduce_time(double bytes, int n, const TpLink& link);
+
+// Parameters one GPU holds (TP shard) of each kind of part: the embedding (first virtual
+// stage), one transformer layer, the LM head with the final norm (last virtual stage; with tied
+// embeddings under pipelining, its own copy of the word embeddings). The one rule stage_costs
+// and the FSDP buffers use.
+struct PartParams {
+  double embedding = 0, layer = 0, head = 0;
+  double tied_copy = 0;  // part of `head`: the word-embedding copy
+};
+PartParams part_params(const workload::ModelSpec& model, const ParallelPlan& plan);
 
 // Costs of every stage (size pp) for one micro-batch of the plan.
 std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const ParallelPlan& plan,

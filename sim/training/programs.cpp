@@ -10,6 +10,7 @@
 #include "schedule/schedule.hpp"
 #include "training/accounting.hpp"
 #include "training/costs.hpp"
+#include "training/fsdp.hpp"
 #include "training/simulator.hpp"
 
 namespace trainsim {
@@ -45,10 +46,9 @@ namespace {
 // Gradient buckets released together go out as one collective of their summed size, each
 // bucket's latency kept (Collective::count): exact under aggregated flows, and far fewer
 // flows. The grouping depends only on the plan, never on timing, so every rank of a group
-// issues the same collectives.
+// issues the same collectives. The same groups carry the distributed optimizer's overlapped
+// parameter all-gather.
 constexpr int kMaxReleasePoints = 4;
-// bf16/fp16 gradients are reduced (Megatron's default without fp32 all-reduce).
-constexpr double kGradBytesPerParam = 2;
 
 // Everything one rank's program is made of, shared by the ranks of the job.
 struct Job {
@@ -57,13 +57,18 @@ struct Job {
   schedule::Schedule sched;
   int pp = 1, dp = 1, tp = 1, m = 1, v = 1, V = 1;
   double pp_bytes = 0, tp_bytes = 0, full_activation = 0, embedding_grad_bytes = 0;
+  double grad_bytes = 2;  // per gradient element reduced (grad_reduce_precision)
   bool gather_after_recv = false, embedding_sync = false, has_dp = false, zero3 = false;
+  bool hsdp = false;            // ZeRO-3 sharded within groups of the DP group, replicated across
+  bool param_overlap = false;   // distributed optimizer's all-gather during the next forward
+  bool tp_overlap = false;      // TP collectives on the tp-comm stream beside the GEMMs
   CollectiveKind grad_collective = CollectiveKind::AllReduce;
   std::vector<std::vector<int>> last_grad_op{};      // [stage][chunk]: op whose end completes its gradients
+  std::vector<std::vector<int>> first_forward_op{};  // [stage][chunk]: the chunk's first forward
   std::vector<workload::MemoryEstimate> memory{};    // per stage
   std::vector<double> activation_per_op{};           // per stage: one (micro-batch, chunk)'s activations
   // Slots and streams.
-  int cs = 0, ds = 0, pp_slot = 0, tp_slot = 0, dp_slot = 0, emb_slot = 0;
+  int cs = 0, ds = 0, ts = -1, pp_slot = 0, tp_slot = 0, dp_slot = 0, emb_slot = 0, replica_slot = -1;
 
   int bucket_count(double bytes) const { return std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes))); }
   uint64_t tag(int it, int dir, int mb, int vs) const {
@@ -78,11 +83,58 @@ Collective collective(CollectiveKind kind, CollectiveAlgorithm algorithm, double
   return c;
 }
 
+// What one schedule op runs of a chunk or an FSDP unit: its kernels' seconds, the GEMM seconds
+// among them, its tensor-parallel all-reduces.
+struct Work {
+  double compute = 0, gemm = 0;
+  int tp_count = 0;
+  Role role = Role::Forward;
+};
+
+Work work_of(const PartCosts& p, OpType type) {
+  switch (type) {
+    case OpType::Forward: return {p.fwd_compute, p.fwd_gemm, p.tp_fwd_count, Role::Forward};
+    case OpType::Backward:
+      return {p.bwd_input_compute + p.bwd_weight, p.bwd_input_gemm + p.bwd_weight_gemm, p.tp_bwd_count, Role::Backward};
+    case OpType::BackwardInput: return {p.bwd_input_compute, p.bwd_input_gemm, p.tp_bwd_count, Role::BackwardInput};
+    case OpType::BackwardWeight: return {p.bwd_weight, p.bwd_weight_gemm, 0, Role::BackwardWeight};
+  }
+  return {};
+}
+
+// A whole chunk as one part (its totals).
+PartCosts whole(const ChunkCosts& c) {
+  PartCosts p;
+  p.fwd_compute = c.fwd_compute, p.bwd_input_compute = c.bwd_input_compute, p.bwd_weight = c.bwd_weight;
+  p.fwd_gemm = c.fwd_gemm, p.bwd_input_gemm = c.bwd_input_gemm, p.bwd_weight_gemm = c.bwd_weight_gemm;
+  p.tp_fwd_count = c.tp_fwd_count, p.tp_bwd_count = c.tp_bwd_count;
+  p.params = c.params;
+  return p;
+}
+
+// n buckets in at most kMaxReleasePoints groups: the number of buckets of each group.
+std::vector<int> release_groups(int n) {
+  const int groups = std::min(n, kMaxReleasePoints);
+  std::vector<int> out;
+  for (int g = 0; g < groups; ++g) out.push_back(n / groups + (g < n % groups ? 1 : 0));
+  return out;
+}
+
 // Writes the program of one rank of stage `stage`.
 class RankWriter {
  public:
   RankWriter(const Job& job, program::Program& p, int stage, const StageCosts& costs, double optimizer_seconds)
-      : job_(job), w_(p), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds) {}
+      : job_(job), w_(p), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds) {
+    if (!job_.zero3) return;
+    for (const auto& c : costs_.chunks) units_.push_back(fsdp_units(c, job_.plan.fsdp.unit_layers));
+    // The iteration's gathers in the order the units run: a forward walks its chunk's units
+    // forwards, an (input) backward backwards; weight-gradient ops need no parameters.
+    const auto& ops = job_.sched[stage_];
+    for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
+      if (ops[i].type == OpType::BackwardWeight) continue;
+      for (int u : unit_order(ops[i])) gather_sequence_.push_back(gather_bytes(ops[i].chunk, u));
+    }
+  }
 
   void write() {
     const auto& mem = job_.memory[stage_];
@@ -101,7 +153,25 @@ class RankWriter {
   int stage_;
   const StageCosts& costs_;
   double optimizer_seconds_;
-  std::vector<int> gathered_;  // ZeRO-3: per schedule op, the event of its parameter gather
+  // ZeRO-3: per chunk its units (forward order); the iteration's gathers in order (bf16
+  // bytes, 0 for a unit without parameters: skipped), their events once issued, the next one.
+  std::vector<std::vector<PartCosts>> units_;
+  std::vector<double> gather_sequence_;
+  std::vector<int> gathered_;
+  int next_gather_ = 0;
+  // Distributed optimizer with overlap_param_gather: per chunk, the events of its bucket
+  // groups' all-gathers issued at the iteration's start.
+  std::vector<std::vector<int>> params_ready_;
+
+  std::vector<int> unit_order(const schedule::PipelineOp& op) const {
+    const int n = static_cast<int>(units_[op.chunk].size());
+    std::vector<int> order(n);
+    for (int u = 0; u < n; ++u) order[u] = op.type == OpType::Forward ? u : n - 1 - u;
+    return order;
+  }
+  double gather_bytes(int chunk, int unit) const {
+    return units_[chunk][unit].params * workload::kWeightBytesPerParam;
+  }
 
   // The dp-comm stream runs `c` (on `slot`) once the compute stream has reached this point.
   void on_comm_stream_after(int issued, int slot, const Collective& c) {
@@ -109,41 +179,129 @@ class RankWriter {
     w_.collective(job_.ds, slot, c, Role::DpComm);
   }
 
-  // ZeRO-3: the all-gather of op i's parameters, issued once (weight-gradient ops need none).
-  void gather(int i, int issued) {
-    const auto& ops = job_.sched[stage_];
-    if (i >= static_cast<int>(ops.size()) || gathered_[i] >= 0 || ops[i].type == OpType::BackwardWeight) return;
-    // bf16 parameters of the chunk, gathered from the dp shards.
-    on_comm_stream_after(issued, job_.dp_slot,
-                         collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, 2.0 * costs_.chunks[ops[i].chunk].params));
-    gathered_[i] = w_.record(job_.ds);
+  // `share` of a compute op's kernels and of its tensor-parallel all-reduces (buckets released
+  // part-way through an op split it). Without TP overlap the all-reduces follow the kernels on
+  // the compute stream. With it (Megatron-Core's tp-comm overlap: each collective pipelined
+  // with the GEMM that produces or consumes it, in tp chunks), the GEMMs' first 1/tp runs
+  // before the collectives can start and the rest runs beside them on the tp-comm stream:
+  // other kernels + G/tp + max(G (tp-1)/tp, C) (docs/training.md).
+  void pass(const Work& x, double share) {
+    const Collective tp = collective(CollectiveKind::AllReduce, CollectiveAlgorithm::Ring,
+                                     x.tp_count * share * job_.tp_bytes, x.tp_count * share, Granularity::ClosedForm);
+    if (!job_.tp_overlap || x.tp_count == 0) {
+      w_.compute(job_.cs, x.compute * share, x.role);
+      if (x.tp_count > 0) w_.collective(job_.cs, job_.tp_slot, tp, Role::TpComm);
+      return;
+    }
+    const double gemm = std::min(x.gemm, x.compute), hidden = gemm * (job_.tp - 1) / job_.tp;
+    w_.compute(job_.cs, (x.compute - hidden) * share, x.role);
+    w_.wait(job_.ts, w_.record(job_.cs));
+    w_.collective(job_.ts, job_.tp_slot, tp, Role::TpComm);
+    const int done = w_.record(job_.ts);
+    w_.compute(job_.cs, hidden * share, x.role);
+    w_.wait(job_.cs, done);
   }
 
-  // The compute op's kernels then its tensor-parallel all-reduces, `share` of them (buckets
-  // released part-way through an op split it).
-  void pass(double compute, Role role, int tp_count, double share) {
-    w_.compute(job_.cs, compute * share, role);
-    if (tp_count > 0)
-      w_.collective(job_.cs, job_.tp_slot,
-                    collective(CollectiveKind::AllReduce, CollectiveAlgorithm::Ring, tp_count * share * job_.tp_bytes,
-                               tp_count * share, Granularity::ClosedForm),
-                    Role::TpComm);
+  // Gradients of `bytes` (already in reduction precision) reduced over the DP group.
+  void reduce_gradients(int issued, CollectiveKind kind, double bytes, double count) {
+    on_comm_stream_after(issued, job_.dp_slot, collective(kind, job_.plan.dp_algorithm, bytes, count));
   }
 
   void buckets(int chunk, CollectiveKind kind, int issued) {
-    const double bytes = costs_.chunks[chunk].params * kGradBytesPerParam;
-    on_comm_stream_after(issued, job_.dp_slot, collective(kind, job_.plan.dp_algorithm, bytes, job_.bucket_count(bytes)));
+    const double bytes = costs_.chunks[chunk].params * job_.grad_bytes;
+    reduce_gradients(issued, kind, bytes, job_.bucket_count(bytes));
+  }
+
+  // ZeRO-3: issues the gathers of the units from the next one to `prefetch` beyond it, then
+  // waits for the next one's parameters.
+  void gather_next_unit() {
+    const int j = next_gather_++;
+    if (gather_sequence_[j] <= 0) return;
+    const int last = std::min<int>(j + job_.plan.fsdp.prefetch, static_cast<int>(gather_sequence_.size()) - 1);
+    int issued = -1;
+    for (int k = j; k <= last; ++k) {
+      if (gathered_[k] >= 0 || gather_sequence_[k] <= 0) continue;
+      if (issued < 0) issued = w_.record(job_.cs);
+      on_comm_stream_after(issued, job_.dp_slot,
+                           collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, gather_sequence_[k]));
+      gathered_[k] = w_.record(job_.ds);
+    }
+    w_.wait(job_.cs, gathered_[j]);
+  }
+
+  // ZeRO-3: one schedule op, unit by unit.
+  void sharded_op(const schedule::PipelineOp& op) {
+    const auto& units = units_[op.chunk];
+    for (int u : unit_order(op)) {
+      if (op.type != OpType::BackwardWeight) gather_next_unit();
+      pass(work_of(units[u], op.type), 1);
+      if ((op.type == OpType::Backward || op.type == OpType::BackwardWeight) && units[u].params > 0) {
+        // The unit's gradients: reduce-scattered over the shard group (HSDP: then the shard
+        // all-reduced across the replicas).
+        const double bytes = units[u].params * job_.grad_bytes;
+        const int issued = w_.record(job_.cs);
+        reduce_gradients(issued, CollectiveKind::ReduceScatter, bytes, 1);
+        if (job_.hsdp)
+          w_.collective(job_.ds, job_.replica_slot,
+                        collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, bytes / job_.plan.shard_ranks()),
+                        Role::DpComm);
+      }
+    }
+  }
+
+  // Distributed optimizer with overlap_param_gather: the all-gather of the parameters the
+  // previous step updated, chunk by chunk in forward order and bucket group by bucket group,
+  // issued at the iteration's start; each chunk's first forward waits for them group by group.
+  void issue_parameter_gathers() {
+    params_ready_.assign(job_.v, {});
+    const int issued = w_.record(job_.cs);
+    for (int ch = 0; ch < job_.v; ++ch) {
+      const double bytes = costs_.chunks[ch].params * workload::kWeightBytesPerParam;
+      const int n = job_.bucket_count(bytes);
+      for (int in_group : release_groups(n)) {
+        on_comm_stream_after(issued, job_.dp_slot,
+                             collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, bytes * in_group / n, in_group));
+        params_ready_[ch].push_back(w_.record(job_.ds));
+      }
+    }
+  }
+
+  void dense_op(int i, const schedule::PipelineOp& op) {
+    const auto& c = costs_.chunks[op.chunk];
+    const Work x = work_of(whole(c), op.type);
+    if (job_.param_overlap && i == job_.first_forward_op[stage_][op.chunk]) {
+      // Its buckets' parameters arrive while it runs: each group's share waits for its gather.
+      const double bytes = c.params * workload::kWeightBytesPerParam;
+      const int n = job_.bucket_count(bytes);
+      const auto groups = release_groups(n);
+      for (size_t g = 0; g < groups.size(); ++g) {
+        w_.wait(job_.cs, params_ready_[op.chunk][g]);
+        pass(x, double(groups[g]) / n);
+      }
+    } else if (job_.plan.overlap_grad_reduce && job_.has_dp && i == job_.last_grad_op[stage_][op.chunk]) {
+      // Gradients of the chunk's layers become final as this op walks back through them:
+      // release its buckets at even points of the op (at most kMaxReleasePoints groups).
+      const double bytes = c.params * job_.grad_bytes;
+      const int n = job_.bucket_count(bytes);
+      for (int in_group : release_groups(n)) {
+        pass(x, double(in_group) / n);
+        reduce_gradients(w_.record(job_.cs), job_.grad_collective, bytes * in_group / n, in_group);
+      }
+    } else {
+      pass(x, 1);
+    }
   }
 
   void iteration(int it) {
     const auto& ops = job_.sched[stage_];
     const int cs = job_.cs;
     w_.marker(cs, MarkerKind::Iteration, it);
-    gathered_.assign(ops.size(), -1);
+    gathered_.assign(gather_sequence_.size(), -1);
+    next_gather_ = 0;
+    if (job_.param_overlap) issue_parameter_gathers();
     for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
       const auto& op = ops[i];
       const int vs = schedule::model_chunk_stage(stage_, op.chunk, job_.pp);
-      const auto& c = costs_.chunks[op.chunk];
       const bool forward = op.type == OpType::Forward;
       w_.marker(cs, MarkerKind::MicroBatch, op.micro_batch);
       w_.marker(cs, MarkerKind::Chunk, op.chunk);
@@ -153,47 +311,10 @@ class RankWriter {
         w_.recv(cs, job_.pp_slot, src, job_.pp_bytes, job_.tag(it, forward ? 0 : 1, op.micro_batch, vs),
                 job_.gather_after_recv ? job_.tp_slot : -1, job_.gather_after_recv ? job_.full_activation : 0);
       }
-      if (job_.zero3 && op.type != OpType::BackwardWeight) {
-        // ZeRO-3: the op needs its chunk's parameters gathered; the gather for the next op is
-        // issued now (prefetch, as FSDP and DeepSpeed do) so it overlaps this op.
-        const int issued = w_.record(cs);
-        gather(i, issued);
-        gather(i + 1, issued);
-        w_.wait(cs, gathered_[i]);
-      }
       if (forward) w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_]);
-      double compute = 0;
-      int tp_count = 0;
-      Role role = Role::Forward;
-      switch (op.type) {
-        case OpType::Forward: compute = c.fwd_compute, tp_count = c.tp_fwd_count, role = Role::Forward; break;
-        case OpType::Backward:
-          compute = c.bwd_input_compute + c.bwd_weight, tp_count = c.tp_bwd_count, role = Role::Backward;
-          break;
-        case OpType::BackwardInput:
-          compute = c.bwd_input_compute, tp_count = c.tp_bwd_count, role = Role::BackwardInput;
-          break;
-        case OpType::BackwardWeight: compute = c.bwd_weight, role = Role::BackwardWeight; break;
-      }
-      if (job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp && i == job_.last_grad_op[stage_][op.chunk]) {
-        // Gradients of the chunk's layers become final as this op walks back through them:
-        // release its buckets at even points of the op (at most kMaxReleasePoints groups).
-        const double bytes = c.params * kGradBytesPerParam;
-        const int n = job_.bucket_count(bytes), groups = std::min(n, kMaxReleasePoints);
-        for (int g = 0; g < groups; ++g) {
-          const int in_group = n / groups + (g < n % groups ? 1 : 0);
-          pass(compute, role, tp_count, double(in_group) / n);
-          on_comm_stream_after(w_.record(cs), job_.dp_slot,
-                               collective(job_.grad_collective, job_.plan.dp_algorithm, bytes * in_group / n, in_group));
-        }
-      } else {
-        pass(compute, role, tp_count, 1);
-      }
+      if (job_.zero3) sharded_op(op);
+      else dense_op(i, op);
       if (schedule::is_input_backward(op.type)) w_.free(cs, MemoryCategory::Activations, job_.activation_per_op[stage_]);
-      if (job_.zero3 && (op.type == OpType::Backward || op.type == OpType::BackwardWeight))
-        // ZeRO-3: each backward reduce-scatters its weight gradients over the DP group.
-        on_comm_stream_after(w_.record(cs), job_.dp_slot,
-                             collective(CollectiveKind::ReduceScatter, job_.plan.dp_algorithm, c.params * kGradBytesPerParam));
       const bool sends = forward ? vs < job_.V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
       if (sends) {
         const int dst_vs = forward ? vs + 1 : vs - 1;
@@ -215,11 +336,15 @@ class RankWriter {
       w_.wait(cs, w_.record(job_.ds));
     }
     w_.compute(cs, optimizer_seconds_, Role::Optimizer);
-    if (job_.plan.zero_stage >= 1 && job_.plan.zero_stage < 3 && job_.has_dp) {
+    if (job_.plan.zero_stage >= 1 && job_.plan.zero_stage < 3 && job_.has_dp && !job_.param_overlap) {
       // Distributed optimizer: all-gather the updated bf16 parameters (ZeRO-3 gathers them
-      // before each use instead).
+      // before each use instead; with overlap_param_gather the next iteration's forward does).
       const int issued = w_.record(cs);
-      for (int ch = 0; ch < job_.v; ++ch) buckets(ch, CollectiveKind::AllGather, issued);
+      for (int ch = 0; ch < job_.v; ++ch) {
+        const double bytes = costs_.chunks[ch].params * workload::kWeightBytesPerParam;
+        on_comm_stream_after(issued, job_.dp_slot,
+                             collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, bytes, job_.bucket_count(bytes)));
+      }
       w_.wait(cs, w_.record(job_.ds));
     }
     w_.marker(cs, MarkerKind::Iteration, it, true);
@@ -242,15 +367,21 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   job.full_activation = 2.0 * plan.micro_batch * model.seq_len * model.hidden;
   job.gather_after_recv = plan.tp > 1 && plan.scatter_gather && !plan.sequence_parallel;
   job.embedding_sync = model.tied_embeddings && plan.pp > 1;
-  job.embedding_grad_bytes = 2.0 * model.vocab * model.hidden / plan.tp;
+  job.grad_bytes = plan.grad_reduce_bytes;
+  job.embedding_grad_bytes = job.grad_bytes * model.vocab * model.hidden / plan.tp;
   job.has_dp = plan.dp > 1;
   job.zero3 = plan.zero_stage >= 3 && job.has_dp;
+  job.hsdp = job.zero3 && plan.shard_ranks() < plan.dp;
+  job.param_overlap = plan.overlap_param_gather && job.has_dp && plan.zero_stage >= 1 && plan.zero_stage < 3;
+  job.tp_overlap = plan.tp_comm_overlap && plan.tp > 1;
   job.grad_collective = plan.zero_stage >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
   job.last_grad_op.assign(plan.pp, std::vector<int>(plan.chunks, -1));
+  job.first_forward_op.assign(plan.pp, std::vector<int>(plan.chunks, -1));
   for (int s = 0; s < plan.pp; ++s)
     for (int i = 0; i < static_cast<int>(job.sched[s].size()); ++i) {
       const auto& op = job.sched[s][i];
       if (op.type == OpType::Backward || op.type == OpType::BackwardWeight) job.last_grad_op[s][op.chunk] = i;
+      if (op.type == OpType::Forward && job.first_forward_op[s][op.chunk] < 0) job.first_forward_op[s][op.chunk] = i;
     }
   job.memory = estimate_stage_memory(spec);
   for (int s = 0; s < plan.pp; ++s) {
@@ -262,6 +393,8 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   job.cs = b.stream(program::kComputeStream);
   job.ds = b.stream(program::kDpStream);
   job.pp_slot = b.slot("pp"), job.tp_slot = b.slot("tp"), job.dp_slot = b.slot("dp"), job.emb_slot = b.slot("embedding");
+  if (job.tp_overlap) job.ts = b.stream(program::kTpStream);
+  if (job.hsdp) job.replica_slot = b.slot("dp-replica");
 
   // Communication groups: a pipeline per (dp, tp), a TP group per (stage, dp), a DP group per
   // (stage, tp), the tied-embedding pair per (dp, tp).
@@ -286,10 +419,28 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
         const int g = b.group(name("tp", s, d), ints(layout.tp_group(s, d)));
         for (int t = 0; t < plan.tp; ++t) groups[layout.rank({s, d, t})][job.tp_slot] = g;
       }
-    if (job.has_dp)
+    if (job.has_dp && !job.hsdp)
       for (int t = 0; t < plan.tp; ++t) {
         const int g = b.group(name("dp", s, t), ints(layout.dp_group(s, t)));
         for (int d = 0; d < plan.dp; ++d) groups[layout.rank({s, d, t})][job.dp_slot] = g;
+      }
+    if (job.hsdp)
+      // HSDP: shard groups of consecutive data-parallel ranks (a node under Megatron's order
+      // when tp x shard_group is the node), and the replicas of each shard position across them.
+      for (int t = 0; t < plan.tp; ++t) {
+        const auto dp_gpus = layout.dp_group(s, t);
+        const int g = plan.shard_ranks(), replicas = plan.dp / g;
+        for (int k = 0; k < replicas; ++k) {
+          const int shard = b.group(name("dp", s, t) + ".shard" + std::to_string(k),
+                                    ints({dp_gpus.begin() + k * g, dp_gpus.begin() + (k + 1) * g}));
+          for (int d = k * g; d < (k + 1) * g; ++d) groups[layout.rank({s, d, t})][job.dp_slot] = shard;
+        }
+        for (int i = 0; i < g; ++i) {
+          std::vector<int> across;
+          for (int k = 0; k < replicas; ++k) across.push_back(dp_gpus[k * g + i]);
+          const int rep = b.group(name("dp", s, t) + ".replica" + std::to_string(i), ints(across));
+          for (int k = 0; k < replicas; ++k) groups[layout.rank({s, k * g + i, t})][job.replica_slot] = rep;
+        }
       }
   }
 
@@ -311,7 +462,7 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
     const auto& [compute, costs] = it->second;
     double scale = 1;
     for (int member : layout.tp_group(co.stage, co.dp)) scale = std::max(scale, slow[member]);
-    const double optimizer = compute.optimizer_step(costs[co.stage].params() / (plan.zero_stage >= 1 ? plan.dp : 1));
+    const double optimizer = compute.optimizer_step(costs[co.stage].params() / (plan.zero_stage >= 1 ? plan.shard_ranks() : 1));
     const program::RankInfo info{co.stage, co.tp, co.dp, replica};
     // Ranks of a stage on the same GPU type run the same program (peers are group ranks).
     if (!edit)

@@ -5,6 +5,7 @@
 #include "network/network.hpp"
 #include "schedule/in_flight.hpp"
 #include "schedule/schedule.hpp"
+#include "training/fsdp.hpp"
 #include "training/meter.hpp"
 #include "training/programs.hpp"
 
@@ -20,7 +21,7 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.model = spec.model;
     in.tp = plan.tp;
     in.pp = plan.pp;
-    in.dp = plan.dp;
+    in.dp = plan.shard_ranks();  // ZeRO shards over the DP group, or the HSDP shard group
     in.virtual_stages = plan.chunks;
     in.micro_batch = plan.micro_batch;
     in.layers_on_stage = layers[s];
@@ -29,10 +30,13 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.seq_parallel = plan.sequence_parallel;
     in.recompute = plan.recompute;
     in.zero_stage = plan.zero_stage;
+    in.grad_bytes_per_param = plan.grad_reduce_bytes;
     in.flash_attention = plan.flash_attention;
     // (micro-batch, chunk) pairs alive at the peak, each holding one chunk's layers.
     in.micro_batches_in_flight = double(schedule::peak_in_flight(sched, s).total) / plan.chunks;
     out.push_back(workload::estimate_memory(in));
+    // ZeRO-3: the gathered units' bf16 parameters beside the shard (training/fsdp.hpp).
+    if (plan.zero_stage >= 3 && plan.dp > 1) out.back().weights += fsdp_buffer_bytes(spec.model, plan, s);
   }
   return out;
 }

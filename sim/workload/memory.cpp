@@ -59,7 +59,7 @@ MemoryEstimate estimate_memory(const MemoryInput& in) {
   e.parameters = params;
   const double dp = in.dp;
   e.weights = params * kWeightBytesPerParam / (in.zero_stage >= 3 ? dp : 1);
-  e.gradients = params * kGradBytesPerParam / (in.zero_stage >= 2 ? dp : 1);
+  e.gradients = params * in.grad_bytes_per_param / (in.zero_stage >= 2 ? dp : 1);
   e.optimizer = params * kOptimizerBytesPerParam / (in.zero_stage >= 1 ? dp : 1);
 
   // Activations of the micro-batches in flight.

@@ -10,7 +10,7 @@ namespace trainsim::workload {
 
 struct MemoryInput {
   ModelSpec model;
-  int tp = 1, pp = 1, dp = 1;
+  int tp = 1, pp = 1, dp = 1;  // dp: the data-parallel ranks ZeRO shards over (HSDP: the shard group)
   int virtual_stages = 1;      // model chunks per GPU (interleaved schedules)
   int micro_batch = 1;
   int layers_on_stage = 0;     // transformer layers held by this GPU (all its chunks together)
@@ -18,6 +18,9 @@ struct MemoryInput {
   bool has_lm_head = false;    // last stage
   bool seq_parallel = false;
   Recompute recompute = Recompute::None;
+  // Bytes per gradient element of the gradient buffer: 2 (bf16) or 4 (fp32 main gradients,
+  // when gradients are reduced in fp32).
+  double grad_bytes_per_param = 2;
   int zero_stage = 0;          // 0 none; 1 optimizer states sharded over dp (distributed optimizer);
                                // 2 + gradients; 3 + weights
   // Micro-batches whose activations this GPU holds at its peak, per layer (the schedule knows:

@@ -244,10 +244,10 @@ TEST_CASE("megatron: every refused flag is an error naming it, unless it has its
   }
   CHECK(refused >= 40);
   // Several at once: the first is named, the others listed.
-  CHECK(message_of([&] { megatron(kGpt + "--fp8-format hybrid --tp-comm-overlap --context-parallel-size 2", opts); }) ==
+  CHECK(message_of([&] { megatron(kGpt + "--fp8-format hybrid --fp8-hybrid --context-parallel-size 2", opts); }) ==
         "<command line>:1:141: error: key '--fp8-format': FP8 GEMMs are not modelled (trainsim times 16-bit kernels; "
         "without it the job simulates as 16-bit training); expected no --fp8-format (also not modelled here: "
-        "--tp-comm-overlap, --context-parallel-size)");
+        "--fp8-hybrid, --context-parallel-size)");
   CHECK(message_of([&] { megatron(kGpt + "--context-parallel-size 2", opts); }) ==
         "<command line>:1:141: error: key '--context-parallel-size': context parallelism is not modelled yet "
         "(scenarios have no context-parallel degree; issue 12); expected --context-parallel-size 1");
@@ -300,12 +300,19 @@ TEST_CASE("megatron: precision and optimizer") {
   CHECK(message_of([&] { megatron(no_precision, opts); }) ==
         "<command line>:1:1: error: key '--bf16': missing: without --bf16 or --fp16 Megatron-LM trains in fp32, which "
         "trainsim does not model (it times 16-bit kernels); expected --bf16 or --fp16");
-  CHECK(error_key(no_precision + "--bf16", opts) == "--bf16");  // fp32 gradient reduction
+  CHECK(error_key(no_precision + "--bf16", opts) == "<no error>");  // fp32 gradient reduction (below)
   CHECK(error_key(no_precision + "--bf16 --grad-reduce-in-bf16", opts) == "<no error>");
   CHECK(error_key(no_precision + "--bf16 --grad-reduce-in-bf16 --fp16", opts) == "--bf16");
   CHECK(message_of([&] { megatron(no_precision + "--bf16 --grad-reduce-in-bf16", on("v100-edr-hetero", 1)); }).find(
             "the platform's V100-32GB has no bf16 tensor cores; expected --fp16") != std::string::npos);
-  CHECK(error_key(kGpt + "--accumulate-allreduce-grads-in-fp32", opts) == "--accumulate-allreduce-grads-in-fp32");
+  // Gradient precision (issue 14): fp32 with --bf16 unless --grad-reduce-in-bf16, and with
+  // --accumulate-allreduce-grads-in-fp32; the buckets hold Megatron-LM's gradients at that size.
+  CHECK(megatron(no_precision + "--bf16", opts).job.plan.grad_reduce_bytes == 4);
+  CHECK(megatron(no_precision + "--bf16 --grad-reduce-in-bf16", opts).job.plan.grad_reduce_bytes == 2);
+  CHECK(megatron(no_precision + "--fp16", opts).job.plan.grad_reduce_bytes == 2);
+  const auto fp32 = megatron(no_precision + "--fp16 --accumulate-allreduce-grads-in-fp32 --ddp-bucket-size 1000", opts);
+  CHECK(fp32.job.plan.grad_reduce_bytes == 4);
+  CHECK(fp32.job.plan.bucket_bytes == 4000);
   CHECK(error_key(kGpt + "--optimizer sgd", opts) == "--optimizer");
   CHECK(error_key(kGpt + "--optimizer adam", opts) == "<no error>");
 }
@@ -358,4 +365,20 @@ TEST_CASE("megatron: pipeline stages, virtual stages and scripts") {
             "key 'pretrain_mamba.py': pretrain_mamba.py trains Mamba (state-space) layers, which are not modelled") !=
         std::string::npos);
   CHECK(error_key("python pretrain_bert.py " + kGpt, opts) == "pretrain_bert.py");
+}
+
+TEST_CASE("megatron import: --tp-comm-overlap and --overlap-param-gather set the overlaps (issue 12)") {
+  const auto opts = on("selene-dgx-a100", 1);
+  const std::string tp2 = "--tensor-model-parallel-size 2 --global-batch-size 16 ";
+  const auto both = megatron(kGpt + tp2 + "--sequence-parallel --use-distributed-optimizer --overlap-param-gather "
+                                          "--tp-comm-overlap",
+                             opts);
+  CHECK(both.job.plan.tp_comm_overlap);
+  CHECK(both.job.plan.overlap_param_gather);
+  const auto none = megatron(kGpt + tp2 + "--sequence-parallel --use-distributed-optimizer", opts);
+  CHECK_FALSE(none.job.plan.tp_comm_overlap);
+  CHECK_FALSE(none.job.plan.overlap_param_gather);
+  // Megatron-LM's own assertions, at the flag.
+  CHECK(error_key(kGpt + tp2 + "--tp-comm-overlap", opts) == "--tp-comm-overlap");
+  CHECK(error_key(kGpt + tp2 + "--overlap-param-gather", opts) == "--overlap-param-gather");
 }

@@ -181,7 +181,7 @@ TEST_CASE("memory per stage flags a plan that does not fit", "[training]") {
   CHECK(mem[0].weights == Approx(2.0 * mem[0].parameters));
 }
 
-TEST_CASE("ZeRO-3 gathers each op's parameters and reduce-scatters each backward's gradients", "[training]") {
+TEST_CASE("ZeRO-3 gathers each unit's parameters before each forward and backward and reduce-scatters its gradients", "[training]") {
   auto spec = uniform_gpt(2, 4, schedule::ScheduleKind::OneFOneB, 1);
   spec.plan.dp = 2;
   spec.plan.global_batch = 8;
@@ -199,11 +199,13 @@ TEST_CASE("ZeRO-3 gathers each op's parameters and reduce-scatters each backward
     }
   workload::ComputeModel cm(sim.network().spec().clusters[0].gpu);
   params = stage_costs(spec.model, spec.plan, cm, TpLink{1e30, 0})[0].chunks[0].params;
-  REQUIRE(forward == 4);
-  REQUIRE(backward == 4);
-  // One all-gather of the bf16 parameters per forward and per backward, one reduce-scatter of
-  // the gradients per backward (collectives queued back to back may go out together).
-  CHECK(comm_bytes == Approx((forward + backward) * 2 * params + backward * 2 * params));
+  // Stage 0 of 2 holds the embedding and 16 layers: 17 units of one layer (fsdp.unit_layers 1),
+  // each computed per micro-batch (4) in the forward and in the backward.
+  REQUIRE(forward == 4 * 17);
+  REQUIRE(backward == 4 * 17);
+  // Per micro-batch: every unit's bf16 parameters all-gathered for the forward and for the
+  // backward, its gradients reduce-scattered after the backward.
+  CHECK(comm_bytes == Approx(4 * (2 + 2 + 2) * params));
   CHECK(comm >= 1);
   CHECK(r.exposed_dp > 0);
 }
