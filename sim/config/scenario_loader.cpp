@@ -86,11 +86,11 @@ std::string parse_name(YamlMap& root) {
 JobSpec parse_job(YamlMap& root, const PlatformSpec& platform) {
   YamlMap job = root.get_map("job");
   std::vector<std::string> names;
-  for (const auto& k : job_kinds()) names.push_back(k.name);
+  for (const auto& k : job_parsers()) names.push_back(k.name);
   const YAML::Node& kind = job.node("kind");
   if (!kind.IsScalar())
     throw job.error("kind", "expected one of: " + join_names(names) + "; got " + describe(kind));
-  for (const auto& k : job_kinds())
+  for (const auto& k : job_parsers())
     if (kind.Scalar() == k.name) {
       JobSpec spec = k.parse(job, platform);
       job.finish();

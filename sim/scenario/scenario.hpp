@@ -4,12 +4,12 @@
 #include <string>
 #include <variant>
 
-#include "collective/spec.hpp"
 #include "core/error.hpp"
-#include "diloco/spec.hpp"
 #include "platform/spec.hpp"
-#include "program/spec.hpp"
-#include "training/spec.hpp"
+#include "scenario/collective_benchmark_spec.hpp"
+#include "scenario/diloco_spec.hpp"
+#include "scenario/programs_spec.hpp"
+#include "scenario/training_spec.hpp"
 
 namespace trainsim {
 
