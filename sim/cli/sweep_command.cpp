@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <type_traits>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -61,9 +60,7 @@ int sweep_main(const std::vector<std::string>& words, const Replay* replay) {
   Scenario scenario = load_scenario_file(scenario_path);
   const auto* spec = std::get_if<DilocoSpec>(&scenario.job);
   if (!spec) {
-    // The job's location and kind, to say which file is wrong and why.
-    const SourceLocation where = std::visit([](const auto& job) { return job.where; }, scenario.job);
-    throw InputError(where, "job.kind",
+    throw InputError(scenario.kind_at, "job.kind",
                      "trainsim sweep varies the WAN bandwidth of a DiLoCo job, but this scenario's job kind is " +
                          std::string(job_kind_name(scenario.job)) +
                          "; expected kind: diloco (with worker: abstract), e.g. scenarios/diloco/table4.yaml");
