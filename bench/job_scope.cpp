@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cli/run_job.hpp"
 #include "config/loader.hpp"
+#include "jobs/run_job.hpp"
 
 using namespace trainsim;
 

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/suggest.hpp"
+
 namespace trainsim::cli {
 
 namespace {
@@ -22,18 +24,6 @@ const RetiredOption kRetired[] = {
 };
 
 }  // namespace
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 Args::Args(std::string command, std::string usage, std::string description, std::vector<OptionSpec> options,
            std::string example)
@@ -81,12 +71,11 @@ void Args::parse(const std::vector<std::string>& words) {
     if (it == options_.end()) {
       for (const auto& r : kRetired)
         if (name == r.name) throw UsageError("option '--" + name + "' no longer exists: " + r.instead);
-      std::string best;
-      size_t best_d = 3;
-      for (const auto& o : options_)
-        if (size_t d = edit_distance(name, o.name); d < best_d) best_d = d, best = o.name;
+      std::vector<std::string> names;
+      for (const auto& o : options_) names.push_back(o.name);
+      const std::string* best = closest_name(name, names);
       throw UsageError("unknown option '--" + name + "' for '" + command_ + "'" +
-                       (best.empty() ? std::string() : " (did you mean '--" + best + "'?)"));
+                       (best ? " (did you mean '--" + *best + "'?)" : std::string()));
     }
     if (values_.count(name)) throw UsageError("option '--" + name + "' is given twice");
     if (it->value_name.empty()) {

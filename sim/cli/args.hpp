@@ -49,7 +49,4 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Edit distance, for "did you mean" suggestions.
-size_t edit_distance(const std::string& a, const std::string& b);
-
 }  // namespace trainsim::cli

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "core/suggest.hpp"
 #include "trainsim/version.hpp"
 
 namespace trainsim::cli {
@@ -69,11 +70,10 @@ int main(int argc, char** argv) {
     }
     for (const auto& c : commands())
       if (words[0] == c.name) return c.run({words.begin() + 1, words.end()});
-    std::string best;
-    size_t best_d = 3;
-    for (const auto& c : commands())
-      if (size_t d = edit_distance(words[0], c.name); d < best_d) best_d = d, best = c.name;
-    throw UsageError("unknown command '" + words[0] + "'" + (best.empty() ? "" : " (did you mean '" + best + "'?)"));
+    std::vector<std::string> names;
+    for (const auto& c : commands()) names.push_back(c.name);
+    const std::string hint = did_you_mean(words[0], names);
+    throw UsageError("unknown command '" + words[0] + "'" + (hint.empty() ? "" : " (" + hint + ")"));
   } catch (const UsageError& e) {
     std::cerr << "trainsim: " << e.what() << "\n";
     return exit_code::kBadInput;

@@ -7,10 +7,10 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/configurator_options.hpp"
 #include "cli/shared_options.hpp"
 #include "config/bandwidth_matrix.hpp"
 #include "config/loader.hpp"
-#include "configurator/cli_options.hpp"
 #include "core/limits.hpp"
 #include "output/output_plan.hpp"
 #include "output/table_printer.hpp"

@@ -3,12 +3,12 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "cli/run_job.hpp"
 #include "cli/shared_options.hpp"
 #include "config/loader.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
 #include "core/progress.hpp"
+#include "jobs/run_job.hpp"
 #include "output/atomic_file.hpp"
 #include "output/chrome_trace.hpp"
 #include "output/output_plan.hpp"

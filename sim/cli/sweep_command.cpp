@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <type_traits>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -14,8 +13,9 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "cli/shared_options.hpp"
 #include "cli/sharding.hpp"
+#include "cli/shared_options.hpp"
+#include "config/job_kinds.hpp"
 #include "config/loader.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
@@ -25,6 +25,7 @@
 #include "core/units.hpp"
 #include "diloco/abstract_case.hpp"
 #include "diloco/sweep.hpp"
+#include "jobs/run_job.hpp"
 #include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
 #include "output/trace_writer.hpp"
@@ -59,17 +60,10 @@ int sweep_main(const std::vector<std::string>& words, const Replay* replay) {
   Scenario scenario = load_scenario_file(scenario_path);
   const auto* spec = std::get_if<DilocoSpec>(&scenario.job);
   if (!spec) {
-    // The job's location and kind, to say which file is wrong and why.
-    const auto [where, kind] = std::visit(
-        [](const auto& job) -> std::pair<SourceLocation, std::string> {
-          using T = std::decay_t<decltype(job)>;
-          if constexpr (std::is_same_v<T, TrainingSpec>) return {job.where, "training"};
-          else return {job.where, "collective_benchmark"};
-        },
-        scenario.job);
-    throw InputError(where, "job.kind",
+    throw InputError(scenario.kind_at, "job.kind",
                      "trainsim sweep varies the WAN bandwidth of a DiLoCo job, but this scenario's job kind is " +
-                         kind + "; expected kind: diloco (with worker: abstract), e.g. scenarios/diloco/table4.yaml");
+                         std::string(job_kind_name(scenario.job)) +
+                         "; expected kind: diloco (with worker: abstract), e.g. scenarios/diloco/table4.yaml");
   }
   limits::check_run(scenario, false, host_memory_limit(args));
   sharding.require_output(trace_path, "--trace FILE.h5");

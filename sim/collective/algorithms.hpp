@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "collective/spec.hpp"
+#include "program/collective_kind.hpp"
 
 namespace trainsim {
 

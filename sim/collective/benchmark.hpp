@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "collective/algorithms.hpp"
-#include "collective/spec.hpp"
 #include "program/observer.hpp"
+#include "scenario/collective_benchmark_spec.hpp"
 
 namespace trainsim {
 

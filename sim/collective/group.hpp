@@ -1,8 +1,8 @@
 #pragma once
 #include <vector>
 
-#include "collective/spec.hpp"
 #include "platform/spec.hpp"
+#include "scenario/collective_benchmark_spec.hpp"
 
 namespace trainsim {
 

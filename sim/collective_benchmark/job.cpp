@@ -10,6 +10,40 @@
 #include "output/table_printer.hpp"
 
 namespace trainsim {
+namespace {
+
+// GPUs in the benchmark's group, counted without resolving it (the estimate runs before the
+// group is checked against the platform).
+double group_size(const CollectiveBenchSpec& s, const PlatformSpec& p) {
+  const auto& g = s.group;
+  if (!g.gpus.empty()) return static_cast<double>(g.gpus.size());
+  const ClusterSpec* cluster = &p.clusters.front();
+  for (const auto& c : p.clusters)
+    if (c.name == g.cluster) cluster = &c;
+  if (g.nodes > 0) return static_cast<double>(g.nodes) * (g.gpus_per_node ? g.gpus_per_node : cluster->gpus_per_node);
+  if (!g.cluster.empty()) return static_cast<double>(cluster->nodes) * cluster->gpus_per_node;
+  return p.total_gpus();
+}
+
+}  // namespace
+
+limits::RunSize benchmark_run_size(const Scenario& scenario, const CollectiveBenchSpec& c, bool keep_activities) {
+  limits::RunSize r;
+  r.platform_gpus = scenario.platform.total_gpus();
+  r.actors = group_size(c, scenario.platform);
+  // One record per GPU per collective call (measured: 512 GPUs x 3 sizes -> 1536 rows).
+  const double activities = r.actors * limits::message_size_count(c.min_bytes, c.max_bytes, c.factor) *
+                            static_cast<double>(c.collectives.size() * c.algorithms.size());
+  r.activities = keep_activities ? activities : 0;
+  return r;
+}
+
+std::vector<JobPrograms> benchmark_job_programs(const Scenario& scenario, const CollectiveBenchSpec& spec) {
+  const auto gpus = resolve_group(spec.group, scenario.platform, spec.where);
+  std::vector<JobPrograms> out;
+  out.push_back({"", benchmark_programs(benchmark_cases(spec), gpus, spec.granularity)});
+  return out;
+}
 
 std::vector<BenchResult> run_collective_benchmark(Simulation& sim, const CollectiveBenchSpec& spec,
                                                   const std::vector<int>& gpus, Recorder* recorder,

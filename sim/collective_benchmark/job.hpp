@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "collective/benchmark.hpp"
-#include "config/scenario.hpp"
 #include "engine/job.hpp"
+#include "scenario/scenario.hpp"
 
 namespace trainsim {
 
@@ -24,5 +24,11 @@ JobOutcome benchmark_outcome(const std::vector<BenchResult>& results, int ranks,
 
 // Runs a `collective_benchmark` scenario.
 JobOutcome run_benchmark_job(const Scenario& scenario, const CollectiveBenchSpec& spec, const JobOptions& options);
+
+// The memory model's sizes of the job (core/limits.hpp), before anything is built.
+limits::RunSize benchmark_run_size(const Scenario& scenario, const CollectiveBenchSpec& spec, bool keep_activities);
+
+// The programs the job plays (one set).
+std::vector<JobPrograms> benchmark_job_programs(const Scenario& scenario, const CollectiveBenchSpec& spec);
 
 }  // namespace trainsim

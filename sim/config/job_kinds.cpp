@@ -2,8 +2,8 @@
 
 namespace trainsim {
 
-const std::vector<JobKind>& job_kinds() {
-  static const std::vector<JobKind> kinds = {
+const std::vector<JobParser>& job_parsers() {
+  static const std::vector<JobParser> kinds = {
       {"collective_benchmark", parse_collective_benchmark},
       {"training", parse_training},
       {"diloco", parse_diloco},
@@ -11,5 +11,7 @@ const std::vector<JobKind>& job_kinds() {
   };
   return kinds;
 }
+
+std::string_view job_kind_name(const JobSpec& job) { return job_parsers().at(job.index()).name; }
 
 }  // namespace trainsim

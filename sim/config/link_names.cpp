@@ -8,18 +8,17 @@ namespace trainsim {
 std::string link_name_examples(const PlatformSpec& spec) {
   std::vector<std::string> ex;
   for (const auto& c : spec.clusters) {
-    const std::string n0 = c.name + ".n0";
     switch (c.intra.kind) {
-      case IntraNodeKind::NvSwitch: ex.push_back(n0 + ".gpu0.nvlink"); break;
-      case IntraNodeKind::NvLinkMesh: ex.push_back(n0 + ".nvlink0-1"); break;
-      case IntraNodeKind::Pcie: ex.push_back(n0 + ".gpu0.pcie"); break;
+      case IntraNodeKind::NvSwitch: ex.push_back(link_names::nvswitch_port(c.name, 0, 0)); break;
+      case IntraNodeKind::NvLinkMesh: ex.push_back(link_names::nvlink_mesh(c.name, 0, 0, 1)); break;
+      case IntraNodeKind::Pcie: ex.push_back(link_names::pcie_gpu(c.name, 0, 0)); break;
     }
-    ex.push_back(n0 + ".nic0");
+    ex.push_back(link_names::nic(c.name, 0, 0));
     if (c.fabric.kind == FabricKind::FatTree || c.fabric.kind == FabricKind::RailOptimized)
-      ex.push_back(c.name + ".leaf0.up");
-    if (c.fabric.kind == FabricKind::Measured) ex.push_back(c.name + ".pair.n0-n1");
+      ex.push_back(link_names::leaf_uplink(c.name, 0));
+    if (c.fabric.kind == FabricKind::Measured) ex.push_back(link_names::pair(c.name, 0, 1));
   }
-  if (!spec.wan.empty()) ex.push_back("wan." + spec.wan[0].a + "-" + spec.wan[0].b);
+  if (!spec.wan.empty()) ex.push_back(link_names::wan(spec.wan[0].a, spec.wan[0].b));
   std::string s;
   for (const auto& e : ex) s += (s.empty() ? "" : ", ") + e;
   return s;
@@ -78,7 +77,7 @@ bool any_link_matches(const PlatformSpec& spec, const std::string& glob, long lo
         }))
       return !budget || *budget >= 0;
   }
-  if (compatible("wan.", prefix)) part.wan = spec.wan;
+  if (compatible(link_names::wan_prefix(), prefix)) part.wan = spec.wan;
   const bool found = link_names::for_each_link_name(part, visit);
   return found && (!budget || *budget >= 0);
 }

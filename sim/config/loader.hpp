@@ -6,8 +6,8 @@
 // directory part of `name`.
 #include <string>
 
-#include "config/scenario.hpp"
 #include "platform/spec.hpp"
+#include "scenario/scenario.hpp"
 
 namespace trainsim {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "config/scenario.hpp"
 #include "core/error.hpp"
+#include "scenario/scenario.hpp"
 
 namespace trainsim {
 

@@ -10,16 +10,12 @@ namespace {
 
 using units::Kind;
 
-// The names users write; sim/collective owns the printing side (collective_name()).
-const std::vector<std::pair<std::string, CollectiveKind>> kCollectives = {
-    {"all_reduce", CollectiveKind::AllReduce}, {"reduce_scatter", CollectiveKind::ReduceScatter},
-    {"all_gather", CollectiveKind::AllGather}, {"broadcast", CollectiveKind::Broadcast},
-    {"all_to_all", CollectiveKind::AllToAll},  {"send_recv", CollectiveKind::SendRecv}};
-const std::vector<std::pair<std::string, CollectiveAlgorithm>> kAlgorithms = {
-    {"ring", CollectiveAlgorithm::Ring},
-    {"tree", CollectiveAlgorithm::Tree},
-    {"hierarchical", CollectiveAlgorithm::Hierarchical},
-    {"direct", CollectiveAlgorithm::Direct}};
+// The collectives a benchmark measures: every kind but the barrier (which separates its cases).
+const std::vector<std::pair<std::string, CollectiveKind>>& benchmarked_collectives() {
+  static const auto names =
+      names_among(collective_names(), [](CollectiveKind k) { return k != CollectiveKind::Barrier; });
+  return names;
+}
 
 const ClusterSpec* find_cluster(const PlatformSpec& p, const std::string& name) {
   for (const auto& c : p.clusters)
@@ -81,8 +77,8 @@ GpuGroupSpec parse_group(YamlMap& job, const PlatformSpec& platform) {
 JobSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform) {
   CollectiveBenchSpec s;
   s.where = job.location();
-  s.collectives = job.get_enum_list("collectives", kCollectives);
-  s.algorithms = job.has("algorithms") ? job.get_enum_list("algorithms", kAlgorithms)
+  s.collectives = job.get_enum_list("collectives", benchmarked_collectives());
+  s.algorithms = job.has("algorithms") ? job.get_enum_list("algorithms", algorithm_names())
                                        : std::vector<CollectiveAlgorithm>{CollectiveAlgorithm::Ring};
   s.group = parse_group(job, platform);
   if (job.has("sizes")) {

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "config/job_kinds.hpp"
-#include "diloco/spec.hpp"
+#include "scenario/diloco_spec.hpp"
 #include "workload/model_spec.hpp"
 
 namespace trainsim {

@@ -271,10 +271,9 @@ Op read_op(Line& l, const ProgramSet& set) {
   static const auto roles = all_names(static_cast<int>(output::kActivityKindCount), output::activity_kind_name);
   static const auto categories = all_names(kMemoryCategories, memory_category_name);
   static const auto markers = all_names(kMarkerKinds, marker_kind_name);
-  static const std::vector<std::string> collectives = {"all_reduce", "reduce_scatter", "all_gather", "broadcast",
-                                                       "all_to_all", "send_recv", "barrier"};
-  static const std::vector<std::string> algorithms = {"ring", "tree", "hierarchical", "direct"};
-  static const std::vector<std::string> granularities = {"aggregated", "stepwise", "closed_form"};
+  static const auto collectives = names_of(collective_names());
+  static const auto algorithms = names_of(algorithm_names());
+  static const auto granularities = names_of(granularity_names());
   Op op;
   const OpKind kind = l.named<OpKind>("op", op_kind_from_name, kinds);
   op.stream = static_cast<uint8_t>(l.pick("stream", set.streams, "stream"));

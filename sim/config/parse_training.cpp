@@ -4,7 +4,7 @@
 #include "config/parse_data_parallel.hpp"
 #include "config/paths.hpp"
 #include "parallel/plan.hpp"
-#include "training/spec.hpp"
+#include "scenario/training_spec.hpp"
 #include "workload/presets.hpp"
 
 namespace trainsim {
@@ -13,17 +13,15 @@ namespace {
 using schedule::ScheduleKind;
 using workload::Recompute;
 
-const std::vector<std::pair<std::string, ScheduleKind>> kSchedules = {
-    {"gpipe", ScheduleKind::GPipe},
-    {"1f1b", ScheduleKind::OneFOneB},
-    {"interleaved-1f1b", ScheduleKind::Interleaved1F1B},
-    {"zb-h1", ScheduleKind::ZeroBubbleH1}};
 const std::vector<std::pair<std::string, Recompute>> kRecompute = {
     {"none", Recompute::None}, {"selective", Recompute::Selective}, {"full", Recompute::Full}};
-const std::vector<std::pair<std::string, workload::Family>> kFamilies = {{"gpt", workload::Family::Gpt},
-                                                                         {"llama", workload::Family::Llama}};
-const std::vector<std::pair<std::string, CollectiveAlgorithm>> kDpAlgorithms = {
-    {"ring", CollectiveAlgorithm::Ring}, {"hierarchical", CollectiveAlgorithm::Hierarchical}};
+// The algorithms of the data-parallel gradient reduction (docs/training.md).
+const std::vector<std::pair<std::string, CollectiveAlgorithm>>& dp_algorithms() {
+  static const auto names = names_among(algorithm_names(), [](CollectiveAlgorithm a) {
+    return a == CollectiveAlgorithm::Ring || a == CollectiveAlgorithm::Hierarchical;
+  });
+  return names;
+}
 
 workload::ModelSpec preset_or_error(const YamlMap& where, const std::string& key, const std::string& name) {
   if (auto m = workload::find_model_preset(name)) return *m;
@@ -74,7 +72,7 @@ workload::ModelSpec parse_model(YamlMap& job) {
     else field = static_cast<int>(m.get_int(key, lo, hi));
   };
   model.name = m.optional_string("name", preset ? model.name : "custom");
-  model.family = preset ? m.optional_enum("family", kFamilies, model.family) : m.get_enum("family", kFamilies);
+  model.family = preset ? m.optional_enum("family", workload::family_names(), model.family) : m.get_enum("family", workload::family_names());
   integer("layers", model.layers, 1, 100000);
   integer("hidden", model.hidden, 1, 1 << 20);
   integer("heads", model.heads, 1, 1 << 16);
@@ -108,7 +106,7 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
   }
   p.micro_batch = static_cast<int>(job.get_int("micro_batch", 1, 1 << 20));
   p.global_batch = static_cast<int>(job.get_int("global_batch", 1, 1 << 30));
-  p.schedule = job.optional_enum("schedule", kSchedules, ScheduleKind::OneFOneB);
+  p.schedule = job.optional_enum("schedule", schedule::schedule_names(), ScheduleKind::OneFOneB);
   p.chunks = static_cast<int>(job.optional_int("chunks", 1, 1, 1024));
   p.sequence_parallel = job.optional_bool("sequence_parallel", false);
   p.recompute = job.optional_enum("recompute", kRecompute, Recompute::None);
@@ -137,7 +135,7 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
   }
   p.overlap_grad_reduce = job.optional_bool("overlap_grad_reduce", false);
   p.bucket_bytes = job.optional_quantity("bucket_size", units::Kind::Size, Bound::Positive, p.bucket_bytes);
-  p.dp_algorithm = job.optional_enum("dp_algorithm", kDpAlgorithms, CollectiveAlgorithm::Ring);
+  p.dp_algorithm = job.optional_enum("dp_algorithm", dp_algorithms(), CollectiveAlgorithm::Ring);
   p.scatter_gather = job.optional_bool("scatter_gather", true);
   read_data_parallel_options(job, p);  // grad_reduce_precision, overlap_*, tp_comm_overlap, fsdp
   p.iterations = static_cast<int>(job.optional_int("iterations", 1, 1, 1000));

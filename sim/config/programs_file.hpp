@@ -4,7 +4,7 @@
 // read and checked (program::validate) when the job runs, and a deadlock found while playing is
 // reported at the line of an op that waits for ever.
 #include "program/program.hpp"
-#include "program/spec.hpp"
+#include "scenario/programs_spec.hpp"
 
 namespace trainsim {
 

@@ -83,14 +83,15 @@ std::string parse_name(YamlMap& root) {
   return stem;
 }
 
-JobSpec parse_job(YamlMap& root, const PlatformSpec& platform) {
+JobSpec parse_job(YamlMap& root, const PlatformSpec& platform, SourceLocation& kind_at) {
   YamlMap job = root.get_map("job");
+  kind_at = job.where("kind");
   std::vector<std::string> names;
-  for (const auto& k : job_kinds()) names.push_back(k.name);
+  for (const auto& k : job_parsers()) names.push_back(k.name);
   const YAML::Node& kind = job.node("kind");
   if (!kind.IsScalar())
     throw job.error("kind", "expected one of: " + join_names(names) + "; got " + describe(kind));
-  for (const auto& k : job_kinds())
+  for (const auto& k : job_parsers())
     if (kind.Scalar() == k.name) {
       JobSpec spec = k.parse(job, platform);
       job.finish();
@@ -124,7 +125,7 @@ Scenario load_scenario(const std::string& text, const std::string& name, const s
   s.seed = static_cast<uint64_t>(root.optional_int("seed", 0, 0, std::numeric_limits<long long>::max()));
   s.platform = parse_scenario_platform(root, platform_file);
   s.job_at = root.where("job");
-  s.job = parse_job(root, s.platform);
+  s.job = parse_job(root, s.platform, s.kind_at);
   if (root.has("output")) {
     YamlMap out = root.get_map("output");
     s.output.trace = out.optional_string("trace", "");

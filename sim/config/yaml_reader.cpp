@@ -22,21 +22,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string with_hint(const std::string& message, const std::string& hint) {
   return hint.empty() ? message : message + " (" + hint + ")";
 }
@@ -106,22 +91,6 @@ std::string describe_char(char c) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "byte 0x%02X", u);
   return buf;
-}
-
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
-  // Edit distance is quadratic: a pasted paragraph is not a typo of a key name.
-  if (word.size() > 64) return "";
-  const std::string w = lower(word);
-  // At most a third of the word may change (at least 2 edits allowed), and never all of it:
-  // suggesting 'a' for 'c' helps nobody.
-  const size_t limit = std::min(std::max<size_t>(2, w.size() / 3), w.empty() ? 0 : w.size() - 1);
-  const std::string* best = nullptr;
-  size_t best_d = limit + 1;
-  for (const auto& c : candidates) {
-    size_t d = edit_distance(w, lower(c));
-    if (d < best_d) best_d = d, best = &c;
-  }
-  return best ? "did you mean '" + *best + "'?" : "";
 }
 
 std::string join_names(const std::vector<std::string>& names) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/suggest.hpp"  // did_you_mean, for every parse function
 #include "core/units.hpp"
 
 namespace trainsim {
@@ -45,10 +46,6 @@ std::string describe(const YAML::Node& node);
 
 // One character for messages: "'x'", "a space", "a tab", "a non-ASCII character", "byte 0x07".
 std::string describe_char(char c);
-
-// "did you mean 'x'?" for the candidate nearest to `word` by edit distance, or "" when none
-// is close enough (distance <= max(2, |word| / 3) and < |word|).
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
 // "a, b, c"
 std::string join_names(const std::vector<std::string>& names);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "platform/link_names.hpp"
+
 namespace trainsim::configurator {
 
 NodeBandwidth::NodeBandwidth(std::vector<std::vector<double>> m) : n_(static_cast<int>(m.size())) {
@@ -25,7 +27,7 @@ BandwidthMatrix NodeBandwidth::to_matrix(const std::string& cluster) const {
   out.cluster = cluster;
   out.bandwidth.assign(n_, std::vector<double>(n_));
   for (int a = 0; a < n_; ++a) {
-    out.hosts.push_back(cluster + ".n" + std::to_string(a));
+    out.hosts.push_back(link_names::node(cluster, a));
     for (int b = 0; b < n_; ++b) out.bandwidth[a][b] = at(a, b);
   }
   return out;

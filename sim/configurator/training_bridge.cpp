@@ -12,17 +12,19 @@
 #include <vector>
 
 #include "config/bandwidth_matrix.hpp"
+#include "config/job_kinds.hpp"
 #include "config/loader.hpp"
 #include "config/paths.hpp"
 #include "config/yaml_reader.hpp"
-#include "config/scenario.hpp"
-#include "core/limits.hpp"
 #include "configurator/configurator.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
+#include "scenario/scenario.hpp"
 #include "training/costs.hpp"
+#include "training/job.hpp"
 #include "training/simulator.hpp"
 
 namespace trainsim::configurator {
@@ -41,12 +43,6 @@ namespace {
 InputError job_error(const Scenario& s, const std::string& key, const std::string& message) {
   YamlMap root(parse_yaml(s.text, s.file), s.file, "");
   return YamlMap(root.node("job"), s.file, "job").error(key, message);
-}
-
-const char* job_kind_name(const JobSpec& job) {
-  if (std::holds_alternative<DilocoSpec>(job)) return "diloco";
-  if (std::holds_alternative<CollectiveBenchSpec>(job)) return "collective benchmark";
-  return "training";
 }
 
 }  // namespace
@@ -279,12 +275,12 @@ Session open_session(const std::string& scenario_file, const SessionOptions& opt
   if (!job)
     throw job_error(s.scenario, "kind",
                     std::string("the configurators need a training job (model, global batch, sequence length), this is a ") +
-                        job_kind_name(s.scenario.job) + " job; expected kind: training");
+                        std::string(job_kind_name(s.scenario.job)) + " job; expected kind: training");
   s.job = *job;
   s.options = options;
   const ClusterSpec& c = single_cluster(s.scenario.platform);
   // Every configuration simulates the whole platform; `jobs` of them run at once.
-  const auto one = limits::estimate_memory(limits::run_size(s.scenario, false));
+  const auto one = limits::estimate_memory(training_run_size(s.scenario, s.job, false));
   limits::check_memory({one.size, one.bytes * options.jobs}, limits::memory_ceiling(options.host_memory_limit),
                        s.scenario.job_at);
   NodeBandwidth bw;

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "config/scenario.hpp"
 #include "configurator/configurator.hpp"
 #include "configurator/oracle.hpp"
+#include "scenario/scenario.hpp"
 #include "training/costs.hpp"
 
 namespace trainsim::configurator {

@@ -13,8 +13,6 @@
 
 namespace trainsim {
 
-struct Scenario;
-
 namespace limits {
 
 // Measured coefficients (Release build, SimGrid 3.32, 256 KiB actor stacks): see
@@ -50,8 +48,7 @@ struct MemoryEstimate {
   double bytes = 0;
 };
 
-// The sizes of `scenario`'s job; `keep_activities` when a trace file is written.
-RunSize run_size(const Scenario& scenario, bool keep_activities);
+// The sizes of a scenario's job are estimated by its kind (jobs/run_size.hpp).
 MemoryEstimate estimate_memory(const RunSize& size);
 
 // Physical memory of this machine in bytes (0 if unknown).
@@ -68,10 +65,6 @@ double memory_ceiling(const std::optional<std::string>& option);
 // breakdown, the ceiling and how to raise it.
 void check_memory(const MemoryEstimate& estimate, double ceiling, const SourceLocation& where,
                   const std::string& key = "job");
-
-// The check every simulating command runs before building anything: the estimate of
-// `scenario`'s job against memory_ceiling(option).
-void check_run(const Scenario& scenario, bool keep_activities, const std::optional<std::string>& option);
 
 }  // namespace limits
 }  // namespace trainsim

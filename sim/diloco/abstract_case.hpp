@@ -10,9 +10,9 @@
 #include "diloco/abstract_timeline.hpp"
 #include "diloco/abstract_wan.hpp"
 #include "diloco/result.hpp"
-#include "diloco/spec.hpp"
 #include "diloco/sync_plan.hpp"
 #include "platform/spec.hpp"
+#include "scenario/diloco_spec.hpp"
 
 namespace trainsim {
 

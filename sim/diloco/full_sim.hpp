@@ -11,10 +11,10 @@
 // (eager). Interleaved plans are supported: a fragment's layers are exchanged by the stages that
 // hold them (training::stage_of_layers).
 #include "diloco/abstract_sim.hpp"
-#include "diloco/spec.hpp"
 #include "output/trace.hpp"
 #include "platform/spec.hpp"
 #include "program/program.hpp"
+#include "scenario/diloco_spec.hpp"
 
 namespace trainsim {
 

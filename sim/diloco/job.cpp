@@ -1,5 +1,7 @@
 #include "diloco/job.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <limits>
 #include <sstream>
 
@@ -8,6 +10,7 @@
 #include "diloco/full_sim.hpp"
 #include "engine/isolated.hpp"
 #include "output/table_printer.hpp"
+#include "training/job.hpp"
 
 namespace trainsim {
 
@@ -17,6 +20,56 @@ constexpr int kTraceRoundsAfterDrift = 64;
 // Full workers: the most rounds played looking for a steady state (job.rounds doubled).
 constexpr int kMaxFullRounds = 48;
 }  // namespace
+
+limits::RunSize diloco_run_size(const Scenario& scenario, const DilocoSpec& d, bool keep_activities) {
+  limits::RunSize r;
+  r.platform_gpus = scenario.platform.total_gpus();
+  const double clusters = static_cast<double>(scenario.platform.clusters.size());
+  double activities = 0;
+  if (d.worker == WorkerMode::Full && d.training) {
+    // Full workers: every datacenter runs the replica's training job, a compute and a
+    // communication actor per GPU (the compute and dp-comm streams of training/programs.cpp),
+    // plus one outer-sync actor per GPU (its outer-comm stream, diloco/full_sim.cpp).
+    const auto& p = d.training->plan;
+    const double ranks = p.gpus();
+    r.actors = clusters * 3 * ranks;
+    int steps = 1;  // H of the method simulating the most steps (data-parallel syncs every step)
+    for (const auto& m : d.methods)
+      if (m.algorithm != SyncAlgorithm::DataParallel) steps = std::max(steps, m.inner_steps);
+    const double iterations = static_cast<double>(d.rounds) * steps;
+    const double layers = d.models.empty() ? 1.0 : d.models.front().layers;
+    // Training rows as for a training job, over rounds x H iterations; outer rows per GPU: at
+    // most one wait per iteration and one sync per fragment and round (fragments <= layers).
+    activities = clusters * ranks * (iterations * training_rows_per_iteration(p) + iterations + d.rounds * layers);
+  } else {
+    // Abstract workers: one actor per cluster (replica); rows per inner step and fragment.
+    r.actors = clusters;
+    int steps = 1;
+    for (const auto& m : d.methods) steps = std::max(steps, m.inner_steps);
+    activities = r.actors * d.rounds * (steps + 64.0) * static_cast<double>(d.methods.size() * d.models.size());
+  }
+  r.activities = keep_activities ? activities : 0;
+  return r;
+}
+
+namespace {
+std::string slug(std::string s) {
+  for (char& c : s) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
+  return s;
+}
+}  // namespace
+
+std::vector<JobPrograms> diloco_job_programs(const Scenario& scenario, const DilocoSpec& spec) {
+  if (spec.worker != WorkerMode::Full)
+    throw InputError(spec.where, "worker",
+                     "abstract DiLoCo workers are a model of each datacenter, not GPU programs; "
+                     "dump the programs of `worker: full`");
+  std::vector<JobPrograms> out;
+  for (size_t m = 0; m < spec.methods.size(); ++m)
+    out.push_back({spec.methods.size() > 1 ? ".method" + std::to_string(m) + "-" + slug(spec.methods[m].name) : "",
+                   full_programs(scenario.platform, spec, spec.methods[m], scenario.seed)});
+  return out;
+}
 
 JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, const JobOptions& options) {
   // Abstract workers: the exact event loop, here (no engine is created in this process). Full

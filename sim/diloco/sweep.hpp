@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "diloco/abstract_sim.hpp"
-#include "diloco/spec.hpp"
 #include "platform/spec.hpp"
 #include "scaleout/runs.hpp"
+#include "scenario/diloco_spec.hpp"
 
 namespace trainsim {
 

@@ -4,7 +4,7 @@
 // (docs/diloco.md, "Model"), independent of SimGrid so that it can be checked by hand.
 #include <vector>
 
-#include "diloco/spec.hpp"
+#include "scenario/diloco_spec.hpp"
 
 namespace trainsim {
 

@@ -2,8 +2,11 @@
 // What running a scenario's job produces: the text report printed on the terminal and the
 // trace (always filled with summary values and link totals; activities only if requested).
 #include <string>
+#include <vector>
 
+#include "core/limits.hpp"
 #include "output/trace.hpp"
+#include "program/program.hpp"
 
 namespace trainsim {
 
@@ -18,6 +21,13 @@ struct JobOptions {
 struct JobOutcome {
   std::string report;
   output::TraceData trace;
+};
+
+// One set of rank programs a job plays (one per simulation: full DiLoCo workers play one per
+// method) and the suffix of its file name when dumped ("" or ".method<i>-<name>").
+struct JobPrograms {
+  std::string suffix;
+  program::ProgramSet set;
 };
 
 }  // namespace trainsim

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "network/network.hpp"
+#include "platform/link_names.hpp"
 
 namespace trainsim {
 
@@ -16,8 +17,8 @@ Recorder::Recorder(const Network& network, bool keep_activities)
     const auto& loc = network.location(g);
     const auto& c = spec.clusters[loc.cluster];
     auto& info = trace_.gpus[g];
-    info.node = c.name + ".n" + std::to_string(loc.node);
-    info.name = info.node + ".gpu" + std::to_string(loc.local);
+    info.node = link_names::node(c.name, loc.node);
+    info.name = link_names::gpu_host(c.name, loc.node, loc.local);
     info.model = c.gpu.name;
     info.cluster = c.name;
     info.local_index = loc.local;

@@ -124,7 +124,7 @@ class Exporter {
         flag("--num-layers-per-virtual-pipeline-stage", str(m.layers / (p.pp * p.chunks)));
         break;
       default:
-        throw refuse("schedule", std::string(p.schedule == schedule::ScheduleKind::GPipe ? "gpipe" : "zb-h1") +
+        throw refuse("schedule", std::string(schedule::to_string(p.schedule)) +
                                      " has no Megatron-LM flag (Megatron-LM runs 1F1B, interleaved with virtual "
                                      "stages); expected 1f1b or interleaved-1f1b");
     }
@@ -167,7 +167,7 @@ class Exporter {
       flag("--ddp-bucket-size", str(static_cast<long long>(params)));
     }
     if (p.dp_algorithm != CollectiveAlgorithm::Ring)
-      throw refuse("dp_algorithm", "hierarchical has no Megatron-LM flag (NCCL chooses its algorithm); expected ring");
+      throw refuse("dp_algorithm", std::string(algorithm_name(p.dp_algorithm)) + " has no Megatron-LM flag (NCCL chooses its algorithm); expected ring");
     if (!p.scatter_gather)
       throw refuse("scatter_gather", "false has no flag in current Megatron-LM; expected true");
     flag("--transformer-impl", p.flash_attention ? "transformer_engine" : "local");

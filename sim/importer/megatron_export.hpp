@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "platform/spec.hpp"
-#include "training/spec.hpp"
+#include "scenario/training_spec.hpp"
 
 namespace trainsim::importer {
 

@@ -14,16 +14,6 @@ namespace {
 
 const char* yes(bool b) { return b ? "true" : "false"; }
 
-const char* schedule_name(schedule::ScheduleKind k) {
-  switch (k) {
-    case schedule::ScheduleKind::GPipe: return "gpipe";
-    case schedule::ScheduleKind::Interleaved1F1B: return "interleaved-1f1b";
-    case schedule::ScheduleKind::ZeroBubbleH1: return "zb-h1";
-    case schedule::ScheduleKind::OneFOneB: break;
-  }
-  return "1f1b";
-}
-
 const char* recompute_name(workload::Recompute r) {
   switch (r) {
     case workload::Recompute::Selective: return "selective";
@@ -73,7 +63,7 @@ std::string training_job_text(const TrainingSpec& job) {
   } else {
     os << "  model:\n";
     os << "    name: " << scalar(m.name) << "\n";
-    os << "    family: " << (m.family == workload::Family::Llama ? "llama" : "gpt") << "\n";
+    os << "    family: " << workload::family_name(m.family) << "\n";
     os << "    layers: " << m.layers << "\n    hidden: " << m.hidden << "\n    heads: " << m.heads << "\n";
     os << "    kv_heads: " << m.kv_heads << "\n    ffn_hidden: " << m.ffn_hidden << "\n";
     os << "    seq_len: " << m.seq_len << "\n    vocab: " << m.vocab << "\n";
@@ -82,7 +72,7 @@ std::string training_job_text(const TrainingSpec& job) {
   os << "  parallelism: {tp: " << p.tp << ", pp: " << p.pp << ", dp: " << p.dp << "}\n";
   os << "  micro_batch: " << p.micro_batch << "\n";
   os << "  global_batch: " << p.global_batch << "\n";
-  os << "  schedule: " << schedule_name(p.schedule) << "\n";
+  os << "  schedule: " << schedule::to_string(p.schedule) << "\n";
   os << "  chunks: " << p.chunks << "\n";
   if (!p.layers_per_stage.empty()) {
     os << "  layers_per_stage: ";
@@ -102,7 +92,7 @@ std::string training_job_text(const TrainingSpec& job) {
   os << "  tp_comm_overlap: " << yes(p.tp_comm_overlap) << "\n";
   os << "  grad_reduce_precision: " << (p.grad_reduce_bytes == 4 ? "fp32" : "bf16") << "\n";
   os << "  bucket_size: " << static_cast<long long>(p.bucket_bytes) << "B\n";
-  os << "  dp_algorithm: " << (p.dp_algorithm == CollectiveAlgorithm::Hierarchical ? "hierarchical" : "ring") << "\n";
+  os << "  dp_algorithm: " << algorithm_name(p.dp_algorithm) << "\n";
   os << "  scatter_gather: " << yes(p.scatter_gather) << "\n";
   os << "  iterations: " << p.iterations << "\n";
   if (p.order == RankOrder::Explicit) {

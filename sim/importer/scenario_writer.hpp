@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "training/spec.hpp"
+#include "scenario/training_spec.hpp"
 
 namespace trainsim::importer {
 

@@ -29,7 +29,9 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
                                str(model.layers) + " layers");
   const bool interleaved = p.schedule == schedule::ScheduleKind::Interleaved1F1B;
   if (interleaved != (p.chunks > 1))
-    fail("schedule", interleaved ? "interleaved_1f1b needs chunks >= 2" : "chunks > 1 needs schedule interleaved_1f1b");
+    fail("schedule", std::string(interleaved ? "" : "chunks > 1 needs schedule ") +
+                         std::string(schedule::to_string(schedule::ScheduleKind::Interleaved1F1B)) +
+                         (interleaved ? " needs chunks >= 2" : ""));
   if (interleaved && m % p.pp != 0)
     fail("global_batch", "interleaved 1F1B needs the micro-batches per pipeline (" + str(m) +
                              ") to be a multiple of pp (" + str(p.pp) + ")");

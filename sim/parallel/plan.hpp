@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "collective/spec.hpp"
 #include "core/error.hpp"
+#include "program/collective_kind.hpp"
 #include "schedule/schedule.hpp"
 #include "workload/compute_model.hpp"
 #include "workload/model_spec.hpp"

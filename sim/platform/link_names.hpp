@@ -32,7 +32,8 @@ inline std::string leaf_uplink(const std::string& cluster, int l) { return leaf(
 inline std::string pair(const std::string& cluster, int a, int b) {  // a < b
   return cluster + ".pair.n" + std::to_string(a) + "-n" + std::to_string(b);
 }
-inline std::string wan(const std::string& a, const std::string& b) { return "wan." + a + "-" + b; }
+inline const char* wan_prefix() { return "wan."; }  // what every WAN link's name begins with
+inline std::string wan(const std::string& a, const std::string& b) { return wan_prefix() + a + "-" + b; }
 
 // Leaves (fat tree) or scalable units (rail-optimized) of a cluster: ceil(nodes / nodes_per_leaf).
 int leaf_count(const ClusterSpec& c);

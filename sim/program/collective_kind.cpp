@@ -12,6 +12,13 @@ constexpr CollectiveAlgorithm kAlgorithms[] = {CollectiveAlgorithm::Ring, Collec
 constexpr Granularity kGranularities[] = {Granularity::Aggregated, Granularity::Stepwise, Granularity::ClosedForm};
 
 template <typename E, size_t N>
+std::vector<std::pair<std::string, E>> table(const E (&all)[N], const char* (*name)(E)) {
+  std::vector<std::pair<std::string, E>> out;
+  for (E e : all) out.emplace_back(name(e), e);
+  return out;
+}
+
+template <typename E, size_t N>
 std::optional<E> find(const E (&all)[N], const char* (*name)(E), std::string_view text) {
   for (E e : all)
     if (text == name(e)) return e;
@@ -67,6 +74,19 @@ bool supports(CollectiveAlgorithm algorithm, CollectiveKind kind) {
       return kind == CollectiveKind::AllToAll || kind == CollectiveKind::SendRecv;
   }
   return false;
+}
+
+const std::vector<std::pair<std::string, CollectiveKind>>& collective_names() {
+  static const auto names = table(kKinds, collective_name);
+  return names;
+}
+const std::vector<std::pair<std::string, CollectiveAlgorithm>>& algorithm_names() {
+  static const auto names = table(kAlgorithms, algorithm_name);
+  return names;
+}
+const std::vector<std::pair<std::string, Granularity>>& granularity_names() {
+  static const auto names = table(kGranularities, granularity_name);
+  return names;
 }
 
 std::optional<CollectiveKind> collective_from_name(std::string_view name) {

@@ -3,7 +3,10 @@
 // scenario files: kinds, algorithms, granularities and their names (the one table of each).
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace trainsim {
 
@@ -23,6 +26,29 @@ const char* granularity_name(Granularity g);        // "aggregated", "stepwise",
 // Whether `algorithm` implements `kind` (e.g. tree: all-reduce and broadcast only; all-to-all and
 // send/recv: direct only). A barrier needs no algorithm: every one accepts it.
 bool supports(CollectiveAlgorithm algorithm, CollectiveKind kind);
+
+// Every kind, algorithm and granularity with its name, in the enum's order: the tables scenario
+// files, programs files and messages read (parsers accept subsets with `names_among`).
+const std::vector<std::pair<std::string, CollectiveKind>>& collective_names();
+const std::vector<std::pair<std::string, CollectiveAlgorithm>>& algorithm_names();
+const std::vector<std::pair<std::string, Granularity>>& granularity_names();
+
+// The entries of `table` whose value `keep` accepts, in its order.
+template <class E, class Keep>
+std::vector<std::pair<std::string, E>> names_among(const std::vector<std::pair<std::string, E>>& table, Keep keep) {
+  std::vector<std::pair<std::string, E>> out;
+  for (const auto& entry : table)
+    if (keep(entry.second)) out.push_back(entry);
+  return out;
+}
+
+// The names alone.
+template <class E>
+std::vector<std::string> names_of(const std::vector<std::pair<std::string, E>>& table) {
+  std::vector<std::string> out;
+  for (const auto& entry : table) out.push_back(entry.first);
+  return out;
+}
 
 // The inverse of the names above; nullopt for anything else.
 std::optional<CollectiveKind> collective_from_name(std::string_view name);

@@ -84,12 +84,24 @@ std::string_view to_string(OpType type) {
   return "?";
 }
 
+const std::vector<std::pair<std::string, ScheduleKind>>& schedule_names() {
+  static const std::vector<std::pair<std::string, ScheduleKind>> names = [] {
+    std::vector<std::pair<std::string, ScheduleKind>> v;
+    for (ScheduleKind k : {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved1F1B,
+                           ScheduleKind::ZeroBubbleH1})
+      v.emplace_back(to_string(k), k);
+    return v;
+  }();
+  return names;
+}
+
 ScheduleKind schedule_kind_from_string(std::string_view name) {
-  for (ScheduleKind k : {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved1F1B,
-                         ScheduleKind::ZeroBubbleH1})
-    if (name == to_string(k)) return k;
-  throw std::invalid_argument("unknown pipeline schedule \"" + std::string(name) +
-                              "\" (expected one of: gpipe, 1f1b, interleaved-1f1b, zb-h1)");
+  std::string all;
+  for (const auto& [n, k] : schedule_names()) {
+    if (name == n) return k;
+    all += (all.empty() ? "" : ", ") + n;
+  }
+  throw std::invalid_argument("unknown pipeline schedule \"" + std::string(name) + "\" (expected one of: " + all + ")");
 }
 
 std::string describe(const PipelineOp& op, bool with_chunk) {

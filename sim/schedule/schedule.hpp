@@ -5,6 +5,7 @@
 // Formulas, sources and orders are documented in docs/schedules.md.
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace trainsim::schedule {
@@ -55,6 +56,9 @@ constexpr bool is_input_backward(OpType t) {
 
 // Names used in configuration files and outputs: "gpipe", "1f1b", "interleaved-1f1b", "zb-h1".
 std::string_view to_string(ScheduleKind kind);
+// Every schedule with its name, in the enum's order: the one table that scenario files, the
+// importers and messages read (a new schedule is added to kScheduleKinds in schedule.cpp).
+const std::vector<std::pair<std::string, ScheduleKind>>& schedule_names();
 std::string_view to_string(OpType type);  // "F", "B", "BI", "W"
 // Throws std::invalid_argument listing the accepted names.
 ScheduleKind schedule_kind_from_string(std::string_view name);

@@ -3,7 +3,7 @@
 // numerators of tokens/s, TFLOP/s per GPU, MFU and HFU). Computed from the job spec and carried
 // in its programs' JobInfo, so that programs played from a file report the same metrics.
 #include "program/program.hpp"
-#include "training/spec.hpp"
+#include "scenario/training_spec.hpp"
 
 namespace trainsim {
 

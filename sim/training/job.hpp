@@ -1,8 +1,8 @@
 #pragma once
 #include <ostream>
 
-#include "config/scenario.hpp"
 #include "engine/job.hpp"
+#include "scenario/scenario.hpp"
 #include "training/accounting.hpp"
 #include "training/simulator.hpp"
 
@@ -26,5 +26,14 @@ void describe_training(const TrainingResult& r, const TrainingAccounting& a, con
 
 // Runs a `training` scenario and builds its report and trace summary.
 JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, const JobOptions& options);
+
+// Trace rows one training iteration keeps per GPU (the memory model's estimate, core/limits.hpp).
+double training_rows_per_iteration(const ParallelPlan& plan);
+
+// The memory model's sizes of the job, before anything is built.
+limits::RunSize training_run_size(const Scenario& scenario, const TrainingSpec& spec, bool keep_activities);
+
+// The programs the job plays (one set).
+std::vector<JobPrograms> training_job_programs(const Scenario& scenario, const TrainingSpec& spec);
 
 }  // namespace trainsim

@@ -18,7 +18,7 @@
 
 #include "platform/spec.hpp"
 #include "program/builder.hpp"
-#include "training/spec.hpp"
+#include "scenario/training_spec.hpp"
 
 namespace trainsim {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "program/program.hpp"
-#include "training/spec.hpp"
+#include "scenario/training_spec.hpp"
 #include "workload/memory.hpp"
 
 namespace trainsim {

@@ -1,8 +1,21 @@
 #include "workload/model_spec.hpp"
 
+#include <stdexcept>
+
 #include "core/error.hpp"
 
 namespace trainsim::workload {
+
+const std::vector<std::pair<std::string, Family>>& family_names() {
+  static const std::vector<std::pair<std::string, Family>> names = {{"gpt", Family::Gpt}, {"llama", Family::Llama}};
+  return names;
+}
+
+const std::string& family_name(Family family) {
+  for (const auto& [name, f] : family_names())
+    if (f == family) return name;
+  throw std::logic_error("a model family without a name in family_names()");
+}
 
 namespace {
 void require(bool ok, const char* key, const std::string& what) {

@@ -2,6 +2,8 @@
 // Shape of a decoder-only transformer: the numbers every FLOP, byte and memory formula of the
 // workload model starts from. Plain value type; presets live in presets.hpp.
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace trainsim::workload {
 
@@ -9,6 +11,11 @@ enum class Family {
   Gpt,    // LayerNorm, multi-head attention with biases, 4h GELU MLP, dropout (Megatron GPT)
   Llama,  // RMSNorm, grouped-query attention without biases, SwiGLU MLP, no dropout (Llama 3)
 };
+
+// Every family with the name scenario files write ("gpt", "llama"), in the enum's order: the
+// one table the parser, the importers' scenario text and messages read.
+const std::vector<std::pair<std::string, Family>>& family_names();
+const std::string& family_name(Family family);
 
 struct ModelSpec {
   std::string name;

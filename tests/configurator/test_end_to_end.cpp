@@ -16,9 +16,9 @@
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
 #include "output/table_printer.hpp"
-#include "training/simulator.hpp"
 #include "support/input_error.hpp"
 #include "tiny_cluster.hpp"
+#include "training/simulator.hpp"
 
 namespace fs = std::filesystem;
 using namespace trainsim;
@@ -357,7 +357,7 @@ TEST_CASE("configure refuses what it cannot configure: one line naming file, lin
   const std::string bench = (dir / "bench.yaml").string();
   CHECK(testing::message_of([&] { cli::configure_command({bench}); }) ==
         bench + ":5:9: error: key 'job.kind': the configurators need a training job (model, global batch, sequence "
-                "length), this is a collective benchmark job; expected kind: training");
+                "length), this is a collective_benchmark job; expected kind: training");
   // Two clusters: the error points at the second one in the platform file.
   const std::string two = (fs::path(TRAINSIM_SOURCE_DIR) / "platforms" / "two-datacenters.yaml").string();
   write(dir / "two.yaml", std::string("name: t\nseed: 0\nplatform: ") + two + "\n" + kScenario.substr(kScenario.find("job:")));

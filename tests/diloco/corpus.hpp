@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "config/loader.hpp"
-#include "diloco/spec.hpp"
 #include "platform/spec.hpp"
+#include "scenario/diloco_spec.hpp"
 
 namespace trainsim::test {
 

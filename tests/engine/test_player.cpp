@@ -12,13 +12,13 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "cli/run_job.hpp"
 #include "collective/network_costs.hpp"
 #include "config/loader.hpp"
 #include "engine/isolated.hpp"
 #include "engine/player.hpp"
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/run_job.hpp"
 #include "network/network.hpp"
 #include "program/format.hpp"
 #include "program/validate.hpp"
@@ -90,7 +90,7 @@ void latency_only(ProgramSet& set) {
 std::string compare_players(const fs::path& file) {
   const Scenario s = small(load_scenario_file(file.string()));
   auto sets = job_programs(s);
-  ProgramSet set = std::move(sets.front().second);
+  ProgramSet set = std::move(sets.front().set);
   latency_only(set);
   Simulation sim(s.platform, s.seed);
   EndTimes played(set), executed(set);

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/run_job.hpp"
 #include "config/loader.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/run_job.hpp"
 
 using namespace trainsim;
 namespace fs = std::filesystem;

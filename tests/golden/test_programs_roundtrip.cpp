@@ -9,9 +9,9 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "cli/run_job.hpp"
 #include "config/loader.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/run_job.hpp"
 
 using namespace trainsim;
 namespace fs = std::filesystem;

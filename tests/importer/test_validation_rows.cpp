@@ -16,10 +16,10 @@
 #include <cstdio>
 #include <functional>
 
-#include "cli/run_job.hpp"
 #include "engine/isolated.hpp"
 #include "importer/scenario_writer.hpp"
 #include "importer_support.hpp"
+#include "jobs/run_job.hpp"
 
 using namespace trainsim;
 using namespace trainsim::importer;

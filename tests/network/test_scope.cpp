@@ -8,9 +8,9 @@
 #include <map>
 #include <sstream>
 
-#include "cli/run_job.hpp"
 #include "config/loader.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/run_job.hpp"
 #include "sim_harness.hpp"
 
 using namespace trainsim;

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/limits.hpp"
 #include "core/units.hpp"
+#include "jobs/run_job.hpp"
 
 using namespace trainsim;
 

@@ -11,10 +11,10 @@
 #include <memory>
 #include <sstream>
 
-#include "cli/run_job.hpp"
 #include "config/loader.hpp"
 #include "csv_reader.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/run_job.hpp"
 #include "platform/kernel_times.hpp"
 #include "workload/compute_model.hpp"
 #include "workload/presets.hpp"

@@ -4,12 +4,12 @@
 #include <string>
 #include <variant>
 
-#include "collective/spec.hpp"
 #include "core/error.hpp"
-#include "diloco/spec.hpp"
 #include "platform/spec.hpp"
-#include "program/spec.hpp"
-#include "training/spec.hpp"
+#include "scenario/collective_benchmark_spec.hpp"
+#include "scenario/diloco_spec.hpp"
+#include "scenario/programs_spec.hpp"
+#include "scenario/training_spec.hpp"
 
 namespace trainsim {
 
@@ -26,7 +26,8 @@ struct Scenario {
   std::string text;   // its full text (stored in traces)
   std::string name;
   uint64_t seed = 0;
-  SourceLocation job_at;  // the `job:` key, where job-wide refusals (resource limits) point
+  SourceLocation job_at;   // the `job:` key, where job-wide refusals (resource limits) point
+  SourceLocation kind_at;  // the `job.kind` value, where refusals of the job's kind point
   PlatformSpec platform;
   JobSpec job;
   OutputSpec output;

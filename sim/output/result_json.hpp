@@ -1,0 +1,28 @@
+#pragma once
+// The serialized form of a job's results (docs/trace-format.md, "Results as JSON"): the named
+// metrics with units, the named texts and the named tables of a TraceData, as one JSON document
+// that reads back exactly (every double bit for bit, non-finite values included) and is
+// byte-identical for the same results. Meant for child processes, shards and the Python API to
+// hand results over in one form.
+#include <string>
+
+#include "output/trace.hpp"
+
+namespace trainsim::output {
+
+inline constexpr const char* kResultFormat = "trainsim-result";
+inline constexpr int kResultVersion = 1;
+
+// {"format":"trainsim-result","version":1,"metrics":[{"name","value","unit"}...],
+//  "texts":[{"name","value"}...],"tables":[{"name","numeric":[{"name","values"}...],
+//  "text":[{"name","values"}...]}...]}: in the results' order, keys in this order, one line.
+// Finite doubles are written in the shortest form that reads back to the same double; -0.0 as
+// -0.0; NaN and infinities as the strings "nan", "inf", "-inf".
+std::string results_to_json(const TraceData& results);
+
+// The metrics, texts and tables of a document written by results_to_json (other fields of the
+// returned TraceData are empty). Throws std::runtime_error naming what is wrong: not JSON,
+// another format or version, a missing or mistyped field, columns of different lengths.
+TraceData results_from_json(const std::string& text);
+
+}  // namespace trainsim::output
