@@ -116,6 +116,9 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
   p.zero_stage = static_cast<int>(job.optional_int("zero_stage", 0, 0, 3));
   if (job.has("layers_per_stage"))
     for (long long l : job.get_int_list("layers_per_stage", 1, 100000)) p.layers_per_stage.push_back(static_cast<int>(l));
+  if (job.has("layers_per_virtual_stage"))
+    for (long long l : job.get_int_list("layers_per_virtual_stage", 0, 100000))
+      p.layers_per_virtual_stage.push_back(static_cast<int>(l));
   if (job.has("mapping")) {
     p.order = RankOrder::Explicit;
     if (job.node("mapping").IsMap()) {

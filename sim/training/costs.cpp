@@ -22,13 +22,13 @@ double tp_message_bytes(const workload::ModelSpec& model, const ParallelPlan& pl
   return 2.0 * plan.micro_batch * model.seq_len * model.hidden;
 }
 
-std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
-  const auto layers = stage_layers(plan, model);
-  std::vector<int> out(static_cast<size_t>(plan.pp) * plan.chunks);
-  for (int s = 0; s < plan.pp; ++s)
-    for (int c = 0; c < plan.chunks; ++c)
-      out[schedule::model_chunk_stage(s, c, plan.pp)] = layers[s] / plan.chunks + (c < layers[s] % plan.chunks ? 1 : 0);
-  return out;
+std::vector<double> chunk_activation_weights(const ParallelPlan& plan, const workload::ModelSpec& model, int stage) {
+  const auto per_vs = virtual_stage_layers(plan, model);
+  std::vector<double> w(static_cast<size_t>(plan.chunks));
+  double sum = 0;
+  for (int c = 0; c < plan.chunks; ++c) sum += w[c] = per_vs[schedule::model_chunk_stage(stage, c, plan.pp)];
+  if (sum == 0) w.assign(w.size(), 1.0);
+  return w;
 }
 
 std::vector<int> stage_of_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {

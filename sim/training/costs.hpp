@@ -57,10 +57,13 @@ double pipeline_message_bytes(const workload::ModelSpec& model, const ParallelPl
 // Bytes of one tensor-parallel all-reduce: one micro-batch's bf16 activation (2 b s h).
 double tp_message_bytes(const workload::ModelSpec& model, const ParallelPlan& plan);
 
-// Transformer layers of each virtual stage, in virtual-stage order (pp x chunks entries): stage
-// s's layers (stage_layers) split over its chunks, the first ones taking the remainder; chunk c
-// of stage s is virtual stage schedule::model_chunk_stage(s, c, pp) (the one placement rule).
-std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model);
+// virtual_stage_layers (the layers of each virtual stage) lives beside stage_layers in
+// parallel/plan.hpp.
+
+// How the activations of stage `stage` are shared among its chunks: each chunk's layer count
+// (activations grow with layers), or 1 each when the stage holds no layer (embedding or LM head
+// alone). Used with schedule::peak_weighted_in_flight by the memory estimate and the programs.
+std::vector<double> chunk_activation_weights(const ParallelPlan& plan, const workload::ModelSpec& model, int stage);
 
 // The pipeline stage that holds each transformer layer.
 std::vector<int> stage_of_layers(const ParallelPlan& plan, const workload::ModelSpec& model);

@@ -61,7 +61,7 @@ struct Job {
   CollectiveKind grad_collective = CollectiveKind::AllReduce;
   std::vector<std::vector<int>> last_grad_op{};      // [stage][chunk]: op whose end completes its gradients
   std::vector<workload::MemoryEstimate> memory{};    // per stage
-  std::vector<double> activation_per_op{};           // per stage: one (micro-batch, chunk)'s activations
+  std::vector<std::vector<double>> activation_per_op{};  // [stage][chunk]: one (micro-batch, chunk)'s activations
   // Slots and streams.
   int cs = 0, ds = 0, pp_slot = 0, tp_slot = 0, dp_slot = 0, emb_slot = 0;
 
@@ -161,7 +161,7 @@ class RankWriter {
         gather(i + 1, issued);
         w_.wait(cs, gathered_[i]);
       }
-      if (forward) w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_]);
+      if (forward) w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
       double compute = 0;
       int tp_count = 0;
       Role role = Role::Forward;
@@ -189,7 +189,8 @@ class RankWriter {
       } else {
         pass(compute, role, tp_count, 1);
       }
-      if (schedule::is_input_backward(op.type)) w_.free(cs, MemoryCategory::Activations, job_.activation_per_op[stage_]);
+      if (schedule::is_input_backward(op.type))
+        w_.free(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
       if (job_.zero3 && (op.type == OpType::Backward || op.type == OpType::BackwardWeight))
         // ZeRO-3: each backward reduce-scatters its weight gradients over the DP group.
         on_comm_stream_after(w_.record(cs), job_.dp_slot,
@@ -254,10 +255,12 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
     }
   job.memory = estimate_stage_memory(spec);
   for (int s = 0; s < plan.pp; ++s) {
-    // The estimator's activations are those of the peak count of (micro-batch, chunk) pairs
-    // alive; each pair holds an equal share from its forward to its input backward.
-    const int peak = schedule::peak_in_flight(job.sched, s).total;
-    job.activation_per_op.push_back(peak > 0 ? job.memory[s].activations / peak : 0);
+    // The estimator's activations are those of the peak layer-weighted count of (micro-batch,
+    // chunk) pairs alive; each pair holds its chunk's share from its forward to its input backward.
+    const auto weight = chunk_activation_weights(plan, model, s);
+    const double peak = schedule::peak_weighted_in_flight(job.sched, s, weight);
+    auto& per_chunk = job.activation_per_op.emplace_back();
+    for (double w : weight) per_chunk.push_back(peak > 0 ? job.memory[s].activations * w / peak : 0);
   }
   job.cs = b.stream(program::kComputeStream);
   job.ds = b.stream(program::kDpStream);

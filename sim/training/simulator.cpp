@@ -6,6 +6,7 @@
 #include "schedule/in_flight.hpp"
 #include "schedule/schedule.hpp"
 #include "training/meter.hpp"
+#include "training/costs.hpp"
 #include "training/programs.hpp"
 
 namespace trainsim {
@@ -30,8 +31,12 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.recompute = plan.recompute;
     in.zero_stage = plan.zero_stage;
     in.flash_attention = plan.flash_attention;
-    // (micro-batch, chunk) pairs alive at the peak, each holding one chunk's layers.
-    in.micro_batches_in_flight = double(schedule::peak_in_flight(sched, s).total) / plan.chunks;
+    // (micro-batch, chunk) pairs alive at the peak, each holding its chunk's layers: the peak of
+    // the layer-weighted count, over the stage's layers (total / chunks when chunks are even).
+    const auto weight = chunk_activation_weights(plan, spec.model, s);
+    double weight_sum = 0;
+    for (double w : weight) weight_sum += w;
+    in.micro_batches_in_flight = schedule::peak_weighted_in_flight(sched, s, weight) / weight_sum;
     out.push_back(workload::estimate_memory(in));
   }
   return out;
