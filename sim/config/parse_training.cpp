@@ -103,12 +103,15 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
     p.tp = static_cast<int>(par.optional_int("tp", 1, 1, 1 << 20));
     p.pp = static_cast<int>(par.optional_int("pp", 1, 1, 1 << 20));
     p.dp = static_cast<int>(par.optional_int("dp", 1, 1, 1 << 20));
+    p.cp = static_cast<int>(par.optional_int("cp", 1, 1, 1 << 16));
     par.finish();
   }
   p.micro_batch = static_cast<int>(job.get_int("micro_batch", 1, 1 << 20));
   p.global_batch = static_cast<int>(job.get_int("global_batch", 1, 1 << 30));
   p.schedule = job.optional_enum("schedule", kSchedules, ScheduleKind::OneFOneB);
   p.chunks = static_cast<int>(job.optional_int("chunks", 1, 1, 1024));
+  p.cp_comm = job.optional_enum("cp_comm", std::vector<std::pair<std::string, CpComm>>{{"ring", CpComm::Ring}, {"all-gather", CpComm::AllGather}},
+                                CpComm::Ring);
   p.sequence_parallel = job.optional_bool("sequence_parallel", false);
   p.recompute = job.optional_enum("recompute", kRecompute, Recompute::None);
   p.fused_bias_dropout_add = job.optional_bool("bias_dropout_fusion", false);

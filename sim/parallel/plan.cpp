@@ -11,9 +11,21 @@ std::string str(long long v) { return std::to_string(v); }
 
 void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int platform_gpus) {
   auto fail = [&](const std::string& key, const std::string& msg) { throw InputError(p.where, key, msg); };
-  if (p.tp < 1 || p.pp < 1 || p.dp < 1) fail("parallelism", "tp, pp and dp must be at least 1");
+  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1) fail("parallelism", "tp, cp, pp and dp must be at least 1");
   if (p.gpus() > platform_gpus)
-    fail("parallelism", "tp x pp x dp = " + str(p.gpus()) + " GPUs but the platform has " + str(platform_gpus));
+    fail("parallelism", std::string(p.cp > 1 ? "tp x cp x pp x dp" : "tp x pp x dp") + " = " + str(p.gpus()) +
+                            " GPUs but the platform has " + str(platform_gpus));
+  if (p.cp > 1) {
+    // Causal load balancing cuts each sequence into 2cp equal chunks (Megatron-Core, Llama 3).
+    if (model.seq_len % (2 * p.cp) != 0)
+      fail("parallelism.cp", "cp = " + str(p.cp) + " needs the sequence length (" + str(model.seq_len) +
+                                 ") to divide into 2 x cp = " + str(2 * p.cp) + " chunks");
+    if (!p.flash_attention)
+      fail("parallelism.cp", "context parallelism runs fused (flash) attention; expected attention: flash");
+    if (p.sequence_parallel && (model.seq_len / p.cp) % p.tp != 0)
+      fail("parallelism.cp", "the " + str(model.seq_len / p.cp) + " tokens per context-parallel rank do not split over tp = " +
+                                 str(p.tp) + " for sequence parallelism");
+  }
   if (model.heads % p.tp != 0)
     fail("parallelism.tp", "tp = " + str(p.tp) + " must divide the number of attention heads (" + str(model.heads) + ")");
   if (model.kv_heads % p.tp != 0 && p.tp % model.kv_heads != 0)

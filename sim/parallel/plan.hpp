@@ -17,8 +17,19 @@ enum class RankOrder {
   Explicit,  // rank r runs on GPU mapping[r]
 };
 
+// How context-parallel ranks see the whole sequence's keys and values (docs/training.md,
+// "Context parallelism").
+enum class CpComm {
+  Ring,       // ring attention: KV blocks passed around the CP group, overlapped with attention
+  AllGather,  // KV all-gathered before attention, dKV reduce-scattered after it (Llama 3)
+};
+
 struct ParallelPlan {
   int tp = 1, pp = 1, dp = 1;
+  // Context parallelism: each sequence split over cp ranks (2cp chunks, rank i holding chunks i
+  // and 2cp-1-i for causal balance); their gradients are reduced over dp x cp.
+  int cp = 1;
+  CpComm cp_comm = CpComm::Ring;
   int micro_batch = 1;
   int global_batch = 1;
   int chunks = 1;  // model chunks (virtual stages) per GPU; > 1 means interleaved 1F1B
@@ -51,7 +62,7 @@ struct ParallelPlan {
   int iterations = 1;
   SourceLocation where;
 
-  int gpus() const { return tp * pp * dp; }
+  int gpus() const { return tp * cp * pp * dp; }
   int micro_batches() const { return global_batch / (micro_batch * dp); }  // per pipeline
 };
 

@@ -32,6 +32,11 @@ struct ChunkCosts {
   double tp_fwd = 0, tp_bwd = 0;
   double fwd = 0, bwd_input = 0;
   double params = 0;      // parameters of this chunk held by one GPU (TP shard)
+  // Context parallelism (plan.cp > 1): the flash-attention kernels inside fwd_compute and
+  // bwd_input_compute (the window ring attention's KV transfers overlap), and the bytes of
+  // K and V one rank holds per layer (one ring block; cp blocks are the gathered tensor).
+  double attention_fwd = 0, attention_bwd = 0;
+  double kv_block_bytes = 0;
   double bwd() const { return bwd_input + bwd_weight; }
 };
 
@@ -51,10 +56,17 @@ double ring_all_reduce_time(double bytes, int n, const TpLink& link);
 std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const ParallelPlan& plan,
                                     const workload::ComputeModel& compute, const TpLink& tp_link);
 
+// Bytes of K and V of one layer held by one context-parallel rank (its seq_len / cp tokens, its
+// tensor-parallel share of the KV heads), bf16: 2 x 2 b (s/cp) kv_local. Ring attention passes
+// cp-1 such blocks per layer forward and 2(cp-1) backward (KV and dKV); the all-gather variant
+// gathers cp of them forward and backward and reduce-scatters the dKV.
+double kv_block_bytes(const workload::ModelSpec& model, const ParallelPlan& plan);
+
 // Bytes one GPU sends to the next pipeline stage per micro-batch (activation or its gradient).
 double pipeline_message_bytes(const workload::ModelSpec& model, const ParallelPlan& plan);
 
-// Bytes of one tensor-parallel all-reduce: one micro-batch's bf16 activation (2 b s h).
+// Bytes of one tensor-parallel all-reduce: one micro-batch's bf16 activation on this context-
+// parallel rank (2 b s h / cp).
 double tp_message_bytes(const workload::ModelSpec& model, const ParallelPlan& plan);
 
 // virtual_stage_layers (the layers of each virtual stage) lives beside stage_layers in

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string_view>
+#include <tuple>
 
 #include "core/random.hpp"
 #include "parallel/layout.hpp"
@@ -42,6 +44,9 @@ int cluster_of_gpu(const PlatformSpec& platform, int gpu) {
 
 namespace {
 
+// The stream of context-parallel KV transfers (ring attention), beside compute and dp-comm.
+constexpr std::string_view kCpStream = "cp-comm";
+
 // Gradient buckets released together go out as one collective of their summed size, each
 // bucket's latency kept (Collective::count): exact under aggregated flows, and far fewer
 // flows. The grouping depends only on the plan, never on timing, so every rank of a group
@@ -55,7 +60,7 @@ struct Job {
   const TrainingSpec& spec;
   const ParallelPlan& plan;
   schedule::Schedule sched;
-  int pp = 1, dp = 1, tp = 1, m = 1, v = 1, V = 1;
+  int pp = 1, dp = 1, tp = 1, cp = 1, m = 1, v = 1, V = 1;
   double pp_bytes = 0, tp_bytes = 0, full_activation = 0, embedding_grad_bytes = 0;
   bool gather_after_recv = false, embedding_sync = false, has_dp = false, zero3 = false;
   CollectiveKind grad_collective = CollectiveKind::AllReduce;
@@ -64,6 +69,7 @@ struct Job {
   std::vector<std::vector<double>> activation_per_op{};  // [stage][chunk]: one (micro-batch, chunk)'s activations
   // Slots and streams.
   int cs = 0, ds = 0, pp_slot = 0, tp_slot = 0, dp_slot = 0, emb_slot = 0;
+  int cps = -1, cp_slot = -1;  // context parallelism: the KV stream and group (cp > 1)
 
   int bucket_count(double bytes) const { return std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes))); }
   uint64_t tag(int it, int dir, int mb, int vs) const {
@@ -81,8 +87,9 @@ Collective collective(CollectiveKind kind, CollectiveAlgorithm algorithm, double
 // Writes the program of one rank of stage `stage`.
 class RankWriter {
  public:
-  RankWriter(const Job& job, program::Program& p, int stage, const StageCosts& costs, double optimizer_seconds)
-      : job_(job), w_(p), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds) {}
+  RankWriter(const Job& job, program::Program& p, int stage, const StageCosts& costs, double optimizer_seconds,
+             int cp_rank = 0)
+      : job_(job), w_(p), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds), cp_rank_(cp_rank) {}
 
   void write() {
     const auto& mem = job_.memory[stage_];
@@ -101,6 +108,7 @@ class RankWriter {
   int stage_;
   const StageCosts& costs_;
   double optimizer_seconds_;
+  int cp_rank_;
   std::vector<int> gathered_;  // ZeRO-3: per schedule op, the event of its parameter gather
 
   // The dp-comm stream runs `c` (on `slot`) once the compute stream has reached this point.
@@ -128,6 +136,37 @@ class RankWriter {
                     collective(CollectiveKind::AllReduce, CollectiveAlgorithm::Ring, tp_count * share * job_.tp_bytes,
                                tp_count * share, Granularity::ClosedForm),
                     Role::TpComm);
+  }
+
+  // Context parallelism: the chunk's flash-attention kernels (`seconds`) with the traffic that
+  // brings them the whole sequence's keys and values (docs/training.md, "Context parallelism").
+  // Ring: the KV blocks (and backward the dKV blocks) go round the CP group on their own
+  // stream while the attention runs; the op waits for the last one. All-gather: KV gathered
+  // before the attention, dKV reduce-scattered after it, on the compute stream.
+  void context_parallel_attention(int it, const schedule::PipelineOp& op, int vs, const ChunkCosts& c,
+                                  double seconds, Role role) {
+    const bool forward = op.type == OpType::Forward;
+    const int cp = job_.cp;
+    if (c.layers == 0) return;
+    if (job_.plan.cp_comm == CpComm::Ring) {
+      const double bytes = c.layers * (cp - 1) * c.kv_block_bytes * (forward ? 1 : 2);
+      // Own tag space: the pipeline's tags on the same (micro-batch, virtual stage) stay distinct.
+      const uint64_t tag = job_.tag(it, forward ? 0 : 1, op.micro_batch, vs) | (uint64_t{1} << 62);
+      w_.wait(job_.cps, w_.record(job_.cs));
+      w_.send(job_.cps, job_.cp_slot, (cp_rank_ + 1) % cp, bytes, tag);
+      w_.recv(job_.cps, job_.cp_slot, (cp_rank_ + cp - 1) % cp, bytes, tag);
+      w_.compute(job_.cs, seconds, role);
+      w_.wait(job_.cs, w_.record(job_.cps));
+      return;
+    }
+    const double gathered = c.layers * cp * c.kv_block_bytes;
+    w_.collective(job_.cs, job_.cp_slot, collective(CollectiveKind::AllGather, CollectiveAlgorithm::Ring, gathered, c.layers),
+                  Role::Collective);
+    w_.compute(job_.cs, seconds, role);
+    if (!forward)
+      w_.collective(job_.cs, job_.cp_slot,
+                    collective(CollectiveKind::ReduceScatter, CollectiveAlgorithm::Ring, gathered, c.layers),
+                    Role::Collective);
   }
 
   void buckets(int chunk, CollectiveKind kind, int issued) {
@@ -174,6 +213,12 @@ class RankWriter {
           compute = c.bwd_input_compute, tp_count = c.tp_bwd_count, role = Role::BackwardInput;
           break;
         case OpType::BackwardWeight: compute = c.bwd_weight, role = Role::BackwardWeight; break;
+      }
+      if (job_.cp > 1 && op.type != OpType::BackwardWeight) {
+        // The attention kernels run first, with their KV traffic; the rest of the op after.
+        const double attention = forward ? c.attention_fwd : c.attention_bwd;
+        context_parallel_attention(it, op, vs, c, attention, role);
+        compute -= attention;
       }
       if (job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp && i == job_.last_grad_op[stage_][op.chunk]) {
         // Gradients of the chunk's layers become final as this op walks back through them:
@@ -236,15 +281,15 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   validate_plan(plan, model, platform.total_gpus());
   const RankLayout layout(plan);
   Job job{spec, plan, schedule::make_schedule({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks})};
-  job.pp = plan.pp, job.dp = plan.dp, job.tp = plan.tp, job.m = plan.micro_batches(), job.v = plan.chunks;
+  job.pp = plan.pp, job.dp = plan.dp, job.tp = plan.tp, job.cp = plan.cp, job.m = plan.micro_batches(), job.v = plan.chunks;
   job.V = job.pp * job.v;
   job.pp_bytes = pipeline_message_bytes(model, plan);
   job.tp_bytes = tp_message_bytes(model, plan);
-  job.full_activation = 2.0 * plan.micro_batch * model.seq_len * model.hidden;
+  job.full_activation = tp_message_bytes(model, plan);  // this context-parallel rank's bf16 activation
   job.gather_after_recv = plan.tp > 1 && plan.scatter_gather && !plan.sequence_parallel;
   job.embedding_sync = model.tied_embeddings && plan.pp > 1;
   job.embedding_grad_bytes = 2.0 * model.vocab * model.hidden / plan.tp;
-  job.has_dp = plan.dp > 1;
+  job.has_dp = plan.dp * plan.cp > 1;  // gradients are reduced over dp x cp
   job.zero3 = plan.zero_stage >= 3 && job.has_dp;
   job.grad_collective = plan.zero_stage >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
   job.last_grad_op.assign(plan.pp, std::vector<int>(plan.chunks, -1));
@@ -265,42 +310,58 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   job.cs = b.stream(program::kComputeStream);
   job.ds = b.stream(program::kDpStream);
   job.pp_slot = b.slot("pp"), job.tp_slot = b.slot("tp"), job.dp_slot = b.slot("dp"), job.emb_slot = b.slot("embedding");
+  if (plan.cp > 1) job.cps = b.stream(kCpStream), job.cp_slot = b.slot("cp");
 
-  // Communication groups: a pipeline per (dp, tp), a TP group per (stage, dp), a DP group per
-  // (stage, tp), the tied-embedding pair per (dp, tp).
-  auto name = [&](const char* kind, int a, int c) { return prefix + kind + "#" + std::to_string(a) + "." + std::to_string(c); };
+  // Communication groups: a pipeline per (dp, cp, tp), a TP group per (stage, dp, cp), a DP group
+  // per (stage, tp) over every (dp, cp) rank (gradients are reduced over dp x cp), a CP ring per
+  // (stage, dp, tp), the tied-embedding pair per (dp, cp, tp). Without cp the names are as before.
+  auto name = [&](const char* kind, int a, int c, int k = -1) {
+    std::string n = prefix + kind + "#" + std::to_string(a) + "." + std::to_string(c);
+    if (k >= 0) (n += '.') += std::to_string(k);
+    return n;
+  };
+  auto cp_part = [&](int k) { return plan.cp > 1 ? k : -1; };  // names without cp stay as they were
   auto ints = [](const std::vector<int>& v) { return std::vector<int32_t>(v.begin(), v.end()); };
   const int slots = static_cast<int>(b.set().slots.size());
   std::vector<std::vector<int32_t>> groups(layout.gpus(), std::vector<int32_t>(slots, -1));
   for (int d = 0; d < plan.dp; ++d)
-    for (int t = 0; t < plan.tp; ++t) {
-      if (plan.pp > 1) {
-        const int g = b.group(name("pp", d, t), ints(layout.pp_group(d, t)));
-        for (int s = 0; s < plan.pp; ++s) groups[layout.rank({s, d, t})][job.pp_slot] = g;
+    for (int k = 0; k < plan.cp; ++k)
+      for (int t = 0; t < plan.tp; ++t) {
+        if (plan.pp > 1) {
+          const int g = b.group(name("pp", d, t, cp_part(k)), ints(layout.pp_group(d, t, k)));
+          for (int s = 0; s < plan.pp; ++s) groups[layout.rank({s, d, t, k})][job.pp_slot] = g;
+        }
+        if (job.embedding_sync) {
+          const int g = b.group(name("emb", d, t, cp_part(k)), {layout.gpu({0, d, t, k}), layout.gpu({plan.pp - 1, d, t, k})});
+          groups[layout.rank({0, d, t, k})][job.emb_slot] = groups[layout.rank({plan.pp - 1, d, t, k})][job.emb_slot] = g;
+        }
       }
-      if (job.embedding_sync) {
-        const int g = b.group(name("emb", d, t), {layout.gpu({0, d, t}), layout.gpu({plan.pp - 1, d, t})});
-        groups[layout.rank({0, d, t})][job.emb_slot] = groups[layout.rank({plan.pp - 1, d, t})][job.emb_slot] = g;
-      }
-    }
   for (int s = 0; s < plan.pp; ++s) {
     if (plan.tp > 1)
-      for (int d = 0; d < plan.dp; ++d) {
-        const int g = b.group(name("tp", s, d), ints(layout.tp_group(s, d)));
-        for (int t = 0; t < plan.tp; ++t) groups[layout.rank({s, d, t})][job.tp_slot] = g;
-      }
+      for (int d = 0; d < plan.dp; ++d)
+        for (int k = 0; k < plan.cp; ++k) {
+          const int g = b.group(name("tp", s, d, cp_part(k)), ints(layout.tp_group(s, d, k)));
+          for (int t = 0; t < plan.tp; ++t) groups[layout.rank({s, d, t, k})][job.tp_slot] = g;
+        }
     if (job.has_dp)
       for (int t = 0; t < plan.tp; ++t) {
-        const int g = b.group(name("dp", s, t), ints(layout.dp_group(s, t)));
-        for (int d = 0; d < plan.dp; ++d) groups[layout.rank({s, d, t})][job.dp_slot] = g;
+        const int g = b.group(name("dp", s, t), ints(layout.dp_cp_group(s, t)));
+        for (int d = 0; d < plan.dp; ++d)
+          for (int k = 0; k < plan.cp; ++k) groups[layout.rank({s, d, t, k})][job.dp_slot] = g;
       }
+    if (plan.cp > 1)
+      for (int d = 0; d < plan.dp; ++d)
+        for (int t = 0; t < plan.tp; ++t) {
+          const int g = b.group(name("cp", s, d, t), ints(layout.cp_group(s, d, t)));
+          for (int k = 0; k < plan.cp; ++k) groups[layout.rank({s, d, t, k})][job.cp_slot] = g;
+        }
   }
 
   // Compute costs per GPU type; a TP group advances at its slowest member's pace (it
   // synchronises every layer).
   const auto slow = straggler_factors(spec.stragglers, platform.total_gpus(), seed);
   std::map<int, std::pair<workload::ComputeModel, std::vector<StageCosts>>> by_cluster;
-  std::map<std::pair<int, int>, int> program_of;  // (stage, cluster) -> program, when not edited
+  std::map<std::tuple<int, int, int>, int> program_of;  // (stage, cluster, cp rank) -> program, when not edited
   program::Program p;
   for (int r = 0; r < layout.gpus(); ++r) {
     const RankCoord co = layout.coord(r);
@@ -313,20 +374,23 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
     }
     const auto& [compute, costs] = it->second;
     double scale = 1;
-    for (int member : layout.tp_group(co.stage, co.dp)) scale = std::max(scale, slow[member]);
-    const double optimizer = compute.optimizer_step(costs[co.stage].params() / (plan.zero_stage >= 1 ? plan.dp : 1));
+    for (int member : layout.tp_group(co.stage, co.dp, co.cp)) scale = std::max(scale, slow[member]);
+    const double optimizer =
+        compute.optimizer_step(costs[co.stage].params() / (plan.zero_stage >= 1 ? plan.dp * plan.cp : 1));
     const program::RankInfo info{co.stage, co.tp, co.dp, replica};
-    // Ranks of a stage on the same GPU type run the same program (peers are group ranks).
+    // Ranks of a stage on the same GPU type run the same program (peers are group ranks; the
+    // CP ring's neighbours depend on the cp rank).
+    const auto key = std::make_tuple(co.stage, cluster, co.cp);
     if (!edit)
-      if (auto known = program_of.find({co.stage, cluster}); known != program_of.end()) {
+      if (auto known = program_of.find(key); known != program_of.end()) {
         b.add_rank(gpu, known->second, groups[r], scale, info);
         continue;
       }
     p = {};
-    RankWriter(job, p, co.stage, costs[co.stage], optimizer).write();
+    RankWriter(job, p, co.stage, costs[co.stage], optimizer, co.cp).write();
     if (edit) edit(r, p, groups[r]);
     const int index = b.add_program(p);
-    if (!edit) program_of.emplace(std::make_pair(co.stage, cluster), index);
+    if (!edit) program_of.emplace(key, index);
     b.add_rank(gpu, index, groups[r], scale, info);
   }
 }

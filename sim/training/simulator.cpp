@@ -21,7 +21,8 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.model = spec.model;
     in.tp = plan.tp;
     in.pp = plan.pp;
-    in.dp = plan.dp;
+    in.dp = plan.dp * plan.cp;  // ZeRO shards over the gradient-reduction group, dp x cp
+    in.cp = plan.cp;
     in.virtual_stages = plan.chunks;
     in.micro_batch = plan.micro_batch;
     in.layers_on_stage = layers[s];
