@@ -102,12 +102,15 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
     p.tp = static_cast<int>(par.optional_int("tp", 1, 1, 1 << 20));
     p.pp = static_cast<int>(par.optional_int("pp", 1, 1, 1 << 20));
     p.dp = static_cast<int>(par.optional_int("dp", 1, 1, 1 << 20));
+    p.cp = static_cast<int>(par.optional_int("cp", 1, 1, 1 << 16));
     par.finish();
   }
   p.micro_batch = static_cast<int>(job.get_int("micro_batch", 1, 1 << 20));
   p.global_batch = static_cast<int>(job.get_int("global_batch", 1, 1 << 30));
   p.schedule = job.optional_enum("schedule", schedule::schedule_names(), ScheduleKind::OneFOneB);
   p.chunks = static_cast<int>(job.optional_int("chunks", 1, 1, 1024));
+  p.cp_comm = job.optional_enum("cp_comm", std::vector<std::pair<std::string, CpComm>>{{"ring", CpComm::Ring}, {"all-gather", CpComm::AllGather}},
+                                CpComm::Ring);
   p.sequence_parallel = job.optional_bool("sequence_parallel", false);
   p.recompute = job.optional_enum("recompute", kRecompute, Recompute::None);
   p.fused_bias_dropout_add = job.optional_bool("bias_dropout_fusion", false);
@@ -115,6 +118,9 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
   p.zero_stage = static_cast<int>(job.optional_int("zero_stage", 0, 0, 3));
   if (job.has("layers_per_stage"))
     for (long long l : job.get_int_list("layers_per_stage", 1, 100000)) p.layers_per_stage.push_back(static_cast<int>(l));
+  if (job.has("layers_per_virtual_stage"))
+    for (long long l : job.get_int_list("layers_per_virtual_stage", 0, 100000))
+      p.layers_per_virtual_stage.push_back(static_cast<int>(l));
   if (job.has("mapping")) {
     p.order = RankOrder::Explicit;
     if (job.node("mapping").IsMap()) {

@@ -118,11 +118,21 @@ class Exporter {
       case schedule::ScheduleKind::OneFOneB:
         break;
       case schedule::ScheduleKind::Interleaved1F1B:
-        if (!p.layers_per_stage.empty() || m.layers % (p.pp * p.chunks) != 0)
-          throw refuse("layers_per_stage", "uneven stages with interleaving have no Megatron-LM flag; expected an "
-                                           "even split");
-        flag("--num-layers-per-virtual-pipeline-stage", str(m.layers / (p.pp * p.chunks)));
+      {
+        // Megatron-Core splits each stage's layers evenly over its virtual stages: uneven
+        // stages export as --num-virtual-stages-per-pipeline-rank with the first/last counts.
+        const auto per_vs = virtual_stage_layers(p, m);
+        for (int vs = p.pp; vs < static_cast<int>(per_vs.size()); ++vs)
+          if (per_vs[vs] != per_vs[vs % p.pp])
+            throw refuse(p.layers_per_virtual_stage.empty() ? "layers_per_stage" : "layers_per_virtual_stage",
+                         "stage " + str(vs % p.pp) + "'s virtual stages hold different layer counts, which "
+                         "Megatron-LM's flags cannot express; expected each stage's layers split evenly over its chunks");
+        if (m.layers % (p.pp * p.chunks) == 0 && stage_layers(p, m) == std::vector<int>(p.pp, m.layers / p.pp))
+          flag("--num-layers-per-virtual-pipeline-stage", str(m.layers / (p.pp * p.chunks)));
+        else
+          flag("--num-virtual-stages-per-pipeline-rank", str(p.chunks));
         break;
+      }
       default:
         throw refuse("schedule", std::string(schedule::to_string(p.schedule)) +
                                      " has no Megatron-LM flag (Megatron-LM runs 1F1B, interleaved with virtual "

@@ -376,8 +376,10 @@ class MegatronImport {
       const auto& f = a.num_layers_per_virtual_pipeline_stage.given() ? a.num_layers_per_virtual_pipeline_stage
                                                                       : a.num_virtual_stages_per_pipeline_rank;
       if (p.pp < 2) throw error(f, f.flag, "needs pipeline parallelism (--pipeline-model-parallel-size > 1)");
-      if (uneven)
-        throw error(f, f.flag, "uneven first or last stages with virtual pipeline stages are not modelled");
+      if (uneven && a.num_layers_per_virtual_pipeline_stage.given())
+        throw error(f, f.flag,
+                    "with uneven first or last stages the layers per virtual stage differ; expected "
+                    "--num-virtual-stages-per-pipeline-rank");
       if (a.num_layers_per_virtual_pipeline_stage.given()) {
         const int per = a.num_layers_per_virtual_pipeline_stage.value;
         if (m.layers % p.pp != 0 || (m.layers / p.pp) % per != 0)
@@ -408,6 +410,21 @@ class MegatronImport {
         if (l < 1)
           throw error(a.decoder_first_pipeline_num_layers, "--decoder-first-pipeline-num-layers",
                       "leaves a pipeline stage without layers; expected at least one layer per stage");
+      if (chunks > 1) {
+        // Megatron-Core splits each stage's layers evenly over its virtual stages; per virtual
+        // stage in model order (vs = chunk * pp + stage).
+        for (int l : p.layers_per_stage)
+          if (l % chunks != 0)
+            throw error(a.decoder_first_pipeline_num_layers.given() ? a.decoder_first_pipeline_num_layers
+                                                                    : a.decoder_last_pipeline_num_layers,
+                        "--decoder-first-pipeline-num-layers",
+                        "a stage of " + str(l) + " layers does not split evenly into " + str(chunks) +
+                            " virtual stages; expected a multiple of " + str(chunks));
+        p.layers_per_virtual_stage.assign(static_cast<size_t>(p.pp) * chunks, 0);
+        for (int c = 0; c < chunks; ++c)
+          for (int s = 0; s < p.pp; ++s) p.layers_per_virtual_stage[c * p.pp + s] = p.layers_per_stage[s] / chunks;
+        p.layers_per_stage.clear();
+      }
     } else if (m.layers % p.pp != 0) {
       throw error(a.num_layers, "--num-layers",
                   str(m.layers) + " layers do not split evenly into " + str(p.pp) +

@@ -79,6 +79,11 @@ std::string training_job_text(const TrainingSpec& job) {
     int_list(os, p.layers_per_stage);
     os << "\n";
   }
+  if (!p.layers_per_virtual_stage.empty()) {
+    os << "  layers_per_virtual_stage: ";
+    int_list(os, p.layers_per_virtual_stage);
+    os << "\n";
+  }
   os << "  sequence_parallel: " << yes(p.sequence_parallel) << "\n";
   os << "  recompute: " << recompute_name(p.recompute) << "\n";
   os << "  zero_stage: " << p.zero_stage << "\n";

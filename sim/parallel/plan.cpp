@@ -11,9 +11,25 @@ std::string str(long long v) { return std::to_string(v); }
 
 void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int platform_gpus) {
   auto fail = [&](const std::string& key, const std::string& msg) { throw InputError(p.where, key, msg); };
-  if (p.tp < 1 || p.pp < 1 || p.dp < 1) fail("parallelism", "tp, pp and dp must be at least 1");
+  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1) fail("parallelism", "tp, cp, pp and dp must be at least 1");
   if (p.gpus() > platform_gpus)
-    fail("parallelism", "tp x pp x dp = " + str(p.gpus()) + " GPUs but the platform has " + str(platform_gpus));
+    fail("parallelism", std::string(p.cp > 1 ? "tp x cp x pp x dp" : "tp x pp x dp") + " = " + str(p.gpus()) +
+                            " GPUs but the platform has " + str(platform_gpus));
+  if (p.cp > 1) {
+    // Causal load balancing cuts each sequence into 2cp equal chunks (Megatron-Core, Llama 3).
+    if (model.seq_len % (2 * p.cp) != 0)
+      fail("parallelism.cp", "cp = " + str(p.cp) + " needs the sequence length (" + str(model.seq_len) +
+                                 ") to divide into 2 x cp = " + str(2 * p.cp) + " chunks");
+    if (!p.flash_attention)
+      fail("parallelism.cp", "context parallelism runs fused (flash) attention; expected attention: flash");
+    // FSDP units run their kernels unit by unit with no attention split yet (docs/training.md).
+    if (p.zero_stage >= 3)
+      fail("parallelism.cp", "context parallelism with ZeRO-3 / FSDP units is not modelled yet; expected zero_stage 0 to 2 "
+                             "with cp > 1");
+    if (p.sequence_parallel && (model.seq_len / p.cp) % p.tp != 0)
+      fail("parallelism.cp", "the " + str(model.seq_len / p.cp) + " tokens per context-parallel rank do not split over tp = " +
+                                 str(p.tp) + " for sequence parallelism");
+  }
   if (model.heads % p.tp != 0)
     fail("parallelism.tp", "tp = " + str(p.tp) + " must divide the number of attention heads (" + str(model.heads) + ")");
   if (model.kv_heads % p.tp != 0 && p.tp % model.kv_heads != 0)
@@ -24,7 +40,10 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
                              str(p.micro_batch * p.dp));
   const int m = p.micro_batches();
   if (m < 1) fail("global_batch", "gives no micro-batch per pipeline");
-  if (p.pp * p.chunks > model.layers)
+  const bool per_virtual_stage = !p.layers_per_virtual_stage.empty();
+  // Without an explicit split every virtual stage needs a layer; with one, the first and last
+  // may hold only the embedding or the LM head.
+  if (p.pp * p.chunks > model.layers + (per_virtual_stage ? 2 : 0))
     fail("parallelism.pp", "pp x chunks = " + str(p.pp * p.chunks) + " virtual stages but the model has only " +
                                str(model.layers) + " layers");
   const bool interleaved = p.schedule == schedule::ScheduleKind::Interleaved1F1B;
@@ -36,7 +55,22 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
     fail("global_batch", "interleaved 1F1B needs the micro-batches per pipeline (" + str(m) +
                              ") to be a multiple of pp (" + str(p.pp) + ")");
   if (p.zero_stage < 0 || p.zero_stage > 3) fail("zero_stage", "must be 0, 1, 2 or 3");
-  if (!p.layers_per_stage.empty()) {
+  if (per_virtual_stage && !p.layers_per_stage.empty())
+    fail("layers_per_virtual_stage", "given with layers_per_stage; expected one of them");
+  if (per_virtual_stage) {
+    const int vs_count = p.pp * p.chunks;
+    if (static_cast<int>(p.layers_per_virtual_stage.size()) != vs_count)
+      fail("layers_per_virtual_stage", "has " + str(p.layers_per_virtual_stage.size()) +
+                                           " entries; expected pp x chunks = " + str(vs_count) + " (model order)");
+    long long sum = std::accumulate(p.layers_per_virtual_stage.begin(), p.layers_per_virtual_stage.end(), 0LL);
+    if (sum != model.layers)
+      fail("layers_per_virtual_stage", "sums to " + str(sum) + "; expected the model's " + str(model.layers) + " layers");
+    for (int vs = 1; vs + 1 < vs_count; ++vs)
+      if (p.layers_per_virtual_stage[vs] < 1)
+        fail("layers_per_virtual_stage", "virtual stage " + str(vs) +
+                                             " has no layer; expected at least 1 (only the first and last, which "
+                                             "hold the embedding and the LM head, may have 0)");
+  } else if (!p.layers_per_stage.empty()) {
     if (static_cast<int>(p.layers_per_stage.size()) != p.pp)
       fail("layers_per_stage", "has " + str(p.layers_per_stage.size()) + " entries but pp = " + str(p.pp));
     long long sum = std::accumulate(p.layers_per_stage.begin(), p.layers_per_stage.end(), 0LL);
@@ -45,10 +79,13 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
       if (l < p.chunks) fail("layers_per_stage", "every stage needs at least one layer per chunk");
     if (p.chunks > 1)
       for (int l : p.layers_per_stage)
-        if (l % p.chunks != 0) fail("layers_per_stage", "with chunks = " + str(p.chunks) + " every stage's layers must divide by it");
+        if (l % p.chunks != 0)
+          fail("layers_per_stage", "with chunks = " + str(p.chunks) +
+                                       " every stage's layers must divide by it; layers_per_virtual_stage gives "
+                                       "each chunk its own count");
   } else if (model.layers % (p.pp * p.chunks) != 0 && p.chunks > 1) {
     fail("parallelism", "the " + str(model.layers) + " layers do not split evenly into pp x chunks = " +
-                            str(p.pp * p.chunks) + " virtual stages");
+                            str(p.pp * p.chunks) + " virtual stages; layers_per_virtual_stage gives each its own count");
   }
   if (p.order == RankOrder::Explicit) {
     if (static_cast<int>(p.mapping.size()) != p.gpus())
@@ -74,11 +111,27 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
 }
 
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
+  if (!plan.layers_per_virtual_stage.empty()) {
+    std::vector<int> out(plan.pp, 0);
+    for (size_t vs = 0; vs < plan.layers_per_virtual_stage.size(); ++vs)
+      out[schedule::rank_of_virtual_stage(static_cast<int>(vs), plan.pp)] += plan.layers_per_virtual_stage[vs];
+    return out;
+  }
   if (!plan.layers_per_stage.empty()) return plan.layers_per_stage;
   // Even split; when the layers do not divide, the first `layers % pp` stages take one more
   // (predictable; an explicit `layers_per_stage` expresses anything else).
   std::vector<int> out(plan.pp, model.layers / plan.pp);
   for (int s = 0; s < model.layers % plan.pp; ++s) ++out[s];
+  return out;
+}
+
+std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
+  if (!plan.layers_per_virtual_stage.empty()) return plan.layers_per_virtual_stage;
+  const auto layers = stage_layers(plan, model);
+  std::vector<int> out(static_cast<size_t>(plan.pp) * plan.chunks);
+  for (int s = 0; s < plan.pp; ++s)
+    for (int c = 0; c < plan.chunks; ++c)
+      out[schedule::model_chunk_stage(s, c, plan.pp)] = layers[s] / plan.chunks + (c < layers[s] % plan.chunks ? 1 : 0);
   return out;
 }
 

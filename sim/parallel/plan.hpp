@@ -25,8 +25,19 @@ struct FsdpPlan {
   int shard_group = 0;  // data-parallel ranks a unit is sharded over (HSDP); 0 = all of dp
 };
 
+// How context-parallel ranks see the whole sequence's keys and values (docs/training.md,
+// "Context parallelism").
+enum class CpComm {
+  Ring,       // ring attention: KV blocks passed around the CP group, overlapped with attention
+  AllGather,  // KV all-gathered before attention, dKV reduce-scattered after it (Llama 3)
+};
+
 struct ParallelPlan {
   int tp = 1, pp = 1, dp = 1;
+  // Context parallelism: each sequence split over cp ranks (2cp chunks, rank i holding chunks i
+  // and 2cp-1-i for causal balance); their gradients are reduced over dp x cp.
+  int cp = 1;
+  CpComm cp_comm = CpComm::Ring;
   int micro_batch = 1;
   int global_batch = 1;
   int chunks = 1;  // model chunks (virtual stages) per GPU; > 1 means interleaved 1F1B
@@ -41,6 +52,11 @@ struct ParallelPlan {
   int zero_stage = 0;  // 1 = distributed optimizer (optimizer states sharded over dp)
   // Transformer layers per pipeline stage (size pp, summing to the layer count); empty: even.
   std::vector<int> layers_per_stage;
+  // Transformer layers per virtual stage, in model order (pp x chunks entries; virtual stage vs
+  // is chunk vs / pp of stage vs % pp, schedule::model_chunk_stage). Any split, e.g. Llama 3's
+  // first and last virtual stages with one layer fewer; the first and last may hold 0 layers
+  // (the embedding or the LM head alone). Empty: layers_per_stage, split evenly over chunks.
+  std::vector<int> layers_per_virtual_stage;
   RankOrder order = RankOrder::Megatron;
   std::vector<int> mapping;  // Explicit order: global GPU of each rank
   // Data-parallel gradient reduction: bucketed, and overlapped with the backward pass when
@@ -64,7 +80,7 @@ struct ParallelPlan {
   int iterations = 1;
   SourceLocation where;
 
-  int gpus() const { return tp * pp * dp; }
+  int gpus() const { return tp * cp * pp * dp; }
   int micro_batches() const { return global_batch / (micro_batch * dp); }  // per pipeline
   // Data-parallel ranks the sharded states are split over: dp, or the HSDP shard group.
   int shard_ranks() const { return zero_stage >= 3 && fsdp.shard_group > 0 ? fsdp.shard_group : dp; }
@@ -80,7 +96,14 @@ struct StragglerSpec {
 // Checks divisibility and ranges; throws InputError located at plan.where naming the key.
 void validate_plan(const ParallelPlan& plan, const workload::ModelSpec& model, int platform_gpus);
 
-// Layers of each pipeline stage (even split, remainder to the middle stages... see .cpp).
+// Layers of each pipeline stage: layers_per_virtual_stage summed per stage, else
+// layers_per_stage, else an even split with the remainder on the first stages.
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model);
+
+// Transformer layers of each virtual stage, in virtual-stage order (pp x chunks entries): the
+// plan's layers_per_virtual_stage when given, else stage s's layers (stage_layers) split over its
+// chunks, the first ones taking the remainder; chunk c
+// of stage s is virtual stage schedule::model_chunk_stage(s, c, pp) (the one placement rule).
+std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model);
 
 }  // namespace trainsim

@@ -6,11 +6,30 @@
 
 namespace trainsim::schedule {
 
-InFlight peak_in_flight(const Schedule& schedule, int stage) {
+namespace {
+
+const std::vector<PipelineOp>& stage_ops(const Schedule& schedule, int stage) {
   if (stage < 0 || static_cast<size_t>(stage) >= schedule.size())
     throw std::out_of_range("peak_in_flight: stage " + std::to_string(stage) + " not in a schedule of " +
                             std::to_string(schedule.size()) + " stages");
-  const auto& ops = schedule[static_cast<size_t>(stage)];
+  return schedule[static_cast<size_t>(stage)];
+}
+
+}  // namespace
+
+double peak_weighted_in_flight(const Schedule& schedule, int stage, const std::vector<double>& weight) {
+  double now = 0, peak = 0;
+  for (const PipelineOp& op : stage_ops(schedule, stage)) {
+    if (op.type == OpType::BackwardWeight) continue;
+    const double w = weight.at(static_cast<size_t>(op.chunk));
+    now += op.type == OpType::Forward ? w : -w;
+    peak = std::max(peak, now);
+  }
+  return peak;
+}
+
+InFlight peak_in_flight(const Schedule& schedule, int stage) {
+  const auto& ops = stage_ops(schedule, stage);
   int chunks = 0;
   for (const PipelineOp& op : ops) chunks = std::max(chunks, op.chunk + 1);
 

@@ -19,4 +19,10 @@ struct InFlight {
 // Throws std::out_of_range for a stage not in the schedule.
 InFlight peak_in_flight(const Schedule& schedule, int stage);
 
+// Peak over the stage's order of sum_c alive_c * weight[c] (alive_c: chunk c's (micro-batch)
+// forwards whose B/BI has not run): the activation peak when chunks hold different layer counts
+// (weight = layers of the chunk). Equals total * w when every weight is w. Throws
+// std::out_of_range for a stage not in the schedule or a chunk without a weight.
+double peak_weighted_in_flight(const Schedule& schedule, int stage, const std::vector<double>& weight);
+
 }  // namespace trainsim::schedule

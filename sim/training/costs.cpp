@@ -4,6 +4,7 @@
 #include <array>
 
 #include "schedule/schedule.hpp"
+#include "workload/ops.hpp"
 #include "workload/memory.hpp"
 #include "workload/ops.hpp"
 
@@ -49,8 +50,14 @@ double ring_all_reduce_time(double bytes, int n, const TpLink& link) {
   return 2.0 * (n - 1) / n * bytes / link.bandwidth + 2.0 * (n - 1) * link.latency;
 }
 
+double kv_block_bytes(const workload::ModelSpec& model, const ParallelPlan& plan) {
+  const double kv_local = std::max(1.0, double(model.kv_heads) / plan.tp) * model.head_dim();
+  return 2.0 * 2.0 * plan.micro_batch * (double(model.seq_len) / plan.cp) * kv_local;
+}
+
 double pipeline_message_bytes(const workload::ModelSpec& model, const ParallelPlan& plan) {
-  const double full = 2.0 * plan.micro_batch * model.seq_len * model.hidden;  // bf16 activations
+  // bf16 activations of this context-parallel rank's tokens.
+  const double full = 2.0 * plan.micro_batch * model.seq_len * model.hidden / plan.cp;
   // With sequence parallelism the tensor is already split over the TP ranks; with the
   // scatter/gather optimisation each rank sends its 1/tp slice and the receiver all-gathers.
   if (plan.tp > 1 && (plan.sequence_parallel || plan.scatter_gather)) return full / plan.tp;
@@ -58,16 +65,16 @@ double pipeline_message_bytes(const workload::ModelSpec& model, const ParallelPl
 }
 
 double tp_message_bytes(const workload::ModelSpec& model, const ParallelPlan& plan) {
-  return 2.0 * plan.micro_batch * model.seq_len * model.hidden;
+  return 2.0 * plan.micro_batch * model.seq_len * model.hidden / plan.cp;
 }
 
-std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
-  const auto layers = stage_layers(plan, model);
-  std::vector<int> out(static_cast<size_t>(plan.pp) * plan.chunks);
-  for (int s = 0; s < plan.pp; ++s)
-    for (int c = 0; c < plan.chunks; ++c)
-      out[schedule::model_chunk_stage(s, c, plan.pp)] = layers[s] / plan.chunks + (c < layers[s] % plan.chunks ? 1 : 0);
-  return out;
+std::vector<double> chunk_activation_weights(const ParallelPlan& plan, const workload::ModelSpec& model, int stage) {
+  const auto per_vs = virtual_stage_layers(plan, model);
+  std::vector<double> w(static_cast<size_t>(plan.chunks));
+  double sum = 0;
+  for (int c = 0; c < plan.chunks; ++c) sum += w[c] = per_vs[schedule::model_chunk_stage(stage, c, plan.pp)];
+  if (sum == 0) w.assign(w.size(), 1.0);
+  return w;
 }
 
 std::vector<int> stage_of_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
@@ -94,7 +101,15 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
                                     const workload::ComputeModel& compute, const TpLink& tp_link) {
   const int b = plan.micro_batch, t = plan.tp;
   const auto layer = compute.layer(model, b, t, plan.sequence_parallel, plan.recompute, plan.flash_attention,
-                                   plan.fused_bias_dropout_add);
+                                   plan.fused_bias_dropout_add, plan.cp);
+  // The flash-attention kernels of one layer (what ring attention overlaps its transfers with).
+  double attention_fwd = 0, attention_bwd = 0;
+  if (plan.cp > 1)
+    for (const auto& op : workload::layer_ops(model, {b, t, plan.sequence_parallel, plan.flash_attention,
+                                                      plan.fused_bias_dropout_add, plan.cp}))
+      if (op.kind == workload::OpKind::Attention)
+        (op.pass == workload::Pass::Forward ? attention_fwd : attention_bwd) += compute.op_time(op);
+  const double kv_block = plan.cp > 1 ? kv_block_bytes(model, plan) : 0.0;
   const double ar = ring_all_reduce_time(tp_message_bytes(model, plan), t, tp_link);
   // Megatron: two TP all-reduces (or all-gather + reduce-scatter pairs with sequence
   // parallelism, same volume) per layer forward, two in backward, two more when the full
@@ -136,12 +151,15 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
     ch.bwd_input_gemm = ch.layers * gemm[1];
     ch.bwd_weight_gemm = ch.layers * gemm[2];
     ch.layer_part = one_layer;
+    ch.attention_fwd = ch.layers * attention_fwd;
+    ch.attention_bwd = ch.layers * attention_bwd;
+    ch.kv_block_bytes = kv_block;
   }
   // Embedding on the first virtual stage, LM head (final norm, logits, loss) on the last.
   auto& first = out[0].chunks[0];
   auto& last = out[plan.pp - 1].chunks[plan.chunks - 1];
-  const auto emb = compute.embedding(model, b, t, plan.sequence_parallel);
-  const auto head = compute.lm_head(model, b, t, plan.sequence_parallel);
+  const auto emb = compute.embedding(model, b, t, plan.sequence_parallel, plan.cp);
+  const auto head = compute.lm_head(model, b, t, plan.sequence_parallel, plan.cp);
   const int ar_count = t > 1 ? 1 : 0;
   first.embedding = true;
   first.fwd += emb.fwd + ar;  // vocab-parallel embedding: one all-reduce of the output

@@ -50,6 +50,11 @@ struct ChunkCosts {
   // The chunk by parts: every layer costs `layer`; `embedding` and `head` are zero when the
   // chunk holds neither. Totals above equal embedding + layers x layer + head.
   PartCosts embedding_part, layer_part, head_part;
+  // Context parallelism (plan.cp > 1): the flash-attention kernels inside fwd_compute and
+  // bwd_input_compute (the window ring attention's KV transfers overlap), and the bytes of
+  // K and V one rank holds per layer (one ring block; cp blocks are the gathered tensor).
+  double attention_fwd = 0, attention_bwd = 0;
+  double kv_block_bytes = 0;
   double bwd() const { return bwd_input + bwd_weight; }
 };
 
@@ -79,16 +84,26 @@ PartParams part_params(const workload::ModelSpec& model, const ParallelPlan& pla
 std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const ParallelPlan& plan,
                                     const workload::ComputeModel& compute, const TpLink& tp_link);
 
+// Bytes of K and V of one layer held by one context-parallel rank (its seq_len / cp tokens, its
+// tensor-parallel share of the KV heads), bf16: 2 x 2 b (s/cp) kv_local. Ring attention passes
+// cp-1 such blocks per layer forward and 2(cp-1) backward (KV and dKV); the all-gather variant
+// gathers cp of them forward and backward and reduce-scatters the dKV.
+double kv_block_bytes(const workload::ModelSpec& model, const ParallelPlan& plan);
+
 // Bytes one GPU sends to the next pipeline stage per micro-batch (activation or its gradient).
 double pipeline_message_bytes(const workload::ModelSpec& model, const ParallelPlan& plan);
 
-// Bytes of one tensor-parallel all-reduce: one micro-batch's bf16 activation (2 b s h).
+// Bytes of one tensor-parallel all-reduce: one micro-batch's bf16 activation on this context-
+// parallel rank (2 b s h / cp).
 double tp_message_bytes(const workload::ModelSpec& model, const ParallelPlan& plan);
 
-// Transformer layers of each virtual stage, in virtual-stage order (pp x chunks entries): stage
-// s's layers (stage_layers) split over its chunks, the first ones taking the remainder; chunk c
-// of stage s is virtual stage schedule::model_chunk_stage(s, c, pp) (the one placement rule).
-std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model);
+// virtual_stage_layers (the layers of each virtual stage) lives beside stage_layers in
+// parallel/plan.hpp.
+
+// How the activations of stage `stage` are shared among its chunks: each chunk's layer count
+// (activations grow with layers), or 1 each when the stage holds no layer (embedding or LM head
+// alone). Used with schedule::peak_weighted_in_flight by the memory estimate and the programs.
+std::vector<double> chunk_activation_weights(const ParallelPlan& plan, const workload::ModelSpec& model, int stage);
 
 // The pipeline stage that holds each transformer layer.
 std::vector<int> stage_of_layers(const ParallelPlan& plan, const workload::ModelSpec& model);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string_view>
+#include <tuple>
 
 #include "core/random.hpp"
 #include "parallel/layout.hpp"
@@ -43,6 +45,9 @@ int cluster_of_gpu(const PlatformSpec& platform, int gpu) {
 
 namespace {
 
+// The stream of context-parallel KV transfers (ring attention), beside compute and dp-comm.
+constexpr std::string_view kCpStream = "cp-comm";
+
 // Gradient buckets released together go out as one collective of their summed size, each
 // bucket's latency kept (Collective::count): exact under aggregated flows, and far fewer
 // flows. The grouping depends only on the plan, never on timing, so every rank of a group
@@ -55,7 +60,7 @@ struct Job {
   const TrainingSpec& spec;
   const ParallelPlan& plan;
   schedule::Schedule sched;
-  int pp = 1, dp = 1, tp = 1, m = 1, v = 1, V = 1;
+  int pp = 1, dp = 1, tp = 1, cp = 1, m = 1, v = 1, V = 1;
   double pp_bytes = 0, tp_bytes = 0, full_activation = 0, embedding_grad_bytes = 0;
   double grad_bytes = 2;  // per gradient element reduced (grad_reduce_precision)
   bool gather_after_recv = false, embedding_sync = false, has_dp = false, zero3 = false;
@@ -66,9 +71,10 @@ struct Job {
   std::vector<std::vector<int>> last_grad_op{};      // [stage][chunk]: op whose end completes its gradients
   std::vector<std::vector<int>> first_forward_op{};  // [stage][chunk]: the chunk's first forward
   std::vector<workload::MemoryEstimate> memory{};    // per stage
-  std::vector<double> activation_per_op{};           // per stage: one (micro-batch, chunk)'s activations
+  std::vector<std::vector<double>> activation_per_op{};  // [stage][chunk]: one (micro-batch, chunk)'s activations
   // Slots and streams.
   int cs = 0, ds = 0, ts = -1, pp_slot = 0, tp_slot = 0, dp_slot = 0, emb_slot = 0, replica_slot = -1;
+  int cps = -1, cp_slot = -1;  // context parallelism: the KV stream and group (cp > 1)
 
   int bucket_count(double bytes) const { return std::max(1, static_cast<int>(std::ceil(bytes / plan.bucket_bytes))); }
   uint64_t tag(int it, int dir, int mb, int vs) const {
@@ -123,8 +129,9 @@ std::vector<int> release_groups(int n) {
 // Writes the program of one rank of stage `stage`.
 class RankWriter {
  public:
-  RankWriter(const Job& job, program::Program& p, int stage, const StageCosts& costs, double optimizer_seconds)
-      : job_(job), w_(p), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds) {
+  RankWriter(const Job& job, program::Program& p, int stage, const StageCosts& costs, double optimizer_seconds,
+             int cp_rank = 0)
+      : job_(job), w_(p), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds), cp_rank_(cp_rank) {
     if (!job_.zero3) return;
     for (const auto& c : costs_.chunks) units_.push_back(fsdp_units(c, job_.plan.fsdp.unit_layers));
     // The iteration's gathers in the order the units run: a forward walks its chunk's units
@@ -153,6 +160,7 @@ class RankWriter {
   int stage_;
   const StageCosts& costs_;
   double optimizer_seconds_;
+  int cp_rank_;
   // ZeRO-3: per chunk its units (forward order); the iteration's gathers in order (bf16
   // bytes, 0 for a unit without parameters: skipped), their events once issued, the next one.
   std::vector<std::vector<PartCosts>> units_;
@@ -205,6 +213,37 @@ class RankWriter {
   // Gradients of `bytes` (already in reduction precision) reduced over the DP group.
   void reduce_gradients(int issued, CollectiveKind kind, double bytes, double count) {
     on_comm_stream_after(issued, job_.dp_slot, collective(kind, job_.plan.dp_algorithm, bytes, count));
+  }
+
+  // Context parallelism: the chunk's flash-attention kernels (`seconds`) with the traffic that
+  // brings them the whole sequence's keys and values (docs/training.md, "Context parallelism").
+  // Ring: the KV blocks (and backward the dKV blocks) go round the CP group on their own
+  // stream while the attention runs; the op waits for the last one. All-gather: KV gathered
+  // before the attention, dKV reduce-scattered after it, on the compute stream.
+  void context_parallel_attention(int it, const schedule::PipelineOp& op, int vs, const ChunkCosts& c,
+                                  double seconds, Role role) {
+    const bool forward = op.type == OpType::Forward;
+    const int cp = job_.cp;
+    if (c.layers == 0) return;
+    if (job_.plan.cp_comm == CpComm::Ring) {
+      const double bytes = c.layers * (cp - 1) * c.kv_block_bytes * (forward ? 1 : 2);
+      // Own tag space: the pipeline's tags on the same (micro-batch, virtual stage) stay distinct.
+      const uint64_t tag = job_.tag(it, forward ? 0 : 1, op.micro_batch, vs) | (uint64_t{1} << 62);
+      w_.wait(job_.cps, w_.record(job_.cs));
+      w_.send(job_.cps, job_.cp_slot, (cp_rank_ + 1) % cp, bytes, tag);
+      w_.recv(job_.cps, job_.cp_slot, (cp_rank_ + cp - 1) % cp, bytes, tag);
+      w_.compute(job_.cs, seconds, role);
+      w_.wait(job_.cs, w_.record(job_.cps));
+      return;
+    }
+    const double gathered = c.layers * cp * c.kv_block_bytes;
+    w_.collective(job_.cs, job_.cp_slot, collective(CollectiveKind::AllGather, CollectiveAlgorithm::Ring, gathered, c.layers),
+                  Role::Collective);
+    w_.compute(job_.cs, seconds, role);
+    if (!forward)
+      w_.collective(job_.cs, job_.cp_slot,
+                    collective(CollectiveKind::ReduceScatter, CollectiveAlgorithm::Ring, gathered, c.layers),
+                    Role::Collective);
   }
 
   void buckets(int chunk, CollectiveKind kind, int issued) {
@@ -266,9 +305,16 @@ class RankWriter {
     }
   }
 
-  void dense_op(int i, const schedule::PipelineOp& op) {
+  void dense_op(int it, int i, const schedule::PipelineOp& op, int vs) {
     const auto& c = costs_.chunks[op.chunk];
-    const Work x = work_of(whole(c), op.type);
+    Work x = work_of(whole(c), op.type);
+    if (job_.cp > 1 && op.type != OpType::BackwardWeight) {
+      // Context parallelism: the attention kernels run first, with their KV traffic; the rest
+      // of the op (its GEMMs and other kernels) after.
+      const double attention = op.type == OpType::Forward ? c.attention_fwd : c.attention_bwd;
+      context_parallel_attention(it, op, vs, c, attention, x.role);
+      x.compute -= attention;
+    }
     if (job_.param_overlap && i == job_.first_forward_op[stage_][op.chunk]) {
       // Its buckets' parameters arrive while it runs: each group's share waits for its gather.
       const double bytes = c.params * workload::kWeightBytesPerParam;
@@ -311,10 +357,10 @@ class RankWriter {
         w_.recv(cs, job_.pp_slot, src, job_.pp_bytes, job_.tag(it, forward ? 0 : 1, op.micro_batch, vs),
                 job_.gather_after_recv ? job_.tp_slot : -1, job_.gather_after_recv ? job_.full_activation : 0);
       }
-      if (forward) w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_]);
+      if (forward) w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
       if (job_.zero3) sharded_op(op);
-      else dense_op(i, op);
-      if (schedule::is_input_backward(op.type)) w_.free(cs, MemoryCategory::Activations, job_.activation_per_op[stage_]);
+      else dense_op(it, i, op, vs);
+      if (schedule::is_input_backward(op.type)) w_.free(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
       const bool sends = forward ? vs < job_.V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
       if (sends) {
         const int dst_vs = forward ? vs + 1 : vs - 1;
@@ -360,16 +406,16 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   validate_plan(plan, model, platform.total_gpus());
   const RankLayout layout(plan);
   Job job{spec, plan, schedule::make_schedule({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks})};
-  job.pp = plan.pp, job.dp = plan.dp, job.tp = plan.tp, job.m = plan.micro_batches(), job.v = plan.chunks;
+  job.pp = plan.pp, job.dp = plan.dp, job.tp = plan.tp, job.cp = plan.cp, job.m = plan.micro_batches(), job.v = plan.chunks;
   job.V = job.pp * job.v;
   job.pp_bytes = pipeline_message_bytes(model, plan);
   job.tp_bytes = tp_message_bytes(model, plan);
-  job.full_activation = 2.0 * plan.micro_batch * model.seq_len * model.hidden;
+  job.full_activation = tp_message_bytes(model, plan);  // this context-parallel rank's bf16 activation
   job.gather_after_recv = plan.tp > 1 && plan.scatter_gather && !plan.sequence_parallel;
   job.embedding_sync = model.tied_embeddings && plan.pp > 1;
   job.grad_bytes = plan.grad_reduce_bytes;
   job.embedding_grad_bytes = job.grad_bytes * model.vocab * model.hidden / plan.tp;
-  job.has_dp = plan.dp > 1;
+  job.has_dp = plan.dp * plan.cp > 1;  // gradients are reduced over dp x cp
   job.zero3 = plan.zero_stage >= 3 && job.has_dp;
   job.hsdp = job.zero3 && plan.shard_ranks() < plan.dp;
   job.param_overlap = plan.overlap_param_gather && job.has_dp && plan.zero_stage >= 1 && plan.zero_stage < 3;
@@ -385,44 +431,56 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
     }
   job.memory = estimate_stage_memory(spec);
   for (int s = 0; s < plan.pp; ++s) {
-    // The estimator's activations are those of the peak count of (micro-batch, chunk) pairs
-    // alive; each pair holds an equal share from its forward to its input backward.
-    const int peak = schedule::peak_in_flight(job.sched, s).total;
-    job.activation_per_op.push_back(peak > 0 ? job.memory[s].activations / peak : 0);
+    // The estimator's activations are those of the peak layer-weighted count of (micro-batch,
+    // chunk) pairs alive; each pair holds its chunk's share from its forward to its input backward.
+    const auto weight = chunk_activation_weights(plan, model, s);
+    const double peak = schedule::peak_weighted_in_flight(job.sched, s, weight);
+    auto& per_chunk = job.activation_per_op.emplace_back();
+    for (double w : weight) per_chunk.push_back(peak > 0 ? job.memory[s].activations * w / peak : 0);
   }
   job.cs = b.stream(program::kComputeStream);
   job.ds = b.stream(program::kDpStream);
   job.pp_slot = b.slot("pp"), job.tp_slot = b.slot("tp"), job.dp_slot = b.slot("dp"), job.emb_slot = b.slot("embedding");
   if (job.tp_overlap) job.ts = b.stream(program::kTpStream);
   if (job.hsdp) job.replica_slot = b.slot("dp-replica");
+  if (plan.cp > 1) job.cps = b.stream(kCpStream), job.cp_slot = b.slot("cp");
 
-  // Communication groups: a pipeline per (dp, tp), a TP group per (stage, dp), a DP group per
-  // (stage, tp), the tied-embedding pair per (dp, tp).
-  auto name = [&](const char* kind, int a, int c) { return prefix + kind + "#" + std::to_string(a) + "." + std::to_string(c); };
+  // Communication groups: a pipeline per (dp, cp, tp), a TP group per (stage, dp, cp), a DP group
+  // per (stage, tp) over every (dp, cp) rank (gradients are reduced over dp x cp), a CP ring per
+  // (stage, dp, tp), the tied-embedding pair per (dp, cp, tp). Without cp the names are as before.
+  auto name = [&](const char* kind, int a, int c, int k = -1) {
+    std::string n = prefix + kind + "#" + std::to_string(a) + "." + std::to_string(c);
+    if (k >= 0) (n += '.') += std::to_string(k);
+    return n;
+  };
+  auto cp_part = [&](int k) { return plan.cp > 1 ? k : -1; };  // names without cp stay as they were
   auto ints = [](const std::vector<int>& v) { return std::vector<int32_t>(v.begin(), v.end()); };
   const int slots = static_cast<int>(b.set().slots.size());
   std::vector<std::vector<int32_t>> groups(layout.gpus(), std::vector<int32_t>(slots, -1));
   for (int d = 0; d < plan.dp; ++d)
-    for (int t = 0; t < plan.tp; ++t) {
-      if (plan.pp > 1) {
-        const int g = b.group(name("pp", d, t), ints(layout.pp_group(d, t)));
-        for (int s = 0; s < plan.pp; ++s) groups[layout.rank({s, d, t})][job.pp_slot] = g;
+    for (int k = 0; k < plan.cp; ++k)
+      for (int t = 0; t < plan.tp; ++t) {
+        if (plan.pp > 1) {
+          const int g = b.group(name("pp", d, t, cp_part(k)), ints(layout.pp_group(d, t, k)));
+          for (int s = 0; s < plan.pp; ++s) groups[layout.rank({s, d, t, k})][job.pp_slot] = g;
+        }
+        if (job.embedding_sync) {
+          const int g = b.group(name("emb", d, t, cp_part(k)), {layout.gpu({0, d, t, k}), layout.gpu({plan.pp - 1, d, t, k})});
+          groups[layout.rank({0, d, t, k})][job.emb_slot] = groups[layout.rank({plan.pp - 1, d, t, k})][job.emb_slot] = g;
+        }
       }
-      if (job.embedding_sync) {
-        const int g = b.group(name("emb", d, t), {layout.gpu({0, d, t}), layout.gpu({plan.pp - 1, d, t})});
-        groups[layout.rank({0, d, t})][job.emb_slot] = groups[layout.rank({plan.pp - 1, d, t})][job.emb_slot] = g;
-      }
-    }
   for (int s = 0; s < plan.pp; ++s) {
     if (plan.tp > 1)
-      for (int d = 0; d < plan.dp; ++d) {
-        const int g = b.group(name("tp", s, d), ints(layout.tp_group(s, d)));
-        for (int t = 0; t < plan.tp; ++t) groups[layout.rank({s, d, t})][job.tp_slot] = g;
-      }
+      for (int d = 0; d < plan.dp; ++d)
+        for (int k = 0; k < plan.cp; ++k) {
+          const int g = b.group(name("tp", s, d, cp_part(k)), ints(layout.tp_group(s, d, k)));
+          for (int t = 0; t < plan.tp; ++t) groups[layout.rank({s, d, t, k})][job.tp_slot] = g;
+        }
     if (job.has_dp && !job.hsdp)
       for (int t = 0; t < plan.tp; ++t) {
-        const int g = b.group(name("dp", s, t), ints(layout.dp_group(s, t)));
-        for (int d = 0; d < plan.dp; ++d) groups[layout.rank({s, d, t})][job.dp_slot] = g;
+        const int g = b.group(name("dp", s, t), ints(layout.dp_cp_group(s, t)));
+        for (int d = 0; d < plan.dp; ++d)
+          for (int k = 0; k < plan.cp; ++k) groups[layout.rank({s, d, t, k})][job.dp_slot] = g;
       }
     if (job.hsdp)
       // HSDP: shard groups of consecutive data-parallel ranks (a node under Megatron's order
@@ -442,13 +500,19 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
           for (int k = 0; k < replicas; ++k) groups[layout.rank({s, k * g + i, t})][job.replica_slot] = rep;
         }
       }
+    if (plan.cp > 1)
+      for (int d = 0; d < plan.dp; ++d)
+        for (int t = 0; t < plan.tp; ++t) {
+          const int g = b.group(name("cp", s, d, t), ints(layout.cp_group(s, d, t)));
+          for (int k = 0; k < plan.cp; ++k) groups[layout.rank({s, d, t, k})][job.cp_slot] = g;
+        }
   }
 
   // Compute costs per GPU type; a TP group advances at its slowest member's pace (it
   // synchronises every layer).
   const auto slow = straggler_factors(spec.stragglers, platform.total_gpus(), seed);
   std::map<int, std::pair<workload::ComputeModel, std::vector<StageCosts>>> by_cluster;
-  std::map<std::pair<int, int>, int> program_of;  // (stage, cluster) -> program, when not edited
+  std::map<std::tuple<int, int, int>, int> program_of;  // (stage, cluster, cp rank) -> program, when not edited
   program::Program p;
   for (int r = 0; r < layout.gpus(); ++r) {
     const RankCoord co = layout.coord(r);
@@ -461,20 +525,23 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
     }
     const auto& [compute, costs] = it->second;
     double scale = 1;
-    for (int member : layout.tp_group(co.stage, co.dp)) scale = std::max(scale, slow[member]);
-    const double optimizer = compute.optimizer_step(costs[co.stage].params() / (plan.zero_stage >= 1 ? plan.shard_ranks() : 1));
+    for (int member : layout.tp_group(co.stage, co.dp, co.cp)) scale = std::max(scale, slow[member]);
+    const double optimizer =
+        compute.optimizer_step(costs[co.stage].params() / (plan.zero_stage >= 1 ? plan.shard_ranks() * plan.cp : 1));
     const program::RankInfo info{co.stage, co.tp, co.dp, replica};
-    // Ranks of a stage on the same GPU type run the same program (peers are group ranks).
+    // Ranks of a stage on the same GPU type run the same program (peers are group ranks; the
+    // CP ring's neighbours depend on the cp rank).
+    const auto key = std::make_tuple(co.stage, cluster, co.cp);
     if (!edit)
-      if (auto known = program_of.find({co.stage, cluster}); known != program_of.end()) {
+      if (auto known = program_of.find(key); known != program_of.end()) {
         b.add_rank(gpu, known->second, groups[r], scale, info);
         continue;
       }
     p = {};
-    RankWriter(job, p, co.stage, costs[co.stage], optimizer).write();
+    RankWriter(job, p, co.stage, costs[co.stage], optimizer, co.cp).write();
     if (edit) edit(r, p, groups[r]);
     const int index = b.add_program(p);
-    if (!edit) program_of.emplace(std::make_pair(co.stage, cluster), index);
+    if (!edit) program_of.emplace(key, index);
     b.add_rank(gpu, index, groups[r], scale, info);
   }
 }

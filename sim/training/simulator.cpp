@@ -7,6 +7,7 @@
 #include "schedule/schedule.hpp"
 #include "training/fsdp.hpp"
 #include "training/meter.hpp"
+#include "training/costs.hpp"
 #include "training/programs.hpp"
 
 namespace trainsim {
@@ -21,7 +22,8 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.model = spec.model;
     in.tp = plan.tp;
     in.pp = plan.pp;
-    in.dp = plan.shard_ranks();  // ZeRO shards over the DP group, or the HSDP shard group
+    in.dp = plan.shard_ranks() * plan.cp;  // ZeRO shards over dp x cp, or the HSDP shard group
+    in.cp = plan.cp;
     in.virtual_stages = plan.chunks;
     in.micro_batch = plan.micro_batch;
     in.layers_on_stage = layers[s];
@@ -32,8 +34,12 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.zero_stage = plan.zero_stage;
     in.grad_bytes_per_param = plan.grad_reduce_bytes;
     in.flash_attention = plan.flash_attention;
-    // (micro-batch, chunk) pairs alive at the peak, each holding one chunk's layers.
-    in.micro_batches_in_flight = double(schedule::peak_in_flight(sched, s).total) / plan.chunks;
+    // (micro-batch, chunk) pairs alive at the peak, each holding its chunk's layers: the peak of
+    // the layer-weighted count, over the stage's layers (total / chunks when chunks are even).
+    const auto weight = chunk_activation_weights(plan, spec.model, s);
+    double weight_sum = 0;
+    for (double w : weight) weight_sum += w;
+    in.micro_batches_in_flight = schedule::peak_weighted_in_flight(sched, s, weight) / weight_sum;
     out.push_back(workload::estimate_memory(in));
     // ZeRO-3: the gathered units' bf16 parameters beside the shard (training/fsdp.hpp).
     if (plan.zero_stage >= 3 && plan.dp > 1) out.back().weights += fsdp_buffer_bytes(spec.model, plan, s);

@@ -187,9 +187,9 @@ PassTimes ComputeModel::pass_times(const std::vector<Op>& ops) const {
 }
 
 LayerTimes ComputeModel::layer(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel,
-                               Recompute mode, bool flash_attention, bool fused_bias_dropout_add) const {
+                               Recompute mode, bool flash_attention, bool fused_bias_dropout_add, int cp) const {
   const std::vector<Op> ops =
-      layer_ops(model, {micro_batch, tp, seq_parallel, flash_attention, fused_bias_dropout_add});
+      layer_ops(model, {micro_batch, tp, seq_parallel, flash_attention, fused_bias_dropout_add, cp});
   LayerTimes t;
   static_cast<PassTimes&>(t) = pass_times(ops);
   switch (mode) {
@@ -204,12 +204,12 @@ LayerTimes ComputeModel::layer(const ModelSpec& model, int micro_batch, int tp, 
   return t;
 }
 
-PassTimes ComputeModel::embedding(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel) const {
-  return pass_times(embedding_ops(model, {micro_batch, tp, seq_parallel}));
+PassTimes ComputeModel::embedding(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel, int cp) const {
+  return pass_times(embedding_ops(model, {micro_batch, tp, seq_parallel, true, false, cp}));
 }
 
-PassTimes ComputeModel::lm_head(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel) const {
-  return pass_times(lm_head_ops(model, {micro_batch, tp, seq_parallel}));
+PassTimes ComputeModel::lm_head(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel, int cp) const {
+  return pass_times(lm_head_ops(model, {micro_batch, tp, seq_parallel, true, false, cp}));
 }
 
 double ComputeModel::optimizer_step(double params_on_gpu) const {

@@ -67,10 +67,11 @@ class ComputeModel {
   // Sum of op times per pass, each pass raised to its host issue floor.
   PassTimes pass_times(const std::vector<Op>& ops) const;
 
+  // `cp`: context-parallel ranks sharing each sequence (ops.hpp LayerShard::cp).
   LayerTimes layer(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel,
-                   Recompute mode, bool flash_attention = true, bool fused_bias_dropout_add = false) const;
-  PassTimes embedding(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel) const;
-  PassTimes lm_head(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel) const;
+                   Recompute mode, bool flash_attention = true, bool fused_bias_dropout_add = false, int cp = 1) const;
+  PassTimes embedding(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel, int cp = 1) const;
+  PassTimes lm_head(const ModelSpec& model, int micro_batch, int tp, bool seq_parallel, int cp = 1) const;
   // Mixed-precision AdamW over the parameters held by this GPU (fp32 master + m + v).
   double optimizer_step(double params_on_gpu) const;
 

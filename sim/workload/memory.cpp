@@ -40,7 +40,7 @@ MemoryEstimate estimate_memory(const MemoryInput& in) {
     if (v <= 0) throw InputError({}, key, std::string(key) + " must be positive, got " + std::to_string(v));
   };
   positive(in.tp, "tp"), positive(in.pp, "pp"), positive(in.dp, "dp");
-  positive(in.virtual_stages, "virtual_stages"), positive(in.micro_batch, "micro_batch");
+  positive(in.virtual_stages, "virtual_stages"), positive(in.micro_batch, "micro_batch"), positive(in.cp, "cp");
   if (in.layers_on_stage < 0) throw InputError({}, "layers_on_stage", "must not be negative");
   if (in.zero_stage < 0 || in.zero_stage > 3)
     throw InputError({}, "zero_stage", "must be 0, 1, 2 or 3, got " + std::to_string(in.zero_stage));
@@ -72,14 +72,16 @@ MemoryEstimate estimate_memory(const MemoryInput& in) {
     // Korthikanti Sec. 4.3: final norm input and logits GEMM input (2 + 2 sbh), fp32 logits 4 sbV/t.
     per_micro_batch += 4 * tok_h + 4 * s * b * double(m.vocab) / t;
   }
-  e.activations = per_micro_batch * in.micro_batches_in_flight;
+  // Context parallelism: every term above is per token (flash attention keeps no s x s
+  // matrix), so a rank holding s/cp tokens holds 1/cp of them.
+  e.activations = per_micro_batch * in.micro_batches_in_flight / in.cp;
 
   // Communication buffers: sequence-parallel all-gather of a full [s, b, h] bf16 activation,
   // pipeline send + receive buffers of one stage boundary activation, NCCL is in the fixed part.
   double comm = 0;
   if (in.tp > 1 && in.seq_parallel) comm += 2 * s * b * h;
   if (in.pp > 1) comm += 2 * (2 * s * b * h / (in.seq_parallel ? t : 1));
-  e.comm_buffers = comm;
+  e.comm_buffers = comm / in.cp;  // per-token tensors too
 
   e.overhead = kFrameworkFixedBytes + kFragmentationFraction * e.activations;
   return e;

@@ -13,6 +13,7 @@ struct MemoryInput {
   int tp = 1, pp = 1, dp = 1;  // dp: the data-parallel ranks ZeRO shards over (HSDP: the shard group)
   int virtual_stages = 1;      // model chunks per GPU (interleaved schedules)
   int micro_batch = 1;
+  int cp = 1;                  // context parallelism: each GPU holds seq_len / cp tokens' activations
   int layers_on_stage = 0;     // transformer layers held by this GPU (all its chunks together)
   bool has_embedding = false;  // first stage
   bool has_lm_head = false;    // last stage

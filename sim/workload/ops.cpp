@@ -55,10 +55,17 @@ std::vector<Op> layer_ops(const ModelSpec& m, const LayerShard& sh) {
   check_divides(t, m.ffn_hidden, "ffn_hidden");
   if (sh.seq_parallel) check_divides(t, m.seq_len, "seq_len");
   if (sh.micro_batch <= 0) throw InputError({}, "micro_batch", "must be positive");
+  if (sh.cp < 1) throw InputError({}, "cp", "must be positive");
+  if (m.seq_len % (2 * sh.cp) != 0 && sh.cp > 1)
+    throw InputError({}, "seq_len", "seq_len " + std::to_string(m.seq_len) + " does not split into 2 x cp = " +
+                                        std::to_string(2 * sh.cp) + " context-parallel chunks");
+  if (sh.cp > 1 && !sh.flash_attention)
+    throw InputError({}, "cp", "context parallelism is modelled with fused (flash) attention only");
 
   const bool gpt = m.family == Family::Gpt;
   const double b = sh.micro_batch, s = m.seq_len, h = m.hidden, d = m.head_dim();
-  const double T = b * s;                          // tokens through every GEMM
+  const double cp = sh.cp;
+  const double T = b * s / cp;                     // tokens through every GEMM (this CP rank's)
   const double Tn = sh.seq_parallel ? T / t : T;   // tokens of norms, dropout, residuals
   const double q_local = double(m.heads) / t * d;  // query width on this rank
   // KV heads are split over tp while they divide; beyond that each rank keeps one (replicated).
@@ -86,8 +93,12 @@ std::vector<Op> layer_ops(const ModelSpec& m, const LayerShard& sh) {
   // Flash attention, causal: the kernel computes half of the s x s score matrix.
   // Forward: QK^T and PV, 2 x 2 b s^2 d per local head, halved. Backward recomputes QK^T and
   // does four more GEMMs of the same size (dV, dP, dQ, dK): 2.5 x forward (Dao 2022).
-  const double attn_fwd_flops = 0.5 * 4.0 * b * s * s * q_local;
-  const double qkv_bytes = kBf16 * T * (q_local + 2 * kv_local), o_bytes = kBf16 * T * q_local;
+  // Context parallelism: this rank's s/cp queries attend to all s keys; with the causal mask
+  // and the load-balanced chunks (i, 2cp-1-i) every rank computes 1/cp of the causal half,
+  // so the executed FLOPs are the whole sequence's divided by cp. K and V of the whole
+  // sequence pass through the kernel (every block of the ring, or the all-gathered tensor).
+  const double attn_fwd_flops = 0.5 * 4.0 * b * s * s * q_local / cp;
+  const double qkv_bytes = kBf16 * (T * q_local + b * s * 2 * kv_local), o_bytes = kBf16 * T * q_local;
 
   std::vector<Op> ops;
   ops.reserve(32);
@@ -191,7 +202,7 @@ std::vector<Op> layer_ops(const ModelSpec& m, const LayerShard& sh) {
 std::vector<Op> embedding_ops(const ModelSpec& m, const LayerShard& sh) {
   validate(m);
   check_divides(sh.tp, m.vocab, "vocab");
-  const double T = double(sh.micro_batch) * m.seq_len, h = m.hidden;
+  const double T = double(sh.micro_batch) * m.seq_len / sh.cp, h = m.hidden;
   // Forward: gather token rows (read + write T h bf16); GPT adds position rows (read 2, write 1).
   // Every rank writes the full [T, h] (rows of other vocabulary shards as zeros) before the
   // all-reduce, so tp does not shrink the traffic.
@@ -204,7 +215,7 @@ std::vector<Op> embedding_ops(const ModelSpec& m, const LayerShard& sh) {
 std::vector<Op> lm_head_ops(const ModelSpec& m, const LayerShard& sh) {
   validate(m);
   check_divides(sh.tp, m.vocab, "vocab");
-  const double T = double(sh.micro_batch) * m.seq_len, h = m.hidden, v = double(m.vocab) / sh.tp;
+  const double T = double(sh.micro_batch) * m.seq_len / sh.cp, h = m.hidden, v = double(m.vocab) / sh.tp;
   const double Tn = sh.seq_parallel ? T / sh.tp : T;
   std::vector<Op> ops;
   ops.push_back(memory("final_norm", Pass::Forward, 4 * Tn * h));

@@ -51,6 +51,10 @@ struct LayerShard {
   // Megatron): one pass reads x and the residual and writes the sum and the mask (7 B/element
   // instead of 11 for separate dropout and add); its backward reads dy and the mask, writes dx.
   bool fused_bias_dropout_add = false;
+  // Context parallelism: this rank holds seq_len / cp tokens of each sequence (two chunks of
+  // seq_len / 2cp, i and 2cp-1-i, so causal work balances) and attends them to the keys and
+  // values of the whole sequence (flash attention only; docs/training.md).
+  int cp = 1;
 };
 
 // Every op of one layer, all three passes, in execution order within each pass. Throws

@@ -120,6 +120,18 @@ TEST_CASE("export: settings Megatron-LM has no flag for are refused by key") {
   TrainingSpec uneven = std::get<TrainingSpec>(s.job);
   uneven.plan.layers_per_stage = {5, 7, 7, 5};
   CHECK(training_job_text(round_trip(uneven, s.platform)) == training_job_text(uneven));
+  // Uneven stages with interleaving (issue 12): --num-virtual-stages-per-pipeline-rank with the
+  // first and last counts, as long as each stage's chunks are equal.
+  TrainingSpec uneven_vpp = std::get<TrainingSpec>(s.job);
+  uneven_vpp.plan.schedule = schedule::ScheduleKind::Interleaved1F1B;
+  uneven_vpp.plan.chunks = 2;
+  uneven_vpp.plan.layers_per_virtual_stage = {1, 5, 5, 1, 1, 5, 5, 1};
+  CHECK(training_job_text(round_trip(uneven_vpp, s.platform)) == training_job_text(uneven_vpp));
+  CHECK(key([](TrainingSpec& j) {
+          j.plan.schedule = schedule::ScheduleKind::Interleaved1F1B;
+          j.plan.chunks = 2;
+          j.plan.layers_per_virtual_stage = {2, 5, 5, 1, 0, 5, 5, 1};
+        }) == "job.layers_per_virtual_stage");
   // What the launch does not carry is said, not dropped.
   TrainingSpec many = std::get<TrainingSpec>(s.job);
   many.plan.iterations = 3;

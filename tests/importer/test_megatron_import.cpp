@@ -346,6 +346,22 @@ TEST_CASE("megatron: pipeline stages, virtual stages and scripts") {
                                       "--decoder-last-pipeline-num-layers 5 --global-batch-size 32",
                                opts);
   CHECK(uneven.job.plan.layers_per_stage == std::vector<int>{3, 8, 8, 5});
+  // Uneven first/last stages with virtual stages: each stage's layers split evenly over its
+  // chunks, written per virtual stage in model order (issue 12).
+  const auto uneven_vpp = megatron(kGpt + "--pipeline-model-parallel-size 4 --num-virtual-stages-per-pipeline-rank 2 "
+                                          "--decoder-first-pipeline-num-layers 2 --decoder-last-pipeline-num-layers 2 "
+                                          "--global-batch-size 32",
+                                   opts);
+  CHECK(uneven_vpp.job.plan.chunks == 2);
+  CHECK(uneven_vpp.job.plan.layers_per_stage.empty());
+  CHECK(uneven_vpp.job.plan.layers_per_virtual_stage == std::vector<int>{1, 5, 5, 1, 1, 5, 5, 1});
+  CHECK(error_key(kGpt + "--pipeline-model-parallel-size 4 --num-virtual-stages-per-pipeline-rank 2 "
+                         "--decoder-first-pipeline-num-layers 3 --global-batch-size 32",
+                  opts) == "--decoder-first-pipeline-num-layers");  // 3 layers do not split into 2 chunks
+  CHECK(error_key(kGpt + "--pipeline-model-parallel-size 4 --num-layers-per-virtual-pipeline-stage 3 "
+                         "--decoder-first-pipeline-num-layers 2 --decoder-last-pipeline-num-layers 2 "
+                         "--global-batch-size 32",
+                  opts) == "--num-layers-per-virtual-pipeline-stage");
   CHECK(error_key(kGpt + "--pipeline-model-parallel-size 4 --num-layers-per-virtual-pipeline-stage 4", opts) ==
         "--num-layers-per-virtual-pipeline-stage");  // 6 layers per stage
   CHECK(error_key(kGpt + "--num-layers-per-virtual-pipeline-stage 4", opts) == "--num-layers-per-virtual-pipeline-stage");
