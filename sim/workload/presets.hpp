@@ -1,6 +1,7 @@
 #pragma once
 // Named model shapes: the papers' models (Megatron SC21, Korthikanti 2022, GPT-3, Pipette) and
-// Llama 3 (published configs). docs/model.md lists them with their sources.
+// Llama 3 (published configs), and MoE models (Mixtral, DeepSeek-V3, Qwen3-30B-A3B shapes).
+// docs/model.md lists them with their sources.
 #include <optional>
 #include <string>
 #include <string_view>
