@@ -1,10 +1,27 @@
 #include "cli/args.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
 namespace trainsim::cli {
+
+namespace {
+
+// Options that no longer exist, with what replaced them (GUIDE decision 1: one name per meaning).
+struct RetiredOption {
+  const char* name;
+  const char* instead;
+};
+const RetiredOption kRetired[] = {
+    {"memory-limit",
+     "it had two meanings; use --host-memory-limit SIZE (the host RAM a simulation may use) or "
+     "--gpu-memory-limit SIZE (the memory per GPU a configuration may use, configure and compare)"},
+};
+
+}  // namespace
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -27,15 +44,31 @@ Args::Args(std::string command, std::string usage, std::string description, std:
       options_(std::move(options)) {}
 
 void Args::parse(const std::vector<std::string>& words) {
+  bool options_ended = false;
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string& w = words[i];
+    if (options_ended || w.size() < 2 || w[0] != '-') {
+      positionals_.push_back(w);
+      continue;
+    }
+    if (w == "--") {
+      options_ended = true;
+      continue;
+    }
     if (w == "-h" || w == "--help") {
       help_ = true;
       continue;
     }
-    if (w.rfind("--", 0) != 0 || w.size() == 2) {
-      positionals_.push_back(w);
-      continue;
+    if (w[1] != '-') {
+      // A single-dash word: trainsim has no short options besides -h.
+      const std::string letters = w.substr(1);
+      std::vector<std::string> starting;
+      for (const auto& o : options_)
+        if (o.name.rfind(letters, 0) == 0) starting.push_back(o.name);
+      std::string hint;
+      if (starting.size() == 1) hint = " (did you mean '--" + starting.front() + "'?)";
+      throw UsageError("unknown option '" + w + "' for '" + command_ + "'" + hint +
+                       "; options are spelt in full with two dashes (see 'trainsim " + command_ + " --help')");
     }
     std::string name = w.substr(2), value;
     bool has_value = false;
@@ -46,6 +79,8 @@ void Args::parse(const std::vector<std::string>& words) {
     }
     auto it = std::find_if(options_.begin(), options_.end(), [&](const OptionSpec& o) { return o.name == name; });
     if (it == options_.end()) {
+      for (const auto& r : kRetired)
+        if (name == r.name) throw UsageError("option '--" + name + "' no longer exists: " + r.instead);
       std::string best;
       size_t best_d = 3;
       for (const auto& o : options_)
@@ -53,16 +88,22 @@ void Args::parse(const std::vector<std::string>& words) {
       throw UsageError("unknown option '--" + name + "' for '" + command_ + "'" +
                        (best.empty() ? std::string() : " (did you mean '--" + best + "'?)"));
     }
+    if (values_.count(name)) throw UsageError("option '--" + name + "' is given twice");
     if (it->value_name.empty()) {
       if (has_value) throw UsageError("option '--" + name + "' takes no value");
       values_[name] = "";
-    } else {
-      if (!has_value) {
-        if (i + 1 >= words.size()) throw UsageError("option '--" + name + "' needs a value <" + it->value_name + ">");
-        value = words[++i];
-      }
-      values_[name] = value;
+      continue;
     }
+    if (!has_value) {
+      if (i + 1 >= words.size()) throw UsageError("option '--" + name + "' needs a value <" + it->value_name + ">");
+      value = words[++i];
+      // `--trace --force` would otherwise write a file named "--force".
+      if (value.rfind("--", 0) == 0)
+        throw UsageError("option '--" + name + "' needs a value <" + it->value_name + ">, got the option '" + value +
+                         "'");
+    }
+    if (value.empty()) throw UsageError("option '--" + name + "' needs a non-empty value <" + it->value_name + ">");
+    values_[name] = value;
   }
 }
 
@@ -72,6 +113,28 @@ std::optional<std::string> Args::value(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
+}
+
+long long Args::integer(const std::string& name, long long fallback, long long min, long long max) const {
+  const auto text = value(name);
+  if (!text) return fallback;
+  const std::string& s = *text;
+  const size_t digits_from = !s.empty() && s[0] == '-' ? 1 : 0;
+  const bool digits = s.size() > digits_from && s.find_first_not_of("0123456789", digits_from) == std::string::npos;
+  errno = 0;
+  const long long v = digits ? std::strtoll(s.c_str(), nullptr, 10) : 0;
+  if (!digits || errno == ERANGE || v < min || v > max)
+    throw UsageError("option '--" + name + "' needs an integer from " + std::to_string(min) + " to " +
+                     std::to_string(max) + ", got '" + s + "'");
+  return v;
+}
+
+const std::string& Args::single_positional(const std::string& what) const {
+  if (positionals_.size() == 1) return positionals_.front();
+  std::string got = positionals_.empty() ? "none" : std::to_string(positionals_.size()) + ":";
+  for (const auto& p : positionals_) got += " '" + p + "'";
+  throw UsageError("'" + command_ + "' needs one " + what + ", got " + got + " (see 'trainsim " + command_ +
+                   " --help')");
 }
 
 std::string Args::help() const {

@@ -1,6 +1,7 @@
 // `trainsim compare`: runs configurators on one scenario, simulates each one's pick and top K
-// with the full simulator (child processes), and reports how each prediction holds up.
-// Output tables (names read by the plotting scripts): docs/pipette.md, "compare output".
+// and every configuration each ranks, and reports how each prediction holds up against the
+// simulator and its oracle. Output tables (names read by the plotting scripts): docs/pipette.md,
+// "compare output".
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -8,13 +9,14 @@
 #include <map>
 #include <sstream>
 
-#include "config/loader.hpp"
 #include "cli/args.hpp"
 #include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
+#include "config/loader.hpp"
 #include "configurator/cli_options.hpp"
 #include "configurator/rank_correlation.hpp"
 #include "output/atomic_file.hpp"
+#include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
 #include "output/trace_writer.hpp"
 #include "trainsim/version.hpp"
@@ -23,12 +25,9 @@ namespace trainsim::cli {
 
 namespace fs = std::filesystem;
 using namespace trainsim::configurator;
+using Cell = output::TextTable::Cell;
 
 namespace {
-
-std::string placement_key(const Recommendation& r) {
-  return config_text(r.config) + " @ " + (r.default_order ? std::string("default") : grid_text(r.grid));
-}
 
 std::vector<Method> parse_methods(const std::string& list) {
   std::vector<Method> out;
@@ -43,160 +42,253 @@ std::vector<Method> parse_methods(const std::string& list) {
   return out;
 }
 
-struct MethodResult {
-  Method method;
-  std::vector<Recommendation> top;
-  std::vector<SimulatedRun> runs;  // per top entry
-  SimulatedRun default_order_run{std::nan(""), false};  // the pick under Megatron's rank order
+std::string default_methods() {
+  std::string s;
+  for (const auto& [n, m] : method_names()) s += (s.empty() ? "" : ",") + n;
+  return s;
+}
+
+// One output table (HDF5 and CSV) filled row by row, text columns first.
+struct OutputTable {
+  output::Table t;
+  OutputTable(std::string name, std::vector<std::string> text, std::vector<std::string> numeric) {
+    t.name = std::move(name);
+    t.text_names = std::move(text);
+    t.numeric_names = std::move(numeric);
+    t.text_columns.resize(t.text_names.size());
+    t.numeric_columns.resize(t.numeric_names.size());
+  }
+  void add(const std::vector<std::string>& text, const std::vector<double>& numbers) {
+    if (text.size() != t.text_columns.size() || numbers.size() != t.numeric_columns.size())
+      throw InternalError("compare: row of table '" + t.name + "' has the wrong width");
+    for (size_t i = 0; i < text.size(); ++i) t.text_columns[i].push_back(text[i]);
+    for (size_t i = 0; i < numbers.size(); ++i) t.numeric_columns[i].push_back(numbers[i]);
+  }
+  void write_csv(const std::string& path, output::Existing existing) const {
+    output::TextTable csv;
+    for (const auto& n : t.text_names) csv.text_column(n);
+    for (const auto& n : t.numeric_names) csv.number_column(n, 6);
+    for (size_t r = 0; r < t.rows(); ++r) {
+      std::vector<Cell> row;
+      for (const auto& c : t.text_columns) row.emplace_back(c[r]);
+      for (const auto& c : t.numeric_columns) row.emplace_back(c[r]);
+      csv.add_row(std::move(row));
+    }
+    // Temporary + rename (output/atomic_file.hpp): never half a CSV, even on Ctrl-C.
+    output::write_text_file(path, csv.csv(), existing);
+  }
 };
 
-output::TextTable::Cell num_or_dash(double v) {
-  return std::isnan(v) ? output::TextTable::Cell(std::string("-")) : output::TextTable::Cell(v);
+Cell num_or_dash(double v, int precision = -1) {
+  if (std::isnan(v)) return std::string("-");
+  if (precision >= 0) return output::format_fixed(v, precision);
+  return v;
+}
+
+// Average ranks read as people write them: "2", or "2.5" for a tie.
+std::string rank_text(double r) {
+  return r == std::floor(r) ? output::format_fixed(r, 0) : output::format_fixed(r, 1);
+}
+
+// "0.71 [0.55, 0.83]"
+std::string with_interval(double v, double lo, double hi) {
+  if (std::isnan(v)) return "-";
+  std::string s = output::format_fixed(v, 2);
+  if (!std::isnan(lo)) s += " [" + output::format_fixed(lo, 2) + ", " + output::format_fixed(hi, 2) + "]";
+  return s;
+}
+
+Recommendation in_default_order(const Recommendation& r) {
+  Recommendation d = r;
+  d.grid = megatron_grid(r.grid.pp * r.grid.rows, r.grid.pp);
+  return d;
 }
 
 }  // namespace
 
 int compare_command(const std::vector<std::string>& words) {
+  refuse_memory_limit(words);
   auto specs = session_option_specs();
-  specs.insert(specs.begin(), {"methods", "LIST", "comma-separated methods (default pipette,pipette-corrected,amp,megatron,random,oracle)"});
-  specs.push_back({"output", "PREFIX", "write PREFIX.h5, PREFIX-candidates.csv, PREFIX-methods.csv (default: <scenario name>-compare)"});
-  specs.push_back({"force", "", "overwrite existing output files"});
+  specs.insert(specs.begin(), {"methods", "LIST", "comma-separated methods (default " + default_methods() + ")"});
+  specs.push_back({"output", "PREFIX",
+                   "write PREFIX.h5 and PREFIX-{candidates,methods,space}.csv (default: <scenario name>-compare)"});
+  specs.push_back({"force", "", "replace existing output files (regular files only)"});
   specs.push_back({"quiet", "", "no progress on the terminal"});
   Args args("compare", "SCENARIO.yaml [options]",
-            "Runs the configurators on the scenario's training job and platform, simulates each method's pick and "
-            "its top K (one iteration each, in child processes), and reports per method the predicted and "
-            "simulated times, the prediction error, out-of-memory picks, the speed-up over Megatron's default "
-            "and the rank correlation of predicted and simulated times.",
-            specs, "trainsim compare scenarios/pipette/a100-8node-18b.yaml --top 5 --jobs 2");
+            "Runs the configurators on the scenario's training job and platform and simulates (one iteration "
+            "each, in child processes) every configuration each method ranks that fits in memory, its pick and "
+            "top K; the oracle searches placements with the simulator. Reports per method the predicted and "
+            "simulated times of its pick, the prediction error, out-of-memory picks, the speed-up over Megatron's "
+            "rule, and the rank correlation of predicted and simulated times over the whole feasible space with "
+            "bootstrap 95% intervals.",
+            specs, "trainsim compare scenarios/pipette/v100-8node-8.1b-spread.yaml --top 5 --jobs 2");
   args.parse(words);
   if (args.wants_help()) {
     std::cout << args.help();
     return exit_code::kOk;
   }
   if (args.positionals().size() != 1) throw UsageError("'compare' needs exactly one scenario file\n\n" + args.help());
-  const auto methods = parse_methods(args.value("methods").value_or("pipette,pipette-corrected,amp,megatron,random,oracle"));
+  const auto methods = parse_methods(args.value("methods").value_or(default_methods()));
   const int top = static_cast<int>(cli_integer(args, "top", 5, 1, 1000000));
   const SessionOptions options = session_options(args);
   // Refuse existing outputs before any simulation.
   const Scenario probe = load_scenario_file(args.positionals()[0]);
   const std::string prefix = args.value("output").value_or(probe.name + "-compare");
-  const std::string h5 = prefix + ".h5", cand_csv = prefix + "-candidates.csv", meth_csv = prefix + "-methods.csv";
-  for (const auto& f : {h5, cand_csv, meth_csv})
-    if (fs::exists(f) && !args.flag("force")) throw UsageError("output file '" + f + "' exists; pass --force to overwrite it");
-  if (auto dir = fs::path(h5).parent_path(); !dir.empty() && !fs::is_directory(dir))
-    throw UsageError("output directory '" + dir.string() + "' does not exist");
+  const std::string h5 = prefix + ".h5";
+  auto csv_path = [&](const std::string& table) { return prefix + "-" + table + ".csv"; };
+  output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
+  for (const auto& f : {h5, csv_path("candidates"), csv_path("methods"), csv_path("space")}) plan.add(f, "--output");
 
   const Session session = open_session(args.positionals()[0], options);
   ProgressOptions progress;
   progress.quiet = args.flag("quiet");
   BatchProgress oracle_bar("oracle", progress), compare_bar("compare", progress);
+  const bool with_oracle = std::find(methods.begin(), methods.end(), Method::Oracle) != methods.end();
 
-  // 1. Every method's ranking; the oracle simulates inside.
-  std::vector<MethodResult> results;
-  std::map<std::string, SimulatedRun> simulated;  // by placement
-  for (Method m : methods) {
-    MethodResult mr{m, run_method(session, m, oracle_bar.callback()), {}, {}};
-    if (m == Method::Oracle)
-      for (const auto& r : mr.top) simulated[placement_key(r)] = {r.predicted, false};
-    if (static_cast<int>(mr.top.size()) > top) mr.top.resize(top);
-    results.push_back(std::move(mr));
+  // 1. Every model method's ranking; the whole feasible space of proposals simulated (the
+  //    oracle's first phase), then the oracle's placement search.
+  const Rankings rankings = rank_methods(session);
+  SimulationCache cache(child_simulator(session.scenario, session.job, options.jobs));
+  OracleResult oracle_result;
+  if (with_oracle) {
+    oracle_result = run_oracle(session, rankings, cache, oracle_bar.callback());
+  } else {
+    std::vector<Recommendation> feasible;
+    for (const auto& [m, recs] : rankings)
+      for (const auto& r : recs)
+        if (r.fits) feasible.push_back(r);
+    cache.ensure(feasible, compare_bar.callback());
   }
-  const auto megatron_recs = configure(Method::Megatron, session.input, options.configure);
+  auto ranking_of = [&](Method m) -> std::vector<Recommendation> {
+    if (m == Method::Oracle) return oracle_result.ranked;
+    for (const auto& [mm, recs] : rankings)
+      if (mm == m) return recs;
+    throw InternalError("compare: no ranking for " + method_name(m));
+  };
+  const auto megatron_recs = ranking_of(Method::Megatron);
   if (megatron_recs.empty()) throw InputError(SourceLocation{session.scenario.file, 0, 0}, "job", "the search space is empty");
   const Recommendation megatron_pick = megatron_recs.front();
 
-  // 2. Simulate every distinct placement once (oracle runs are re-simulated only for the
-  //    out-of-memory flag, which its ranking does not keep).
-  std::vector<Recommendation> todo;
-  std::map<std::string, size_t> index;
-  auto want = [&](const Recommendation& r) {
-    const std::string k = placement_key(r);
-    if (!index.count(k)) index[k] = todo.size(), todo.push_back(r);
-  };
-  want(megatron_pick);
-  for (const auto& mr : results) {
-    for (const auto& r : mr.top) want(r);
-    if (!mr.top.empty() && !mr.top.front().default_order) {
-      Recommendation d = mr.top.front();
-      d.default_order = true;
-      want(d);
-    }
+  // 2. The top K of each method (out-of-memory ones too) and each pick in Megatron's order.
+  std::vector<Recommendation> todo{megatron_pick};
+  for (Method m : methods) {
+    const auto recs = ranking_of(m);
+    for (size_t i = 0; i < recs.size() && static_cast<int>(i) < top; ++i) todo.push_back(recs[i]);
+    if (!recs.empty()) todo.push_back(in_default_order(recs.front()));
   }
-  if (!progress.quiet)
-    std::cerr << "simulating " << todo.size() << " distinct configurations with " << options.jobs << " jobs...\n";
-  const auto runs = child_simulator(session.scenario, session.job, options.jobs, compare_bar.callback())(todo);
-  auto run_of = [&](const Recommendation& r) { return runs[index.at(placement_key(r))]; };
-  const double megatron_s = run_of(megatron_pick).seconds;
+  cache.ensure(todo, compare_bar.callback());
+  const double megatron_s = cache.at(megatron_pick).seconds;
 
   // 3. Tables.
-  output::Table cand{"candidates", {"predicted_s", "simulated_s", "is_pick", "oom", "rank_predicted", "rank_simulated",
-                                    "memory_bytes", "fits_estimate"}, std::vector<std::vector<double>>(8),
-                     {"method", "config", "mapping"}, std::vector<std::vector<std::string>>(3)};
-  output::Table meth{"methods", {"predicted_s", "simulated_s", "error", "speedup_vs_megatron", "spearman", "kendall",
-                                 "oom", "simulated_default_order_s", "mapping_gain", "candidates"},
-                     std::vector<std::vector<double>>(10), {"method", "config", "mapping"},
-                     std::vector<std::vector<std::string>>(3)};
+  OutputTable cand("candidates", {"method", "config", "mapping"},
+                   {"predicted_s", "simulated_s", "is_pick", "oom", "rank_predicted", "rank_simulated", "memory_bytes",
+                    "fits_estimate"});
+  OutputTable meth("methods", {"method", "config", "mapping"},
+                   {"predicted_s", "simulated_s", "error", "speedup_vs_megatron", "spearman", "spearman_lo",
+                    "spearman_hi", "kendall", "kendall_lo", "kendall_hi", "space_configs", "oom",
+                    "simulated_default_order_s", "mapping_gain", "candidates"});
+  OutputTable space("space", {"method", "config", "mapping", "search"},
+                    {"predicted_s", "simulated_s", "memory_bytes", "fits_estimate", "placements"});
   output::TextTable mt, ct;
   mt.text_column("method").text_column("pick").number_column("predicted(s)", 4).number_column("simulated(s)", 4);
   mt.number_column("error(%)", 1).text_column("OOM").number_column("vs megatron", 3).number_column("mapping gain", 3);
-  mt.number_column("spearman", 3).number_column("kendall", 3);
+  mt.text_column("spearman [95% CI]").text_column("kendall [95% CI]").number_column("configs", 0);
   ct.text_column("method").number_column("rank", 0).text_column("config").text_column("mapping");
-  ct.number_column("predicted(s)", 4).number_column("simulated(s)", 4).number_column("sim rank", 1).text_column("OOM");
-  for (auto& mr : results) {
-    const std::string name = method_name(mr.method);
-    std::vector<double> pred, sim;
-    for (const auto& r : mr.top) {
-      mr.runs.push_back(run_of(r));
-      pred.push_back(r.predicted);
-      sim.push_back(mr.runs.back().seconds);
+  ct.number_column("predicted(s)", 4).number_column("simulated(s)", 4).text_column("sim rank").text_column("OOM");
+  for (Method m : methods) {
+    const std::string name = method_name(m);
+    const auto recs = ranking_of(m);
+    // The whole feasible space as the method ranks it.
+    std::vector<double> space_pred, space_sim;
+    for (const auto& r : recs) {
+      if (!r.fits) continue;
+      const SimulatedRun& run = cache.at(r);
+      std::string search = "-";
+      double placements = 1;
+      if (m == Method::Oracle)
+        for (const auto& s : oracle_result.searches)
+          if (s.config == r.config) search = search_kind_name(s.kind), placements = s.evaluated;
+      space.add({name, config_text(r.config), mapping_text(r), search},
+                {r.predicted, run.seconds, r.memory, 1, placements});
+      space_pred.push_back(r.predicted);
+      space_sim.push_back(run.seconds);
     }
+    if (m == Method::Oracle)  // out-of-memory configurations are listed, not dropped
+      for (const auto& s : oracle_result.searches)
+        if (s.kind == SearchKind::OutOfMemory)
+          space.add({name, config_text(s.config), "-", search_kind_name(s.kind)}, {NAN, NAN, s.memory, 0, 0});
+    const RankAgreement agree = m == Method::Oracle ? RankAgreement{static_cast<int>(space_sim.size()), NAN, NAN, NAN, NAN, NAN, NAN}
+                                                    : rank_agreement(space_pred, space_sim, options.configure.seed);
+    // The top K.
+    std::vector<Recommendation> topk(recs.begin(), recs.begin() + std::min<size_t>(recs.size(), top));
+    std::vector<double> sim;
+    for (const auto& r : topk) sim.push_back(cache.at(r).seconds);
     const auto sim_rank = average_ranks(sim);
-    for (size_t i = 0; i < mr.top.size(); ++i) {
-      const auto& r = mr.top[i];
-      const std::string mapping = r.default_order ? "default" : grid_text(r.grid);
-      const double vals[] = {r.predicted, sim[i], i == 0 ? 1.0 : 0.0, mr.runs[i].oom ? 1.0 : 0.0, double(i + 1),
-                             sim_rank[i], r.memory, r.fits ? 1.0 : 0.0};
-      for (int c = 0; c < 8; ++c) cand.numeric_columns[c].push_back(vals[c]);
-      cand.text_columns[0].push_back(name);
-      cand.text_columns[1].push_back(config_text(r.config));
-      cand.text_columns[2].push_back(mapping);
-      ct.add_row({name, double(i + 1), config_text(r.config), mapping, num_or_dash(r.predicted), num_or_dash(sim[i]),
-                  sim_rank[i], std::string(mr.runs[i].oom ? "yes" : "no")});
+    for (size_t i = 0; i < topk.size(); ++i) {
+      const auto& r = topk[i];
+      const bool oom = cache.at(r).oom;
+      cand.add({name, config_text(r.config), mapping_text(r)},
+               {r.predicted, sim[i], i == 0 ? 1.0 : 0.0, oom ? 1.0 : 0.0, double(i + 1), sim_rank[i], r.memory,
+                r.fits ? 1.0 : 0.0});
+      ct.add_row({name, double(i + 1), config_text(r.config), mapping_text(r), num_or_dash(r.predicted),
+                  num_or_dash(sim[i]), rank_text(sim_rank[i]), std::string(oom ? "yes" : "no")});
     }
-    if (mr.top.empty()) {
+    if (topk.empty()) {
       mt.add_row({name, std::string("(nothing fits)"), std::string("-"), std::string("-"), std::string("-"),
-                  std::string("-"), std::string("-"), std::string("-"), std::string("-"), std::string("-")});
+                  std::string("-"), std::string("-"), std::string("-"), std::string("-"), std::string("-"),
+                  double(agree.n)});
       continue;
     }
-    const auto& pick = mr.top.front();
-    const double p = pick.predicted, s = mr.runs.front().seconds;
-    const double error = (p - s) / s;
-    const double speedup = megatron_s / s;
-    double default_s = s;
-    if (!pick.default_order) {
-      Recommendation d = pick;
-      d.default_order = true;
-      default_s = run_of(d).seconds;
-    }
-    const double rho = spearman(pred, sim), tau = kendall(pred, sim);
-    const double vals[] = {p, s, error, speedup, rho, tau, mr.runs.front().oom ? 1.0 : 0.0, default_s, default_s / s,
-                           double(mr.top.size())};
-    for (int c = 0; c < 10; ++c) meth.numeric_columns[c].push_back(vals[c]);
-    meth.text_columns[0].push_back(name);
-    meth.text_columns[1].push_back(config_text(pick.config));
-    meth.text_columns[2].push_back(pick.default_order ? "default" : grid_text(pick.grid));
+    const auto& pick = topk.front();
+    const SimulatedRun& pick_run = cache.at(pick);
+    const double p = pick.predicted, s = pick_run.seconds;
+    const double error = (p - s) / s, speedup = megatron_s / s;
+    const double default_s = cache.at(in_default_order(pick)).seconds;
+    meth.add({name, config_text(pick.config), mapping_text(pick)},
+             {p, s, error, speedup, agree.spearman, agree.spearman_lo, agree.spearman_hi, agree.kendall,
+              agree.kendall_lo, agree.kendall_hi, double(agree.n), pick_run.oom ? 1.0 : 0.0, default_s, default_s / s,
+              double(topk.size())});
     mt.add_row({name, config_text(pick.config), num_or_dash(p), num_or_dash(s), num_or_dash(100 * error),
-                std::string(mr.runs.front().oom ? "yes" : "no"), num_or_dash(speedup), num_or_dash(default_s / s),
-                num_or_dash(rho), num_or_dash(tau)});
+                std::string(pick_run.oom ? "yes" : "no"), num_or_dash(speedup), num_or_dash(default_s / s),
+                with_interval(agree.spearman, agree.spearman_lo, agree.spearman_hi),
+                with_interval(agree.kendall, agree.kendall_lo, agree.kendall_hi), double(agree.n)});
   }
 
   std::cout << "# compare: " << session.job.model.name << " (seq " << session.job.model.seq_len << ", global batch "
             << session.input.global_batch << ") on platform '" << session.scenario.platform.name << "' ("
             << session.input.nodes << " nodes x " << session.input.gpus_per_node << " GPUs)\n";
-  std::cout << "bandwidth matrix: " << session.bandwidth_source << "; top " << top << " per method; Megatron default ("
+  std::cout << "bandwidth matrix: " << session.bandwidth_source << "; top " << top << " per method; Megatron's rule ("
             << config_text(megatron_pick.config) << ") simulated " << output::format_fixed(megatron_s, 4) << " s\n";
-  std::cout << "error = (predicted - simulated) / simulated; mapping gain = pick under Megatron's rank order / pick as mapped\n\n";
+  std::cout << "error = (predicted - simulated) / simulated; mapping gain = pick under Megatron's rank order / pick as "
+               "mapped; rank correlations over every configuration the method ranks that fits in memory\n\n";
   mt.print(std::cout);
+  if (with_oracle) {
+    output::TextTable ot;
+    ot.text_column("searched config").text_column("search").number_column("placements", 0).number_column("classes", 0);
+    ot.number_column("memory(GiB)", 2).number_column("best(s)", 4).text_column("mapping");
+    int feasible = 0, oom = 0;
+    const ConfigSearch* smallest_oom = nullptr;
+    for (const auto& s : oracle_result.searches) {
+      if (s.kind == SearchKind::OutOfMemory) {
+        ++oom;
+        if (!smallest_oom || s.memory < smallest_oom->memory) smallest_oom = &s;
+        continue;
+      }
+      ++feasible;
+      if (s.kind == SearchKind::Proposals) continue;
+      ot.add_row({config_text(s.config), search_kind_name(s.kind), double(s.evaluated), double(s.classes),
+                  s.memory / units::GiB, s.best.predicted, mapping_text(s.best)});
+    }
+    std::cout << "\noracle: " << feasible << " configurations fit, " << cache.size()
+              << " placements simulated in all; budget " << options.oracle.budget
+              << " placements per searched configuration (those within "
+              << output::format_fixed(100 * options.oracle.margin, 0) << "% of the best)\n";
+    if (oom)
+      std::cout << oom << " configurations over the GPU memory limit of " << units::format_size(session.input.memory_limit)
+                << " (the space table lists them; the smallest, " << config_text(smallest_oom->config) << ", needs "
+                << units::format_size(smallest_oom->memory) << ")\n";
+    ot.print(std::cout);
+  }
   std::cout << "\ncandidates:\n";
   ct.print(std::cout);
 
@@ -208,37 +300,17 @@ int compare_command(const std::vector<std::string>& words) {
   trace.seed = session.scenario.seed;
   trace.command_line = "trainsim compare";
   for (const auto& w : words) trace.command_line += " " + w;
-  trace.summary.push_back({"megatron_default_s", megatron_s, "s"});
+  trace.summary.push_back({"megatron_rule_s", megatron_s, "s"});
   trace.summary_text.push_back({"bandwidth_source", session.bandwidth_source});
-  trace.tables.push_back(cand);
-  trace.tables.push_back(meth);
-  output::write_trace_hdf5(trace, h5);
-  auto csv = [](const output::Table& tab, const std::string& path) {
-    output::TextTable t;
-    for (const auto& n : tab.text_names) t.text_column(n);
-    for (const auto& n : tab.numeric_names) t.number_column(n, 6);
-    for (size_t r = 0; r < tab.rows(); ++r) {
-      std::vector<output::TextTable::Cell> row;
-      for (const auto& c : tab.text_columns) row.emplace_back(c[r]);
-      for (const auto& c : tab.numeric_columns) row.emplace_back(c[r]);
-      t.add_row(std::move(row));
-    }
-    // Temporary + rename (output/atomic_file.hpp): never half a CSV, even on Ctrl-C.
-    output::AtomicOutputFile file(path);
-    {
-      std::ofstream out(file.temp_path());
-      t.write_csv(out);
-      out.flush();
-      if (!out) {
-        file.discard();
-        throw UsageError("cannot write '" + path + "'");
-      }
-    }
-    file.commit();
-  };
-  csv(cand, cand_csv);
-  csv(meth, meth_csv);
-  std::cout << "\nresults written to " << h5 << ", " << cand_csv << ", " << meth_csv << "\n";
+  trace.tables = {cand.t, meth.t, space.t};
+  output::TraceWriteOptions write;
+  write.existing = plan.existing();
+  output::write_trace_hdf5(trace, h5, write);
+  cand.write_csv(csv_path("candidates"), plan.existing());
+  meth.write_csv(csv_path("methods"), plan.existing());
+  space.write_csv(csv_path("space"), plan.existing());
+  std::cout << "\nresults written to " << h5 << ", " << csv_path("candidates") << ", " << csv_path("methods") << ", "
+            << csv_path("space") << "\n";
   return exit_code::kOk;
 }
 

@@ -1,14 +1,18 @@
 // `trainsim profile-bandwidth`: what Pipette runs on hardware before configuring, run on the
-// simulated platform: send/receive between every pair of nodes in parallel rounds, 31,457,280-byte
-// messages, the intra-node figure on the diagonal; written in Pipette's JSON format.
+// simulated platform: a send/receive ring between every pair of nodes in parallel rounds,
+// 31,457,280-byte messages, the intra-node ring on the diagonal (configurator/training_bridge.hpp);
+// written in Pipette's JSON format.
 #include <filesystem>
 #include <iostream>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/shared_options.hpp"
 #include "config/bandwidth_matrix.hpp"
 #include "config/loader.hpp"
 #include "configurator/cli_options.hpp"
+#include "core/limits.hpp"
+#include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
 
 namespace trainsim::cli {
@@ -24,24 +28,31 @@ std::string node_label(int node) {
 int profile_bandwidth_command(const std::vector<std::string>& words) {
   Args args("profile-bandwidth", "PLATFORM.yaml [options]",
             "Measures the node-to-node send/receive bandwidth of a simulated single-cluster platform as Pipette "
-            "does on hardware (every pair of nodes, parallel rounds, 31,457,280-byte messages; the diagonal is "
-            "GPU 0 <-> GPU 1 inside the node) and writes Pipette's JSON matrix (GB/s).",
+            "does on hardware (every pair of nodes in parallel rounds, an nccl-tests sendrecv ring over 4 GPUs of "
+            "each node, 31,457,280-byte messages; the diagonal is a ring over the node's GPUs) and writes Pipette's "
+            "JSON matrix (GB/s, 2 decimals).",
             {{"output", "FILE.json", "where to write the matrix (default: print only)"},
-             {"seed", "N", "seed of the platform's heterogeneity draws (default 0, as a scenario's)"},
-             {"force", "", "overwrite an existing output file"}},
+             {"seed", "N", "seed of the platform's heterogeneity draws (0 to 2^63-1, default 0, as a scenario's)"},
+             {"force", "", "replace an existing output file (regular files only)"},
+             host_memory_limit_option()},
             "trainsim profile-bandwidth platforms/v100-edr-hetero.yaml --output v100.json");
   args.parse(words);
   if (args.wants_help()) {
     std::cout << args.help();
     return exit_code::kOk;
   }
-  if (args.positionals().size() != 1) throw UsageError("'profile-bandwidth' needs exactly one platform file\n\n" + args.help());
-  const PlatformSpec platform = load_platform_file(args.positionals()[0]);
-  const auto seed = static_cast<uint64_t>(configurator::cli_integer(args, "seed", 0, 0, (1LL << 62)));
+  const PlatformSpec platform = load_platform_file(args.single_positional("platform file"));
+  const auto seed = static_cast<uint64_t>(args.integer("seed", 0, 0, kMaxSeed));
   const std::string out = args.value("output").value_or("");
-  if (!out.empty() && std::filesystem::exists(out) && !args.flag("force"))
-    throw UsageError("output file '" + out + "' exists; pass --force to overwrite it");
   const auto& cluster = configurator::single_cluster(platform);
+  // One simulated exchange per pair of nodes of a round: at most nodes / 2 actors at a time.
+  limits::RunSize size;
+  size.platform_gpus = platform.total_gpus();
+  size.actors = cluster.nodes / 2 + 1;
+  limits::check_memory(limits::estimate_memory(size), limits::memory_ceiling(host_memory_limit(args)),
+                       SourceLocation{platform.file, 0, 0}, "platform");
+  output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
+  if (!out.empty()) plan.add(out, "--output");
   const configurator::NodeBandwidth bw = configurator::profile_bandwidth(platform, seed);
 
   std::cout << "# send/receive bandwidth (GB/s) between the nodes of '" << cluster.name << "' (platform '"
@@ -58,7 +69,7 @@ int profile_bandwidth_command(const std::vector<std::string>& words) {
   if (!out.empty()) {
     auto m = bw.to_matrix(cluster.name);
     for (int a = 0; a < bw.nodes(); ++a) m.hosts[a] = cluster.name + "-node" + std::to_string(a);
-    write_bandwidth_matrix(m, out);
+    write_bandwidth_matrix(m, out, plan.existing());
     std::cout << "matrix written to " << out << "\n";
   }
   return exit_code::kOk;

@@ -6,42 +6,42 @@
 #include <limits>
 #include <type_traits>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <optional>
 #include <variant>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/shared_options.hpp"
 #include "config/loader.hpp"
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "core/journal.hpp"
+#include "core/limits.hpp"
 #include "core/progress.hpp"
+#include "core/units.hpp"
 #include "diloco/abstract_case.hpp"
 #include "diloco/sweep.hpp"
+#include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
 #include "output/trace_writer.hpp"
 #include "trainsim/version.hpp"
 
 namespace trainsim::cli {
-namespace {
 
-// `digits` significant digits, without trailing zeros ("0.1374", "104.8", "1000").
-std::string format_significant(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
-}  // namespace
+using units::format_significant;
 
 int sweep_command(const std::vector<std::string>& words) {
   Args args("sweep", "SCENARIO.yaml [options]",
             "Sweeps a diloco scenario's WAN bandwidth over a log grid and prints, for each model and method,\n"
             "the bandwidth needed for each compute-utilization target: the first grid point that reaches it\n"
             "and the exact value found by bisection. Every point is the steady state of its simulation.",
-            {{"jobs", "N", "simulations at a time (default 2)"},
+            {{"jobs", "N", "simulations at a time (1 to 256, default 2)"},
              {"trace", "FILE.h5", "write the curves and thresholds (tables `utilization`, `thresholds`)"},
-             {"force", "", "overwrite an existing output file"},
+             {"force", "", "replace an existing output file (regular files only)"},
+             host_memory_limit_option(),
              {"quiet", "", "print only the table"}},
             "trainsim sweep scenarios/diloco/table4.yaml --jobs 2 --trace out/table4.h5");
   args.parse(words);
@@ -49,26 +49,10 @@ int sweep_command(const std::vector<std::string>& words) {
     std::cout << args.help();
     return exit_code::kOk;
   }
-  if (args.positionals().size() != 1) throw UsageError("'sweep' needs exactly one scenario file\n\n" + args.help());
-  int jobs = 2;
-  if (auto j = args.value("jobs")) {
-    try {
-      size_t pos = 0;
-      jobs = std::stoi(*j, &pos);
-      if (pos != j->size() || jobs < 1 || jobs > 256) throw std::invalid_argument("range");
-    } catch (const std::exception&) {
-      throw UsageError("--jobs needs an integer from 1 to 256, got '" + *j + "'");
-    }
-  }
+  const std::string& scenario_path = args.single_positional("scenario file");
+  const int jobs = static_cast<int>(args.integer("jobs", 2, 1, 256));
   const std::string trace_path = args.value("trace").value_or("");
-  if (!trace_path.empty()) {
-    namespace fs = std::filesystem;
-    if (fs::exists(trace_path) && !args.flag("force"))
-      throw UsageError("output file '" + trace_path + "' exists; pass --force to overwrite it");
-    auto dir = fs::path(trace_path).parent_path();
-    if (!dir.empty() && !fs::is_directory(dir)) throw UsageError("output directory '" + dir.string() + "' does not exist");
-  }
-  Scenario scenario = load_scenario_file(args.positionals()[0]);
+  Scenario scenario = load_scenario_file(scenario_path);
   const auto* spec = std::get_if<DilocoSpec>(&scenario.job);
   if (!spec) {
     // The job's location and kind, to say which file is wrong and why.
@@ -83,6 +67,10 @@ int sweep_command(const std::vector<std::string>& words) {
                      "trainsim sweep varies the WAN bandwidth of a DiLoCo job, but this scenario's job kind is " +
                          kind + "; expected kind: diloco (with worker: abstract), e.g. scenarios/diloco/table4.yaml");
   }
+  limits::check_run(scenario, false, host_memory_limit(args));
+  // The output is checked (and its folder created) before the first simulation.
+  output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
+  if (!trace_path.empty()) plan.add(trace_path, "--trace");
 
   const bool quiet = args.flag("quiet");
   // Resume: with an output file, every finished simulation goes to "<output>.partial" and a
@@ -91,9 +79,13 @@ int sweep_command(const std::vector<std::string>& words) {
   SweepControl control;
   control.parallel = jobs;
   control.journal_tag = sweep_journal_tag(scenario.text, scenario.seed);
+  std::optional<interrupt::NoteOnInterrupt> journal_note;
   if (!trace_path.empty()) {
     journal.emplace(trace_path);
     control.journal = &*journal;
+    // Kept on purpose when interrupted: say so, and where (docs/robustness.md, "Sweep resume").
+    journal_note.emplace(journal->path(), "the finished runs are kept in " + journal->path() +
+                                              ": rerun the same command to resume");
     size_t already = 0;
     for (const auto& entry : journal->completed()) already += entry.first.rfind(control.journal_tag + " ", 0) == 0;
     if (!quiet && already > 0)
@@ -171,9 +163,15 @@ int sweep_command(const std::vector<std::string>& words) {
       curves.numeric_columns[1].push_back(row.utilization[i]);
     }
   }
+  // The grid's bounds as the scenario gives them (0.1, not 0.1000).
+  auto bound = [](double gbps) {
+    std::ostringstream os;
+    os << std::setprecision(6) << gbps;
+    return os.str();
+  };
   std::cout << "WAN bandwidth (Gbit/s) needed for each compute utilization (" << spec->sweep.points
-            << "-point log grid " << format_significant(spec->sweep.min_gbps, digits) << "-"
-            << format_significant(spec->sweep.max_gbps, digits) << " Gbit/s; steady state of each point)\n"
+            << "-point log grid " << bound(spec->sweep.min_gbps) << "-" << bound(spec->sweep.max_gbps)
+            << " Gbit/s; steady state of each point)\n"
             << table.render();
   if (outcome.without_cycle > 0)
     std::cout << outcome.without_cycle << " point(s) never repeated a round within " << AbstractCase::kMaxRounds
@@ -201,7 +199,9 @@ int sweep_command(const std::vector<std::string>& words) {
                  {"cells_compared", static_cast<double>(compared), "1"},
                  {"cells_within_one_step", static_cast<double>(within1), "1"},
                  {"cells_within_two_steps", static_cast<double>(within2), "1"}};
-    output::write_trace_hdf5(t, trace_path);
+    output::TraceWriteOptions write;
+    write.existing = plan.existing();
+    output::write_trace_hdf5(t, trace_path, write);
     // The output is committed: the journal has served its purpose.
     if (journal) journal->finish();
     if (!args.flag("quiet")) std::cout << "results written to " << trace_path << "\n";

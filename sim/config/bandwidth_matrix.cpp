@@ -1,25 +1,25 @@
 #include "config/bandwidth_matrix.hpp"
 
-#include "output/atomic_file.hpp"
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
 #include "config/yaml_reader.hpp"
 
 namespace trainsim {
 namespace {
 
-// Pipette stores GB/s as strings ("11.52"); numbers are accepted too.
+// Pipette stores GB/s as strings ("11.52"); numbers are accepted too. Entries must be plausible
+// bandwidths (units::plausible): 1e-300 GB/s would print a 300-digit iteration time.
 double entry_gbps(const YAML::Node& n, const std::string& file, const std::string& key) {
-  const std::string expect = "expected a positive bandwidth in GB/s (a number or a numeric string), got ";
+  const units::Range range = units::plausible(units::Kind::Bandwidth);
+  const std::string expect = std::string("expected a bandwidth in GB/s, from ") + range.text +
+                             " (a number or a numeric string), got ";
   if (!n.IsScalar()) throw node_error(n, file, key, expect + describe(n));
   const std::string& s = n.Scalar();
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || !(v > 0))
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v * 1e9 < range.min || v * 1e9 > range.max)
     throw node_error(n, file, key, expect + describe(n));
   return v;
 }
@@ -37,7 +37,7 @@ std::string json_string(const std::string& s) {
 
 BandwidthMatrix parse_bandwidth_matrix(const std::string& text, const std::string& file,
                                        const std::string& cluster_name) {
-  YAML::Node root = parse_yaml(text, file);
+  YAML::Node root = parse_yaml(text, file, {"gpus", "bandwidth"});
   if (root.IsNull())
     throw InputError({file, 0, 0}, "", "the file is empty; expected Pipette's JSON {\"gpus\": [...], \"bandwidth\": [[...]]}");
   YamlMap m(root, file, "");
@@ -73,7 +73,7 @@ BandwidthMatrix load_bandwidth_matrix(const std::string& path, const std::string
   return parse_bandwidth_matrix(read_text_file(path), path, cluster_name);
 }
 
-void write_bandwidth_matrix(const BandwidthMatrix& matrix, const std::string& path) {
+void write_bandwidth_matrix(const BandwidthMatrix& matrix, const std::string& path, output::Existing existing) {
   for (const auto& row : matrix.bandwidth)
     if (row.size() != matrix.hosts.size() || matrix.bandwidth.size() != matrix.hosts.size())
       throw InternalError("write_bandwidth_matrix: matrix is not hosts x hosts");
@@ -90,17 +90,9 @@ void write_bandwidth_matrix(const BandwidthMatrix& matrix, const std::string& pa
     s += i + 1 < matrix.bandwidth.size() ? "],\n" : "]\n";
   }
   s += "  ]\n}\n";
-  // Written under a temporary name and renamed once complete (output/atomic_file.hpp): an
-  // interrupted profile never leaves half a matrix for Pipette's configurator to read.
-  output::AtomicOutputFile file(path);
-  {
-    std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
-    if (!out || !(out << s) || !out.flush()) {
-      file.discard();
-      throw InputError({path, 0, 0}, "", "cannot write the bandwidth matrix file");
-    }
-  }
-  file.commit();
+  // Written under a temporary name and renamed once complete: an interrupted profile never
+  // leaves half a matrix for Pipette's configurator to read.
+  output::write_text_file(path, s, existing);
 }
 
 }  // namespace trainsim

@@ -6,6 +6,7 @@
 // matrix need not be symmetric); every entry must be positive.
 #include <string>
 
+#include "output/atomic_file.hpp"
 #include "platform/spec.hpp"
 
 namespace trainsim {
@@ -18,8 +19,9 @@ BandwidthMatrix load_bandwidth_matrix(const std::string& path, const std::string
 BandwidthMatrix parse_bandwidth_matrix(const std::string& text, const std::string& file,
                                        const std::string& cluster_name);
 
-// Writes Pipette's format (values as strings of GB/s with 2 decimals). InputError if the file
-// cannot be written.
-void write_bandwidth_matrix(const BandwidthMatrix& matrix, const std::string& path);
+// Writes Pipette's format (values as strings of GB/s with 2 decimals) atomically
+// (output/atomic_file.hpp). OutputError if the file cannot be written.
+void write_bandwidth_matrix(const BandwidthMatrix& matrix, const std::string& path,
+                            output::Existing existing = output::Existing::Refuse);
 
 }  // namespace trainsim

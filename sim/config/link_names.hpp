@@ -13,8 +13,10 @@
 namespace trainsim {
 
 
-// Whether some link of `spec` matches `glob`.
-bool any_link_matches(const PlatformSpec& spec, const std::string& glob);
+// Whether some link of `spec` matches `glob`. `budget`, when given, is decremented per link name
+// tried; once it is exhausted the answer is false and *budget negative (the loader refuses the
+// platform rather than spend minutes on hostile globs).
+bool any_link_matches(const PlatformSpec& spec, const std::string& glob, long long* budget = nullptr);
 
 // One name per kind of link of each cluster ("c.n0.gpu0.nvlink, c.n0.nic0, c.leaf0.up"), for
 // error messages.

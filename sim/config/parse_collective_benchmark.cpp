@@ -1,7 +1,9 @@
 // `job: {kind: collective_benchmark, ...}` -> CollectiveBenchSpec (docs/scenarios.md).
 #include <algorithm>
+#include <cmath>
 
 #include "config/job_kinds.hpp"
+#include "core/limits.hpp"
 
 namespace trainsim {
 namespace {
@@ -53,9 +55,10 @@ GpuGroupSpec parse_group(YamlMap& job, const PlatformSpec& platform) {
     } else if (n.IsSequence()) {
       if (!g.cluster.empty())
         throw m.error("cluster", "an explicit gpus list holds global GPU indices; drop 'cluster'");
+      std::vector<bool> listed(static_cast<size_t>(platform.total_gpus()), false);  // linear, not quadratic
       for (long long i : m.get_int_list("gpus", 0, platform.total_gpus() - 1)) {
-        if (std::find(g.gpus.begin(), g.gpus.end(), i) != g.gpus.end())
-          throw m.error("gpus", "GPU " + std::to_string(i) + " is listed twice");
+        if (listed[static_cast<size_t>(i)]) throw m.error("gpus", "GPU " + std::to_string(i) + " is listed twice");
+        listed[static_cast<size_t>(i)] = true;
         g.gpus.push_back(static_cast<int>(i));
       }
       size = static_cast<long long>(g.gpus.size());
@@ -93,6 +96,14 @@ JobSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform) {
     s.factor = m.optional_number("factor", s.factor, 1.0, 1024.0);
     if (s.factor == 1.0 && s.min_bytes < s.max_bytes)
       throw m.error("factor", "factor 1 never reaches max; expected a number above 1");
+    if (const double n = limits::message_size_count(s.min_bytes, s.max_bytes, s.factor); n > limits::kMaxMessageSizes)
+      throw m.error("factor", "factor " + m.node("factor").Scalar() + " gives " + units::format_significant(n) +
+                                  " message sizes from " + units::format_size(s.min_bytes) + " to " +
+                                  units::format_size(s.max_bytes) + "; at most " +
+                                  units::format_significant(limits::kMaxMessageSizes) +
+                                  " sizes per sweep, so expected a factor of at least " +
+                                  units::format_significant(std::pow(s.max_bytes / s.min_bytes,
+                                                                     1 / (limits::kMaxMessageSizes - 1))));
     m.finish();
   }
   s.granularity = job.optional_enum(

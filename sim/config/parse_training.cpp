@@ -32,6 +32,33 @@ workload::ModelSpec preset_or_error(const YamlMap& where, const std::string& key
                              "; presets: " + join_names(names));
 }
 
+// Shape checks that involve two keys, blaming the key the user wrote: with a preset, a
+// divisibility error about a field the file does not hold would send the user looking for a key
+// that is not there (issue 10: `heads: 12` on llama3-70b was reported at 'job.model.kv_heads').
+void check_shape(YamlMap& m, const workload::ModelSpec& model, const std::string& preset) {
+  auto written = [&](const char* key) { return m.has(key); };
+  auto value = [&](const char* key, int v) {
+    std::string s = std::string(key) + " " + std::to_string(v);
+    if (!written(key) && !preset.empty())
+      s += std::string(key) == "kv_heads" ? " (" + preset + "'s KV heads)" : " (" + preset + "'s)";
+    return s;
+  };
+  auto blame = [&](const char* first, const char* second) {
+    return written(first) ? first : written(second) ? second : first;
+  };
+  if (model.hidden % model.heads != 0)
+    throw m.error(blame("heads", "hidden"),
+                  value("hidden", model.hidden) + " is not divisible by " + value("heads", model.heads));
+  if (model.heads % model.kv_heads != 0)
+    throw m.error(blame("kv_heads", "heads"),
+                  value("heads", model.heads) + " is not divisible by " + value("kv_heads", model.kv_heads) +
+                      (written("kv_heads") ? "" : "; give kv_heads as well"));
+  if (model.family == workload::Family::Gpt && model.kv_heads != model.heads)
+    throw m.error(blame("kv_heads", "family"), "GPT models use multi-head attention: kv_heads (" +
+                                                   std::to_string(model.kv_heads) + ") must equal heads (" +
+                                                   std::to_string(model.heads) + ")");
+}
+
 // model: <preset> | {preset: <name>, <overrides>...} | {family, layers, hidden, heads, ...}
 workload::ModelSpec parse_model(YamlMap& job) {
   const YAML::Node& node = job.node("model");
@@ -40,6 +67,7 @@ workload::ModelSpec parse_model(YamlMap& job) {
   workload::ModelSpec model;
   const bool preset = m.has("preset");
   if (preset) model = preset_or_error(m, "preset", m.get_string("preset"));
+  const workload::ModelSpec base = model;
   auto integer = [&](const char* key, int& field, long long lo, long long hi) {
     if (preset) field = static_cast<int>(m.optional_int(key, field, lo, hi));
     else field = static_cast<int>(m.get_int(key, lo, hi));
@@ -49,20 +77,16 @@ workload::ModelSpec parse_model(YamlMap& job) {
   integer("layers", model.layers, 1, 100000);
   integer("hidden", model.hidden, 1, 1 << 20);
   integer("heads", model.heads, 1, 1 << 16);
-  if (preset || m.has("kv_heads")) model.kv_heads = static_cast<int>(m.optional_int("kv_heads", model.kv_heads ? model.kv_heads : model.heads, 1, 1 << 16));
-  else model.kv_heads = model.heads;
-  if (preset || m.has("ffn_hidden")) model.ffn_hidden = static_cast<int>(m.optional_int("ffn_hidden", model.ffn_hidden ? model.ffn_hidden : 4 * model.hidden, 1, 1 << 24));
-  else model.ffn_hidden = 4 * model.hidden;
+  // Derived fields follow the overrides they derive from (workload/presets.hpp).
+  const int kv_default = preset ? workload::derived_kv_heads(base, model.heads) : model.heads;
+  const int ffn_default = preset ? workload::derived_ffn_hidden(base, model.hidden) : 4 * model.hidden;
+  model.kv_heads = static_cast<int>(m.optional_int("kv_heads", kv_default, 1, 1 << 16));
+  model.ffn_hidden = static_cast<int>(m.optional_int("ffn_hidden", ffn_default, 1, 1 << 24));
   integer("seq_len", model.seq_len, 1, 1 << 24);
   integer("vocab", model.vocab, 1, 1 << 24);
   model.tied_embeddings = m.optional_bool("tied_embeddings", preset ? model.tied_embeddings : true);
   m.finish();
-  if (model.hidden % model.heads != 0)
-    throw m.error("hidden", "hidden (" + std::to_string(model.hidden) + ") must be divisible by heads (" +
-                                std::to_string(model.heads) + ")");
-  if (model.heads % model.kv_heads != 0)
-    throw m.error("kv_heads", "heads (" + std::to_string(model.heads) + ") must be divisible by kv_heads (" +
-                                  std::to_string(model.kv_heads) + ")");
+  check_shape(m, model, preset ? base.name : "");
   return model;
 }
 
@@ -97,8 +121,9 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
     if (job.node("mapping").IsMap()) {
       // mapping: {file: ranks.yaml} — a file holding the list (YAML or JSON), relative to this file.
       YamlMap mm(job.node("mapping"), job.file(), job.key_path("mapping"));
-      const std::string path = resolve_relative(job.file(), mm.get_string("file"));
-      const std::string text = read_text_file(path, mm.where("file"), mm.key_path("file"));
+      const std::string literal = mm.get_string("file");
+      const std::string path = resolve_relative(job.file(), literal);
+      const std::string text = read_named_file(job.file(), literal, mm.where("file"), mm.key_path("file"), "mapping file");
       const YAML::Node list = parse_yaml(text, path);
       if (!list.IsSequence()) throw node_error(list, path, "mapping", "expected a list of GPU indices, got " + describe(list));
       for (size_t i = 0; i < list.size(); ++i)
@@ -130,8 +155,8 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
     }
     s.finish();
   }
+  workload::validate(spec.model);  // every field is range-checked above: a failure here is a bug
   try {
-    workload::validate(spec.model);
     validate_plan(p, spec.model, platform.total_gpus());
   } catch (const InputError& e) {
     // Plan errors name the plan key; point at it when it is in the file.
@@ -139,6 +164,14 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
     const std::string leaf = key.substr(0, key.find('.'));
     throw InputError(job.has(leaf) ? job.where(leaf) : job.location(), job.key_path(key), e.message());
   }
+  // Simulation time grows with the micro-batches of a pipeline; beyond this a batch is a typo
+  // (global_batch: 1000000000 would run for days), not a training run.
+  constexpr int kMaxMicroBatches = 16384;
+  if (p.micro_batches() > kMaxMicroBatches)
+    throw job.error("global_batch", "global batch " + std::to_string(p.global_batch) + " gives " +
+                                        std::to_string(p.micro_batches()) +
+                                        " micro-batches per pipeline (global_batch / (micro_batch x dp)); at most " +
+                                        std::to_string(kMaxMicroBatches) + " are simulated");
   return spec;
 }
 

@@ -1,6 +1,7 @@
 // Platform files: YAML -> PlatformSpec, with the semantic checks of docs/platforms.md.
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <numeric>
 
 #include "config/bandwidth_matrix.hpp"
@@ -27,7 +28,6 @@ const std::vector<std::pair<std::string, SpreadDistribution>> kDistributions = {
     {"lognormal", SpreadDistribution::LogNormal}, {"uniform", SpreadDistribution::Uniform}};
 
 constexpr long long kMaxGpusPerNode = 64;
-constexpr double kMaxFactor = 1000;  // spread bounds and override factors: multipliers, not rates
 
 std::vector<std::string> catalog_names() {
   std::vector<std::string> names;
@@ -80,7 +80,7 @@ PcieHop parse_pcie_hop(YamlMap& intra, const std::string& key) {
   YamlMap m = intra.get_map(key);
   PcieHop h;
   h.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
-  h.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+  h.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative, units::kLatencyRange);
   m.finish();
   return h;
 }
@@ -107,7 +107,7 @@ IntraNodeSpec parse_intra(YamlMap& cluster, int gpus_per_node, int nics) {
   IntraNodeSpec s;
   s.kind = m.optional_enum("kind", kIntraKinds, IntraNodeKind::NvSwitch);
   s.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
-  s.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+  s.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative, units::kLatencyRange);
   if (s.kind == IntraNodeKind::Pcie) {
     // The PCIe tree (docs/platforms.md, "PCIe nodes").
     PcieTopology& t = s.pcie;
@@ -138,7 +138,7 @@ NicSpec parse_nic(YamlMap& cluster, int gpus_per_node) {
                                std::to_string(gpus_per_node) +
                                " GPUs (gpus_per_node); nic.count must not exceed it");
   s.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
-  s.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+  s.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative, units::kLatencyRange);
   m.finish();
   return s;
 }
@@ -161,7 +161,7 @@ FabricSpec parse_fabric(YamlMap& cluster, SourceLocation* kind_at) {
     m.forbid("oversubscription", "oversubscription is only allowed with fabric kind fat_tree or "
                                  "rail_optimized, not " + kind);
   }
-  s.switch_latency = m.optional_quantity("switch_latency", Kind::Time, Bound::NonNegative, 0.0);
+  s.switch_latency = m.optional_quantity("switch_latency", Kind::Time, Bound::NonNegative, 0.0, units::kLatencyRange);
   m.finish();
   return s;
 }
@@ -176,6 +176,7 @@ void parse_clusters(YamlMap& p, PlatformSpec& spec, std::vector<ClusterExtra>& e
   auto maps = p.get_map_list("clusters");
   if (maps.empty()) throw p.error("clusters", "expected at least one cluster, got an empty list");
   long long total = 0;
+  std::map<std::string, size_t> index;  // name -> cluster: linear, a file may hold thousands
   for (auto& m : maps) {
     ClusterSpec c;
     ClusterExtra x;
@@ -183,15 +184,16 @@ void parse_clusters(YamlMap& p, PlatformSpec& spec, std::vector<ClusterExtra>& e
     c.where = m.location();
     c.name = parse_name(m, "name");
     x.name_at = m.where("name");
-    for (size_t i = 0; i < spec.clusters.size(); ++i)
-      if (spec.clusters[i].name == c.name)
-        throw m.error("name", "cluster name '" + c.name + "' is already used by " + extra[i].path);
+    if (auto [it, fresh] = index.emplace(c.name, spec.clusters.size()); !fresh)
+      throw m.error("name", "cluster name '" + c.name + "' is already used by " + extra[it->second].path);
     c.gpu = parse_gpu(m);
     if (m.has("kernel_times")) {
       // The user's own kernel times for this cluster's GPU (docs/model.md, "User-measured compute").
-      const std::string path = resolve_relative(m.file(), m.get_string("kernel_times"));
-      KernelTimes times =
-          parse_kernel_times(read_text_file(path, m.where("kernel_times"), m.key_path("kernel_times")), path);
+      const std::string literal = m.get_string("kernel_times");
+      const std::string path = resolve_relative(m.file(), literal);
+      KernelTimes times = parse_kernel_times(
+          read_named_file(m.file(), literal, m.where("kernel_times"), m.key_path("kernel_times"), "kernel-times file"),
+          path);
       check_kernel_times(times, c.gpu);
       c.gpu.kernel_times = std::make_shared<const KernelTimes>(std::move(times));
     }
@@ -217,6 +219,13 @@ int cluster_index(const PlatformSpec& spec, const std::string& name) {
   return -1;
 }
 
+// Name -> index of every cluster, for the checks that look clusters up per entry.
+std::map<std::string, int> cluster_indices(const PlatformSpec& spec) {
+  std::map<std::string, int> out;
+  for (size_t i = 0; i < spec.clusters.size(); ++i) out.emplace(spec.clusters[i].name, static_cast<int>(i));
+  return out;
+}
+
 std::vector<std::string> cluster_names(const PlatformSpec& spec) {
   std::vector<std::string> names;
   for (const auto& c : spec.clusters) names.push_back(c.name);
@@ -225,6 +234,8 @@ std::vector<std::string> cluster_names(const PlatformSpec& spec) {
 
 void parse_wan(YamlMap& p, PlatformSpec& spec) {
   if (!p.has("wan")) return;
+  const auto index = cluster_indices(spec);
+  std::map<std::pair<std::string, std::string>, int> given;  // {a, b} with a < b -> line
   for (auto& m : p.get_map_list("wan")) {
     WanLinkSpec w;
     w.where = m.location();
@@ -238,7 +249,7 @@ void parse_wan(YamlMap& p, PlatformSpec& spec) {
     for (size_t k = 0; k < 2; ++k) {
       const std::string kpath = bkey + "[" + std::to_string(k) + "]";
       ends[k] = scalar_string(between[k], m.file(), kpath);
-      if (cluster_index(spec, ends[k]) < 0) {
+      if (!index.count(ends[k])) {
         std::string hint = did_you_mean(ends[k], cluster_names(spec));
         throw node_error(between[k], m.file(), kpath,
                          "unknown cluster \"" + ends[k] + "\"" + (hint.empty() ? "" : " (" + hint + ")") +
@@ -248,14 +259,14 @@ void parse_wan(YamlMap& p, PlatformSpec& spec) {
     if (ends[0] == ends[1])
       throw m.error("between", "a WAN link must join two different clusters, got \"" + ends[0] +
                                    "\" twice");
-    for (const auto& o : spec.wan)
-      if ((o.a == ends[0] && o.b == ends[1]) || (o.a == ends[1] && o.b == ends[0]))
-        throw m.error("between", "a WAN link between '" + ends[0] + "' and '" + ends[1] +
-                                     "' is already given at line " + std::to_string(o.where.line));
+    const auto pair = std::minmax(ends[0], ends[1]);
+    if (auto [it, fresh] = given.emplace(std::make_pair(pair.first, pair.second), w.where.line); !fresh)
+      throw m.error("between", "a WAN link between '" + ends[0] + "' and '" + ends[1] +
+                                   "' is already given at line " + std::to_string(it->second));
     w.a = ends[0];
     w.b = ends[1];
     w.bandwidth = m.get_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
-    w.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative);
+    w.latency = m.get_quantity("latency", Kind::Time, Bound::NonNegative, units::kLatencyRange);
     m.finish();
     spec.wan.push_back(std::move(w));
   }
@@ -271,9 +282,9 @@ void check_connected(const YamlMap& p, const PlatformSpec& spec) {
     while (parent[i] != i) i = parent[i] = parent[parent[i]];
     return i;
   };
+  const auto index = cluster_indices(spec);
   for (const auto& w : spec.wan)
-    parent[root(static_cast<size_t>(cluster_index(spec, w.a)))] =
-        root(static_cast<size_t>(cluster_index(spec, w.b)));
+    parent[root(static_cast<size_t>(index.at(w.a)))] = root(static_cast<size_t>(index.at(w.b)));
   for (size_t i = 1; i < n; ++i)
     if (root(i) != root(0))
       throw p.error("wan", "clusters '" + spec.clusters[0].name + "' and '" + spec.clusters[i].name +
@@ -281,26 +292,33 @@ void check_connected(const YamlMap& p, const PlatformSpec& spec) {
                                "them all");
 }
 
-std::string parse_glob(YamlMap& m, const PlatformSpec& spec) {
+// Link names all globs of one platform may try together (about 2 s): globs naming a node
+// ("c.n12.*") cost a few names each, but a hostile file could otherwise make the loader
+// enumerate a million-GPU platform once per glob.
+constexpr long long kGlobBudget = 20000000;
+
+std::string parse_glob(YamlMap& m, const PlatformSpec& spec, long long* budget) {
   std::string glob = m.get_string("links");
-  if (!any_link_matches(spec, glob))
-    throw m.error("links", "no link matches \"" + glob + "\"; link names look like: " +
-                               link_name_examples(spec));
+  if (!any_link_matches(spec, glob, budget)) {
+    if (*budget < 0)
+      throw m.error("links", "checking the globs against the platform's links needs more than " +
+                                 units::format_significant(static_cast<double>(kGlobBudget)) +
+                                 " link names in all; write globs that name a node (\"c.n12.*\") or use fewer of them");
+    throw m.error("links", "no link matches \"" + glob + "\"; link names look like: " + link_name_examples(spec));
+  }
   return glob;
 }
 
 double positive_multiplier(YamlMap& m, const std::string& key) {
-  double v = m.get_number(key, 0, kMaxFactor);
-  if (!(v > 0)) throw m.error(key, "expected a positive number, got " + std::to_string(v));
-  return v;
+  return m.get_number(key, units::kFactorRange.min, units::kFactorRange.max);
 }
 
-void parse_spreads(YamlMap& h, PlatformSpec& spec) {
+void parse_spreads(YamlMap& h, PlatformSpec& spec, long long* budget) {
   if (!h.has("spread")) return;
   for (auto& m : h.get_map_list("spread")) {
     BandwidthSpread s;
     s.where = m.location();
-    s.links = parse_glob(m, spec);
+    s.links = parse_glob(m, spec, budget);
     s.distribution = m.get_enum("distribution", kDistributions);
     if (s.distribution == SpreadDistribution::LogNormal) {
       s.sigma = m.get_number("sigma", 0, 3);
@@ -319,18 +337,18 @@ void parse_spreads(YamlMap& h, PlatformSpec& spec) {
   }
 }
 
-void parse_overrides(YamlMap& h, PlatformSpec& spec) {
+void parse_overrides(YamlMap& h, PlatformSpec& spec, long long* budget) {
   if (!h.has("overrides")) return;
   for (auto& m : h.get_map_list("overrides")) {
     LinkOverride o;
     o.where = m.location();
-    o.links = parse_glob(m, spec);
+    o.links = parse_glob(m, spec, budget);
     o.bandwidth = m.maybe_quantity("bandwidth", Kind::Bandwidth, Bound::Positive);
     if (m.has("factor")) {
       if (o.bandwidth) throw m.error("factor", "give either bandwidth or factor, not both");
       o.factor = positive_multiplier(m, "factor");
     }
-    o.latency = m.maybe_quantity("latency", Kind::Time, Bound::NonNegative);
+    o.latency = m.maybe_quantity("latency", Kind::Time, Bound::NonNegative, units::kLatencyRange);
     if (!o.bandwidth && !o.factor && !o.latency)
       throw m.error("an override needs at least one of: bandwidth, factor, latency");
     m.finish();
@@ -351,9 +369,10 @@ void parse_matrix(YamlMap& h, PlatformSpec& spec, const std::vector<ClusterExtra
     throw m.error("cluster", "cluster '" + cluster + "' does not have fabric kind measured (" +
                                  extra[static_cast<size_t>(ci)].path +
                                  ".fabric.kind); a measured matrix replaces a measured fabric only");
-  const std::string file = resolve_relative(m.file(), m.get_string("file"));
-  BandwidthMatrix mx =
-      parse_bandwidth_matrix(read_text_file(file, m.where("file"), m.key_path("file")), file, cluster);
+  const std::string literal = m.get_string("file");
+  const std::string file = resolve_relative(m.file(), literal);
+  BandwidthMatrix mx = parse_bandwidth_matrix(
+      read_named_file(m.file(), literal, m.where("file"), m.key_path("file"), "matrix file"), file, cluster);
   if (mx.hosts.size() != static_cast<size_t>(c.nodes))
     throw m.error("file", "the matrix in '" + file + "' has " + std::to_string(mx.hosts.size()) +
                               " nodes but cluster '" + cluster + "' has " + std::to_string(c.nodes));
@@ -373,8 +392,9 @@ PlatformSpec parse_platform(YamlMap& p, const std::string& default_name) {
   check_connected(p, spec);
   if (p.has("heterogeneity")) {
     YamlMap h = p.get_map("heterogeneity");
-    parse_spreads(h, spec);
-    parse_overrides(h, spec);
+    long long budget = kGlobBudget;
+    parse_spreads(h, spec, &budget);
+    parse_overrides(h, spec, &budget);
     parse_matrix(h, spec, extra);
     h.finish();
   }
@@ -389,7 +409,7 @@ PlatformSpec parse_platform(YamlMap& p, const std::string& default_name) {
 }
 
 PlatformSpec load_platform_text(const std::string& text, const std::string& name) {
-  YAML::Node root = parse_yaml(text, name);
+  YAML::Node root = parse_yaml(text, name, {"platform"});
   if (root.IsNull())
     throw InputError({name, 0, 0}, "", "the file is empty; expected a map with the key 'platform'");
   YamlMap doc(root, name, "");

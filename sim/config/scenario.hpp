@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "collective/spec.hpp"
+#include "core/error.hpp"
 #include "diloco/spec.hpp"
 #include "platform/spec.hpp"
 #include "training/spec.hpp"
@@ -24,6 +25,7 @@ struct Scenario {
   std::string text;   // its full text (stored in traces)
   std::string name;
   uint64_t seed = 0;
+  SourceLocation job_at;  // the `job:` key, where job-wide refusals (resource limits) point
   PlatformSpec platform;
   JobSpec job;
   OutputSpec output;

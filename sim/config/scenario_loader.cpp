@@ -1,4 +1,6 @@
 // Scenario files: YAML -> Scenario (docs/scenarios.md).
+#include <cctype>
+#include <cstdio>
 #include <limits>
 
 #include "config/job_kinds.hpp"
@@ -9,18 +11,64 @@
 namespace trainsim {
 namespace {
 
-// `platform: path/relative/to/scenario.yaml` or the platform map inline.
+// `platform: h100-400g` (a shipped platform, on the search path), `platform:
+// path/relative/to/scenario.yaml`, or the platform map inline.
 PlatformSpec parse_scenario_platform(YamlMap& root) {
   const YAML::Node& n = root.node("platform");
   if (n.IsScalar()) {
-    const std::string path = resolve_relative(root.file(), n.Scalar());
-    const std::string text = read_text_file(path, root.where("platform"), "platform");
-    return load_platform_text(text, path);
+    const std::string& value = n.Scalar();
+    if (is_bare_platform_name(value)) {
+      const std::string path = find_platform_file(value, root.where("platform"), "platform");
+      return load_platform_text(read_text_file(path, root.where("platform"), "platform"), path);
+    }
+    const std::string path = resolve_relative(root.file(), value);
+    // A copied scenario keeps a relative path that no longer leads anywhere: point at the
+    // shipped platform of that name when there is one.
+    const std::string stem = file_stem(value);
+    const std::string hint = shipped_platform(stem).empty()
+                                 ? ""
+                                 : "; the shipped platform '" + stem + "' can be named as `platform: " + stem + "`";
+    return load_platform_text(
+        read_named_file(root.file(), value, root.where("platform"), "platform", "platform file", hint), path);
   }
   if (!n.IsMap())
-    throw root.error("platform", "expected a platform file path or a platform map, got " + describe(n));
+    throw root.error("platform", "expected a shipped platform's name, a platform file path or a platform map, got " + describe(n));
   YamlMap p = root.get_map("platform");
   return parse_platform(p, file_stem(root.file()));
+}
+
+// The scenario name becomes part of output file names (`--output-dir`'s <name>.trace.h5,
+// configure's <name>-<method>-K.yaml, compare's <name>-compare.h5), so it must be a portable
+// file name: a slash would escape the output folder, a leading dot hide the file, a leading dash
+// read as an option.
+constexpr size_t kMaxNameLength = 100;
+
+std::string name_problem(const std::string& name) {
+  if (name.empty()) return "is empty";
+  if (name.size() > kMaxNameLength)
+    return "is " + std::to_string(name.size()) + " characters long (at most " + std::to_string(kMaxNameLength) + ")";
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      return c == '/' || c == '\\' ? "contains a path separator '" + std::string(1, c) + "'"
+                                    : "contains " + describe_char(c);
+  if (name[0] == '.' || name[0] == '-') return "starts with '" + std::string(1, name[0]) + "'";
+  return "";
+}
+
+std::string parse_name(YamlMap& root) {
+  const std::string expected =
+      "it names output files, so it must be 1 to 100 letters, digits, '.', '_' or '-', not starting with '.' or '-'";
+  if (root.has("name")) {
+    const std::string name = root.get_string("name");
+    if (std::string why = name_problem(name); !why.empty())
+      throw root.error("name", "the scenario name " + why + "; " + expected);
+    return name;
+  }
+  const std::string stem = file_stem(root.file());
+  if (std::string why = name_problem(stem); !why.empty())
+    throw root.error("name", "the scenario has no name and its file name '" + stem + "' " + why +
+                                 "; add `name:` (" + expected + ")");
+  return stem;
 }
 
 JobSpec parse_job(YamlMap& root, const PlatformSpec& platform) {
@@ -47,14 +95,16 @@ Scenario load_scenario_text(const std::string& text, const std::string& name) {
   Scenario s;
   s.file = name;
   s.text = text;
-  YAML::Node doc = parse_yaml(text, name);
+  // The top-level keys, refused before any value is built (a huge unknown key costs nothing).
+  YAML::Node doc = parse_yaml(text, name, {"name", "seed", "platform", "job", "output"});
   if (doc.IsNull())
     throw InputError({name, 0, 0}, "", "the file is empty; expected a scenario map with the keys "
                                        "platform and job");
   YamlMap root(doc, name, "");
-  s.name = root.optional_string("name", file_stem(name));
+  s.name = parse_name(root);
   s.seed = static_cast<uint64_t>(root.optional_int("seed", 0, 0, std::numeric_limits<long long>::max()));
   s.platform = parse_scenario_platform(root);
+  s.job_at = root.where("job");
   s.job = parse_job(root, s.platform);
   if (root.has("output")) {
     YamlMap out = root.get_map("output");

@@ -1,11 +1,12 @@
 #include "config/yaml_reader.hpp"
 
-#include <yaml-cpp/eventhandler.h>
+#include "config/yaml_scan.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -53,72 +54,29 @@ std::string read_text_file(const std::string& path, const SourceLocation& from,
   if (fs::is_directory(path, ec)) throw InputError(at, key, prefix + "it is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(at, key, prefix + "it cannot be opened");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  // At most one byte past the limit is read: /dev/zero or a huge file is refused in
+  // milliseconds rather than read into memory.
+  std::string text(kMaxInputBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (in.bad()) throw InputError(at, key, prefix + "reading it failed");
+  if (text.size() > kMaxInputBytes)
+    throw InputError(at, key, prefix + "it is larger than " + std::to_string(kMaxInputBytes >> 20) +
+                                  " MiB, the limit for input files");
+  return text;
 }
 
-namespace {
-
-// Counts a document's content events and remembers where it started. yaml-cpp 0.7 loops
-// forever on some malformed streams (a stray ',' makes it produce empty documents without
-// consuming input: found by tests/fuzz), so documents are walked first and a document that
-// neither holds content nor advances the stream stops the parse.
-class DocumentProbe : public YAML::EventHandler {
- public:
-  YAML::Mark start;
-  int events = 0;
-  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override { ++events; }
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { ++events; }
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override { ++events; }
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    ++events;
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    ++events;
-  }
-  void OnMapEnd() override {}
-};
-
-void check_documents_advance(const std::string& text, const std::string& file) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  int previous_pos = -1;
-  for (int docs = 0; docs < 1000; ++docs) {
-    DocumentProbe probe;
-    const std::streampos before = in.tellg();
-    if (!parser.HandleNextDocument(probe)) return;
-    // The runaway case yields documents (of one null each) without consuming input.
-    const int pos = static_cast<int>(in.tellg() == std::streampos(-1) ? std::streampos(text.size()) : in.tellg());
-    const bool stuck = docs > 0 && pos <= previous_pos && before == in.tellg();
-    previous_pos = pos;
-    if (stuck)
-      throw InputError({file, probe.start.line + 1, probe.start.column + 1}, "",
-                       "YAML syntax error: unexpected character outside any collection (a stray ',' or ']'?)");
-  }
-  throw InputError({file, 0, 0}, "", "YAML syntax error: more than 1000 documents");
-}
-
-}  // namespace
-
-YAML::Node parse_yaml(const std::string& text, const std::string& file) {
-  std::vector<YAML::Node> docs;
+YAML::Node parse_yaml(const std::string& text, const std::string& file, const std::vector<std::string>& root_keys) {
+  // The cheap first pass refuses what yaml-cpp would misread, hang on or build too slowly
+  // (config/yaml_scan.hpp); it also guarantees exactly one document.
+  scan_yaml(text, file, root_keys);
   try {
-    check_documents_advance(text, file);
-    docs = YAML::LoadAll(text);
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    SourceLocation at{file, e.mark.is_null() ? 0 : e.mark.line + 1,
-                      e.mark.is_null() ? 0 : e.mark.column + 1};
-    throw InputError(at, "", "YAML syntax error: " + e.msg);
+    // Not expected after the scan; reported as the scan would.
+    throw InputError({file, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1}, "",
+                     "YAML syntax error: " + e.msg);
   }
-  if (docs.empty()) return YAML::Node(YAML::NodeType::Null);
-  if (docs.size() > 1)
-    throw node_error(docs[1], file, "", "expected one YAML document, found " +
-                                            std::to_string(docs.size()));
-  return docs[0];
 }
 
 SourceLocation location_of(const YAML::Node& node, const std::string& file) {
@@ -139,7 +97,20 @@ std::string describe(const YAML::Node& node) {
   return is_quoted(node) ? "the string " + quoted : quoted;
 }
 
+std::string describe_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (c == ' ') return "a space";
+  if (c == '\t') return "a tab";
+  if (u >= 0x80) return "a non-ASCII character";
+  if (std::isprint(u)) return "'" + std::string(1, c) + "'";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "byte 0x%02X", u);
+  return buf;
+}
+
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  // Edit distance is quadratic: a pasted paragraph is not a typo of a key name.
+  if (word.size() > 64) return "";
   const std::string w = lower(word);
   // At most a third of the word may change (at least 2 edits allowed), and never all of it:
   // suggesting 'a' for 'c' helps nobody.
@@ -324,24 +295,48 @@ double YamlMap::check_bound(const std::string& key, double v, Bound bound, const
 }
 
 double YamlMap::get_quantity(const std::string& key, units::Kind kind, Bound bound) {
+  return get_quantity(key, kind, bound, units::plausible(kind));
+}
+
+double YamlMap::get_quantity(const std::string& key, units::Kind kind, Bound bound, const units::Range& range) {
   const Entry& e = require(key);
   if (!e.value.IsScalar())
     throw error(key, std::string("expected a ") + units::kind_name(kind) + " with a unit (one of: " +
                          units::accepted_units(kind) + "), got " + describe(e.value));
   std::string why;
-  auto v = units::parse(kind, e.value.Scalar(), &why);
+  const std::string& text = e.value.Scalar();
+  auto v = units::parse(kind, text, &why);
   if (!v) throw error(key, why);
-  return check_bound(key, *v, bound, units::kind_name(kind), e.value.Scalar());
+  check_bound(key, *v, bound, units::kind_name(kind), text);
+  if (*v == 0) return 0;  // allowed by a NonNegative bound
+  const std::string zero = bound == Bound::NonNegative ? " (or 0)" : "";
+  if (*v < range.min || *v > range.max)
+    throw error(key, std::string("expected a ") + units::kind_name(kind) + " from " + range.text + zero +
+                         ", got \"" + text + "\"; a value beyond that range is almost certainly a typo");
+  if (kind == units::Kind::Size && *v != std::floor(*v))
+    throw error(key, "expected a whole number of bytes, got \"" + text + "\" (" + units::format_significant(*v) +
+                         " bytes)");
+  return *v;
 }
 
-double YamlMap::optional_quantity(const std::string& key, units::Kind kind, Bound bound,
-                                  double fallback) {
+double YamlMap::optional_quantity(const std::string& key, units::Kind kind, Bound bound, double fallback) {
   return has(key) ? get_quantity(key, kind, bound) : fallback;
+}
+
+double YamlMap::optional_quantity(const std::string& key, units::Kind kind, Bound bound, double fallback,
+                                  const units::Range& range) {
+  return has(key) ? get_quantity(key, kind, bound, range) : fallback;
 }
 
 std::optional<double> YamlMap::maybe_quantity(const std::string& key, units::Kind kind, Bound bound) {
   if (!has(key)) return std::nullopt;
   return get_quantity(key, kind, bound);
+}
+
+std::optional<double> YamlMap::maybe_quantity(const std::string& key, units::Kind kind, Bound bound,
+                                              const units::Range& range) {
+  if (!has(key)) return std::nullopt;
+  return get_quantity(key, kind, bound, range);
 }
 
 size_t YamlMap::pick(const std::string& key, const std::vector<std::string>& names) {
@@ -415,19 +410,10 @@ void YamlMap::forbid(const std::string& key, const std::string& why) const {
 }
 
 void YamlMap::finish() const {
-  std::vector<std::string> known = asked_;
-  std::sort(known.begin(), known.end());
-  known.erase(std::unique(known.begin(), known.end()), known.end());
   for (size_t i = 0; i < entries_.size(); ++i) {
     if (read_[i]) continue;
     const Entry& e = entries_[i];
-    std::string hint = did_you_mean(e.key, known);
-    std::string msg = "unknown key '" + e.key + "'";
-    if (!hint.empty())
-      msg += " (" + hint + ")";
-    else if (!known.empty())
-      msg += "; allowed keys here: " + join_names(known);
-    throw InputError(location_of(e.key_node, file_), key_path(e.key), msg);
+    throw InputError(location_of(e.key_node, file_), key_path(e.key), unknown_key_message(e.key, asked_));
   }
 }
 

@@ -31,15 +31,20 @@ enum class Bound { Any, NonNegative, Positive };
 std::string read_text_file(const std::string& path, const SourceLocation& from = {},
                            const std::string& key = "");
 
-// Parses one YAML document (JSON is YAML too). Syntax errors become InputErrors at the
-// error position; more than one document is refused. Empty text gives a Null node.
-YAML::Node parse_yaml(const std::string& text, const std::string& file);
+// Parses one YAML document (JSON is YAML too) after the checks of config/yaml_scan.hpp (text
+// only, size and nesting limits, unsupported YAML features, syntax errors in the user's terms,
+// one document). `root_keys`: the keys the top-level map may have, refused before any value is
+// built (empty: left to YamlMap::finish()). Empty text gives a Null node.
+YAML::Node parse_yaml(const std::string& text, const std::string& file, const std::vector<std::string>& root_keys = {});
 
 // 1-based location of a node in `file` (line/column 0 when the node has no mark).
 SourceLocation location_of(const YAML::Node& node, const std::string& file);
 
 // What a node is, for "got ..." in messages: `a list`, `a map`, `nothing`, `"abc"`, `12`.
 std::string describe(const YAML::Node& node);
+
+// One character for messages: "'x'", "a space", "a tab", "a non-ASCII character", "byte 0x07".
+std::string describe_char(char c);
 
 // "did you mean 'x'?" for the candidate nearest to `word` by edit distance, or "" when none
 // is close enough (distance <= max(2, |word| / 3) and < |word|).
@@ -80,10 +85,17 @@ class YamlMap {
   double get_number(const std::string& key, double min, double max);
   double optional_number(const std::string& key, double fallback, double min, double max);
   bool optional_bool(const std::string& key, bool fallback);  // only `true` / `false`
-  // A quantity with a unit: "200Gbps", "1.5us", "80GiB". Bare numbers are refused.
+  // A quantity with a unit: "200Gbps", "1.5us", "80GiB". Bare numbers are refused, and so are
+  // values outside `range` (by default units::plausible(kind); 0 is outside unless `bound` is
+  // NonNegative) and sizes that are not a whole number of bytes ("1.5B").
   double get_quantity(const std::string& key, units::Kind kind, Bound bound);
+  double get_quantity(const std::string& key, units::Kind kind, Bound bound, const units::Range& range);
   double optional_quantity(const std::string& key, units::Kind kind, Bound bound, double fallback);
+  double optional_quantity(const std::string& key, units::Kind kind, Bound bound, double fallback,
+                           const units::Range& range);
   std::optional<double> maybe_quantity(const std::string& key, units::Kind kind, Bound bound);
+  std::optional<double> maybe_quantity(const std::string& key, units::Kind kind, Bound bound,
+                                       const units::Range& range);
   std::optional<double> maybe_number(const std::string& key, double min, double max);
 
   // One of a fixed set of names; the error lists them all (and suggests the nearest).

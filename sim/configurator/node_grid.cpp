@@ -1,5 +1,7 @@
 #include "configurator/node_grid.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace trainsim::configurator {
@@ -37,6 +39,36 @@ std::string grid_text(const NodeGrid& grid) {
     }
   }
   return s;
+}
+
+NodeGrid canonical_grid(const NodeGrid& grid) {
+  const auto smallest = std::min_element(grid.nodes.begin(), grid.nodes.end());
+  const int row = static_cast<int>(smallest - grid.nodes.begin()) / grid.pp;
+  NodeGrid out = grid;
+  std::rotate(out.nodes.begin(), out.nodes.begin() + static_cast<long>(row) * grid.pp, out.nodes.end());
+  return out;
+}
+
+long long placement_classes(int nodes, int pp, long long cap) {
+  // In doubles: exact while below 2^53, and the loop stops once the count passes `cap`.
+  const double rows = nodes / pp;
+  double n = 1;
+  for (int k = 2; k <= nodes; ++k) {
+    n *= k;
+    if (n / rows >= static_cast<double>(cap)) return cap;
+  }
+  return static_cast<long long>(n / rows);
+}
+
+std::vector<NodeGrid> all_placements(int nodes, int pp) {
+  std::vector<NodeGrid> out;
+  NodeGrid g = megatron_grid(nodes, pp);
+  std::sort(g.nodes.begin(), g.nodes.end());
+  // Canonical grids are those whose first row holds node 0.
+  do
+    if (std::find(g.nodes.begin(), g.nodes.begin() + pp, 0) != g.nodes.begin() + pp) out.push_back(g);
+  while (std::next_permutation(g.nodes.begin(), g.nodes.end()));
+  return out;
 }
 
 }  // namespace trainsim::configurator

@@ -30,4 +30,18 @@ std::vector<int> grid_to_mapping(const NodeGrid& grid, int tp, int gpus_per_node
 // "n3 n7 | n0 n1" style text: rows separated by '|', stages left to right.
 std::string grid_text(const NodeGrid& grid);
 
+// --- placements modulo symmetry (the oracle's exhaustive search) ---
+// Rotating the rows (replica group r -> r + k mod rows) maps every data-parallel ring onto
+// itself and leaves each pipeline chain intact: the simulated iteration is the same (measured
+// bit for bit, pinned by tests/configurator/test_oracle.cpp). Reflections and other row
+// permutations change the rings' neighbours, hence are distinct placements.
+
+// The representative of a grid's class: rotated so that the row holding the smallest node
+// comes first.
+NodeGrid canonical_grid(const NodeGrid& grid);
+// Number of classes: nodes! / rows (saturates at `cap` to avoid overflow).
+long long placement_classes(int nodes, int pp, long long cap);
+// Every class once (its canonical grid), in lexicographic order of the node sequence.
+std::vector<NodeGrid> all_placements(int nodes, int pp);
+
 }  // namespace trainsim::configurator

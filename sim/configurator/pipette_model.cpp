@@ -34,22 +34,22 @@ double dp_inter_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp,
   return 2.0 * (d_out - 1) * s_dp * worst_inv / d_out;
 }
 
-double dp_inner_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, int d_in) {
+double dp_inner_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, int d_in, bool all_nodes) {
   if (d_in <= 1) return 0;
   double worst_inv = 0;
-  for (int n : grid.nodes) worst_inv = std::max(worst_inv, 1 / bw.at(n, n));
+  for (int r = 0; r < grid.rows; ++r)
+    for (int s = 0; s < (all_nodes ? grid.pp : 1); ++s) worst_inv = std::max(worst_inv, 1 / bw.at(grid.at(r, s), grid.at(r, s)));
   return 2.0 * (d_in - 1) * s_dp * worst_inv / d_in;
 }
 
-PipetteTime pipette_time(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, PipetteVariant v) {
-  const bool corrected = v == PipetteVariant::Corrected;
+PipetteTime pipette_time(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, const PipetteRules& r) {
   PipetteTime out;
   out.c_pp = pipeline_comm(grid, bw, t.s_pp);
-  out.c_dp_inter = dp_inter_comm(grid, bw, t.s_dp, corrected);
-  out.c_dp_inner = dp_inner_comm(grid, bw, t.s_dp, t.d_in);
+  out.c_dp_inter = dp_inter_comm(grid, bw, t.s_dp, r.all_stage_rings);
+  out.c_dp_inner = dp_inner_comm(grid, bw, t.s_dp, t.d_in, r.all_inner_nodes);
   const double fb = t.t_f + t.t_b;
   if (t.m >= t.pp) {
-    const double k = corrected ? double(t.m) / t.pp : std::floor(double(t.m) / t.pp);
+    const double k = r.remainder ? double(t.m) / t.pp : std::floor(double(t.m) / t.pp);
     out.pipeline = (t.pp - 1) * fb + k * (t.pp * fb + out.c_pp);
   } else {
     out.pipeline = (t.m - 1) * fb + t.pp * fb + out.c_pp;
@@ -58,10 +58,9 @@ PipetteTime pipette_time(const PipetteTerms& t, const NodeGrid& grid, const Node
   return out;
 }
 
-double annealing_objective(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, PipetteVariant v) {
-  if (v == PipetteVariant::Corrected) return pipette_time(t, grid, bw, v).total;
-  return pipeline_comm(grid, bw, t.s_pp) + dp_inter_comm(grid, bw, t.s_dp, false) +
-         dp_inner_comm(grid, bw, t.s_dp, t.d_in);
+double annealing_objective(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, const PipetteRules& r) {
+  const PipetteTime time = pipette_time(t, grid, bw, r);
+  return r.full_objective ? time.total : time.c_pp + time.c_dp_inter + time.c_dp_inner;
 }
 
 }  // namespace trainsim::configurator

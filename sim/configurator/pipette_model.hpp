@@ -7,11 +7,20 @@
 
 namespace trainsim::configurator {
 
-// `Faithful` keeps the published simplifications; `Corrected` fixes the ones the reference
-// lists that a simulator can expose: remainder micro-batches (floor(m/pp)), the annealing
-// objective (not the final model), only the first stage's data-parallel ring, and the
-// parameter count (16h^2 per layer, embedding on every stage; see gradient_bytes()).
-enum class PipetteVariant { Faithful, Corrected };
+// Each simplification of the released code as a switch: released() is the code formula for
+// formula (docs/pipette.md, "Pipette's model"); corrected() fixes every one a simulator can
+// expose. The deviations measurement (bench/pipette_deviations.cpp) flips them one at a time.
+struct PipetteRules {
+  bool remainder = false;         // k = m/pp instead of floor(m/pp): remainder micro-batches counted
+  bool full_objective = false;    // the annealing minimises T instead of C_pp + C_dp_inter + C_dp_inner
+  bool all_stage_rings = false;   // C_dp_inter over every stage's ring instead of stage 0's
+  bool all_inner_nodes = false;   // C_dp_inner over every node instead of the first of each pipeline
+  bool exact_parameters = false;  // S_dp from the largest stage's parameters instead of (hV + L/pp 16h^2)/tp
+  double element_bytes = 4;       // S_pp and S_dp: the released driver trains in fp32; the job in 2 bytes
+
+  static PipetteRules released() { return {}; }
+  static PipetteRules corrected() { return {true, true, true, true, true, 2}; }
+};
 
 // The per-configuration inputs of the model.
 struct PipetteTerms {
@@ -29,25 +38,26 @@ struct PipetteTime {
 };
 
 // S_pp = mbs * s * h * beta.
-double activation_bytes(int micro_batch, int seq_len, int hidden, double beta = 2);
+double activation_bytes(int micro_batch, int seq_len, int hidden, double beta);
 // Faithful S_dp = (h*V + (L/pp) * 16 h^2) / tp * beta.
-double faithful_gradient_bytes(int layers, int hidden, int vocab, int pp, int tp, double beta = 2);
+double faithful_gradient_bytes(int layers, int hidden, int vocab, int pp, int tp, double beta);
 
 // C_pp = max over rows of sum_s 2 S_pp / B[node(r,s)][node(r,s+1)].
 double pipeline_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_pp);
 // 2 (d_out-1) S_dp max_i(1/B[n_i][n_i+1]) / d_out over the ring of one stage's nodes (column
 // `stage`, wrapping around); `all_stages`: the slowest over every stage's ring.
 double dp_inter_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, bool all_stages);
-// 2 (d_in-1) S_dp max_n(1/B[n][n]) / d_in over the grid's nodes.
-double dp_inner_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, int d_in);
+// 2 (d_in-1) S_dp max_n(1/B[n][n]) / d_in over the first node of each pipeline (stage 0's
+// column, Pipette's rule) or, `all_nodes`, over every node of the grid.
+double dp_inner_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp, int d_in, bool all_nodes);
 
 // The iteration time. m >= pp: (pp-1)(t_f+t_b) + k [pp(t_f+t_b) + C_pp] + C_dp, with
-// k = floor(m/pp) (faithful) or m/pp (corrected: every micro-batch counted); m < pp:
+// k = floor(m/pp) (released) or m/pp (`remainder`); m < pp:
 // (m-1)(t_f+t_b) + pp(t_f+t_b) + C_pp + C_dp.
-PipetteTime pipette_time(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, PipetteVariant v);
+PipetteTime pipette_time(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, const PipetteRules& r);
 
-// What the annealing minimises: faithful C_pp + C_dp_inter + C_dp_inner (first ring only);
-// corrected: the full iteration time of pipette_time().
-double annealing_objective(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, PipetteVariant v);
+// What the annealing minimises: C_pp + C_dp_inter + C_dp_inner (released), or the full
+// iteration time of pipette_time() (`full_objective`).
+double annealing_objective(const PipetteTerms& t, const NodeGrid& grid, const NodeBandwidth& bw, const PipetteRules& r);
 
 }  // namespace trainsim::configurator

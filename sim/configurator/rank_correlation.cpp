@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/random.hpp"
+
 namespace trainsim::configurator {
 
 namespace {
@@ -59,6 +61,40 @@ double kendall(const std::vector<double>& x, const std::vector<double>& y) {
   const double denom = std::sqrt((concordant + discordant + tie_x) * (concordant + discordant + tie_y));
   if (denom == 0) return std::nan("");
   return (concordant - discordant) / denom;
+}
+
+double quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return std::nan("");
+  const double pos = q * double(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (pos - double(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+RankAgreement rank_agreement(const std::vector<double>& x, const std::vector<double>& y, uint64_t seed, int resamples) {
+  RankAgreement a;
+  a.n = static_cast<int>(x.size());
+  a.spearman = spearman(x, y);
+  a.kendall = kendall(x, y);
+  Rng rng = Rng(seed).fork("rank-bootstrap");
+  std::vector<double> rho, tau, bx(x.size()), by(y.size());
+  for (int b = 0; b < resamples && a.n >= 2; ++b) {
+    for (size_t i = 0; i < x.size(); ++i) {
+      const size_t k = rng.below(x.size());
+      bx[i] = x[k], by[i] = y[k];
+    }
+    if (double r = spearman(bx, by); !std::isnan(r)) rho.push_back(r);
+    if (double t = kendall(bx, by); !std::isnan(t)) tau.push_back(t);
+  }
+  auto interval = [resamples](std::vector<double>& v, double& lo, double& hi) {
+    std::sort(v.begin(), v.end());
+    const bool enough = 2 * static_cast<int>(v.size()) >= resamples && !v.empty();
+    lo = enough ? quantile(v, 0.025) : std::nan("");
+    hi = enough ? quantile(v, 0.975) : std::nan("");
+  };
+  interval(rho, a.spearman_lo, a.spearman_hi);
+  interval(tau, a.kendall_lo, a.kendall_hi);
+  return a;
 }
 
 }  // namespace trainsim::configurator

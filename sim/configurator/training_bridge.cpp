@@ -13,7 +13,10 @@
 
 #include "config/bandwidth_matrix.hpp"
 #include "config/loader.hpp"
+#include "config/paths.hpp"
+#include "config/yaml_reader.hpp"
 #include "config/scenario.hpp"
+#include "core/limits.hpp"
 #include "configurator/configurator.hpp"
 #include "core/error.hpp"
 #include "engine/isolated.hpp"
@@ -26,34 +29,84 @@ namespace trainsim::configurator {
 
 const ClusterSpec& single_cluster(const PlatformSpec& p) {
   if (p.clusters.size() != 1)
-    throw InputError(SourceLocation{p.file, 0, 0}, "platform.clusters",
-                     "the configurators need a platform with exactly one cluster, '" + p.name + "' has " +
-                         std::to_string(p.clusters.size()));
+    throw InputError(p.clusters.size() > 1 ? p.clusters[1].where : SourceLocation{p.file, 0, 0}, "platform.clusters[1]",
+                     "the configurators need a platform with exactly one cluster (Pipette's setting), '" + p.name +
+                         "' has " + std::to_string(p.clusters.size()) + "; expected a single-cluster platform");
   return p.clusters[0];
 }
 
-TpLink intra_node_tp_link(const ClusterSpec& c) {
-  if (c.intra.kind == IntraNodeKind::NvSwitch) return {c.intra.bandwidth, c.intra.latency};
-  return {c.intra.bandwidth / std::max(1, c.gpus_per_node - 1), c.intra.latency};
+namespace {
+
+// An error about `key` of the scenario's `job` map, at the line where it is written.
+InputError job_error(const Scenario& s, const std::string& key, const std::string& message) {
+  YamlMap root(parse_yaml(s.text, s.file), s.file, "");
+  return YamlMap(root.node("job"), s.file, "job").error(key, message);
 }
 
-TrainingSpec spec_for(const TrainingSpec& base, const ConfigPoint& c, const std::vector<int>& mapping) {
+const char* job_kind_name(const JobSpec& job) {
+  if (std::holds_alternative<DilocoSpec>(job)) return "diloco";
+  if (std::holds_alternative<CollectiveBenchSpec>(job)) return "collective benchmark";
+  return "training";
+}
+
+}  // namespace
+
+TpLink intra_node_tp_link(const ClusterSpec& c) {
+  switch (c.intra.kind) {
+    case IntraNodeKind::NvSwitch:
+      return {c.intra.bandwidth, c.intra.latency};
+    case IntraNodeKind::NvLinkMesh:
+      return {c.intra.bandwidth / std::max(1, c.gpus_per_node - 1), c.intra.latency};
+    case IntraNodeKind::Pcie: {
+      // A node-wide ring crosses the GPUs' own links and, between switches and sockets, the
+      // switch uplinks, the root complex and the socket link: the slowest of those present.
+      const PcieTopology& p = c.intra.pcie;
+      double bw = c.intra.bandwidth;
+      for (double hop : {p.switch_uplink.bandwidth, p.root_complex.bandwidth, p.sockets > 1 ? p.socket_link.bandwidth : 0.0})
+        if (hop > 0) bw = std::min(bw, hop);
+      return {bw, c.intra.latency};
+    }
+  }
+  return {c.intra.bandwidth, c.intra.latency};
+}
+
+TrainingSpec spec_for(const TrainingSpec& base, const ConfigPoint& c, const std::vector<int>& mapping,
+                      const std::vector<int>& layers_per_stage) {
   TrainingSpec s = base;
   auto& p = s.plan;
   p.tp = c.tp, p.pp = c.pp, p.dp = c.dp, p.micro_batch = c.micro_batch;
   p.chunks = 1;
   p.schedule = schedule::ScheduleKind::OneFOneB;
-  p.layers_per_stage.clear();
+  p.layers_per_stage = layers_per_stage;
   p.order = mapping.empty() ? RankOrder::Megatron : RankOrder::Explicit;
   p.mapping = mapping;
   return s;
 }
 
+TrainingSpec spec_for(const TrainingSpec& base, const Recommendation& r, int gpus_per_node) {
+  return spec_for(base, r.config, recommendation_mapping(r, gpus_per_node), r.layers_per_stage);
+}
+
+AmpLayerCosts layer_forward_costs(const TrainingSpec& s, const workload::ComputeModel& compute, const TpLink& link) {
+  // Three one-layer stages of a three-layer copy of the model: the middle stage is one layer,
+  // the first adds the embedding, the last the LM head (costs do not depend on the depth).
+  workload::ModelSpec three = s.model;
+  three.layers = 3;
+  ParallelPlan p = s.plan;
+  p.pp = 3, p.chunks = 1, p.layers_per_stage = {1, 1, 1};
+  const auto st = stage_costs(three, p, compute, link);
+  AmpLayerCosts c;
+  c.layer = st[1].chunks[0].fwd;
+  c.embedding = st[0].chunks[0].fwd - c.layer;
+  c.lm_head = st[2].chunks[0].fwd - c.layer;
+  return c;
+}
+
 CostFn training_cost_fn(const TrainingSpec& base, const ClusterSpec& cluster) {
   auto compute = std::make_shared<workload::ComputeModel>(cluster.gpu);
   const TpLink link = intra_node_tp_link(cluster);
-  return [base, compute, link](const ConfigPoint& c) {
-    const TrainingSpec s = spec_for(base, c, {});
+  return [base, compute, link](const ConfigPoint& c, const std::vector<int>& layers_per_stage) {
+    const TrainingSpec s = spec_for(base, c, {}, layers_per_stage);
     StageEstimate e;
     for (const auto& st : stage_costs(s.model, s.plan, *compute, link)) {
       double f = 0, b = 0;
@@ -63,12 +116,13 @@ CostFn training_cost_fn(const TrainingSpec& base, const ClusterSpec& cluster) {
       e.stage_params = std::max(e.stage_params, st.params());
     }
     for (const auto& m : estimate_stage_memory(s)) e.memory = std::max(e.memory, m.total());
+    e.layer_fwd = layer_forward_costs(s, *compute, link);
     return e;
   };
 }
 
 ConfigureInput configure_input(const Scenario& scenario, const TrainingSpec& job, const NodeBandwidth& bw,
-                                      double memory_limit) {
+                                      double gpu_memory_limit) {
   const ClusterSpec& c = single_cluster(scenario.platform);
   ConfigureInput in;
   in.model = job.model;
@@ -77,14 +131,13 @@ ConfigureInput configure_input(const Scenario& scenario, const TrainingSpec& job
   in.gpus_per_node = c.gpus_per_node;
   in.bandwidth = bw;
   in.costs = training_cost_fn(job, c);
-  in.memory_limit = memory_limit > 0 ? memory_limit : c.gpu.memory_bytes;
+  in.memory_limit = gpu_memory_limit > 0 ? gpu_memory_limit : c.gpu.memory_bytes;
   return in;
 }
 
 std::string simulate_recommendation_text(const Scenario& scenario, const TrainingSpec& job,
                                                 const Recommendation& r) {
-  const ClusterSpec& c = single_cluster(scenario.platform);
-  TrainingSpec s = spec_for(job, r.config, recommendation_mapping(r, c.gpus_per_node));
+  TrainingSpec s = spec_for(job, r, single_cluster(scenario.platform).gpus_per_node);
   s.plan.iterations = 1;
   Simulation sim(scenario.platform, scenario.seed);
   const TrainingResult res = simulate_training(sim, s, scenario.seed, nullptr);
@@ -93,9 +146,8 @@ std::string simulate_recommendation_text(const Scenario& scenario, const Trainin
   return buf;
 }
 
-SimulateFn child_simulator(const Scenario& scenario, const TrainingSpec& job, int jobs,
-                                  std::function<void(size_t, size_t)> progress) {
-  return [&scenario, &job, jobs, progress](const std::vector<Recommendation>& recs) {
+SimulateFn child_simulator(const Scenario& scenario, const TrainingSpec& job, int jobs) {
+  return [&scenario, &job, jobs](const std::vector<Recommendation>& recs, const Progress& progress) {
     std::vector<std::function<std::string()>> work;
     for (const auto& r : recs) work.push_back([&scenario, &job, r] { return simulate_recommendation_text(scenario, job, r); });
     std::vector<ChildFailure> failures;
@@ -129,29 +181,47 @@ std::vector<std::vector<std::pair<int, int>>> profile_rounds(int nodes) {
 }
 
 std::vector<std::vector<double>> profile_bandwidth_here(const PlatformSpec& platform, uint64_t seed,
-                                                               double bytes) {
+                                                        const ProfileProcedure& procedure, double bytes) {
   const ClusterSpec& c = single_cluster(platform);
   const int n = c.nodes, g = c.gpus_per_node;
   std::vector<std::vector<double>> bw(n, std::vector<double>(n, 0));
   Simulation sim(platform, seed);
   Network& net = sim.network();
-  auto exchange = [&net, bytes](int ga, int gb) {
+  // nccl-tests sendrecv over `gpus`: rank k sends to k+1 and receives from k-1 (mod ranks).
+  auto ring = [&net, bytes](const std::vector<int>& gpus) {
     const double start = Simulation::now();
-    auto c1 = simgrid::s4u::Comm::sendto_async(net.gpu_host(ga), net.gpu_host(gb), static_cast<uint64_t>(bytes));
-    auto c2 = simgrid::s4u::Comm::sendto_async(net.gpu_host(gb), net.gpu_host(ga), static_cast<uint64_t>(bytes));
-    c1->wait();
-    c2->wait();
-    const double latency = std::max(net.route_latency(ga, gb), net.route_latency(gb, ga));
+    std::vector<simgrid::s4u::CommPtr> comms;
+    double latency = 0;
+    for (size_t k = 0; k < gpus.size(); ++k) {
+      const int from = gpus[k], to = gpus[(k + 1) % gpus.size()];
+      comms.push_back(simgrid::s4u::Comm::sendto_async(net.gpu_host(from), net.gpu_host(to), static_cast<uint64_t>(bytes)));
+      latency = std::max(latency, net.route_latency(from, to));
+    }
+    for (auto& comm : comms) comm->wait();
     return bytes / (Simulation::now() - start + latency);
   };
-  const auto rounds = profile_rounds(n);
+  const int ranks = std::min(procedure.ranks_per_node, g);
+  auto pair_ranks = [ranks, g](int a, int b) {
+    std::vector<int> gpus;
+    for (int node : {a, b})
+      for (int k = 0; k < ranks; ++k) gpus.push_back(node * g + k);
+    return gpus;
+  };
+  std::vector<std::vector<std::pair<int, int>>> rounds;
+  if (procedure.parallel_rounds) rounds = profile_rounds(n);
+  else
+    for (int a = 0; a < n; ++a)
+      for (int b = a + 1; b < n; ++b) rounds.push_back({{a, b}});
   sim.spawn("bandwidth-profile", 0, [&] {
     auto run_round = [&](const std::vector<std::pair<int, int>>& pairs) {
       std::vector<simgrid::s4u::ActorPtr> actors;
       for (auto [a, b] : pairs)
-        actors.push_back(sim.spawn("pair", a * g, [&bw, &exchange, a = a, b = b, g] {
-          const double v = a == b ? exchange(a * g, a * g + 1) : exchange(a * g, b * g);
-          bw[a][b] = bw[b][a] = v;
+        actors.push_back(sim.spawn("pair", a * g, [&, a = a, b = b] {
+          std::vector<int> gpus;
+          if (a != b) gpus = pair_ranks(a, b);
+          else
+            for (int k = 0; k < g; ++k) gpus.push_back(a * g + k);
+          bw[a][b] = bw[b][a] = ring(gpus);
         }));
       for (auto& actor : actors) actor->join();
     };
@@ -168,11 +238,16 @@ std::vector<std::vector<double>> profile_bandwidth_here(const PlatformSpec& plat
   return bw;
 }
 
-NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t seed) {
+double pipette_matrix_precision(double bytes_per_s) {
+  const double rounded = std::round(bytes_per_s / 1e7) * 1e7;
+  return rounded > 0 ? rounded : bytes_per_s;
+}
+
+NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t seed, const ProfileProcedure& procedure) {
   const std::string text = run_isolated([&] {
     std::ostringstream os;
     os.precision(17);
-    for (const auto& row : profile_bandwidth_here(platform, seed)) {
+    for (const auto& row : profile_bandwidth_here(platform, seed, procedure)) {
       for (double v : row) os << v << ' ';
       os << '\n';
     }
@@ -182,8 +257,10 @@ NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t seed) {
   std::istringstream is(text);
   std::vector<std::vector<double>> m(n, std::vector<double>(n));
   for (auto& row : m)
-    for (double& v : row)
+    for (double& v : row) {
       if (!(is >> v)) throw InternalError("bandwidth profile: short result from the child");
+      v = pipette_matrix_precision(v);
+    }
   return NodeBandwidth(std::move(m));
 }
 
@@ -192,34 +269,47 @@ Session open_session(const std::string& scenario_file, const SessionOptions& opt
   s.scenario = load_scenario_file(scenario_file);
   const auto* job = std::get_if<TrainingSpec>(&s.scenario.job);
   if (!job)
-    throw InputError(SourceLocation{s.scenario.file, 0, 0}, "job.kind",
-                     "the configurators need a 'training' job (model, global batch, sequence length)");
+    throw job_error(s.scenario, "kind",
+                    std::string("the configurators need a training job (model, global batch, sequence length), this is a ") +
+                        job_kind_name(s.scenario.job) + " job; expected kind: training");
   s.job = *job;
   s.options = options;
   const ClusterSpec& c = single_cluster(s.scenario.platform);
+  // Every configuration simulates the whole platform; `jobs` of them run at once.
+  const auto one = limits::estimate_memory(limits::run_size(s.scenario, false));
+  limits::check_memory({one.size, one.bytes * options.jobs}, limits::memory_ceiling(options.host_memory_limit),
+                       s.scenario.job_at);
   NodeBandwidth bw;
   if (!options.matrix_file.empty()) {
     const BandwidthMatrix m = load_bandwidth_matrix(options.matrix_file, c.name);
-    if (static_cast<int>(m.bandwidth.size()) != c.nodes)
-      throw InputError(SourceLocation{options.matrix_file, 0, 0}, "bandwidth",
-                       "the matrix has " + std::to_string(m.bandwidth.size()) + " nodes but cluster '" + c.name +
-                           "' has " + std::to_string(c.nodes));
+    if (static_cast<int>(m.bandwidth.size()) != c.nodes) {
+      YamlMap root(parse_yaml(read_text_file(options.matrix_file, {}, "--matrix"), options.matrix_file),
+                   options.matrix_file, "");
+      throw root.error("bandwidth", "the matrix has " + std::to_string(m.bandwidth.size()) + " rows, cluster '" +
+                                        c.name + "' has " + std::to_string(c.nodes) + " nodes; expected one row per node");
+    }
     bw = NodeBandwidth::from_matrix(m);
     s.bandwidth_source = options.matrix_file;
   } else {
     bw = profile_bandwidth(s.scenario.platform, s.scenario.seed);
     s.bandwidth_source = "profiled on the simulated platform";
   }
-  s.input = configure_input(s.scenario, s.job, bw, options.memory_limit);
+  s.input = configure_input(s.scenario, s.job, bw, options.gpu_memory_limit);
   return s;
 }
 
-std::vector<Recommendation> run_method(const Session& s, Method m,
-                                              const std::function<void(size_t, size_t)>& progress) {
-  if (m == Method::Oracle)
-    return oracle(s.input, s.options.configure, s.options.oracle_limit,
-                  child_simulator(s.scenario, s.job, s.options.jobs, progress));
-  return configure(m, s.input, s.options.configure);
+Rankings rank_methods(const Session& s) {
+  Rankings out;
+  for (Method m : model_methods()) out.emplace_back(m, configure(m, s.input, s.options.configure));
+  return out;
+}
+
+OracleResult run_oracle(const Session& s, const Rankings& rankings, SimulationCache& cache, const Progress& progress) {
+  std::vector<Recommendation> proposals;
+  for (const auto& [m, recs] : rankings) proposals.insert(proposals.end(), recs.begin(), recs.end());
+  OracleOptions o = s.options.oracle;
+  o.seed = s.options.configure.seed;
+  return oracle(s.input, o, proposals, cache, progress);
 }
 
 }  // namespace trainsim::configurator

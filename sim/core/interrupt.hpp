@@ -33,17 +33,32 @@ inline constexpr int kMaxTracked = 256;
 // Longest path a temporary may have to be tracked (bytes, terminating zero included).
 inline constexpr int kMaxPathBytes = 4096;
 
+// What the handler removes: a file (a temporary), or a folder the command created, only if it
+// is still empty (rmdir(2)); folders go after files, deepest first.
+enum class Removal { File, EmptyFolder };
+
 // While alive, `path` is removed if the process is interrupted. Only the process that
 // registered a path removes it: a forked child inherits the table but not the ownership.
 class RemoveOnInterrupt {
  public:
-  explicit RemoveOnInterrupt(const std::string& path);
+  explicit RemoveOnInterrupt(const std::string& path, Removal removal = Removal::File);
   ~RemoveOnInterrupt();
   RemoveOnInterrupt(const RemoveOnInterrupt&) = delete;
   RemoveOnInterrupt& operator=(const RemoveOnInterrupt&) = delete;
 
  private:
   int slot_;
+};
+
+// While alive, and if `path` exists when the process is interrupted, the exit line adds
+// `note` ("trainsim: interrupted (SIGINT); no partial output was left; <note>"): what was kept on
+// purpose (a sweep's journal, for resuming) and where. One at a time.
+class NoteOnInterrupt {
+ public:
+  NoteOnInterrupt(const std::string& path, const std::string& note);
+  ~NoteOnInterrupt();
+  NoteOnInterrupt(const NoteOnInterrupt&) = delete;
+  NoteOnInterrupt& operator=(const NoteOnInterrupt&) = delete;
 };
 
 // Child processes to terminate (SIGTERM, then reaped) if this process is interrupted.

@@ -1,6 +1,7 @@
 #include "core/journal.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,6 +38,12 @@ std::string RunJournal::unescape(const std::string& text) {
 }
 
 RunJournal::RunJournal(const std::string& output_path) : path_(output_path + ".partial") {
+  // Like every output, only ever a regular file: never append through a link or into a FIFO.
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw InputError({path_, 0, 0}, "",
+                     "the sweep journal path is not a regular file (a link, folder, FIFO or device); remove it or "
+                     "choose another output");
   std::ifstream in(path_, std::ios::binary);
   if (!in) return;  // no journal yet: a fresh sweep
   std::stringstream buffer;
@@ -72,8 +79,8 @@ void RunJournal::record_all(const std::vector<std::pair<std::string, std::string
   for (const auto& [key, result] : runs) line += escape(key) + "\t" + escape(result) + "\n";
   // O_APPEND and one write: each line is whole, or (if the write was cut) the last one lacks its
   // newline and is ignored on reload.
-  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw InternalError("cannot open sweep journal " + path_ + ": " + std::strerror(errno));
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError({path_, 0, 0}, "", std::string("cannot open the sweep journal: ") + std::strerror(errno));
   const char* p = line.data();
   size_t left = line.size();
   while (left > 0) {
@@ -82,7 +89,7 @@ void RunJournal::record_all(const std::vector<std::pair<std::string, std::string
     if (w <= 0) {
       std::string why = std::strerror(errno);
       ::close(fd);
-      throw InternalError("cannot append to sweep journal " + path_ + ": " + why);
+      throw InputError({path_, 0, 0}, "", "cannot append to the sweep journal: " + why);
     }
     p += w;
     left -= static_cast<size_t>(w);

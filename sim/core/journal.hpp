@@ -16,8 +16,8 @@ namespace trainsim {
 
 class RunJournal {
  public:
-  // Opens (and reloads) "<output_path>.partial". Throws InputError if it exists but cannot be
-  // read, InternalError if it cannot be created.
+  // Opens (and reloads) "<output_path>.partial". Throws InputError if it exists but is not a
+  // regular file or cannot be read; record() throws InputError if it cannot be written.
   explicit RunJournal(const std::string& output_path);
 
   const std::string& path() const { return path_; }

@@ -14,12 +14,6 @@
 namespace trainsim::limits {
 namespace {
 
-// Number of message sizes a collective benchmark sweeps (min, min*f, ... up to max).
-double sweep_sizes(const CollectiveBenchSpec& s) {
-  if (s.factor <= 1 || s.max_bytes <= s.min_bytes) return 1;
-  return std::floor(std::log(s.max_bytes / s.min_bytes) / std::log(s.factor) + 1e-9) + 1;
-}
-
 double group_size(const CollectiveBenchSpec& s, const PlatformSpec& p) {
   const auto& g = s.group;
   if (!g.gpus.empty()) return static_cast<double>(g.gpus.size());
@@ -33,6 +27,11 @@ double group_size(const CollectiveBenchSpec& s, const PlatformSpec& p) {
 
 }  // namespace
 
+double message_size_count(double min_bytes, double max_bytes, double factor) {
+  if (factor <= 1 || max_bytes <= min_bytes) return 1;
+  return std::floor(std::log(max_bytes / min_bytes) / std::log(factor) + 1e-9) + 1;
+}
+
 RunSize run_size(const Scenario& scenario, bool keep_activities) {
   RunSize r;
   r.platform_gpus = scenario.platform.total_gpus();
@@ -40,7 +39,7 @@ RunSize run_size(const Scenario& scenario, bool keep_activities) {
   if (const auto* c = std::get_if<CollectiveBenchSpec>(&scenario.job)) {
     r.actors = group_size(*c, scenario.platform);
     // One record per GPU per collective call (measured: 512 GPUs x 3 sizes -> 1536 rows).
-    activities = r.actors * sweep_sizes(*c) * static_cast<double>(c->collectives.size() * c->algorithms.size());
+    activities = r.actors * message_size_count(c->min_bytes, c->max_bytes, c->factor) * static_cast<double>(c->collectives.size() * c->algorithms.size());
   } else if (const auto* t = std::get_if<TrainingSpec>(&scenario.job)) {
     const auto& p = t->plan;
     r.actors = p.gpus();
@@ -91,30 +90,40 @@ double physical_memory_bytes() {
 }
 
 double memory_ceiling(const std::optional<std::string>& option) {
-  auto parse = [](const std::string& text, const std::string& source) {
-    std::string why;
-    auto v = units::parse(units::Kind::Size, text, &why);
+  // Errors are located at the command line ("trainsim: error: key '--host-memory-limit': ...").
+  const SourceLocation command{"trainsim", 0, 0};
+  auto parse = [&](const std::string& text, const std::string& source) {
+    auto v = units::parse(units::Kind::Size, text, nullptr);
     if (!v || !(*v > 0) || !std::isfinite(*v))
-      throw InputError({}, source, "expected a positive size such as 8GiB for the memory limit, got '" + text + "'" +
-                                       (why.empty() ? "" : " (" + why + ")"));
+      throw InputError(command, source,
+                       "expected a positive size with a unit (such as 8GiB; units: " +
+                           units::accepted_units(units::Kind::Size) + "), got '" + text + "'");
     return *v;
   };
-  if (option) return parse(*option, "--memory-limit");
+  if (const char* retired = std::getenv(kRetiredCeilingEnv); retired && *retired && !std::getenv(kCeilingEnv))
+    throw InputError(command, kRetiredCeilingEnv,
+                     std::string("this environment variable was renamed; set ") + kCeilingEnv +
+                         " (the host RAM a simulation may use) instead, or unset it");
+  if (option) return parse(*option, std::string("--") + kCeilingOption);
   if (const char* env = std::getenv(kCeilingEnv); env && *env) return parse(env, kCeilingEnv);
   const double physical = physical_memory_bytes();
   // Unknown physical memory: no ceiling rather than a made-up one.
   return physical > 0 ? kDefaultCeilingFraction * physical : HUGE_VAL;
 }
 
-void check_memory(const MemoryEstimate& e, double ceiling, const std::string& scenario_file) {
+void check_memory(const MemoryEstimate& e, double ceiling, const SourceLocation& where, const std::string& key) {
   if (e.bytes <= ceiling) return;
   auto count = [](double v) { return std::to_string(static_cast<long long>(v)); };
-  throw InputError({scenario_file, 0, 0}, "job",
+  throw InputError(where, key,
                    "the run needs an estimated " + units::format_size(e.bytes) + " of memory (" +
                        count(e.size.platform_gpus) + " platform GPUs, " + count(e.size.actors) + " simulated GPUs, " +
                        count(e.size.activities) + " trace rows), above the limit of " + units::format_size(ceiling) +
-                       "; simulate fewer GPUs, drop the trace, or raise the limit with --memory-limit or " +
+                       "; simulate fewer GPUs, drop the trace, or raise the limit with --" + kCeilingOption + " or " +
                        kCeilingEnv);
+}
+
+void check_run(const Scenario& scenario, bool keep_activities, const std::optional<std::string>& option) {
+  check_memory(estimate_memory(run_size(scenario, keep_activities)), memory_ceiling(option), scenario.job_at);
 }
 
 }  // namespace trainsim::limits

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "core/error.hpp"
+
 namespace trainsim {
 
 struct Scenario;
@@ -23,8 +25,18 @@ inline constexpr double kBytesPerActor = 192.0 * 1024;          // actor, touche
 inline constexpr double kBytesPerActivity = 512.0;              // trace record + writer buffers
 // Default ceiling: this fraction of physical memory (leaves room for the OS and other work).
 inline constexpr double kDefaultCeilingFraction = 0.75;
-// Environment variable overriding the default ceiling (a size: "8GiB"); `--memory-limit` wins.
-inline constexpr const char* kCeilingEnv = "TRAINSIM_MEMORY_LIMIT";
+// The command-line option and environment variable that set the ceiling (a size: "8GiB"); the
+// option wins. One name per meaning (GUIDE decision 1): the host RAM a simulation may use,
+// never the memory per GPU of a configuration (`--gpu-memory-limit` of configure/compare).
+inline constexpr const char* kCeilingOption = "host-memory-limit";
+inline constexpr const char* kCeilingEnv = "TRAINSIM_HOST_MEMORY_LIMIT";
+// The variable's former name, refused when set so that a limit is never silently ignored.
+inline constexpr const char* kRetiredCeilingEnv = "TRAINSIM_MEMORY_LIMIT";
+
+// Message sizes a collective benchmark sweeps (min, min x factor, ... up to max), and the most
+// one sweep may have: a factor of 1.0000001 would otherwise ask for millions of simulations.
+double message_size_count(double min_bytes, double max_bytes, double factor);
+inline constexpr double kMaxMessageSizes = 1000;
 
 // The sizes of one run that the memory model needs.
 struct RunSize {
@@ -45,14 +57,21 @@ MemoryEstimate estimate_memory(const RunSize& size);
 // Physical memory of this machine in bytes (0 if unknown).
 double physical_memory_bytes();
 
-// The ceiling in bytes: `option` (a size such as "6GiB", from --memory-limit) if given, else
-// $TRAINSIM_MEMORY_LIMIT if set, else kDefaultCeilingFraction of physical memory. Throws
-// InputError (key: the option or variable) for a malformed or non-positive size.
+// The ceiling in bytes: `option` (a size such as "6GiB", from --host-memory-limit) if given,
+// else $TRAINSIM_HOST_MEMORY_LIMIT if set, else kDefaultCeilingFraction of physical memory.
+// Throws InputError (key: the option or variable) for a malformed or non-positive size, and when
+// the retired $TRAINSIM_MEMORY_LIMIT is set.
 double memory_ceiling(const std::optional<std::string>& option);
 
-// Throws InputError (at `scenario_file`, key "job") when the estimate exceeds `ceiling`: the
-// message gives the estimate, its breakdown, the ceiling and how to raise it.
-void check_memory(const MemoryEstimate& estimate, double ceiling, const std::string& scenario_file);
+// Throws InputError (at `where`, under `key`: the scenario's `job:`, or the platform file of a
+// bandwidth profile) when the estimate exceeds `ceiling`: the message gives the estimate, its
+// breakdown, the ceiling and how to raise it.
+void check_memory(const MemoryEstimate& estimate, double ceiling, const SourceLocation& where,
+                  const std::string& key = "job");
+
+// The check every simulating command runs before building anything: the estimate of
+// `scenario`'s job against memory_ceiling(option).
+void check_run(const Scenario& scenario, bool keep_activities, const std::optional<std::string>& option);
 
 }  // namespace limits
 }  // namespace trainsim

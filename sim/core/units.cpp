@@ -1,6 +1,8 @@
 #include "core/units.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +59,17 @@ const char* kind_name(Kind kind) {
   return "quantity";
 }
 
+Range plausible(Kind kind) {
+  switch (kind) {
+    case Kind::Bandwidth: return {1e3 / 8, 1e15, "1 kbit/s to 1 PB/s"};
+    case Kind::Time: return {1e-9, 86400, "1 ns to 1 day"};
+    case Kind::Size: return {1, 1024.0 * 1024 * 1024 * 1024 * 1024, "1 B to 1 PiB"};
+    case Kind::FlopRate: return {1e9, 1e18, "1 GFLOP/s to 1 EFLOP/s"};
+    case Kind::Flops: return {1, 1e30, "1 FLOP to 1e30 FLOP"};
+  }
+  return {0, 0, ""};
+}
+
 std::string accepted_units(Kind kind) {
   std::string s;
   for (const auto& u : table(kind)) {
@@ -88,37 +101,92 @@ std::optional<double> parse(Kind kind, std::string_view text, std::string* why) 
   while (k < unit.size() && unit[k] == ' ') ++k;
   unit = unit.substr(k);
   if (unit.empty()) return fail(expect + ", got the bare number \"" + s + "\"");
-  if (!std::isfinite(v)) return fail("value \"" + s + "\" is not finite");
+  if (!std::isfinite(v)) return fail(expect + ", got the non-finite value \"" + s + "\"");
   for (const auto& u : table(kind))
     if (unit == u.name) return v * u.factor;
   return fail(expect + ", got unknown unit \"" + unit + "\" in \"" + s + "\"");
 }
 
-static std::string fmt(double v, const char* unit) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3g %s", v, unit);
-  return buf;
+namespace {
+
+std::string non_finite(double value) {
+  if (std::isnan(value)) return "nan";
+  return value > 0 ? "inf" : "-inf";
+}
+
+// Plain or scientific text from std::to_chars (round half to even, as printf).
+std::string chars(double value, std::chars_format format, int precision) {
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value, format, precision);
+  if (result.ec != std::errc()) return non_finite(value);  // unreachable: 64 bytes hold any of these
+  return std::string(buffer, result.ptr);
+}
+
+// "-0.00" reads as a sign error; a value that rounds to zero prints as zero.
+std::string drop_negative_zero(std::string text) {
+  if (!text.empty() && text.front() == '-' && text.find_first_not_of("-0.") == std::string::npos) text.erase(0, 1);
+  return text;
+}
+
+constexpr double kScientificAbove = 1e15;  // 16 digits: beyond what a double holds exactly anyway
+constexpr double kScientificBelow = 1e-4;
+
+std::string scientific(double value, int digits) {
+  return chars(value, std::chars_format::scientific, std::max(digits, 1) - 1);
+}
+
+std::string with_unit(double value, const char* unit) { return format_significant(value) + " " + unit; }
+
+}  // namespace
+
+std::string format_fixed(double value, int decimals) {
+  if (!std::isfinite(value)) return non_finite(value);
+  if (std::fabs(value) >= kScientificAbove) return scientific(value, kSignificantDigits);
+  return drop_negative_zero(chars(value, std::chars_format::fixed, std::clamp(decimals, 0, 17)));
+}
+
+std::string format_significant(double value, int digits) {
+  if (!std::isfinite(value)) return non_finite(value);
+  const double magnitude = std::fabs(value);
+  if (magnitude >= kScientificAbove) return scientific(value, digits);
+  if (value == std::round(value)) return format_fixed(value, 0);
+  if (magnitude < kScientificBelow) return scientific(value, digits);
+  const int exponent = static_cast<int>(std::floor(std::log10(magnitude)));
+  return format_fixed(value, std::max(0, digits - 1 - exponent));
+}
+
+std::string format_percent(double fraction) {
+  const double percent = 100 * fraction;
+  if (!std::isfinite(percent)) return non_finite(percent) + " %";
+  const double magnitude = std::fabs(percent);
+  const int exponent = magnitude > 0 ? static_cast<int>(std::floor(std::log10(magnitude))) : 0;
+  const int decimals = std::clamp(kSignificantDigits - 1 - exponent, 0, 2);
+  const std::string text = format_fixed(percent, percent == std::round(percent) ? 0 : decimals);
+  return (std::stod(text) == 0 ? "0" : text) + " %";
 }
 
 std::string format_bandwidth(double bps) {
-  if (bps >= 1e12) return fmt(bps / 1e12, "TB/s");
-  if (bps >= 1e9) return fmt(bps / 1e9, "GB/s");
-  if (bps >= 1e6) return fmt(bps / 1e6, "MB/s");
-  return fmt(bps / 1e3, "KB/s");
+  if (bps >= 1e12) return with_unit(bps / 1e12, "TB/s");
+  if (bps >= 1e9) return with_unit(bps / 1e9, "GB/s");
+  if (bps >= 1e6) return with_unit(bps / 1e6, "MB/s");
+  return with_unit(bps / 1e3, "KB/s");
 }
 
 std::string format_time(double s) {
-  if (s >= 1) return fmt(s, "s");
-  if (s >= 1e-3) return fmt(s * 1e3, "ms");
-  if (s >= 1e-6) return fmt(s * 1e6, "us");
-  return fmt(s * 1e9, "ns");
+  if (s == 0) return "0 s";
+  const double a = std::fabs(s);
+  if (a >= 1) return with_unit(s, "s");
+  if (a >= 1e-3) return with_unit(s * 1e3, "ms");
+  if (a >= 1e-6) return with_unit(s * 1e6, "us");
+  return with_unit(s * 1e9, "ns");
 }
 
 std::string format_size(double b) {
-  if (b >= GiB) return fmt(b / GiB, "GiB");
-  if (b >= MiB) return fmt(b / MiB, "MiB");
-  if (b >= KiB) return fmt(b / KiB, "KiB");
-  return fmt(b, "B");
+  if (b >= TiB) return with_unit(b / TiB, "TiB");
+  if (b >= GiB) return with_unit(b / GiB, "GiB");
+  if (b >= MiB) return with_unit(b / MiB, "MiB");
+  if (b >= KiB) return with_unit(b / KiB, "KiB");
+  return with_unit(b, "B");
 }
 
 }  // namespace trainsim::units

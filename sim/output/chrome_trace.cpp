@@ -209,7 +209,7 @@ void write_chrome_trace(const TraceData& d, std::ostream& os, const ChromeTraceO
 }
 
 void write_chrome_trace_file(const TraceData& data, const std::string& path, const ChromeTraceOptions& options) {
-  AtomicOutputFile file(path);
+  AtomicOutputFile file(path, options.existing);
   {
     std::ofstream os(file.temp_path(), std::ios::binary);
     if (!os) throw OutputError(path, "cannot create the Chrome trace file (is the directory writable?)");

@@ -15,12 +15,14 @@
 #include <ostream>
 #include <string>
 
+#include "output/atomic_file.hpp"
 #include "output/trace.hpp"
 
 namespace trainsim::output {
 
 struct ChromeTraceOptions {
   bool all_gpus = false;  // also a process for each GPU without activity (trainsim run --chrome-trace-all-gpus)
+  Existing existing = Existing::Refuse;  // write_chrome_trace_file: replace an existing file (--force)
 };
 
 // GPUs of `data` that have no activity (rows of data.gpus no activity refers to).

@@ -1,7 +1,8 @@
 #pragma once
-// Failure to produce an output file (directory missing or not writable, disk full, HDF5 error).
-// The user can act on it (choose another path, free space), so it is an InputError naming the
-// output path: the CLI reports it as `path: error: key 'output': ...` with exit code 2.
+// Failure to produce an output file (folder not writable, disk full, not a regular file, HDF5
+// error). The user can act on it (choose another path, free space), so it is an InputError
+// naming the output path and where the path came from: the CLI reports it as
+// `path: error: key '--trace': ...` with exit code 2.
 #include <string>
 
 #include "core/error.hpp"
@@ -10,8 +11,9 @@ namespace trainsim::output {
 
 class OutputError : public InputError {
  public:
-  OutputError(const std::string& path, std::string message)
-      : InputError(SourceLocation{path, 0, 0}, "output", std::move(message)) {}
+  // `key`: the option or scenario key that named the path ("output" when unknown).
+  OutputError(const std::string& path, std::string message, std::string key = "output")
+      : InputError(SourceLocation{path, 0, 0}, std::move(key), std::move(message)) {}
 };
 
 }  // namespace trainsim::output

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "core/error.hpp"
+#include "core/units.hpp"
 
 namespace trainsim::output {
 
@@ -39,16 +40,7 @@ std::string csv_field(const std::string& text) {
 
 }  // namespace
 
-std::string format_fixed(double value, int precision) {
-  if (!std::isfinite(value)) return non_finite(value);
-  char buffer[512];  // DBL_MAX in fixed notation is 309 digits, plus up to 17 decimals
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, precision);
-  if (result.ec != std::errc()) throw InternalError("format_fixed: buffer too small");
-  std::string text(buffer, result.ptr);
-  // "-0.00" reads as a sign error in a table; a value that rounds to zero prints as zero.
-  if (text.front() == '-' && text.find_first_not_of("-0.") == std::string::npos) text.erase(0, 1);
-  return text;
-}
+std::string format_fixed(double value, int precision) { return units::format_fixed(value, precision); }
 
 std::string format_roundtrip(double value) {
   if (!std::isfinite(value)) return non_finite(value);
@@ -83,7 +75,16 @@ void TextTable::add_row(std::vector<Cell> cells) {
 
 std::string TextTable::display(std::size_t column, const Cell& cell) const {
   if (const auto* text = std::get_if<std::string>(&cell)) return *text;
-  return format_fixed(std::get<double>(cell), columns_[column].precision);
+  const double value = std::get<double>(cell);
+  const int precision = columns_[column].precision;
+  // The column's decimals, unless they would show fewer than units::kSignificantDigits
+  // significant digits of a fractional value (0.137 in a 1-decimal column prints 0.1370, not 0.1).
+  if (!std::isfinite(value) || value == std::round(value)) return format_fixed(value, precision);
+  const std::string fixed = format_fixed(value, precision);
+  const int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+  if (precision + exponent + 1 >= units::kSignificantDigits) return fixed;
+  const std::string significant = units::format_significant(value);
+  return std::stod(fixed) == std::stod(significant) ? fixed : significant;  // 1.5 stays "1.50"
 }
 
 std::string TextTable::render() const {

@@ -1,7 +1,8 @@
 #pragma once
 // Aligned text tables for the terminal, and the same table as CSV. Text columns are
 // left-aligned; number columns are right-aligned with a fixed number of decimals, so that
-// digits of equal significance line up. CSV carries numbers at full (round-trip) precision:
+// digits of equal significance line up, except that a fractional value never shows fewer than
+// units::kSignificantDigits significant digits (a small value gets more decimals). CSV carries numbers at full (round-trip) precision:
 // it is for programs, the text rendering is for people.
 #include <cstddef>
 #include <iosfwd>
@@ -49,7 +50,8 @@ class TextTable {
 };
 
 // Number formatting used by the table (exposed for tests and for one-off values):
-// fixed with `precision` decimals; "nan", "inf", "-inf" for non-finite values.
+// units::format_fixed: `precision` decimals, never "-0.00", scientific from 1e15;
+// "nan", "inf", "-inf" for non-finite values.
 std::string format_fixed(double value, int precision);
 // Shortest text that parses back to the same double (std::to_chars); "nan"/"inf"/"-inf".
 std::string format_roundtrip(double value);

@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 
+#include "output/atomic_file.hpp"
 #include "output/trace.hpp"
 
 namespace trainsim::output {
@@ -19,6 +20,8 @@ struct TraceWriteOptions {
   // reporting for long traces; an exception thrown here aborts the write cleanly (tests use
   // it to simulate a failure half-way).
   std::function<void(const char* section)> after_section;
+  // Whether an existing file at the path is replaced (--force) or refused (atomic_file.hpp).
+  Existing existing = Existing::Refuse;
 };
 
 // Writes `data` to `path` (created or replaced). The file is written under a temporary name in

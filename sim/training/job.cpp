@@ -55,21 +55,17 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
     std::snprintf(buf, sizeof buf, "%-34s %s\n", name, value.c_str());
     os << buf;
   };
-  auto num = [&](double v, const char* fmt) {
-    std::snprintf(buf, sizeof buf, fmt, v);
-    return std::string(buf);
-  };
   line("iteration time", units::format_time(r.iteration_time));
-  line("tokens per second", num(m.tokens_per_s, "%.0f"));
-  line("TFLOP/s per GPU (Megatron formula)", num(m.tflops_per_gpu, "%.1f"));
-  line("MFU", num(100 * m.mfu, "%.1f %%"));
-  line("HFU", num(100 * m.hfu, "%.1f %%"));
-  line("pipeline bubble", num(100 * r.bubble_fraction, "%.1f %%"));
+  line("tokens per second", units::format_significant(m.tokens_per_s));
+  line("TFLOP/s per GPU (Megatron formula)", units::format_significant(m.tflops_per_gpu));
+  line("MFU", units::format_percent(m.mfu));
+  line("HFU", units::format_percent(m.hfu));
+  line("pipeline bubble", units::format_percent(r.bubble_fraction));
   line("exposed TP communication", units::format_time(r.exposed_tp) + " per GPU per iteration");
   line("exposed PP communication", units::format_time(r.exposed_pp) + " per GPU per iteration");
   line("exposed DP communication", units::format_time(r.exposed_dp) + " per GPU per iteration");
   line("optimizer step", units::format_time(r.optimizer_time));
-  if (r.max_slowdown > 1) line("slowest GPU factor", num(r.max_slowdown, "%.3f"));
+  if (r.max_slowdown > 1) line("slowest GPU factor", units::format_significant(r.max_slowdown));
   os << "\nper stage:\n";
   output::TextTable table;
   table.number_column("stage", 0).number_column("compute(s)", 4).number_column("weights(GiB)", 2);

@@ -104,6 +104,24 @@ std::optional<ModelSpec> find_model_preset(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+// Llama 3's ffn_dim_multiplier per preset (Meta's params.json); multiple_of is 1024 for all.
+double llama_ffn_multiplier(const std::string& preset) { return preset == "llama3-405b" ? 1.2 : 1.3; }
+constexpr int kLlamaMultipleOf = 1024;
+}  // namespace
+
+int derived_kv_heads(const ModelSpec& preset, int heads) {
+  return preset.kv_heads == preset.heads ? heads : preset.kv_heads;
+}
+
+int derived_ffn_hidden(const ModelSpec& preset, int hidden) {
+  if (preset.is_moe()) return preset.ffn_hidden;
+  if (preset.family == Family::Gpt) return 4 * hidden;
+  const long long swiglu = 8LL * hidden / 3;  // int(2 * 4h / 3)
+  const auto scaled = static_cast<long long>(llama_ffn_multiplier(preset.name) * static_cast<double>(swiglu));
+  return static_cast<int>(kLlamaMultipleOf * ((scaled + kLlamaMultipleOf - 1) / kLlamaMultipleOf));
+}
+
 std::vector<std::string> model_preset_names() {
   std::vector<std::string> names;
   for (const auto& m : model_presets()) names.push_back(m.name);

@@ -149,8 +149,8 @@ TEST_CASE("loaders: bandwidth matrix round trip in Pipette's format") {
   CHECK(n.bandwidth[0][1] == Approx(2.5e9));
   CHECK(message_of([] {
           parse_bandwidth_matrix(R"({"gpus": ["a", "b"], "bandwidth": [[1, 2], [0, 4]]})", "m.json", "c");
-        }) == "m.json:1:45: error: key 'bandwidth[1][0]': expected a positive bandwidth in GB/s (a number "
-              "or a numeric string), got \"0\"");
+        }) == "m.json:1:45: error: key 'bandwidth[1][0]': expected a bandwidth in GB/s, from 1 kbit/s to 1 PB/s (a "
+              "number or a numeric string), got \"0\"");
 }
 
 TEST_CASE("loaders: a missing file is an input error naming it") {

@@ -77,9 +77,10 @@ TEST_CASE("reader: duplicate keys, syntax errors and extra documents are input e
   CHECK(message_of([] { root_of("a: 1\nb: 2\na: 3\n"); }) ==
         "t.yaml:3:1: error: key 'p.a': duplicate key 'a' (first given at line 1)");
   CHECK(message_of([] { parse_yaml("a: [1, 2\nb: 3\n", "t.yaml"); }) ==
-        "t.yaml:2:2: error: YAML syntax error: end of sequence flow not found");
+        "t.yaml:1:4: error: key 'a': YAML syntax error: this '[' is never closed (a missing ']', or a missing ',' "
+        "between its entries)");
   CHECK(message_of([] { parse_yaml("a: 1\n---\nb: 2\n", "t.yaml"); }) ==
-        "t.yaml:3:1: error: expected one YAML document, found 2");
+        "t.yaml:2:1: error: expected one YAML document, found a second one ('---'); each input file holds one");
   CHECK(parse_yaml("", "t.yaml").IsNull());
 }
 

@@ -86,3 +86,26 @@ TEST_CASE("an empty table still has its header", "[table]") {
   CHECK(t.render() == "a  bb\n-  --\n");
   CHECK(t.csv() == "a,bb\n");
 }
+
+TEST_CASE("a fractional value never shows fewer than 4 significant digits", "[table]") {
+  // Regression (issue 10): a 1-decimal column printed the grid point 0.137 as "0.1".
+  TextTable t;
+  t.number_column("gbps", 1).number_column("rank", 0);
+  t.add_row({0.137, 1.0});
+  t.add_row({727.91, 2.0});
+  t.add_row({2.0, 3.0});
+  CHECK(t.render() ==
+        "  gbps  rank\n"
+        "------  ----\n"
+        "0.1370     1\n"
+        " 727.9     2\n"
+        "   2.0     3\n");
+}
+
+TEST_CASE("a column with more decimals than 4 significant digits keeps them", "[table]") {
+  TextTable t;
+  t.number_column("s", 4);
+  t.add_row({3.92441});
+  t.add_row({1.5});
+  CHECK(t.render() == "     s\n------\n3.9244\n1.5000\n");
+}

@@ -16,6 +16,7 @@
 #include "output/output_error.hpp"
 #include "output/trace_writer.hpp"
 #include "sample_trace.hpp"
+#include "scratch_dir.hpp"
 
 using namespace trainsim;
 using namespace trainsim::output;
@@ -23,32 +24,6 @@ using namespace trainsim::output::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory per test, removed afterwards.
-struct ScratchDir {
-  fs::path path;
-  explicit ScratchDir(const std::string& tag) {
-    path = fs::temp_directory_path() / ("trainsim-output-" + tag + "-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, ec);
-    fs::remove_all(path, ec);
-  }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 struct OpenFile {
   hid_t id;
@@ -254,6 +229,7 @@ TEST_CASE("a failure half-way removes the temporary and leaves the target as it 
   fs::path target = dir.path / "t.h5";
   { std::ofstream(target) << "previous trace"; }
   TraceWriteOptions options;
+  options.existing = Existing::Replace;
   std::vector<std::string> seen;
   options.after_section = [&](const char* section) {
     seen.push_back(section);
@@ -271,35 +247,37 @@ TEST_CASE("inconsistent data is refused and leaves nothing behind", "[trace][hdf
   ScratchDir dir("invalid");
   fs::path target = dir.path / "t.h5";
   { std::ofstream(target) << "previous trace"; }
+  TraceWriteOptions replace;
+  replace.existing = Existing::Replace;
   SECTION("label index out of range (found while writing the activities)") {
     TraceData data = make_sample_trace();
     data.activities.back().label = 3;
-    CHECK_THROWS_AS(write_trace_hdf5(data, target.string()), InternalError);
+    CHECK_THROWS_AS(write_trace_hdf5(data, target.string(), replace), InternalError);
   }
   SECTION("activity ending before it starts") {
     TraceData data = make_sample_trace();
     data.activities[2].end = data.activities[2].start - 1;
-    CHECK_THROWS_AS(write_trace_hdf5(data, target.string()), InternalError);
+    CHECK_THROWS_AS(write_trace_hdf5(data, target.string(), replace), InternalError);
   }
   SECTION("gpu outside the GPU table") {
     TraceData data = make_sample_trace();
     data.activities[0].peer = 4;
-    CHECK_THROWS_AS(write_trace_hdf5(data, target.string()), InternalError);
+    CHECK_THROWS_AS(write_trace_hdf5(data, target.string(), replace), InternalError);
   }
   SECTION("table columns of different lengths") {
     TraceData data = make_sample_trace();
     data.tables[0].text_columns[0].pop_back();
-    CHECK_THROWS_AS(write_trace_hdf5(data, target.string()), InternalError);
+    CHECK_THROWS_AS(write_trace_hdf5(data, target.string(), replace), InternalError);
   }
   SECTION("table name with a slash") {
     TraceData data = make_sample_trace();
     data.tables[0].name = "a/b";
-    CHECK_THROWS_AS(write_trace_hdf5(data, target.string()), InternalError);
+    CHECK_THROWS_AS(write_trace_hdf5(data, target.string(), replace), InternalError);
   }
   SECTION("link series of the wrong size") {
     TraceData data = make_sample_trace();
     data.link_series.bytes.pop_back();
-    CHECK_THROWS_AS(write_trace_hdf5(data, target.string()), InternalError);
+    CHECK_THROWS_AS(write_trace_hdf5(data, target.string(), replace), InternalError);
   }
   CHECK(slurp(target) == "previous trace");
   CHECK(dir.entries() == std::vector<std::string>{"t.h5"});
@@ -308,16 +286,22 @@ TEST_CASE("inconsistent data is refused and leaves nothing behind", "[trace][hdf
 TEST_CASE("an unusable output path is an OutputError naming it", "[trace][hdf5]") {
   ScratchDir dir("unwritable");
   TraceData data = make_sample_trace();
-  SECTION("missing directory") {
-    std::string path = (dir.path / "missing" / "t.h5").string();
+  SECTION("missing folders are created") {
+    const fs::path path = dir.path / "missing" / "deeper" / "t.h5";
+    write_trace_hdf5(data, path.string());
+    CHECK(fs::is_regular_file(path));
+  }
+  SECTION("a parent that is a file") {
+    { std::ofstream(dir.path / "file") << "x"; }
+    std::string path = (dir.path / "file" / "t.h5").string();
     try {
       write_trace_hdf5(data, path);
       FAIL("no exception");
     } catch (const OutputError& e) {
       CHECK(e.where().file == path);
-      CHECK(std::string(e.what()).find("cannot create HDF5 file") != std::string::npos);
+      CHECK_THAT(e.what(), Catch::Contains("Not a directory"));
     }
-    CHECK(dir.entries().empty());
+    CHECK(dir.entries() == std::vector<std::string>{"file"});
   }
   SECTION("target is a directory") {
     fs::create_directory(dir.path / "t.h5");
@@ -333,7 +317,9 @@ TEST_CASE("an unusable output path is an OutputError naming it", "[trace][hdf5]"
     fs::path target = dir.path / "t.h5";
     { std::ofstream(target) << "previous trace"; }
     fs::permissions(dir.path, fs::perms::owner_read | fs::perms::owner_exec);
-    CHECK_THROWS_AS(write_trace_hdf5(data, target.string()), OutputError);
+    TraceWriteOptions replace;
+    replace.existing = Existing::Replace;
+    CHECK_THROWS_AS(write_trace_hdf5(data, target.string(), replace), OutputError);
     fs::permissions(dir.path, fs::perms::owner_all);
     CHECK(slurp(target) == "previous trace");
     CHECK(dir.entries() == std::vector<std::string>{"t.h5"});
@@ -346,7 +332,9 @@ TEST_CASE("an unusable output path is an OutputError naming it", "[trace][hdf5]"
 TEST_CASE("sample trace for the Python schema test", "[sample]") {
   const char* env = std::getenv("TRAINSIM_SAMPLE_TRACE");
   std::string path = env && *env ? env : std::string(TRAINSIM_BINARY_DIR) + "/sample_trace.h5";
-  write_trace_hdf5(make_sample_trace(), path);
+  TraceWriteOptions replace;  // rerun after rerun
+  replace.existing = Existing::Replace;
+  write_trace_hdf5(make_sample_trace(), path, replace);
   OpenFile f(path);
   CHECK(rows_of(f.id, "/activities/start") == 16);
 }

@@ -120,7 +120,7 @@ TEST_CASE("interrupt: a committed output survives a later interruption") {
 
 namespace {
 // Runs `trainsim run` on a long scenario, sends `sig` after 1.5 s, checks the exit code and that
-// no output (nor temporary) is left.
+// no output (nor temporary, nor the folders the run created for it) is left.
 void interrupt_cli(int sig, int expected_code, const std::string& tag) {
   const fs::path exe = fs::path(TRAINSIM_BINARY_DIR) / "sim" / "trainsim";
   if (!fs::exists(exe)) FAIL("build the trainsim target first: " << exe);
@@ -132,7 +132,9 @@ void interrupt_cli(int sig, int expected_code, const std::string& tag) {
                           << "/platforms/h100-400g.yaml\njob:\n  kind: collective_benchmark\n"
                              "  collectives: [all_reduce, all_gather]\n  algorithms: [ring, tree]\n"
                              "  group: {nodes: 256}\n";
-  const std::string trace = (dir / "out.h5").string();
+  // In folders the run creates: an interrupted run removes them again (regression, issue 10:
+  // the empty output folder was left behind).
+  const std::string trace = (dir / "new" / "sub" / "out.h5").string();
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {

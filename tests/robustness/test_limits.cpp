@@ -97,15 +97,16 @@ TEST_CASE("limits: a million-GPU run is refused up front with the estimate and t
   const double ceiling = 64 * units::GiB;
   std::string msg;
   try {
-    limits::check_memory(e, ceiling, s.file);
+    limits::check_memory(e, ceiling, s.job_at);
   } catch (const InputError& err) {
     msg = err.what();
   }
-  CHECK_THAT(msg, Catch::StartsWith("scenarios/huge.yaml: error: key 'job': the run needs an estimated"));
+  // At the job's line (regression, issue 10: the refusal named no line).
+  CHECK_THAT(msg, Catch::StartsWith("scenarios/huge.yaml:9:6: error: key 'job': the run needs an estimated"));
   CHECK_THAT(msg, Catch::Contains("1048576 simulated GPUs"));
   CHECK_THAT(msg, Catch::Contains("above the limit of 64"));
-  CHECK_THAT(msg, Catch::Contains("--memory-limit"));
-  CHECK_NOTHROW(limits::check_memory(e, e.bytes, s.file));
+  CHECK_THAT(msg, Catch::Contains("--host-memory-limit or TRAINSIM_HOST_MEMORY_LIMIT"));
+  CHECK_NOTHROW(limits::check_memory(e, e.bytes, s.job_at));
 }
 
 TEST_CASE("limits: the ceiling comes from the option, then the environment, then physical memory") {
@@ -116,9 +117,22 @@ TEST_CASE("limits: the ceiling comes from the option, then the environment, then
   ::setenv(limits::kCeilingEnv, "2GiB", 1);
   CHECK(limits::memory_ceiling(std::nullopt) == 2 * units::GiB);
   CHECK(limits::memory_ceiling(std::string("512MiB")) == 512 * units::MiB);
-  CHECK_THROWS_WITH(limits::memory_ceiling(std::string("lots")), Catch::Contains("key '--memory-limit'"));
+  CHECK_THROWS_WITH(limits::memory_ceiling(std::string("lots")), Catch::Contains("key '--host-memory-limit'"));
   ::setenv(limits::kCeilingEnv, "0GiB", 1);
   CHECK_THROWS_WITH(limits::memory_ceiling(std::nullopt), Catch::Contains(limits::kCeilingEnv));
+  ::unsetenv(limits::kCeilingEnv);
+}
+
+TEST_CASE("limits: the retired TRAINSIM_MEMORY_LIMIT is refused, not silently ignored") {
+  // Regression (issue 10, GUIDE decision 1): one name per meaning; the host ceiling is
+  // TRAINSIM_HOST_MEMORY_LIMIT, and a limit set under the old name must not be dropped quietly.
+  ::unsetenv(limits::kCeilingEnv);
+  ::setenv(limits::kRetiredCeilingEnv, "8GiB", 1);
+  CHECK_THROWS_WITH(limits::memory_ceiling(std::nullopt),
+                    Catch::Contains("key 'TRAINSIM_MEMORY_LIMIT'") && Catch::Contains("TRAINSIM_HOST_MEMORY_LIMIT"));
+  ::setenv(limits::kCeilingEnv, "2GiB", 1);  // both set: the new name wins
+  CHECK(limits::memory_ceiling(std::nullopt) == 2 * units::GiB);
+  ::unsetenv(limits::kRetiredCeilingEnv);
   ::unsetenv(limits::kCeilingEnv);
 }
 

@@ -1,0 +1,159 @@
+// Every candidate's `pipette` and `amp` prediction on a fixed matrix and global batch, against
+// values derived by hand from the published formulas (docs/pipette.md; Pipette's released
+// llm_train_strategy_assignment_total_v3.py and AMP's cost_homo.py / pipe.py as quoted there).
+// The case is chosen so that floor(m/pp) drops micro-batches (m = 3, 6 on pp 2, 4) and m < pp
+// occurs (m = 3 on pp 4).
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "configurator/configurator.hpp"
+
+using namespace trainsim::configurator;
+
+namespace {
+
+// 4 nodes x 2 GPUs. Inter-node 10 GB/s, except every pair with n3 at 5 GB/s; intra-node
+// 100 GB/s, except n2 at 50 GB/s.
+NodeBandwidth matrix() {
+  std::vector<std::vector<double>> m(4, std::vector<double>(4, 10e9));
+  for (int a = 0; a < 4; ++a) m[a][3] = m[3][a] = 5e9;
+  for (int a = 0; a < 4; ++a) m[a][a] = 100e9;
+  m[2][2] = 50e9;
+  return NodeBandwidth(m);
+}
+
+// GPT, L = 4, h = 1000, V = 2000, s = 100 (heads 8, ffn 4h).
+trainsim::workload::ModelSpec model() {
+  trainsim::workload::ModelSpec m;
+  m.name = "hand", m.family = trainsim::workload::Family::Gpt;
+  m.layers = 4, m.hidden = 1000, m.heads = 8, m.kv_heads = 8, m.ffn_hidden = 4000, m.seq_len = 100, m.vocab = 2000;
+  return m;
+}
+
+// Compute times stand in for the profile: per micro-batch, u = mb / tp milliseconds per layer
+// forward; t_f = u (L/pp), t_b = 2 t_f; AMP's per-layer forwards: layer u, embedding 0.5 u,
+// LM head 2 u. Memory 0: everything fits.
+ConfigureInput input() {
+  ConfigureInput in;
+  in.model = model();
+  in.global_batch = 12;
+  in.nodes = 4, in.gpus_per_node = 2;
+  in.bandwidth = matrix();
+  in.memory_limit = 1;
+  in.costs = [](const ConfigPoint& c, const std::vector<int>&) {
+    const double u = 1e-3 * c.micro_batch / c.tp;
+    StageEstimate e;
+    e.t_f = u * 4 / c.pp, e.t_b = 2 * e.t_f;
+    e.layer_fwd = {u, 0.5 * u, 2 * u};
+    return e;
+  };
+  return in;
+}
+
+// The method's recommendations by configuration, each prediction checked against `expected`.
+std::map<std::string, Recommendation> checked(Method m, const std::map<std::string, double>& expected) {
+  std::map<std::string, Recommendation> got;
+  for (const auto& r : configure(m, input(), ConfigureOptions{})) got[config_text(r.config)] = r;
+  REQUIRE(got.size() == expected.size());
+  for (const auto& [config, t] : expected) {
+    INFO(method_name(m) << " " << config);
+    REQUIRE(got.count(config));
+    CHECK(got.at(config).predicted == Approx(t).epsilon(1e-12));
+  }
+  return got;
+}
+
+}  // namespace
+
+// Search space (pp | 4 nodes and 4 layers; tp in {1, 2}; dp = 8/(pp tp) dividing 12; mb in
+// {1,2,4,8} dividing 12/dp), m = 12/(dp mb), d_in = 2/tp, d_out = 4/pp:
+//   pp1 tp2 dp4 mb1 m3 | pp2 tp1 dp4 mb1 m3 | pp2 tp2 dp2 mb1 m6 | pp2 tp2 dp2 mb2 m3
+//   pp4 tp1 dp2 mb1 m6 | pp4 tp1 dp2 mb2 m3 | pp4 tp2 dp1 mb1 m12 | pp4 tp2 dp1 mb2 m6 | pp4 tp2 dp1 mb4 m3
+TEST_CASE("pipette: every candidate's prediction equals the hand derivation") {
+  // beta = 4 (fp32 driver). S_pp = mb s h 4 = 4e5 mb. S_dp = (h V + (L/pp) 16 h^2) / tp * 4
+  //   = (2e6 + 6.4e7/pp) 4 / tp: pp1 2.64e8/tp, pp2 1.36e8/tp, pp4 7.2e7/tp.
+  // fb = t_f + t_b = 3 t_f. The annealing reaches, on 4 nodes, a placement that minimises
+  // C_pp, C_dp_inter and C_dp_inner at once (each below), so the final model picks it.
+  // C_pp: any row holding n3 pays 2 S_pp / 5e9 per boundary with n3; a chain of 4 puts n3 at
+  // an end: 2 S_pp/5e9 + 2 * 2 S_pp/1e10. C_dp_inter: the ring of stage 0 avoids n3 when it can.
+  // C_dp_inner: the first node of each pipeline avoids n2 (Pipette looks only there).
+  const std::map<std::string, double> expected = {
+      // pp1 tp2: ring of all 4 nodes has n3: 2*3*1.32e8/5e9/4 = 0.0396; T = 3 fb + C_dp, fb = 6e-3.
+      {"pp1 tp2 dp4 mb1", 3 * 6e-3 + 0.0396},
+      // pp2 tp1: fb 6e-3, floor(3/2) = 1; C_pp 2*4e5/5e9 = 1.6e-4; stage 0 = {n0, n1}:
+      // C_dp_inter 2*1*1.36e8/1e10/2 = 0.0136, C_dp_inner 2*1*1.36e8/1e11/2 = 0.00136.
+      {"pp2 tp1 dp4 mb1", 6e-3 + 1 * (2 * 6e-3 + 1.6e-4) + 0.0136 + 0.00136},
+      // pp2 tp2 mb1: fb 3e-3, floor(6/2) = 3, C_pp 1.6e-4, C_dp_inter 6.8e7/1e10 = 0.0068, d_in 1.
+      {"pp2 tp2 dp2 mb1", 3e-3 + 3 * (2 * 3e-3 + 1.6e-4) + 0.0068},
+      // pp2 tp2 mb2: fb 6e-3, floor(3/2) = 1, C_pp 2*8e5/5e9 = 3.2e-4.
+      {"pp2 tp2 dp2 mb2", 6e-3 + 1 * (2 * 6e-3 + 3.2e-4) + 0.0068},
+      // pp4 tp1 mb1: fb 3e-3, floor(6/4) = 1, C_pp 8e5/5e9 + 2*8e5/1e10 = 3.2e-4, d_out 1,
+      // C_dp_inner 2*1*7.2e7/1e11/2 = 7.2e-4 (first node not n2).
+      {"pp4 tp1 dp2 mb1", 3 * 3e-3 + 1 * (4 * 3e-3 + 3.2e-4) + 7.2e-4},
+      // pp4 tp1 mb2: m = 3 < pp: (m-1) fb + pp fb + C_pp + C_dp, fb 6e-3, C_pp 6.4e-4.
+      {"pp4 tp1 dp2 mb2", 2 * 6e-3 + 4 * 6e-3 + 6.4e-4 + 7.2e-4},
+      // pp4 tp2 mb1: fb 1.5e-3, floor(12/4) = 3, C_pp 3.2e-4, no data parallelism.
+      {"pp4 tp2 dp1 mb1", 3 * 1.5e-3 + 3 * (4 * 1.5e-3 + 3.2e-4)},
+      // pp4 tp2 mb2: fb 3e-3, floor(6/4) = 1, C_pp 6.4e-4.
+      {"pp4 tp2 dp1 mb2", 3 * 3e-3 + 1 * (4 * 3e-3 + 6.4e-4)},
+      // pp4 tp2 mb4: m = 3 < pp, fb 6e-3, C_pp 2*1.6e6/5e9 + 2*2*1.6e6/1e10 = 1.28e-3.
+      {"pp4 tp2 dp1 mb4", 2 * 6e-3 + 4 * 6e-3 + 1.28e-3},
+  };
+  const auto got = checked(Method::Pipette, expected);
+  // The placements behind those values: pp2 tp1 puts n0 and n1 on stage 0; a chain of 4 has
+  // n3 at an end and does not start on n2.
+  const NodeGrid g2 = got.at("pp2 tp1 dp4 mb1").grid;
+  CHECK(std::min(g2.at(0, 0), g2.at(1, 0)) == 0);
+  CHECK(std::max(g2.at(0, 0), g2.at(1, 0)) == 1);
+  const NodeGrid g4 = got.at("pp4 tp1 dp2 mb1").grid;
+  CHECK((g4.at(0, 0) == 3 || g4.at(0, 3) == 3));
+  CHECK(g4.at(0, 0) != 2);
+}
+
+TEST_CASE("amp: every candidate's prediction and layer split equal the hand derivation") {
+  // Per node [inter, intra]: inter = mean of the off-diagonal row: n0, n1, n2 (10+10+5)/3 =
+  // 25/3 GB/s, n3 5 GB/s; a link between nodes takes the slower inter. Megatron's order:
+  // node(row r, stage s) = s * rows + r. beta = 2: S_pp = 2e5 mb. Stage cost e = 3 (k layer +
+  // embedding on stage 0 + head on the last), layer u = mb/tp ms, embedding u/2, head 2u.
+  // T = (m-1) max e + sum e + sum over boundaries of the mean over rows of S_pp / link
+  //   + max over stages of 2 (dp-1) bytes_s / (dp * last ring link of stage s),
+  // bytes_s = 2 (k_s (12 h^2 + 13 h) + h V on the first and last stage) / tp
+  //         = 2 (12,013,000 k_s + 2e6 [first or last]) / tp.
+  // Partition (pp 2): k = 1: max(3*1.5, 3*5) u = 15u; k = 2: max(7.5, 12) u; k = 3: max(10.5, 9) u
+  // = 10.5u -> [3, 1]. pp 4: [1, 1, 1, 1]; pp 1: [4].
+  const double third = 25e9 / 3;
+  const std::map<std::string, double> expected = {
+      // u = 0.5 ms: e = 3 * 6.5u = 9.75e-3; (3-1) e + e. dp 4 on n0..n3, last link n3 -> n0 = 5e9:
+      // 2*3*2*(4*12,013,000 + 2e6)/2 / (4 * 5e9).
+      {"pp1 tp2 dp4 mb1", 2 * 9.75e-3 + 9.75e-3 + 2.0 * 3 * 50052000 / (4 * 5e9)},
+      // u = 1 ms: e = 10.5, 9 ms. Rows n0->n2 (25/3 GB/s), n1->n3 (5 GB/s): boundary mean
+      // (2e5/third + 2e5/5e9)/2. Stage 0 ring: replicas on n0, n0, n1, n1, last link n1 -> n0
+      // (third), bytes 2 (3*12,013,000 + 2e6); stage 1: n2, n2, n3, n3, last link n3 -> n2 (5e9),
+      // bytes 2 (12,013,000 + 2e6). Max of the two.
+      {"pp2 tp1 dp4 mb1", 2 * 10.5e-3 + 19.5e-3 + (2e5 / third + 2e5 / 5e9) / 2 +
+                              std::max(2.0 * 3 * 76078000 / (4 * third), 2.0 * 3 * 28026000 / (4 * 5e9))},
+      // u = 0.5: e = 5.25, 4.5 ms; dp 2 over the rows: stage 0 n1 -> n0, stage 1 n3 -> n2;
+      // bytes 2 (3*12,013,000 + 2e6)/2 and 2 (12,013,000 + 2e6)/2.
+      {"pp2 tp2 dp2 mb1", 5 * 5.25e-3 + 9.75e-3 + (2e5 / third + 2e5 / 5e9) / 2 +
+                              std::max(2.0 * 38039000 / (2 * third), 2.0 * 14013000 / (2 * 5e9))},
+      // u = 1: e = 10.5, 9 ms; S_pp 4e5.
+      {"pp2 tp2 dp2 mb2", 2 * 10.5e-3 + 19.5e-3 + (4e5 / third + 4e5 / 5e9) / 2 +
+                              std::max(2.0 * 38039000 / (2 * third), 2.0 * 14013000 / (2 * 5e9))},
+      // u = 1: e = 4.5, 3, 3, 9 ms. Chain n0 n1 n2 n3: boundaries third, third, 5e9. dp 2 inside
+      // each node (last link intra): n2's 50 GB/s with bytes 2*12,013,000 is the largest.
+      {"pp4 tp1 dp2 mb1", 5 * 9e-3 + 19.5e-3 + 2 * 2e5 / third + 2e5 / 5e9 + 2.0 * 24026000 / (2 * 50e9)},
+      // u = 2: e = 9, 6, 6, 18 ms; m = 3.
+      {"pp4 tp1 dp2 mb2", 2 * 18e-3 + 39e-3 + 2 * 4e5 / third + 4e5 / 5e9 + 2.0 * 24026000 / (2 * 50e9)},
+      // u = 0.5: e = 2.25, 1.5, 1.5, 4.5 ms; m = 12; dp 1.
+      {"pp4 tp2 dp1 mb1", 11 * 4.5e-3 + 9.75e-3 + 2 * 2e5 / third + 2e5 / 5e9},
+      // u = 1; m = 6.
+      {"pp4 tp2 dp1 mb2", 5 * 9e-3 + 19.5e-3 + 2 * 4e5 / third + 4e5 / 5e9},
+      // u = 2; m = 3; S_pp 8e5.
+      {"pp4 tp2 dp1 mb4", 2 * 18e-3 + 39e-3 + 2 * 8e5 / third + 8e5 / 5e9},
+  };
+  for (const auto& [config, r] : checked(Method::Amp, expected)) {
+    INFO(config);
+    CHECK(r.default_order());
+    CHECK(r.layers_per_stage == (config.rfind("pp2", 0) == 0 ? std::vector<int>{3, 1} : std::vector<int>{}));
+  }
+}
