@@ -28,8 +28,8 @@ struct ModelSpec {
   // Width of one attention head when it is not hidden / heads (Qwen3-30B-A3B: 128 with hidden
   // 2048 and 32 heads; Megatron's --kv-channels); 0: hidden / heads.
   int head_size = 0;
-  MoeSpec moe;  // experts > 0: MoE FFN layers (after moe.dense_layers dense ones)
-  MlaSpec mla;  // kv_lora_rank > 0: multi-head latent attention instead of MHA/GQA
+  MoeSpec moe{};  // experts > 0: MoE FFN layers (after moe.dense_layers dense ones)
+  MlaSpec mla{};  // kv_lora_rank > 0: multi-head latent attention instead of MHA/GQA
 
   int head_dim() const { return head_size > 0 ? head_size : hidden / heads; }
   int kv_dim() const { return kv_heads * head_dim(); }  // width of K (and of V)
