@@ -7,6 +7,38 @@ namespace trainsim {
 
 namespace {
 std::string str(long long v) { return std::to_string(v); }
+
+// Expert parallelism (docs/moe.md, "Layout"): the tp x dp ranks of a pipeline stage are also
+// expert_tp x ep x expert_dp ranks.
+void validate_experts(const ParallelPlan& p, const workload::ModelSpec& model) {
+  auto fail = [&](const std::string& key, const std::string& msg) { throw InputError(p.where, key, msg); };
+  const ExpertPlan& x = p.experts;
+  if (!model.is_moe()) {
+    if (x.ep != 1) fail("parallelism.ep", "expert parallelism needs a MoE model (family moe)");
+    if (x.expert_tp != 0 && x.expert_tp != p.tp) fail("parallelism.expert_tp", "expert tensor parallelism needs a MoE model (family moe)");
+    return;
+  }
+  const int E = model.moe.experts, etp = p.expert_tp();
+  if (x.ep < 1) fail("parallelism.ep", "must be at least 1");
+  if (etp < 1) fail("parallelism.expert_tp", "must be at least 1");
+  if (E % x.ep != 0) fail("parallelism.ep", "ep = " + str(x.ep) + " must divide the " + str(E) + " experts");
+  if (model.moe.expert_ffn_hidden % etp != 0)
+    fail("parallelism.expert_tp", "expert_tp = " + str(etp) + " must divide expert_ffn_hidden (" +
+                                      str(model.moe.expert_ffn_hidden) + ")");
+  if ((p.tp * p.dp) % (x.ep * etp) != 0)
+    fail("parallelism.ep", "ep x expert_tp = " + str(x.ep * etp) + " must divide the tp x dp = " + str(p.tp * p.dp) +
+                               " ranks of a pipeline stage (the rest is expert data parallelism)");
+  if (p.tp > 1 && !p.sequence_parallel)
+    fail("sequence_parallel", "MoE layers with tp > 1 need sequence_parallel: true (as Megatron-Core)");
+  if (p.tp > 1 && model.seq_len % p.tp != 0)
+    fail("parallelism.tp", "tp = " + str(p.tp) + " must divide seq_len (" + str(model.seq_len) + ") for sequence parallelism");
+  if (model.moe.shared_ffn_hidden % p.tp != 0)
+    fail("parallelism.tp", "tp = " + str(p.tp) + " must divide shared_expert_ffn_hidden (" +
+                               str(model.moe.shared_ffn_hidden) + ")");
+  if (!p.flash_attention && model.mla.enabled())
+    fail("attention", "multi-head latent attention is modelled with flash attention only");
+  workload::validate(x.routing);
+}
 }  // namespace
 
 void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int platform_gpus) {
@@ -59,6 +91,7 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   }
   if (p.iterations < 1) fail("iterations", "must be at least 1");
   if (p.bucket_bytes <= 0) fail("bucket_size", "must be positive");
+  validate_experts(p, model);
 }
 
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
