@@ -14,14 +14,15 @@ void validate_experts(const ParallelPlan& p, const workload::ModelSpec& model) {
   auto fail = [&](const std::string& key, const std::string& msg) { throw InputError(p.where, key, msg); };
   const ExpertPlan& x = p.experts;
   if (!model.is_moe()) {
-    if (x.ep != 1) fail("parallelism.ep", "expert parallelism needs a MoE model (family moe)");
-    if (x.expert_tp != 0 && x.expert_tp != p.tp) fail("parallelism.expert_tp", "expert tensor parallelism needs a MoE model (family moe)");
+    if (x.ep != 1) fail("parallelism.ep", "expert parallelism needs a model with experts; expected family: moe, or ep 1");
+    if (x.expert_tp != 0 && x.expert_tp != p.tp)
+      fail("parallelism.expert_tp", "expert tensor parallelism needs a model with experts; expected family: moe, or no expert_tp");
     return;
   }
   const int E = model.moe.experts, etp = p.expert_tp();
   if (x.ep < 1) fail("parallelism.ep", "must be at least 1");
   if (etp < 1) fail("parallelism.expert_tp", "must be at least 1");
-  if (E % x.ep != 0) fail("parallelism.ep", "ep = " + str(x.ep) + " must divide the " + str(E) + " experts");
+  if (E % x.ep != 0) fail("parallelism.ep", "ep = " + str(x.ep) + " does not divide the " + str(E) + " experts; expected a divisor of " + str(E));
   if (model.moe.expert_ffn_hidden % etp != 0)
     fail("parallelism.expert_tp", "expert_tp = " + str(etp) + " must divide expert_ffn_hidden (" +
                                       str(model.moe.expert_ffn_hidden) + ")");
@@ -29,7 +30,7 @@ void validate_experts(const ParallelPlan& p, const workload::ModelSpec& model) {
     fail("parallelism.ep", "ep x expert_tp = " + str(x.ep * etp) + " must divide the tp x dp = " + str(p.tp * p.dp) +
                                " ranks of a pipeline stage (the rest is expert data parallelism)");
   if (p.tp > 1 && !p.sequence_parallel)
-    fail("sequence_parallel", "MoE layers with tp > 1 need sequence_parallel: true (as Megatron-Core)");
+    fail("sequence_parallel", "MoE layers with tp > 1 route the sequence-parallel shard of each rank (as Megatron-Core); expected sequence_parallel: true");
   if (p.tp > 1 && model.seq_len % p.tp != 0)
     fail("parallelism.tp", "tp = " + str(p.tp) + " must divide seq_len (" + str(model.seq_len) + ") for sequence parallelism");
   if (model.moe.shared_ffn_hidden % p.tp != 0)
