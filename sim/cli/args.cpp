@@ -145,7 +145,10 @@ std::string Args::help() const {
     // Option names up to 28 characters ("--chrome-trace <FILE.json>") keep the help column.
     os << "  " << left << std::string(left.size() < 28 ? 28 - left.size() : 1, ' ') << o.help << "\n";
   }
-  os << "  -h, --help                  show this help\n\nexample:\n  " << example_ << "\n";
+  // An example of several commands (run in order) is one per line.
+  std::string example;
+  for (char c : example_) example += c == '\n' ? std::string("\n  ") : std::string(1, c);
+  os << "  -h, --help                  show this help\n\nexample:\n  " << example << "\n";
   return os.str();
 }
 

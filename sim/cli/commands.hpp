@@ -10,5 +10,10 @@ int sweep_command(const std::vector<std::string>& words);
 int profile_bandwidth_command(const std::vector<std::string>& words);
 int configure_command(const std::vector<std::string>& words);
 int compare_command(const std::vector<std::string>& words);
+int import_command(const std::vector<std::string>& words);
+int export_command(const std::vector<std::string>& words);
+int report_command(const std::vector<std::string>& words);
+int batch_command(const std::vector<std::string>& words);
+int merge_command(const std::vector<std::string>& words);
 
 }  // namespace trainsim::cli

@@ -12,7 +12,10 @@
 #include "cli/args.hpp"
 #include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_table.hpp"
+#include "cli/sharding.hpp"
 #include "config/loader.hpp"
+#include "config/yaml_reader.hpp"
 #include "configurator/cli_options.hpp"
 #include "configurator/rank_correlation.hpp"
 #include "output/atomic_file.hpp"
@@ -48,37 +51,6 @@ std::string default_methods() {
   return s;
 }
 
-// One output table (HDF5 and CSV) filled row by row, text columns first.
-struct OutputTable {
-  output::Table t;
-  OutputTable(std::string name, std::vector<std::string> text, std::vector<std::string> numeric) {
-    t.name = std::move(name);
-    t.text_names = std::move(text);
-    t.numeric_names = std::move(numeric);
-    t.text_columns.resize(t.text_names.size());
-    t.numeric_columns.resize(t.numeric_names.size());
-  }
-  void add(const std::vector<std::string>& text, const std::vector<double>& numbers) {
-    if (text.size() != t.text_columns.size() || numbers.size() != t.numeric_columns.size())
-      throw InternalError("compare: row of table '" + t.name + "' has the wrong width");
-    for (size_t i = 0; i < text.size(); ++i) t.text_columns[i].push_back(text[i]);
-    for (size_t i = 0; i < numbers.size(); ++i) t.numeric_columns[i].push_back(numbers[i]);
-  }
-  void write_csv(const std::string& path, output::Existing existing) const {
-    output::TextTable csv;
-    for (const auto& n : t.text_names) csv.text_column(n);
-    for (const auto& n : t.numeric_names) csv.number_column(n, 6);
-    for (size_t r = 0; r < t.rows(); ++r) {
-      std::vector<Cell> row;
-      for (const auto& c : t.text_columns) row.emplace_back(c[r]);
-      for (const auto& c : t.numeric_columns) row.emplace_back(c[r]);
-      csv.add_row(std::move(row));
-    }
-    // Temporary + rename (output/atomic_file.hpp): never half a CSV, even on Ctrl-C.
-    output::write_text_file(path, csv.csv(), existing);
-  }
-};
-
 Cell num_or_dash(double v, int precision = -1) {
   if (std::isnan(v)) return std::string("-");
   if (precision >= 0) return output::format_fixed(v, precision);
@@ -106,7 +78,9 @@ Recommendation in_default_order(const Recommendation& r) {
 
 }  // namespace
 
-int compare_command(const std::vector<std::string>& words) {
+int compare_command(const std::vector<std::string>& words) { return compare_main(words, nullptr); }
+
+int compare_main(const std::vector<std::string>& words, const Replay* replay) {
   refuse_memory_limit(words);
   auto specs = session_option_specs();
   specs.insert(specs.begin(), {"methods", "LIST", "comma-separated methods (default " + default_methods() + ")"});
@@ -121,7 +95,7 @@ int compare_command(const std::vector<std::string>& words) {
             "simulated times of its pick, the prediction error, out-of-memory picks, the speed-up over Megatron's "
             "rule, and the rank correlation of predicted and simulated times over the whole feasible space with "
             "bootstrap 95% intervals.",
-            specs, "trainsim compare scenarios/pipette/v100-8node-8.1b-spread.yaml --top 5 --jobs 2");
+            with_sharding_options(specs), "trainsim compare scenarios/pipette/v100-8node-8.1b-spread.yaml --top 5 --jobs 2");
   args.parse(words);
   if (args.wants_help()) {
     std::cout << args.help();
@@ -130,53 +104,93 @@ int compare_command(const std::vector<std::string>& words) {
   if (args.positionals().size() != 1) throw UsageError("'compare' needs exactly one scenario file\n\n" + args.help());
   const auto methods = parse_methods(args.value("methods").value_or(default_methods()));
   const int top = static_cast<int>(cli_integer(args, "top", 5, 1, 1000000));
-  const SessionOptions options = session_options(args);
+  Sharding sharding("compare", args, words, replay);
+  SessionOptions options = session_options(args);
+  options.jobs = sharding.jobs(options.jobs);
   // Refuse existing outputs before any simulation.
   const Scenario probe = load_scenario_file(args.positionals()[0]);
   const std::string prefix = args.value("output").value_or(probe.name + "-compare");
   const std::string h5 = prefix + ".h5";
   auto csv_path = [&](const std::string& table) { return prefix + "-" + table + ".csv"; };
   output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
-  for (const auto& f : {h5, csv_path("candidates"), csv_path("methods"), csv_path("space")}) plan.add(f, "--output");
+  if (sharding.writes_outputs())
+    for (const auto& f : {h5, csv_path("candidates"), csv_path("methods"), csv_path("space")}) plan.add(f, "--output");
+  // A sharded compare's parts hold runs of this scenario text, seed and bandwidth matrix.
+  std::string inputs = probe.text + "\nseed " + std::to_string(probe.seed) + "\n";
+  if (!options.matrix_file.empty()) inputs += read_text_file(options.matrix_file, {}, "--matrix");
+  sharding.open(prefix, inputs, args.flag("force"));
+  if (sharding.submits()) return sharding.submit_and_merge();
 
   const Session session = open_session(args.positionals()[0], options);
-  ProgressOptions progress;
-  progress.quiet = args.flag("quiet");
-  BatchProgress oracle_bar("oracle", progress), compare_bar("compare", progress);
+  ProgressOptions bars;
+  bars.quiet = args.flag("quiet");
+  BatchProgress oracle_bar("oracle", bars), compare_bar("compare", bars);
   const bool with_oracle = std::find(methods.begin(), methods.end(), Method::Oracle) != methods.end();
 
   // 1. Every model method's ranking; the whole feasible space of proposals simulated (the
-  //    oracle's first phase), then the oracle's placement search.
+  //    oracle's first phase), then the oracle's placement search. Every batch of runs goes
+  //    through the sharding (cli/sharding.hpp): simulated here, by shards, or from their parts.
   const Rankings rankings = rank_methods(session);
-  SimulationCache cache(child_simulator(session.scenario, session.job, options.jobs));
+  scaleout::Runs& runs = sharding.runs();
+  auto texts = [&](const std::vector<Recommendation>& recs, const Progress& progress) {
+    return [&recs, &session, &options, progress](const std::vector<size_t>& positions, const scaleout::Runs::Done& done) {
+      std::vector<Recommendation> todo;
+      for (size_t p : positions) todo.push_back(recs[p]);
+      const auto out = simulate_texts(session.scenario, session.job, todo, options.jobs, progress);
+      for (size_t j = 0; j < positions.size(); ++j) done(positions[j], out[j]);
+    };
+  };
+  auto keys = [](const std::vector<Recommendation>& recs) {
+    std::vector<std::string> k;
+    for (const auto& r : recs) k.push_back(placement_key(r));
+    return k;
+  };
+  SimulationCache cache(
+      [&](const std::vector<Recommendation>& recs, const Progress& progress) {
+        std::vector<SimulatedRun> out;
+        for (const auto& text : runs.all(keys(recs), texts(recs, progress))) out.push_back(parse_simulated_run(text));
+        return out;
+      },
+      [&](const std::vector<Recommendation>& recs, const std::vector<size_t>& chains, const Progress& progress) {
+        std::vector<std::optional<SimulatedRun>> out;
+        for (const auto& text : runs.chains(keys(recs), chains, texts(recs, progress)))
+          out.push_back(text ? std::optional<SimulatedRun>(parse_simulated_run(*text)) : std::nullopt);
+        return out;
+      });
   OracleResult oracle_result;
-  if (with_oracle) {
-    oracle_result = run_oracle(session, rankings, cache, oracle_bar.callback());
-  } else {
-    std::vector<Recommendation> feasible;
-    for (const auto& [m, recs] : rankings)
-      for (const auto& r : recs)
-        if (r.fits) feasible.push_back(r);
-    cache.ensure(feasible, compare_bar.callback());
-  }
   auto ranking_of = [&](Method m) -> std::vector<Recommendation> {
     if (m == Method::Oracle) return oracle_result.ranked;
     for (const auto& [mm, recs] : rankings)
       if (mm == m) return recs;
     throw InternalError("compare: no ranking for " + method_name(m));
   };
-  const auto megatron_recs = ranking_of(Method::Megatron);
-  if (megatron_recs.empty()) throw InputError(SourceLocation{session.scenario.file, 0, 0}, "job", "the search space is empty");
-  const Recommendation megatron_pick = megatron_recs.front();
-
-  // 2. The top K of each method (out-of-memory ones too) and each pick in Megatron's order.
-  std::vector<Recommendation> todo{megatron_pick};
-  for (Method m : methods) {
-    const auto recs = ranking_of(m);
-    for (size_t i = 0; i < recs.size() && static_cast<int>(i) < top; ++i) todo.push_back(recs[i]);
-    if (!recs.empty()) todo.push_back(in_default_order(recs.front()));
-  }
-  cache.ensure(todo, compare_bar.callback());
+  Recommendation megatron_pick;
+  const bool whole = sharding.run(
+      [&] {
+        if (with_oracle) {
+          oracle_result = run_oracle(session, rankings, cache, oracle_bar.callback());
+        } else {
+          std::vector<Recommendation> feasible;
+          for (const auto& [m, recs] : rankings)
+            for (const auto& r : recs)
+              if (r.fits) feasible.push_back(r);
+          cache.ensure(feasible, compare_bar.callback());
+        }
+        const auto megatron_recs = ranking_of(Method::Megatron);
+        if (megatron_recs.empty())
+          throw InputError(SourceLocation{session.scenario.file, 0, 0}, "job", "the search space is empty");
+        megatron_pick = megatron_recs.front();
+        // 2. The top K of each method (out-of-memory ones too) and each pick in Megatron's order.
+        std::vector<Recommendation> todo{megatron_pick};
+        for (Method m : methods) {
+          const auto recs = ranking_of(m);
+          for (size_t i = 0; i < recs.size() && static_cast<int>(i) < top; ++i) todo.push_back(recs[i]);
+          if (!recs.empty()) todo.push_back(in_default_order(recs.front()));
+        }
+        cache.ensure(todo, compare_bar.callback());
+      },
+      args.flag("quiet"));
+  if (!whole) return exit_code::kOk;  // a shard: its part is written
   const double megatron_s = cache.at(megatron_pick).seconds;
 
   // 3. Tables.

@@ -27,6 +27,11 @@ const std::vector<Command>& commands() {
       {"profile-bandwidth", "measure a platform's node-to-node bandwidth as Pipette does (JSON matrix)", profile_bandwidth_command},
       {"configure", "recommend training configurations (Pipette, AMP, Megatron, random, oracle)", configure_command},
       {"compare", "simulate the configurators' recommendations and compare their predictions", compare_command},
+      {"import", "write a scenario from Megatron-LM flags or a torchtitan config", import_command},
+      {"export", "print the Megatron-LM launch (torchrun line and flags) of a training scenario", export_command},
+      {"report", "write one self-contained HTML page of a run, sweep or comparison result", report_command},
+      {"batch", "run a list of scenarios, or each over a grid of overrides (one summary table)", batch_command},
+      {"merge", "merge the shards of a sweep, compare or batch (--shard, --slurm) into its outputs", merge_command},
   };
   return list;
 }
@@ -37,8 +42,9 @@ std::string usage() {
       "trainsim simulates distributed LLM training on described clusters (SimGrid flow-level network).\n\n"
       "commands:\n";
   for (const auto& c : commands()) s += "  " + std::string(c.name) + std::string(20 - std::string(c.name).size(), ' ') + c.summary + "\n";
-  s += "\n'trainsim <command> --help' describes a command.\nexit codes: 0 success, 2 bad input or usage, 3 internal error, 130 interrupted (SIGINT),\n"
-       "143 terminated (SIGTERM); an interrupted run leaves no partial output file.\n";
+  s += "\n'trainsim <command> --help' describes a command.\nexit codes: 0 success, 2 bad input or usage, 3 internal error, 4 merge incomplete\n"
+       "(shards missing), 130 interrupted (SIGINT), 143 terminated (SIGTERM); an interrupted run leaves no partial\n"
+       "output file.\n";
   return s;
 }
 

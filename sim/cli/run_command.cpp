@@ -38,6 +38,8 @@ int run_command(const std::vector<std::string>& words) {
              {"chrome-trace-all-gpus", "", "keep GPUs without activity in the Chrome trace (left out by default)"},
              {"output-dir", "DIR", "write DIR/<scenario>.summary.txt and, unless named, DIR/<scenario>.trace.h5; "
                                    "bare file names given to --trace and --chrome-trace go in DIR too"},
+             {"dump-programs", "DIR", "also write the job's rank programs to DIR/<scenario>.programs.jsonl "
+                                      "(docs/programs.md); a bare name goes in --output-dir"},
              {"seed", "N", "override the scenario's seed (0 to 2^63-1)"},
              {"force", "", "replace existing output files (regular files only)"},
              host_memory_limit_option(),
@@ -75,10 +77,21 @@ int run_command(const std::vector<std::string>& words) {
   if (!trace_path.empty()) plan.add(trace_path, trace_key);
   if (!chrome_path.empty()) plan.add(chrome_path, "--chrome-trace");
   if (!summary_path.empty()) plan.add(summary_path, "--output-dir");
+  // The job's rank programs (generated now: written before simulating).
+  std::vector<ProgramsFileOut> dumps;
+  if (auto dir = args.value("dump-programs")) dumps = programs_to_dump(scenario, place(out_dir, *dir));
+  for (const auto& d : dumps) plan.add(d.path, "--dump-programs");
 
   ProgressOptions progress;  // phases on stderr when it is a terminal
   progress.quiet = options.quiet;
   PhaseReporter phases(progress);
+  if (!dumps.empty()) {
+    phases.begin("writing programs");
+    for (const auto& d : dumps) write_programs_file(d.path, d.set, plan.existing());
+    phases.end();
+    if (!options.quiet)
+      for (const auto& d : dumps) std::cout << "programs written to " << d.path << "\n";
+  }
   phases.begin("simulating");
   JobOutcome outcome = run_job(scenario, options);
   phases.end();

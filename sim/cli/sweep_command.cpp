@@ -15,6 +15,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/shared_options.hpp"
+#include "cli/sharding.hpp"
 #include "config/loader.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
@@ -33,24 +34,27 @@ namespace trainsim::cli {
 
 using units::format_significant;
 
-int sweep_command(const std::vector<std::string>& words) {
+int sweep_command(const std::vector<std::string>& words) { return sweep_main(words, nullptr); }
+
+int sweep_main(const std::vector<std::string>& words, const Replay* replay) {
   Args args("sweep", "SCENARIO.yaml [options]",
             "Sweeps a diloco scenario's WAN bandwidth over a log grid and prints, for each model and method,\n"
             "the bandwidth needed for each compute-utilization target: the first grid point that reaches it\n"
             "and the exact value found by bisection. Every point is the steady state of its simulation.",
-            {{"jobs", "N", "simulations at a time (1 to 256, default 2)"},
-             {"trace", "FILE.h5", "write the curves and thresholds (tables `utilization`, `thresholds`)"},
-             {"force", "", "replace an existing output file (regular files only)"},
-             host_memory_limit_option(),
-             {"quiet", "", "print only the table"}},
+            with_sharding_options({{"jobs", "N", "simulations at a time (1 to 256, default 2)"},
+                                   {"trace", "FILE.h5", "write the curves and thresholds (tables `utilization`, `thresholds`)"},
+                                   {"force", "", "replace an existing output file (regular files only)"},
+                                   host_memory_limit_option(),
+                                   {"quiet", "", "print only the table"}}),
             "trainsim sweep scenarios/diloco/table4.yaml --jobs 2 --trace out/table4.h5");
   args.parse(words);
   if (args.wants_help()) {
     std::cout << args.help();
     return exit_code::kOk;
   }
+  Sharding sharding("sweep", args, words, replay);
   const std::string& scenario_path = args.single_positional("scenario file");
-  const int jobs = static_cast<int>(args.integer("jobs", 2, 1, 256));
+  const int jobs = sharding.jobs(static_cast<int>(args.integer("jobs", 2, 1, 256)));
   const std::string trace_path = args.value("trace").value_or("");
   Scenario scenario = load_scenario_file(scenario_path);
   const auto* spec = std::get_if<DilocoSpec>(&scenario.job);
@@ -68,9 +72,11 @@ int sweep_command(const std::vector<std::string>& words) {
                          kind + "; expected kind: diloco (with worker: abstract), e.g. scenarios/diloco/table4.yaml");
   }
   limits::check_run(scenario, false, host_memory_limit(args));
-  // The output is checked (and its folder created) before the first simulation.
+  sharding.require_output(trace_path, "--trace FILE.h5");
+  // The output is checked (and its folder created) before the first simulation; a shard writes
+  // only its part, the merge the output.
   output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
-  if (!trace_path.empty()) plan.add(trace_path, "--trace");
+  if (!trace_path.empty() && sharding.writes_outputs()) plan.add(trace_path, "--trace");
 
   const bool quiet = args.flag("quiet");
   // Resume: with an output file, every finished simulation goes to "<output>.partial" and a
@@ -80,9 +86,8 @@ int sweep_command(const std::vector<std::string>& words) {
   control.parallel = jobs;
   control.journal_tag = sweep_journal_tag(scenario.text, scenario.seed);
   std::optional<interrupt::NoteOnInterrupt> journal_note;
-  if (!trace_path.empty()) {
+  if (!trace_path.empty() && sharding.local()) {
     journal.emplace(trace_path);
-    control.journal = &*journal;
     // Kept on purpose when interrupted: say so, and where (docs/robustness.md, "Sweep resume").
     journal_note.emplace(journal->path(), "the finished runs are kept in " + journal->path() +
                                               ": rerun the same command to resume");
@@ -94,6 +99,10 @@ int sweep_command(const std::vector<std::string>& words) {
     else if (!quiet && !journal->completed().empty())
       std::cerr << "ignoring " << journal->path() << ": it records another scenario or seed\n";
   }
+  // The parts of a sharded sweep hold results of this scenario text and seed only.
+  sharding.open(trace_path, control.journal_tag, args.flag("force"), journal ? &*journal : nullptr);
+  if (sharding.submits()) return sharding.submit_and_merge();
+  control.runs = &sharding.runs();
   ProgressOptions progress;
   progress.quiet = quiet;
   std::optional<ProgressBar> bar;
@@ -109,7 +118,9 @@ int sweep_command(const std::vector<std::string>& words) {
   };
 
   const auto t0 = std::chrono::steady_clock::now();
-  SweepOutcome outcome = run_sweep(scenario.platform, *spec, scenario.seed, control);
+  SweepOutcome outcome;
+  if (!sharding.run([&] { outcome = run_sweep(scenario.platform, *spec, scenario.seed, control); }, quiet))
+    return exit_code::kOk;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (bar) bar->finish();
 
@@ -181,7 +192,9 @@ int sweep_command(const std::vector<std::string>& words) {
               << compared << " within two\n";
   if (!args.flag("quiet"))
     std::cout << outcome.simulations << " simulations"
-              << (outcome.resumed ? " (" + std::to_string(outcome.resumed) + " from the journal)" : std::string())
+              << (outcome.resumed ? " (" + std::to_string(outcome.resumed) +
+                                        (sharding.local() ? " from the journal)" : " from the shards' parts)")
+                                  : std::string())
               << " in " << output::format_fixed(seconds, 1) << " s (" << jobs << " at a time)\n";
 
   if (!trace_path.empty()) {

@@ -1,51 +1,39 @@
 #include "collective/algorithms.hpp"
 
 #include <algorithm>
-#include <simgrid/s4u/Actor.hpp>
-#include <simgrid/s4u/Comm.hpp>
 #include <vector>
 
-#include "collective/communicator.hpp"
+#include "collective/topology.hpp"
 #include "collective/trees.hpp"
 #include "core/error.hpp"
-#include "network/network.hpp"
-
-namespace sg4 = simgrid::s4u;
 
 namespace trainsim {
-namespace {
 
-// seq: 32 bits, phase: 4 bits, channel: 8 bits, step: 20 bits.
-uint64_t make_tag(uint64_t seq, int phase, int step) {
+uint64_t collective_tag(uint64_t seq, int phase, int step) {
   return (seq << 32) | (static_cast<uint64_t>(phase) << 28) | static_cast<uint64_t>(step & 0xFFFFF);
 }
 
-struct Send {
-  int dst;  // rank
-  double bytes;
+namespace {
+
+using Send = FlowSend;
+
+// The algorithms below are written against these three helpers: post every send at once (flows
+// start together and share links max-min fairly), take the expected receives, pause.
+struct Io {
+  FlowSink& sink;
+  void exchange(uint64_t tag, const std::vector<Send>& sends, int receives) { sink.exchange(tag, sends, receives); }
+  void pause(double seconds) {
+    if (seconds > 0) sink.pause(seconds);
+  }
 };
 
-// Posts all sends at once, receives `receives` messages with the tag, then waits until the
-// sends have left. Flows start together and share links max-min fairly.
-void exchange(Communicator& comm, int rank, uint64_t tag, const std::vector<Send>& sends, int receives) {
-  std::vector<sg4::CommPtr> pending;
-  pending.reserve(sends.size());
-  for (const auto& s : sends) pending.push_back(comm.inbox(s.dst).send(comm.gpu(rank), tag, s.bytes));
-  for (int i = 0; i < receives; ++i) comm.inbox(rank).receive(tag);
-  for (auto& c : pending) c->wait();
-}
+uint64_t make_tag(uint64_t seq, int phase, int step) { return collective_tag(seq, phase, step); }
 
-void pause_for(double seconds) {
-  if (seconds > 0) sg4::this_actor::sleep_for(seconds);
-}
-
-double latency(const Communicator& comm, int a, int b) {
-  return comm.network().route_latency(comm.gpu(a), comm.gpu(b));
-}
+double latency(const GroupTopology& comm, int a, int b) { return comm.latency(a, b); }
 
 // Ring family: all-reduce (2(n-1) steps), reduce-scatter and all-gather (n-1 steps), over
 // every channel at once. `volume` is the fraction of S each rank sends in total.
-void ring(Communicator& comm, int rank, uint64_t seq, double bytes, int steps, Granularity g, int reps) {
+void ring(const GroupTopology& comm, Io& io, int rank, uint64_t seq, double bytes, int steps, Granularity g, double reps) {
   const int n = comm.size();
   const int channels = comm.channels();
   double step_latency = 0;
@@ -58,19 +46,19 @@ void ring(Communicator& comm, int rank, uint64_t seq, double bytes, int steps, G
   }
   if (g == Granularity::Aggregated) {
     for (auto& s : sends) s.bytes = chunk * steps;
-    exchange(comm, rank, make_tag(seq, 0, 0), sends, channels);
-    pause_for(reps * (steps * step_latency));
+    io.exchange(make_tag(seq, 0, 0), sends, channels);
+    io.pause(reps * (steps * step_latency));
     return;
   }
   for (auto& s : sends) s.bytes = chunk;
   for (int step = 0; step < steps; ++step) {
-    exchange(comm, rank, make_tag(seq, 0, step), sends, channels);
-    pause_for(reps * (step_latency));
+    io.exchange(make_tag(seq, 0, step), sends, channels);
+    io.pause(reps * (step_latency));
   }
 }
 
 // Pipelined chain broadcast from `root` along each channel's ring.
-void ring_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, int root, int reps) {
+void ring_broadcast(const GroupTopology& comm, Io& io, int rank, uint64_t seq, double bytes, int root, double reps) {
   const int n = comm.size();
   const int channels = comm.channels();
   std::vector<Send> sends;
@@ -84,13 +72,13 @@ void ring_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, in
     if (rank != root) ++receives;
     step_latency = std::max(step_latency, comm.ring_step_latency(c));
   }
-  exchange(comm, rank, make_tag(seq, 0, 0), sends, receives);
-  pause_for(reps * ((n - 1) * step_latency));
+  io.exchange(make_tag(seq, 0, 0), sends, receives);
+  io.pause(reps * ((n - 1) * step_latency));
 }
 
 // NCCL's double binary tree: two trees, each carrying half the data, reduce up and broadcast
 // down pipelined (aggregated: all edges' flows at once), depth steps of latency each way.
-void tree_all_reduce(Communicator& comm, int rank, uint64_t seq, double bytes, int reps) {
+void tree_all_reduce(const GroupTopology& comm, Io& io, int rank, uint64_t seq, double bytes, double reps) {
   std::vector<Send> sends;
   int receives = 0;
   double lmax = 0;
@@ -109,11 +97,11 @@ void tree_all_reduce(Communicator& comm, int rank, uint64_t seq, double bytes, i
     lmax = std::max(lmax, tree.max_edge_latency);
     depth = std::max(depth, tree.depth);
   }
-  exchange(comm, rank, make_tag(seq, 0, 0), sends, receives);
-  pause_for(reps * (2.0 * depth * lmax));
+  io.exchange(make_tag(seq, 0, 0), sends, receives);
+  io.pause(reps * (2.0 * depth * lmax));
 }
 
-void tree_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, int root, int reps) {
+void tree_broadcast(const GroupTopology& comm, Io& io, int rank, uint64_t seq, double bytes, int root, double reps) {
   const int n = comm.size();
   // Binary heap rooted at `root`: virtual index k = (rank - root) mod n, parent (k-1)/2.
   const int k = (rank - root + n) % n;
@@ -126,14 +114,14 @@ void tree_broadcast(Communicator& comm, int rank, uint64_t seq, double bytes, in
   }
   int depth = 0;
   for (int m = n; m > 1; m = (m + 1) / 2) ++depth;
-  exchange(comm, rank, make_tag(seq, 0, 0), sends, k == 0 ? 0 : 1);
+  io.exchange(make_tag(seq, 0, 0), sends, k == 0 ? 0 : 1);
   if (k > 0) lmax = std::max(lmax, latency(comm, (((k - 1) / 2) + root) % n, rank));
-  pause_for(reps * (depth * lmax));
+  io.pause(reps * (depth * lmax));
 }
 
 // Hierarchical (node-aware): intra-node ring phase, inter-node rings between GPUs of the same
 // local index (one per rail), intra-node ring phase.
-void hierarchical(Communicator& comm, int rank, uint64_t seq, CollectiveKind kind, double bytes, int reps) {
+void hierarchical(const GroupTopology& comm, Io& io, int rank, uint64_t seq, CollectiveKind kind, double bytes, double reps) {
   const auto& nodes = comm.ranks_by_node();
   const int nn = static_cast<int>(nodes.size());
   const int slot = comm.node_slot(rank), local = comm.local_rank(rank);
@@ -148,8 +136,8 @@ void hierarchical(Communicator& comm, int rank, uint64_t seq, CollectiveKind kin
     const int next = members[(local + 1) % g];
     double lmax = 0;
     for (int i = 0; i < g; ++i) lmax = std::max(lmax, latency(comm, members[i], members[(i + 1) % g]));
-    exchange(comm, rank, make_tag(seq, phase, 0), {{next, volume * (g - 1) / g}}, 1);
-    pause_for(reps * ((g - 1) * lmax));
+    io.exchange(make_tag(seq, phase, 0), {{next, volume * (g - 1) / g}}, 1);
+    io.pause(reps * ((g - 1) * lmax));
   };
   auto inter = [&](int phase, double data, int steps_per_n) {  // steps: (nn-1) * steps_per_n
     if (nn == 1) return;
@@ -157,8 +145,8 @@ void hierarchical(Communicator& comm, int rank, uint64_t seq, CollectiveKind kin
     double lmax = 0;
     for (int i = 0; i < nn; ++i) lmax = std::max(lmax, latency(comm, nodes[i][local], nodes[(i + 1) % nn][local]));
     const int steps = (nn - 1) * steps_per_n;
-    exchange(comm, rank, make_tag(seq, phase, 0), {{next, data / nn * steps}}, 1);
-    pause_for(reps * (steps * lmax));
+    io.exchange(make_tag(seq, phase, 0), {{next, data / nn * steps}}, 1);
+    io.pause(reps * (steps * lmax));
   };
   switch (kind) {
     case CollectiveKind::AllReduce:
@@ -179,69 +167,54 @@ void hierarchical(Communicator& comm, int rank, uint64_t seq, CollectiveKind kin
   }
 }
 
-void all_to_all(Communicator& comm, int rank, uint64_t seq, double bytes, int reps) {
+void all_to_all(const GroupTopology& comm, Io& io, int rank, uint64_t seq, double bytes, const double* per_peer, double reps) {
   const int n = comm.size();
   std::vector<Send> sends;
   sends.reserve(n - 1);
   double lmax = 0;
   for (int d = 1; d < n; ++d) {
     const int dst = (rank + d) % n;
-    sends.push_back({dst, bytes / n});
+    sends.push_back({dst, per_peer ? per_peer[dst] : bytes / n});
     lmax = std::max(lmax, latency(comm, rank, dst));
   }
-  exchange(comm, rank, make_tag(seq, 0, 0), sends, n - 1);
-  pause_for(reps * (lmax));
+  io.exchange(make_tag(seq, 0, 0), sends, n - 1);
+  io.pause(reps * (lmax));
 }
 
-void send_recv(Communicator& comm, int rank, uint64_t seq, double bytes, int reps) {
+void send_recv(const GroupTopology& comm, Io& io, int rank, uint64_t seq, double bytes, double reps) {
   const int n = comm.size();
   const int next = (rank + 1) % n, prev = (rank + n - 1) % n;
-  exchange(comm, rank, make_tag(seq, 0, 0), {{next, bytes}}, 1);
-  pause_for(reps * (latency(comm, prev, rank)));
+  io.exchange(make_tag(seq, 0, 0), {{next, bytes}}, 1);
+  io.pause(reps * (latency(comm, prev, rank)));
 }
 
 }  // namespace
 
-bool supports(CollectiveAlgorithm algorithm, CollectiveKind kind) {
-  switch (algorithm) {
-    case CollectiveAlgorithm::Ring:
-      return kind == CollectiveKind::AllReduce || kind == CollectiveKind::ReduceScatter ||
-             kind == CollectiveKind::AllGather || kind == CollectiveKind::Broadcast;
-    case CollectiveAlgorithm::Tree:
-      return kind == CollectiveKind::AllReduce || kind == CollectiveKind::Broadcast;
-    case CollectiveAlgorithm::Hierarchical:
-      return kind == CollectiveKind::AllReduce || kind == CollectiveKind::ReduceScatter ||
-             kind == CollectiveKind::AllGather;
-    case CollectiveAlgorithm::Direct:
-      return kind == CollectiveKind::AllToAll || kind == CollectiveKind::SendRecv;
-  }
-  return false;
-}
-
-void run_collective(Communicator& comm, int rank, const CollectiveCall& call) {
-  const uint64_t seq = comm.next_sequence(rank);
+void run_collective(const GroupTopology& comm, int rank, uint64_t seq, const CollectiveCall& call, FlowSink& sink) {
   const int n = comm.size();
   if (n == 1) return;
+  if (call.kind == CollectiveKind::Barrier) throw InternalError("a barrier has no flows (the player synchronises it)");
+  Io io{sink};
   if (!supports(call.algorithm, call.kind))
     throw InternalError(std::string(algorithm_name(call.algorithm)) + " does not implement " +
                         collective_name(call.kind));
   switch (call.algorithm) {
     case CollectiveAlgorithm::Ring:
       switch (call.kind) {
-        case CollectiveKind::AllReduce: return ring(comm, rank, seq, call.bytes, 2 * (n - 1), call.granularity, call.coalesced);
+        case CollectiveKind::AllReduce: return ring(comm, io, rank, seq, call.bytes, 2 * (n - 1), call.granularity, call.count);
         case CollectiveKind::ReduceScatter:
-        case CollectiveKind::AllGather: return ring(comm, rank, seq, call.bytes, n - 1, call.granularity, call.coalesced);
-        case CollectiveKind::Broadcast: return ring_broadcast(comm, rank, seq, call.bytes, call.root, call.coalesced);
+        case CollectiveKind::AllGather: return ring(comm, io, rank, seq, call.bytes, n - 1, call.granularity, call.count);
+        case CollectiveKind::Broadcast: return ring_broadcast(comm, io, rank, seq, call.bytes, call.root, call.count);
         default: break;
       }
       break;
     case CollectiveAlgorithm::Tree:
-      if (call.kind == CollectiveKind::AllReduce) return tree_all_reduce(comm, rank, seq, call.bytes, call.coalesced);
-      return tree_broadcast(comm, rank, seq, call.bytes, call.root, call.coalesced);
-    case CollectiveAlgorithm::Hierarchical: return hierarchical(comm, rank, seq, call.kind, call.bytes, call.coalesced);
+      if (call.kind == CollectiveKind::AllReduce) return tree_all_reduce(comm, io, rank, seq, call.bytes, call.count);
+      return tree_broadcast(comm, io, rank, seq, call.bytes, call.root, call.count);
+    case CollectiveAlgorithm::Hierarchical: return hierarchical(comm, io, rank, seq, call.kind, call.bytes, call.count);
     case CollectiveAlgorithm::Direct:
-      if (call.kind == CollectiveKind::AllToAll) return all_to_all(comm, rank, seq, call.bytes, call.coalesced);
-      return send_recv(comm, rank, seq, call.bytes, call.coalesced);
+      if (call.kind == CollectiveKind::AllToAll) return all_to_all(comm, io, rank, seq, call.bytes, call.per_peer, call.count);
+      return send_recv(comm, io, rank, seq, call.bytes, call.count);
   }
 }
 
@@ -252,31 +225,10 @@ double bus_bandwidth_factor(CollectiveKind kind, int n) {
     case CollectiveKind::AllGather:
     case CollectiveKind::AllToAll: return static_cast<double>(n - 1) / n;
     case CollectiveKind::Broadcast:
-    case CollectiveKind::SendRecv: return 1.0;
+    case CollectiveKind::SendRecv:
+    case CollectiveKind::Barrier: return 1.0;
   }
   return 1.0;
-}
-
-const char* collective_name(CollectiveKind k) {
-  switch (k) {
-    case CollectiveKind::AllReduce: return "all_reduce";
-    case CollectiveKind::ReduceScatter: return "reduce_scatter";
-    case CollectiveKind::AllGather: return "all_gather";
-    case CollectiveKind::Broadcast: return "broadcast";
-    case CollectiveKind::AllToAll: return "all_to_all";
-    case CollectiveKind::SendRecv: return "send_recv";
-  }
-  return "?";
-}
-
-const char* algorithm_name(CollectiveAlgorithm a) {
-  switch (a) {
-    case CollectiveAlgorithm::Ring: return "ring";
-    case CollectiveAlgorithm::Tree: return "tree";
-    case CollectiveAlgorithm::Hierarchical: return "hierarchical";
-    case CollectiveAlgorithm::Direct: return "direct";
-  }
-  return "?";
 }
 
 }  // namespace trainsim

@@ -1,14 +1,10 @@
 #include "collective/benchmark.hpp"
 
-#include <simgrid/s4u/Barrier.hpp>
 #include <string>
 
-#include "collective/communicator.hpp"
+#include "core/error.hpp"
 #include "core/units.hpp"
-#include "engine/recorder.hpp"
-#include "engine/simulation.hpp"
-
-namespace sg4 = simgrid::s4u;
+#include "program/builder.hpp"
 
 namespace trainsim {
 
@@ -29,52 +25,66 @@ std::vector<BenchCase> benchmark_cases(const CollectiveBenchSpec& spec) {
   return cases;
 }
 
-std::vector<BenchResult> run_collective_benchmark(Simulation& sim, const CollectiveBenchSpec& spec,
-                                                  const std::vector<int>& gpus, Recorder* recorder,
-                                                  Granularity granularity) {
-  const auto cases = benchmark_cases(spec);
-  const int n = static_cast<int>(gpus.size());
-  std::vector<BenchResult> results(cases.size());
-  Communicator comm(sim.network(), "bench", gpus, recorder);
-  auto barrier = sg4::Barrier::create(n);
-  std::vector<int32_t> labels;
-  if (recorder)
-    for (const auto& c : cases)
-      labels.push_back(recorder->label(std::string(collective_name(c.kind)) + " " + algorithm_name(c.algorithm) +
-                                       " " + units::format_size(c.bytes)));
-  for (int rank = 0; rank < n; ++rank) {
-    auto actor = sim.spawn("bench-" + std::to_string(rank), gpus[rank], [&, rank] {
-      for (size_t i = 0; i < cases.size(); ++i) {
-        barrier->wait();
-        const double start = Simulation::now();
-        run_collective(comm, rank, {cases[i].kind, cases[i].algorithm, cases[i].bytes, 0, granularity});
-        const double end = Simulation::now();
-        if (recorder && recorder->keeps_activities()) {
-          output::ActivityRecord rec;
-          rec.start = start;
-          rec.end = end;
-          rec.bytes = cases[i].bytes;
-          rec.gpu = gpus[rank];
-          rec.kind = output::ActivityKind::Collective;
-          rec.label = labels[i];
-          rec.step = static_cast<int32_t>(i);
-          recorder->activity(rec);
-        }
-        barrier->wait();  // the case ends when its last rank finishes
-        if (rank == 0) {
-          auto& r = results[i];
-          r.what = cases[i];
-          r.ranks = n;
-          r.seconds = Simulation::now() - start;
-          r.algbw = r.seconds > 0 ? cases[i].bytes / r.seconds : 0;
-          r.busbw = r.algbw * bus_bandwidth_factor(cases[i].kind, n);
-        }
-      }
-    });
-    comm.bind(rank, actor);
+program::ProgramSet benchmark_programs(const std::vector<BenchCase>& cases, const std::vector<int>& gpus,
+                                       Granularity granularity) {
+  using namespace program;
+  Builder b;
+  const int stream = b.stream(kComputeStream), slot = b.slot("bench");
+  const int group = b.group("bench", std::vector<int32_t>(gpus.begin(), gpus.end()));
+  Program p;
+  ProgramWriter w(p);
+  Collective barrier;
+  barrier.kind = CollectiveKind::Barrier;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& c = cases[i];
+    const int label = b.label(std::string(collective_name(c.kind)) + " " + algorithm_name(c.algorithm) + " " +
+                              units::format_size(c.bytes));
+    w.marker(stream, MarkerKind::Iteration, static_cast<int>(i));
+    w.collective(stream, slot, barrier, Role::Wait);
+    Collective op;
+    op.kind = c.kind, op.algorithm = c.algorithm, op.granularity = granularity, op.bytes = c.bytes;
+    w.collective(stream, slot, op, Role::Collective, label);
+    w.collective(stream, slot, barrier, Role::Wait);
+    w.marker(stream, MarkerKind::Iteration, static_cast<int>(i), true);
   }
-  sim.run();
-  return results;
+  for (int gpu : gpus) b.add_rank(gpu, p, {group});
+  b.job().kind = "collective_benchmark";
+  return b.finish();
+}
+
+BenchMeter::BenchMeter(const program::ProgramSet& set) : ranks_(set.groups.empty() ? 0 : static_cast<int>(set.groups[0].gpus.size())) {}
+
+void BenchMeter::op_done(int rank, const program::Op& op, const program::OpTiming& t, const program::Context& ctx) {
+  if (rank != 0 || op.kind() != program::OpKind::Collective) return;
+  const int i = ctx[program::MarkerKind::Iteration];
+  if (i < 0) return;
+  const auto& c = op.as<program::Collective>();
+  if (static_cast<size_t>(i) >= start_.size()) {
+    start_.resize(i + 1, 0), end_.resize(i + 1, 0), collective_seen_.resize(i + 1, false);
+    cases_.resize(i + 1, {CollectiveKind::Barrier, CollectiveAlgorithm::Ring, 0});
+  }
+  if (c.kind != CollectiveKind::Barrier) {
+    cases_[i] = {c.kind, c.algorithm, c.bytes};
+    start_[i] = t.start;
+    collective_seen_[i] = true;
+  } else if (collective_seen_[i]) {
+    end_[i] = t.end;
+  }
+}
+
+std::vector<BenchResult> BenchMeter::results() const {
+  std::vector<BenchResult> out;
+  for (size_t i = 0; i < cases_.size(); ++i) {
+    if (!collective_seen_[i]) continue;
+    BenchResult r;
+    r.what = cases_[i];
+    r.ranks = ranks_;
+    r.seconds = end_[i] - start_[i];
+    r.algbw = r.seconds > 0 ? r.what.bytes / r.seconds : 0;
+    r.busbw = r.algbw * bus_bandwidth_factor(r.what.kind, ranks_);
+    out.push_back(r);
+  }
+  return out;
 }
 
 }  // namespace trainsim

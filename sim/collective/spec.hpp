@@ -1,20 +1,13 @@
 #pragma once
-// Collective operations and algorithms, and the collective-benchmark job (like nccl-tests).
+// Collective operations and algorithms (the vocabulary lives in program/collective_kind.hpp),
+// and the collective-benchmark job (like nccl-tests).
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "program/collective_kind.hpp"
 
 namespace trainsim {
-
-enum class CollectiveKind { AllReduce, ReduceScatter, AllGather, Broadcast, AllToAll, SendRecv };
-enum class CollectiveAlgorithm { Ring, Tree, Hierarchical, Direct };
-// How a collective becomes flows (collective/algorithms.hpp, docs/collectives.md): all of a
-// rank's bytes to a peer as one flow, or the algorithm step by step (ring family only).
-enum class Granularity { Aggregated, Stepwise };
-
-const char* collective_name(CollectiveKind k);       // "all_reduce", ...
-const char* algorithm_name(CollectiveAlgorithm a);   // "ring", "tree", "hierarchical", "direct"
 
 // Which GPUs take part: all, the first `nodes` nodes (all their GPUs, or `gpus_per_node`
 // of each), or an explicit list of global GPU indices.

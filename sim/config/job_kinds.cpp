@@ -7,6 +7,7 @@ const std::vector<JobKind>& job_kinds() {
       {"collective_benchmark", parse_collective_benchmark},
       {"training", parse_training},
       {"diloco", parse_diloco},
+      {"programs", parse_programs},
   };
   return kinds;
 }

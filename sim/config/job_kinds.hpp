@@ -31,5 +31,7 @@ JobSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform);
 JobSpec parse_training(YamlMap& job, const PlatformSpec& platform);
 // config/parse_diloco.cpp
 JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform);
+// config/parse_programs.cpp
+JobSpec parse_programs(YamlMap& job, const PlatformSpec& platform);
 
 }  // namespace trainsim

@@ -25,6 +25,10 @@ Scenario load_scenario_text(const std::string& text, const std::string& name);
 // `default_name` names the platform when the map has no `name:`.
 PlatformSpec parse_platform(YamlMap& platform, const std::string& default_name);
 
+// Why `name` cannot name a scenario (it names output files: 1 to 100 letters, digits, '.', '_',
+// '-', not starting with '.' or '-'), or "" when it can.
+std::string scenario_name_problem(const std::string& name);
+
 // Most GPUs a platform may have; larger inputs are refused as almost certainly mistaken.
 inline constexpr long long kMaxPlatformGpus = 1048576;
 

@@ -178,7 +178,6 @@ JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform) {
     one_dc.wan.clear();
     auto training = std::get<TrainingSpec>(parse_training(t, one_dc));
     t.finish();
-    if (training.plan.chunks != 1) throw t.error("chunks", "full DiLoCo workers support one model chunk per GPU");
     for (const auto& c : platform.clusters)
       if (training.plan.gpus() > c.nodes * c.gpus_per_node)
         throw t.error("parallelism", "tp x pp x dp = " + std::to_string(training.plan.gpus()) +

@@ -7,6 +7,7 @@
 #include "config/bandwidth_matrix.hpp"
 #include "config/link_names.hpp"
 #include "config/loader.hpp"
+#include "config/overrides.hpp"
 #include "config/paths.hpp"
 #include "config/yaml_reader.hpp"
 #include "platform/kernel_times.hpp"
@@ -409,7 +410,10 @@ PlatformSpec parse_platform(YamlMap& p, const std::string& default_name) {
 }
 
 PlatformSpec load_platform_text(const std::string& text, const std::string& name) {
-  YAML::Node root = parse_yaml(text, name, {"platform"});
+  return load_platform_doc(parse_yaml(text, name, {"platform"}), name);
+}
+
+PlatformSpec load_platform_doc(const YAML::Node& root, const std::string& name) {
   if (root.IsNull())
     throw InputError({name, 0, 0}, "", "the file is empty; expected a map with the key 'platform'");
   YamlMap doc(root, name, "");

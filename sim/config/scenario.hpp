@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "diloco/spec.hpp"
 #include "platform/spec.hpp"
+#include "program/spec.hpp"
 #include "training/spec.hpp"
 
 namespace trainsim {
@@ -18,7 +19,7 @@ struct OutputSpec {
 
 // The job variants grow with the issues (training, DiLoCo, ...); each has its own spec type
 // in its module and its own parse function in config/.
-using JobSpec = std::variant<CollectiveBenchSpec, TrainingSpec, DilocoSpec>;
+using JobSpec = std::variant<CollectiveBenchSpec, TrainingSpec, DilocoSpec, ProgramsSpec>;
 
 struct Scenario {
   std::string file;   // path of the scenario file

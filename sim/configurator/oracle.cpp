@@ -17,10 +17,26 @@ void SimulationCache::ensure(const std::vector<Recommendation>& recs, const Prog
     const std::string key = placement_key(r);
     if (!runs_.count(key) && queued.insert(key).second) todo.push_back(r);
   }
-  if (todo.empty()) return;
   const auto runs = simulate_(todo, progress);
   if (runs.size() != todo.size()) throw InternalError("SimulationCache: the simulator returned a short batch");
   for (size_t i = 0; i < todo.size(); ++i) runs_[placement_key(todo[i])] = runs[i];
+}
+
+void SimulationCache::ensure_chains(const std::vector<Recommendation>& recs, const std::vector<size_t>& chains,
+                                    const Progress& progress) {
+  if (!chains_) return ensure(recs, progress);
+  if (chains.size() != recs.size()) throw InternalError("SimulationCache: one chain per placement expected");
+  // No deduplication across chains: a placement two walks propose is each one's run (a shard
+  // owning either simulates it).
+  std::vector<Recommendation> todo;
+  std::vector<size_t> todo_chains;
+  for (size_t i = 0; i < recs.size(); ++i)
+    if (!runs_.count(placement_key(recs[i]))) todo.push_back(recs[i]), todo_chains.push_back(chains[i]);
+  if (todo.empty()) return;
+  const auto runs = chains_(todo, todo_chains, progress);
+  if (runs.size() != todo.size()) throw InternalError("SimulationCache: the simulator returned a short batch");
+  for (size_t i = 0; i < todo.size(); ++i)
+    if (runs[i]) runs_[placement_key(todo[i])] = *runs[i];
 }
 
 const SimulatedRun* SimulationCache::find(const Recommendation& r) const {
@@ -126,7 +142,14 @@ OracleResult oracle(const ConfigureInput& in, const OracleOptions& opt, const st
     std::vector<int> layers;
     AnnealingChain chain;
   };
-  std::vector<Walk> walks;
+  // A configuration searched by annealing: its second walk starts from `second`.
+  struct Annealed {
+    size_t search;
+    std::vector<int> layers;
+    Rng rng;
+    Recommendation second;
+  };
+  std::vector<Annealed> annealed;
   for (size_t i : searched) {
     ConfigSearch& s = out.searches[i];
     s.classes = placement_classes(in.nodes, s.config.pp, kClassesCap);
@@ -145,21 +168,26 @@ OracleResult oracle(const ConfigureInput& in, const OracleOptions& opt, const st
     for (const auto& r : seeds[i])
       if (placement_key(r) != placement_key(s.best) && seconds_or_inf(cache.at(r)) < second_s)
         second_s = seconds_or_inf(cache.at(r)), second = r.grid;
-    const Recommendation second_rec = placed(s, second, layers);
-    cache.ensure({second_rec});
-    consider(i, second_rec);
-    const int half = opt.budget / 2;
-    walks.push_back({i, layers, AnnealingChain(s.best.grid, s.best.predicted, walk_options(half, rng.next_u64()))});
-    walks.push_back({i, layers,
-                     AnnealingChain(second, seconds_or_inf(cache.at(second_rec)),
-                                    walk_options(opt.budget - half, rng.next_u64()))});
+    annealed.push_back({i, layers, rng, placed(s, second, layers)});
   }
-  size_t total = exhaustive.size(), done = 0;
-  for (size_t i : searched)
-    if (out.searches[i].kind == SearchKind::Annealing) total += static_cast<size_t>(opt.budget);
+  size_t total = exhaustive.size() + annealed.size() * static_cast<size_t>(opt.budget), done = 0;
+  // The exhaustive searches and the second walks' starts: one batch (their lists follow from the
+  // seeds' results alone).
+  std::vector<Recommendation> starts = exhaustive;
+  for (const auto& a : annealed) starts.push_back(a.second);
+  cache.ensure(starts);
+  std::vector<Walk> walks;
+  for (auto& a : annealed) {
+    consider(a.search, a.second);
+    const ConfigSearch& s = out.searches[a.search];
+    const int half = opt.budget / 2;
+    walks.push_back({a.search, a.layers, AnnealingChain(s.best.grid, s.best.predicted, walk_options(half, a.rng.next_u64()))});
+    walks.push_back({a.search, a.layers,
+                     AnnealingChain(a.second.grid, seconds_or_inf(cache.at(a.second)),
+                                    walk_options(opt.budget - half, a.rng.next_u64()))});
+  }
   if (progress && total) progress(0, total);
   if (!exhaustive.empty()) {
-    cache.ensure(exhaustive);
     for (const auto& r : exhaustive)
       for (size_t i : searched)
         if (out.searches[i].config == r.config) consider(i, r);
@@ -167,20 +195,29 @@ OracleResult oracle(const ConfigureInput& in, const OracleOptions& opt, const st
     if (progress) progress(done, total);
   }
   // The walks advance in lock step, one move each per round, so that a round's candidates are
-  // simulated as one parallel batch; the result does not depend on the number of children.
-  while (std::any_of(walks.begin(), walks.end(), [](const Walk& w) { return w.chain.running(); })) {
+  // simulated as one parallel batch; the result does not depend on the number of children. Each
+  // walk is a chain of its own (SimulationCache::ensure_chains): one left to another shard stops.
+  std::vector<bool> elsewhere(walks.size(), false);
+  auto moving_on = [&](size_t k) { return walks[k].chain.running() && !elsewhere[k]; };
+  for (;;) {
     std::vector<Recommendation> batch;
     std::vector<size_t> moving;
     for (size_t k = 0; k < walks.size(); ++k) {
-      if (!walks[k].chain.running()) continue;
+      if (!moving_on(k)) continue;
       batch.push_back(placed(out.searches[walks[k].search], walks[k].chain.propose(), walks[k].layers));
       moving.push_back(k);
     }
-    cache.ensure(batch);
+    if (batch.empty()) break;
+    cache.ensure_chains(batch, moving);
     for (size_t b = 0; b < batch.size(); ++b) {
       Walk& w = walks[moving[b]];
+      const SimulatedRun* run = cache.find(batch[b]);
+      if (!run) {
+        elsewhere[moving[b]] = true;
+        continue;
+      }
       consider(w.search, batch[b]);
-      w.chain.feedback(seconds_or_inf(cache.at(batch[b])));
+      w.chain.feedback(seconds_or_inf(*run));
     }
     done += batch.size();
     if (progress) progress(done, total);

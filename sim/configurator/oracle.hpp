@@ -8,6 +8,7 @@
 // that budget of moves. Configurations over the memory limit are reported, not dropped.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,20 +25,34 @@ struct SimulatedRun {
   bool oom = false;
 };
 using SimulateFn = std::function<std::vector<SimulatedRun>(const std::vector<Recommendation>&, const Progress&)>;
+// Runs of independent chains (the oracle's annealing walks: each walk's next move depends on its
+// own results only); `chains[i]` is the chain of recs[i]. One shard of a sharded compare
+// (scaleout/runs.hpp) simulates only its own walks' runs and leaves the others without a result:
+// those walks stop there, and go on in their own shard.
+using ChainSimulateFn = std::function<std::vector<std::optional<SimulatedRun>>(
+    const std::vector<Recommendation>&, const std::vector<size_t>&, const Progress&)>;
 
 // Simulated runs by placement_key(): a placement is simulated once per session, whichever
 // method or search step asks for it.
 class SimulationCache {
  public:
-  explicit SimulationCache(SimulateFn simulate) : simulate_(std::move(simulate)) {}
-  // Simulates, in one batch, the placements of `recs` not simulated yet.
+  // Without `chains`, chain runs are simulated like any batch.
+  explicit SimulationCache(SimulateFn simulate, ChainSimulateFn chains = {})
+      : simulate_(std::move(simulate)), chains_(std::move(chains)) {}
+  // Simulates, in one batch, the placements of `recs` not simulated yet. The simulate function
+  // is called even when none is left: a sharded search counts every batch as a round.
   void ensure(const std::vector<Recommendation>& recs, const Progress& progress = {});
+  // The same for runs of independent chains (ChainSimulateFn): a run left to another shard
+  // has no result afterwards (find() is null).
+  void ensure_chains(const std::vector<Recommendation>& recs, const std::vector<size_t>& chains,
+                     const Progress& progress = {});
   const SimulatedRun* find(const Recommendation& r) const;
   const SimulatedRun& at(const Recommendation& r) const;  // InternalError if never simulated
   size_t size() const { return runs_.size(); }
 
  private:
   SimulateFn simulate_;
+  ChainSimulateFn chains_;
   std::map<std::string, SimulatedRun> runs_;
 };
 

@@ -146,19 +146,27 @@ std::string simulate_recommendation_text(const Scenario& scenario, const Trainin
   return buf;
 }
 
+std::vector<std::string> simulate_texts(const Scenario& scenario, const TrainingSpec& job,
+                                        const std::vector<Recommendation>& recs, int jobs, const Progress& progress) {
+  std::vector<std::function<std::string()>> work;
+  for (const auto& r : recs) work.push_back([&scenario, &job, r] { return simulate_recommendation_text(scenario, job, r); });
+  std::vector<ChildFailure> failures;  // a failed child's text stays empty
+  if (progress) progress(0, recs.size());
+  return run_isolated_all(work, jobs, &failures, progress);
+}
+
+SimulatedRun parse_simulated_run(const std::string& text) {
+  SimulatedRun run{std::nan(""), false};
+  int oom = 0;
+  if (!text.empty() && std::sscanf(text.c_str(), "%lf %d", &run.seconds, &oom) == 2) run.oom = oom != 0;
+  else run.seconds = std::nan("");
+  return run;
+}
+
 SimulateFn child_simulator(const Scenario& scenario, const TrainingSpec& job, int jobs) {
   return [&scenario, &job, jobs](const std::vector<Recommendation>& recs, const Progress& progress) {
-    std::vector<std::function<std::string()>> work;
-    for (const auto& r : recs) work.push_back([&scenario, &job, r] { return simulate_recommendation_text(scenario, job, r); });
-    std::vector<ChildFailure> failures;
-    if (progress) progress(0, recs.size());
-    const auto texts = run_isolated_all(work, jobs, &failures, progress);
-    std::vector<SimulatedRun> out(recs.size(), {std::nan(""), false});
-    for (size_t i = 0; i < texts.size(); ++i) {
-      int oom = 0;
-      if (!texts[i].empty() && std::sscanf(texts[i].c_str(), "%lf %d", &out[i].seconds, &oom) == 2) out[i].oom = oom != 0;
-      else out[i].seconds = std::nan("");
-    }
+    std::vector<SimulatedRun> out;
+    for (const auto& text : simulate_texts(scenario, job, recs, jobs, progress)) out.push_back(parse_simulated_run(text));
     return out;
   };
 }

@@ -48,8 +48,15 @@ ConfigureInput configure_input(const Scenario& scenario, const TrainingSpec& job
 std::string simulate_recommendation_text(const Scenario& scenario, const TrainingSpec& job,
                                          const Recommendation& r);
 
-// Simulates every recommendation in child processes, `jobs` at a time. A failed child gives NaN.
-// `progress(done, total)`, if given, is called with 0 first and as children finish.
+// The runs' results as text ("seconds oom", "" for a failed child): every recommendation in a
+// child process, `jobs` at a time. `progress(done, total)`, if given, is called with 0 first and
+// as children finish. The text is what a sharded compare's parts keep (scaleout/).
+std::vector<std::string> simulate_texts(const Scenario& scenario, const TrainingSpec& job,
+                                        const std::vector<Recommendation>& recs, int jobs, const Progress& progress);
+// A run from its text; a failed child's ("" or unreadable) is NaN seconds.
+SimulatedRun parse_simulated_run(const std::string& text);
+
+// simulate_texts, parsed: a failed child gives NaN.
 SimulateFn child_simulator(const Scenario& scenario, const TrainingSpec& job, int jobs);
 
 // --- Pipette's bandwidth profile, run on the simulated platform ---

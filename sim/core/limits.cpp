@@ -50,8 +50,8 @@ RunSize run_size(const Scenario& scenario, bool keep_activities) {
   } else if (const auto* full = std::get_if<DilocoSpec>(&scenario.job); full && full->worker == WorkerMode::Full && full->training) {
     const DilocoSpec* d = full;
     // Full workers: every datacenter runs the replica's training job, a compute and a
-    // communication actor per GPU (training/simulator.cpp), plus one outer-sync actor per GPU
-    // (diloco/full_sim.cpp). Methods run one simulation each, so the largest one counts.
+    // communication actor per GPU (the compute and dp-comm streams of training/programs.cpp),
+    // plus one outer-sync actor per GPU (its outer-comm stream, diloco/full_sim.cpp). Methods run one simulation each, so the largest one counts.
     const auto& p = d->training->plan;
     const double clusters = static_cast<double>(scenario.platform.clusters.size());
     const double ranks = p.gpus();
@@ -65,6 +65,10 @@ RunSize run_size(const Scenario& scenario, bool keep_activities) {
     // most one wait per iteration and one sync per fragment and round (fragments <= layers).
     activities = clusters * ranks *
                  (iterations * (8.0 * p.micro_batches() * p.chunks + 32) + iterations + d->rounds * layers);
+  } else if (const auto* p = std::get_if<ProgramsSpec>(&scenario.job)) {
+    // Programs from a file: an actor per rank and stream (at most), a trace row per op played.
+    r.actors = static_cast<double>(p->ranks) * static_cast<double>(p->streams);
+    activities = p->programs > 0 ? static_cast<double>(p->ranks) * static_cast<double>(p->ops) / p->programs : 0;
   } else if (const auto* d = std::get_if<DilocoSpec>(&scenario.job)) {
     // Abstract workers: one actor per cluster (replica); rows per inner step and fragment.
     r.actors = static_cast<double>(scenario.platform.clusters.size());

@@ -1,32 +1,46 @@
 #pragma once
 // Full-worker simulation of one DiLoCo-family method (docs/diloco.md, "Full workers"): every
-// datacenter (cluster) runs the training job's iterations as its own TrainingProgram, all in one
-// Simulation (one per process), and the outer synchronisations are collectives between the
-// corresponding GPUs of the replicas, as flows over the platform's WAN links.
+// datacenter (cluster) runs the training job's iterations as its own replica of the training
+// programs (training/programs.hpp), all in one program set, and the outer synchronisations are
+// collectives between the corresponding GPUs of the replicas, as flows over the platform's WAN
+// links, on each GPU's "outer-comm" stream.
 //
-// Per GPU an "outer" actor runs the GPU's outer collectives in issue order (like the training's
-// communication stream); the compute actor only queues them from the after-iteration hook and
-// blocks when a result is needed: right away when the method does not overlap (DiLoCo,
-// data-parallel, streaming without tau), tau steps later, or H - 1 steps later (eager).
+// At the end of every inner step the compute stream hands the fragments due to its outer stream
+// (an event) and waits for the results it needs now: right away when the method does not
+// overlap (DiLoCo, data-parallel, streaming without tau), tau steps later, or H - 1 steps later
+// (eager). Interleaved plans are supported: a fragment's layers are exchanged by the stages that
+// hold them (training::stage_of_layers).
 #include "diloco/abstract_sim.hpp"
 #include "diloco/spec.hpp"
 #include "output/trace.hpp"
 #include "platform/spec.hpp"
+#include "program/program.hpp"
 
 namespace trainsim {
+
+class TrainingMeter;
 
 struct FullRunOptions {
   output::TraceData* trace = nullptr;  // when set, receives activities, links and WAN series
   bool whole_platform = false;         // build every GPU, not only the replicas' (JobOptions)
 };
 
-// Same result shape as the abstract mode. Differences (documented): `workers[i].compute` is
-// replica i's busy compute (forward/backward ops incl. their TP collectives, optimizer step),
-// mean per GPU over the window; `wait` is the time its GPUs were blocked on outer results plus
-// its idle time behind the slowest replica (pipeline bubbles and in-datacenter communication
-// are neither compute nor wait); the peak WAN bandwidth is the busiest window of about one
-// inner step (whole bins of the recorder's 200-bin link series), both directions of a link
-// together.
+// The programs of `method` in full-worker mode (JobInfo "diloco_full": inner steps and rounds).
+program::ProgramSet full_programs(const PlatformSpec& platform, const DilocoSpec& spec, const DilocoMethod& method,
+                                  uint64_t seed);
+
+// The result of full programs once played: `meter` observed them and `finished` is the trace of
+// the recorder (which kept the activities) that carried their traffic. Same shape as the abstract mode's.
+// Differences (documented): `workers[i].compute` is replica i's busy compute (forward/backward
+// ops incl. their TP collectives, optimizer step), mean per GPU over the window; `wait` is the
+// time its GPUs were blocked on outer results plus its idle time behind the slowest replica
+// (pipeline bubbles and in-datacenter communication are neither compute nor wait); the peak
+// WAN bandwidth is the busiest window of about one inner step (whole bins of the recorder's
+// 200-bin link series), both directions of a link together.
+AbstractResult full_result(const program::ProgramSet& set, const TrainingMeter& meter,
+                           const output::TraceData& finished);
+
+// full_programs, played on the platform, and full_result.
 AbstractResult simulate_full(const PlatformSpec& platform, const DilocoSpec& spec, const DilocoMethod& method,
                              uint64_t seed, const FullRunOptions& options = {});
 

@@ -14,6 +14,8 @@
 
 #include "diloco/abstract_case.hpp"
 #include "engine/isolated.hpp"
+#include "scaleout/manifest.hpp"
+#include "scaleout/runs.hpp"
 
 namespace trainsim {
 
@@ -95,99 +97,86 @@ void parallel_map(size_t n, int parallel, const std::function<std::string(size_t
   if (error) std::rethrow_exception(error);
 }
 
-// Utilization of every (row, bandwidth) point. Points already in the journal are not simulated;
-// the others are recorded as soon as they finish, so an interruption loses at most the points
-// still running. Exact engine: the event loop on `parallel` threads of this process. SimGrid
-// engine: each point's steady-state run replayed on SimGrid, each in its own child.
-std::vector<double> simulate_points(const std::vector<AbstractCase>& cases, const DilocoSpec& spec, uint64_t seed,
-                                    const std::vector<std::pair<size_t, double>>& points, const SweepControl& control,
-                                    SweepOutcome& outcome, const std::function<void(size_t)>& progress) {
-  size_t* resumed = &outcome.resumed;
-  const size_t n_methods = spec.methods.size();
-  std::vector<std::string> texts(points.size()), keys(points.size());
-  std::vector<size_t> todo;  // indices into `points` still to simulate
-  RunJournal* journal = control.journal;
-  for (size_t i = 0; i < points.size(); ++i) {
-    const auto& [row, gbps] = points[i];
-    keys[i] = sweep_point_key(control.journal_tag, spec.models[row / n_methods].name, spec.methods[row % n_methods].name, gbps);
-    if (journal && journal->done(keys[i])) {
-      texts[i] = journal->result(keys[i]);
-      ++*resumed;
-      continue;
-    }
-    todo.push_back(i);
-  }
-  const size_t skipped = points.size() - todo.size();
-  if (progress) progress(skipped);
+// Simulates the points at `positions` of `points`: the exact event loop on `parallel` threads
+// of this process, or each point's steady-state run replayed on SimGrid in its own child.
+// Results go to done() in this thread as they finish (scaleout::Runs records them).
+void simulate_points(const std::vector<AbstractCase>& cases, uint64_t seed, const std::vector<std::pair<size_t, double>>& points,
+                     const SweepControl& control, const std::vector<size_t>& positions, const scaleout::Runs::Done& done,
+                     const std::function<void(size_t)>& progress) {
+  size_t finished = 0;
   if (control.engine == SweepEngine::Exact) {
-    // A point takes well under a millisecond, a flush to disk several: the journal gets the
-    // finished points in batches, at most kJournalDelay apart.
-    constexpr auto kJournalDelay = std::chrono::milliseconds(200);
-    std::vector<std::pair<std::string, std::string>> unrecorded;
-    auto last_flush = std::chrono::steady_clock::now();
-    size_t finished = 0;
     parallel_map(
-        todo.size(), control.parallel,
+        positions.size(), control.parallel,
         [&](size_t j) {
-          const auto& [row, gbps] = points[todo[j]];
+          const auto& [row, gbps] = points[positions[j]];
           return cases[row].solve(gbps).serialize();
         },
         [&](size_t j, const std::string& text) {
-          texts[todo[j]] = text;
-          if (journal) {
-            unrecorded.emplace_back(keys[todo[j]], text);
-            if (std::chrono::steady_clock::now() - last_flush >= kJournalDelay) {
-              journal->record_all(unrecorded);
-              unrecorded.clear();
-              last_flush = std::chrono::steady_clock::now();
-            }
-          }
-          if (progress) progress(skipped + ++finished);
+          done(positions[j], text);
+          if (progress) progress(++finished);
         });
-    if (journal) journal->record_all(unrecorded);
-  } else {
-    std::vector<std::function<std::string()>> jobs;
-    for (size_t i : todo)
-      jobs.push_back([&cases, &points, &keys, i, seed, journal] {
-        const auto& [row, gbps] = points[i];
-        const AbstractCase& c = cases[row];
-        AbstractRun run;
-        c.solve(gbps, &run, /*jumps=*/false);
-        std::string text = c.figures(gbps, run, c.play_simgrid(gbps, run, seed)).serialize();
-        if (journal) journal->record(keys[i], text);
-        return text;
-      });
-    std::vector<ChildFailure> failures;
-    auto out = run_isolated_all(jobs, control.parallel, &failures, [&](size_t done, size_t) {
-      if (progress) progress(skipped + done);
+    return;
+  }
+  std::vector<std::function<std::string()>> jobs;
+  for (size_t p : positions)
+    jobs.push_back([&cases, &points, p, seed] {
+      const auto& [row, gbps] = points[p];
+      const AbstractCase& c = cases[row];
+      AbstractRun run;
+      c.solve(gbps, &run, /*jumps=*/false);
+      return c.figures(gbps, run, c.play_simgrid(gbps, run, seed)).serialize();
     });
-    for (size_t j = 0; j < out.size(); ++j) {
-      if (failures[j].failed) throw InternalError("sweep point failed: " + failures[j].message);
-      texts[todo[j]] = out[j];
-    }
+  std::vector<ChildFailure> failures;
+  auto out = run_isolated_all(jobs, control.parallel, &failures, [&](size_t n, size_t) {
+    if (progress) progress(n);
+  });
+  for (size_t j = 0; j < out.size(); ++j) {
+    if (failures[j].failed) throw InternalError("sweep point failed: " + failures[j].message);
+    done(positions[j], out[j]);
   }
-  std::vector<double> cu;
-  for (const auto& text : texts) {
-    const AbstractResult r = AbstractResult::parse(text);
-    cu.push_back(r.utilization);
-    outcome.without_cycle += !r.cycle;
-  }
-  return cu;
+}
+
+// The journal keys of `points`.
+std::vector<std::string> point_keys(const DilocoSpec& spec, const SweepControl& control,
+                                    const std::vector<std::pair<size_t, double>>& points) {
+  const size_t n_methods = spec.methods.size();
+  std::vector<std::string> keys;
+  for (const auto& [row, gbps] : points)
+    keys.push_back(sweep_point_key(control.journal_tag, spec.models[row / n_methods].name,
+                                   spec.methods[row % n_methods].name, gbps));
+  return keys;
+}
+
+// The Runs simulate function of a batch of points; `already`: points of the batch that needed
+// no simulation (for the progress count).
+scaleout::Runs::Simulate simulator(const std::vector<AbstractCase>& cases, uint64_t seed,
+                                   const std::vector<std::pair<size_t, double>>& points, const SweepControl& control,
+                                   const std::function<void(size_t)>& progress) {
+  return [&cases, seed, &points, &control, &progress](const std::vector<size_t>& positions,
+                                                      const scaleout::Runs::Done& done) {
+    const size_t already = points.size() - positions.size();
+    if (progress) progress(already);
+    simulate_points(cases, seed, points, control, positions, done,
+                    [&](size_t n) { if (progress) progress(already + n); });
+  };
+}
+
+// One result per point: utilization, and whether its run reached a cycle.
+AbstractResult parse_point(const std::string& text, SweepOutcome& outcome) {
+  AbstractResult r = AbstractResult::parse(text);
+  outcome.without_cycle += !r.cycle;
+  return r;
 }
 
 }  // namespace
 
 std::string sweep_journal_tag(const std::string& scenario_text, uint64_t seed) {
-  // FNV-1a (64 bit): portable and stable across builds, unlike std::hash. The result format's
-  // version is mixed in, so a journal of an older trainsim (other figures) is never reused.
-  uint64_t h = 0xcbf29ce484222325ull;
-  auto mix = [&h](unsigned char c) { h = (h ^ c) * 0x100000001b3ull; };
-  for (unsigned char c : std::string("steady-state results v3\n")) mix(c);
-  for (unsigned char c : scenario_text) mix(c);
-  for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(seed >> (8 * i)));
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  // FNV-1a (scaleout::fingerprint): portable and stable across builds, unlike std::hash. The
+  // result format's version is mixed in, so a journal of an older trainsim (other figures) is
+  // never reused.
+  std::string text = "steady-state results v3\n" + scenario_text;
+  for (int i = 0; i < 8; ++i) text += static_cast<char>(static_cast<unsigned char>(seed >> (8 * i)));
+  return scaleout::fingerprint(text);
 }
 
 std::string sweep_point_key(const std::string& tag, const std::string& model, const std::string& method, double gbps) {
@@ -235,7 +224,12 @@ SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uin
   auto grid_progress = [&](size_t done) {
     if (control.progress) control.progress(SweepPhase::Grid, done, points.size());
   };
-  const auto cu = simulate_points(cases, spec, seed, points, control, outcome, grid_progress);
+  scaleout::Runs local = scaleout::Runs::local();
+  scaleout::Runs& runs = control.runs ? *control.runs : local;
+  const size_t reused_before = runs.reused();
+  std::vector<double> cu;
+  for (const auto& text : runs.all(point_keys(spec, control, points), simulator(cases, seed, points, control, grid_progress)))
+    cu.push_back(parse_point(text, outcome).utilization);
   outcome.simulations += points.size();
 
   // Grid thresholds and the brackets to refine.
@@ -268,23 +262,35 @@ SweepOutcome run_sweep(const PlatformSpec& platform, const DilocoSpec& spec, uin
     outcome.rows.push_back(std::move(ms));
   }
 
-  // Bisection in log space; every round simulates all open brackets' midpoints together.
+  // Bisection in log space; every step simulates all open brackets' midpoints together. Each
+  // bracket is a chain of its own (scaleout/runs.hpp): in a shard, the brackets of other shards
+  // stop at their first step (their results come from those shards' parts).
   // Every bracket stays open for every step, so the phase's size is known now.
   const size_t bisection_total = open.size() * static_cast<size_t>(std::max(spec.sweep.bisection_steps, 0));
+  std::vector<bool> stopped(open.size(), false);
   for (int step = 0; step < spec.sweep.bisection_steps && !open.empty(); ++step) {
     std::vector<std::pair<size_t, double>> mids;
-    for (const auto& b : open) mids.emplace_back(b.row, std::sqrt(b.lo * b.hi));
+    std::vector<size_t> chain;
+    for (size_t i = 0; i < open.size(); ++i)
+      if (!stopped[i]) mids.emplace_back(open[i].row, std::sqrt(open[i].lo * open[i].hi)), chain.push_back(i);
+    if (mids.empty()) break;
     const size_t before = static_cast<size_t>(step) * open.size();
     auto mid_progress = [&](size_t done) {
       if (control.progress) control.progress(SweepPhase::Bisection, before + done, bisection_total);
     };
-    const auto mcu = simulate_points(cases, spec, seed, mids, control, outcome, mid_progress);
+    const auto texts = runs.chains(point_keys(spec, control, mids), chain, simulator(cases, seed, mids, control, mid_progress));
     outcome.simulations += mids.size();
-    for (size_t i = 0; i < open.size(); ++i) {
-      const double target = spec.sweep.targets[open[i].target];
-      (mcu[i] >= target ? open[i].hi : open[i].lo) = mids[i].second;
+    for (size_t j = 0; j < mids.size(); ++j) {
+      Bracket& b = open[chain[j]];
+      if (!texts[j]) {
+        stopped[chain[j]] = true;
+        continue;
+      }
+      const double target = spec.sweep.targets[b.target];
+      (parse_point(*texts[j], outcome).utilization >= target ? b.hi : b.lo) = mids[j].second;
     }
   }
+  outcome.resumed = runs.reused() - reused_before;
   for (const auto& b : open) outcome.rows[b.row].thresholds[b.target].exact_gbps = b.hi;
   // With no bisection step, the grid bracket's upper end is the best exact value known.
   return outcome;

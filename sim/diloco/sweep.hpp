@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "core/journal.hpp"
 #include "diloco/abstract_sim.hpp"
 #include "diloco/spec.hpp"
 #include "platform/spec.hpp"
+#include "scaleout/runs.hpp"
 
 namespace trainsim {
 
@@ -37,7 +37,7 @@ struct MethodSweep {
 struct SweepOutcome {
   std::vector<MethodSweep> rows;  // models x methods, in scenario order
   size_t simulations = 0;         // every point of the sweep, journalled ones included
-  size_t resumed = 0;             // of which taken from the journal instead of simulated
+  size_t resumed = 0;             // of which taken from the journal (or shards' parts) instead of simulated
   size_t without_cycle = 0;       // points whose run never repeated: their figures are a mean
 };
 
@@ -56,9 +56,11 @@ struct SweepControl {
   // phase counts every point, journalled ones included (they are "done" from the start).
   // Bisection rounds add up to one phase: total = open brackets x bisection steps.
   std::function<void(SweepPhase, size_t, size_t)> progress;
-  // Resume (core/journal.hpp): a point whose key is in the journal is not simulated again; its
-  // recorded result is reused. Simulated points are recorded in batches at most 0.2 s apart.
-  RunJournal* journal = nullptr;
+  // Where the points' results come from (scaleout/runs.hpp): simulated here (null, or a local
+  // Runs with the resume journal), one shard of a sharded sweep, or the merge of its shards. The
+  // grid is one batch; the bisection brackets are independent chains (each bracket's next
+  // midpoint depends on its own results only), so a sharded sweep has two rounds.
+  scaleout::Runs* runs = nullptr;
   // Prefix of every journal key: identifies the scenario and seed (sweep_journal_tag), so a
   // journal left by an edited scenario is never reused for it.
   std::string journal_tag;

@@ -8,11 +8,7 @@ namespace trainsim {
 
 Recorder::Recorder(const Network& network, bool keep_activities)
     : network_(network), keep_activities_(keep_activities) {
-  const size_t n = 2 * network.links().size();
-  link_bytes_.assign(n, 0);
-  busy_.assign(n, 0);
-  open_start_.assign(n, -1);
-  open_end_.assign(n, -1);
+  slots_.assign(2 * network.links().size(), Slot{});
   // Where every GPU sits; jobs fill in their roles (stage, ranks, replica).
   const auto& spec = network.spec();
   trace_.gpus.resize(network.gpu_count());
@@ -28,7 +24,7 @@ Recorder::Recorder(const Network& network, bool keep_activities)
   }
 }
 
-void Recorder::flow(int src_gpu, int dst_gpu, double bytes, double start, double end) {
+Recorder::Route Recorder::route(int src_gpu, int dst_gpu) {
   const uint64_t key = (static_cast<uint64_t>(src_gpu) << 32) | static_cast<uint32_t>(dst_gpu);
   auto it = routes_.find(key);
   if (it == routes_.end()) {
@@ -36,18 +32,23 @@ void Recorder::flow(int src_gpu, int dst_gpu, double bytes, double start, double
     for (const DirectedLink& l : network_.directed_route(src_gpu, dst_gpu)) idx.push_back(2 * l.link + (l.down ? 1 : 0));
     it = routes_.emplace(key, std::move(idx)).first;
   }
-  if (keep_activities_ && end > start) flows_.push_back({start, end, bytes, &it->second});
-  for (int l : it->second) {
-    link_bytes_[l] += bytes;
+  return &it->second;
+}
+
+void Recorder::flow(Route route, double bytes, double start, double end) {
+  if (keep_activities_ && end > start) flows_.push_back({start, end, bytes, route});
+  for (int l : *route) {
+    Slot& s = slots_[l];
+    s.bytes += bytes;
     // Busy time: union of flow intervals, merged as flows complete (flows completing out of
     // start order can make this slightly over-count overlaps; documented in trace-format.md).
-    if (open_end_[l] < 0 || start > open_end_[l]) {
-      if (open_end_[l] >= 0) busy_[l] += open_end_[l] - open_start_[l];
-      open_start_[l] = start;
-      open_end_[l] = end;
+    if (s.open_end < 0 || start > s.open_end) {
+      if (s.open_end >= 0) s.busy += s.open_end - s.open_start;
+      s.open_start = start;
+      s.open_end = end;
     } else {
-      open_start_[l] = std::min(open_start_[l], start);
-      open_end_[l] = std::max(open_end_[l], end);
+      s.open_start = std::min(s.open_start, start);
+      s.open_end = std::max(s.open_end, end);
     }
   }
 }
@@ -57,11 +58,14 @@ output::TraceData& Recorder::finish(double makespan) {
   const auto& links = network_.links();
   trace_.links.clear();
   trace_.links.reserve(links.size());
-  auto busy = [&](size_t slot) { return busy_[slot] + (open_end_[slot] >= 0 ? open_end_[slot] - open_start_[slot] : 0); };
+  auto busy = [&](size_t slot) {
+    const Slot& s = slots_[slot];
+    return s.busy + (s.open_end >= 0 ? s.open_end - s.open_start : 0);
+  };
   for (size_t l = 0; l < links.size(); ++l) {
     // Bytes: both directions. Busy time: the busier direction (utilization is per direction).
     trace_.links.push_back({links[l].name, tier_name(links[l].tier), links[l].bandwidth, links[l].latency,
-                            link_bytes_[2 * l] + link_bytes_[2 * l + 1], std::max(busy(2 * l), busy(2 * l + 1))});
+                            bytes_on_link(static_cast<int>(l)), std::max(busy(2 * l), busy(2 * l + 1))});
   }
   build_series(makespan);
   return trace_;
@@ -75,10 +79,10 @@ void Recorder::build_series(double makespan) {
   const double width = makespan / bins;
   // One row per link that carried traffic: the load of its busier direction, so that
   // bytes / (bin width x bandwidth) is a utilization in [0, 1].
-  const size_t nlinks = link_bytes_.size() / 2;
+  const size_t nlinks = slots_.size() / 2;
   std::vector<int> row_of(nlinks, -1);
   for (size_t l = 0; l < nlinks; ++l)
-    if (link_bytes_[2 * l] + link_bytes_[2 * l + 1] > 0) {
+    if (bytes_on_link(static_cast<int>(l)) > 0) {
       row_of[l] = static_cast<int>(series.link.size());
       series.link.push_back(static_cast<int32_t>(l));
     }

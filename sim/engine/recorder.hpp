@@ -23,14 +23,21 @@ class Recorder {
   int32_t label(std::string_view text) { return trace_.label(text); }
 
   // A message of `bytes` from src to dst that flowed during [start, end].
-  void flow(int src_gpu, int dst_gpu, double bytes, double start, double end);
+  void flow(int src_gpu, int dst_gpu, double bytes, double start, double end) {
+    flow(route(src_gpu, dst_gpu), bytes, start, end);
+  }
+  // The links a GPU pair's messages cross (cached; stable for the recorder's life), so that
+  // callers charging the same pair often look it up once.
+  using Route = const std::vector<int>*;
+  Route route(int src_gpu, int dst_gpu);
+  void flow(Route route, double bytes, double start, double end);
 
   // Fills link statistics, the link-load series (200 bins over the run, links that carried
   // traffic) and the makespan; call once after the run.
   output::TraceData& finish(double makespan);
   output::TraceData& trace() { return trace_; }
   // Bytes carried by a link, both directions together.
-  double bytes_on_link(int link) const { return link_bytes_[2 * link] + link_bytes_[2 * link + 1]; }
+  double bytes_on_link(int link) const { return slots_[2 * link].bytes + slots_[2 * link + 1].bytes; }
 
  private:
   const Network& network_;
@@ -39,7 +46,12 @@ class Recorder {
   // (src << 32 | dst) -> link slots: 2 * link index + direction (each direction of a
   // split-duplex link has its own bandwidth, so load and busy time are kept per direction).
   std::unordered_map<uint64_t, std::vector<int>> routes_;
-  std::vector<double> link_bytes_, busy_, open_start_, open_end_;  // per slot
+  // Per slot, together (one cache line touched per link a flow crosses): bytes, busy time
+  // closed so far, and the interval being merged.
+  struct Slot {
+    double bytes = 0, busy = 0, open_start = -1, open_end = -1;
+  };
+  std::vector<Slot> slots_;
   // Flows kept for the link-load time series (only when activities are kept).
   struct Flow {
     double start, end, bytes;

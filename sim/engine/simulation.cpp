@@ -46,7 +46,7 @@ double Simulation::run() {
   // SimGrid returns normally when every remaining actor is blocked: a deadlock of the
   // simulated program (a bug), never a result to report.
   if (const size_t blocked = engine_->get_actor_count(); blocked > 0)
-    throw InternalError("the simulation deadlocked at t = " + std::to_string(sg4::Engine::get_clock()) + " s with " +
+    throw SimulationDeadlock("the simulation deadlocked at t = " + std::to_string(sg4::Engine::get_clock()) + " s with " +
                         std::to_string(blocked) + " actors blocked");
   return sg4::Engine::get_clock();
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "platform/spec.hpp"
 
 namespace simgrid::s4u {
@@ -31,6 +32,13 @@ struct SimulationOptions {
   std::optional<std::vector<int>> gpus;
 };
 
+// Every remaining actor is blocked for ever: the simulated programs deadlock (a bug of a
+// generator, or programs read from a file that cannot complete).
+class SimulationDeadlock : public InternalError {
+ public:
+  using InternalError::InternalError;
+};
+
 class Simulation {
  public:
   Simulation(const PlatformSpec& platform, uint64_t seed, SimulationOptions options = {});
@@ -44,7 +52,8 @@ class Simulation {
   // Starts an actor on the host of `gpu`.
   simgrid::s4u::ActorPtr spawn(const std::string& name, int gpu, std::function<void()> body);
 
-  // Runs until every actor has finished; returns the simulated time at the end.
+  // Runs until every actor has finished; returns the simulated time at the end. Throws
+  // SimulationDeadlock when actors remain blocked.
   double run();
 
   static double now();

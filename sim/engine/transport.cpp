@@ -1,7 +1,9 @@
 #include "engine/transport.hpp"
 
+#include <algorithm>
 #include <simgrid/s4u/Engine.hpp>
 
+#include "collective/algorithms.hpp"
 #include "core/error.hpp"
 #include "engine/recorder.hpp"
 
@@ -32,6 +34,12 @@ void Inbox::post(int src_gpu, uint64_t tag, double bytes) {
   mailbox_->put_init(m, flow_size(bytes))->detach();
 }
 
+void Inbox::charge(const Message& m) {
+  auto it = std::find_if(routes_.begin(), routes_.end(), [&](const auto& r) { return r.first == m.src_gpu; });
+  if (it == routes_.end()) it = routes_.insert(routes_.end(), {m.src_gpu, recorder_->route(m.src_gpu, m.dst_gpu)});
+  recorder_->flow(it->second, m.bytes, m.posted_at, m.arrived_at);
+}
+
 Message Inbox::receive(uint64_t tag) {
   for (size_t i = 0; i < early_.size(); ++i) {
     if (early_[i]->tag == tag) {
@@ -47,7 +55,7 @@ Message Inbox::receive(uint64_t tag) {
     std::unique_ptr<Message> m(raw);
     if (!m) throw InternalError("empty message on mailbox " + mailbox_->get_name());
     m->arrived_at = comm->get_finish_time();
-    if (recorder_) recorder_->flow(m->src_gpu, m->dst_gpu, m->bytes, m->posted_at, m->arrived_at);
+    if (recorder_) charge(*m);
     if (m->tag == tag) return *m;
     early_.push_back(std::move(m));
   }

@@ -59,6 +59,9 @@ class Inbox {
   int gpu_;
   Recorder* recorder_;
   std::vector<std::unique_ptr<Message>> early_;  // arrived before they were asked for
+  // The recorder's route from each sender seen so far (an inbox hears from a few GPUs).
+  std::vector<std::pair<int, const std::vector<int>*>> routes_;
+  void charge(const Message& m);
 };
 
 }  // namespace trainsim

@@ -14,52 +14,36 @@
 
 namespace trainsim {
 
-TrainingMetrics training_metrics(const TrainingSpec& spec, const TrainingResult& r, double peak) {
+TrainingMetrics training_metrics(const TrainingAccounting& a, const TrainingResult& r, double peak) {
   TrainingMetrics m;
-  const auto& p = spec.plan;
-  const double gpus = p.gpus();
   m.iteration_time = r.iteration_time;
-  m.tokens_per_s = double(p.global_batch) * spec.model.seq_len / r.iteration_time;
-  const bool full = p.recompute == workload::Recompute::Full;
-  const double counted = workload::megatron_flops_per_iteration(spec.model, p.global_batch, full);
-  const double model_flops = workload::megatron_flops_per_iteration(spec.model, p.global_batch, false);
-  const double hardware_flops = workload::megatron_flops_per_iteration(spec.model, p.global_batch, full);
-  m.tflops_per_gpu = counted / (r.iteration_time * gpus) / 1e12;
-  m.mfu = model_flops / (r.iteration_time * gpus * peak);
-  m.hfu = hardware_flops / (r.iteration_time * gpus * peak);
+  m.tokens_per_s = a.tokens / r.iteration_time;
+  m.tflops_per_gpu = a.counted_flops / (r.iteration_time * a.gpus) / 1e12;
+  m.mfu = a.model_flops / (r.iteration_time * a.gpus * peak);
+  m.hfu = a.hardware_flops / (r.iteration_time * a.gpus * peak);
   return m;
 }
 
-JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, const JobOptions& options) {
-  validate_plan(spec.plan, spec.model, scenario.platform.total_gpus());
-  SimulationOptions scope;
-  if (!options.whole_platform) scope.gpus = RankLayout(spec.plan).gpus_of_ranks();
-  Simulation sim(scenario.platform, scenario.seed, scope);
-  Recorder recorder(sim.network(), options.keep_activities);
-  const TrainingResult r = simulate_training(sim, spec, scenario.seed, &recorder);
-  const auto& gpu_model = scenario.platform.clusters[sim.network().location(0).cluster].gpu;
-  const TrainingMetrics m = training_metrics(spec, r, gpu_model.peak_flops);
-  JobOutcome out;
-  out.trace = std::move(recorder.finish(Simulation::now()));
-  const auto& p = spec.plan;
+TrainingMetrics training_metrics(const TrainingSpec& spec, const TrainingResult& r, double peak) {
+  return training_metrics(training_accounting(spec), r, peak);
+}
 
-  std::ostringstream os;
+void describe_training(const TrainingResult& r, const TrainingAccounting& a, const GpuModel& gpu, std::ostream& os,
+                       output::TraceData& trace) {
+  const bool accounted = a.tokens > 0;
+  const TrainingMetrics m = training_metrics(a, r, gpu.peak_flops);
   char buf[256];
-  os << "# training: " << spec.model.name << " on " << p.gpus() << " GPUs of platform '" << scenario.platform.name
-     << "'\n";
-  std::snprintf(buf, sizeof buf, "plan: tp %d, pp %d, dp %d, micro-batch %d, global batch %d, %d micro-batches per pipeline, schedule %s",
-                p.tp, p.pp, p.dp, p.micro_batch, p.global_batch, p.micro_batches(),
-                std::string(schedule::to_string(p.schedule)).c_str());
-  os << buf << (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : "") << "\n\n";
   auto line = [&](const char* name, const std::string& value) {
     std::snprintf(buf, sizeof buf, "%-34s %s\n", name, value.c_str());
     os << buf;
   };
   line("iteration time", units::format_time(r.iteration_time));
-  line("tokens per second", units::format_significant(m.tokens_per_s));
-  line("TFLOP/s per GPU (Megatron formula)", units::format_significant(m.tflops_per_gpu));
-  line("MFU", units::format_percent(m.mfu));
-  line("HFU", units::format_percent(m.hfu));
+  if (accounted) {
+    line("tokens per second", units::format_significant(m.tokens_per_s));
+    line("TFLOP/s per GPU (Megatron formula)", units::format_significant(m.tflops_per_gpu));
+    line("MFU", units::format_percent(m.mfu));
+    line("HFU", units::format_percent(m.hfu));
+  }
   line("pipeline bubble", units::format_percent(r.bubble_fraction));
   line("exposed TP communication", units::format_time(r.exposed_tp) + " per GPU per iteration");
   line("exposed PP communication", units::format_time(r.exposed_pp) + " per GPU per iteration");
@@ -71,8 +55,9 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   table.number_column("stage", 0).number_column("compute(s)", 4).number_column("weights(GiB)", 2);
   table.number_column("grads(GiB)", 2).number_column("optim(GiB)", 2).number_column("activ(GiB)", 2);
   table.number_column("total(GiB)", 2).text_column("fits");
-  const double hbm = gpu_model.memory_bytes;
-  for (int s = 0; s < p.pp; ++s) {
+  const double hbm = gpu.memory_bytes;
+  const int stages = static_cast<int>(r.stage_compute.size());
+  for (int s = 0; s < stages; ++s) {
     const auto& mem = r.stage_memory[s];
     table.add_row({double(s), r.stage_compute[s], mem.weights / units::GiB, mem.gradients / units::GiB,
                    mem.optimizer / units::GiB, mem.activations / units::GiB, mem.total() / units::GiB,
@@ -85,14 +70,15 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
     for (int s : r.oom_stages) os << " " << s;
     os << ")\n";
   }
-  out.report = os.str();
 
-  auto& sum = out.trace.summary;
+  auto& sum = trace.summary;
   sum.push_back({"iteration_time", r.iteration_time, "s"});
-  sum.push_back({"tokens_per_s", m.tokens_per_s, "1/s"});
-  sum.push_back({"tflops_per_gpu", m.tflops_per_gpu * 1e12, "FLOP/s"});
-  sum.push_back({"mfu", m.mfu, "1"});
-  sum.push_back({"hfu", m.hfu, "1"});
+  if (accounted) {
+    sum.push_back({"tokens_per_s", m.tokens_per_s, "1/s"});
+    sum.push_back({"tflops_per_gpu", m.tflops_per_gpu * 1e12, "FLOP/s"});
+    sum.push_back({"mfu", m.mfu, "1"});
+    sum.push_back({"hfu", m.hfu, "1"});
+  }
   sum.push_back({"bubble_fraction", r.bubble_fraction, "1"});
   sum.push_back({"exposed_tp", r.exposed_tp, "s"});
   sum.push_back({"exposed_pp", r.exposed_pp, "s"});
@@ -102,19 +88,43 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   sum.push_back({"hbm_per_gpu", hbm, "B"});  // HBM line of analysis/plot.py memory
   output::Table st{"stages", {"stage", "compute_s", "memory_total", "weights", "gradients", "optimizer", "activations"},
                    std::vector<std::vector<double>>(7), {}, {}};
-  for (int s = 0; s < p.pp; ++s) {
+  for (int s = 0; s < stages; ++s) {
     const auto& mem = r.stage_memory[s];
     const double vals[] = {double(s), r.stage_compute[s], mem.total(), mem.weights, mem.gradients, mem.optimizer,
                            mem.activations};
     for (int c = 0; c < 7; ++c) st.numeric_columns[c].push_back(vals[c]);
   }
-  out.trace.tables.push_back(std::move(st));
+  trace.tables.push_back(std::move(st));
   output::Table its{"iterations", {"iteration", "seconds"}, {{}, {}}, {}, {}};
   for (size_t i = 0; i < r.iteration_times.size(); ++i) {
     its.numeric_columns[0].push_back(double(i));
     its.numeric_columns[1].push_back(r.iteration_times[i]);
   }
-  out.trace.tables.push_back(std::move(its));
+  trace.tables.push_back(std::move(its));
+}
+
+JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, const JobOptions& options) {
+  validate_plan(spec.plan, spec.model, scenario.platform.total_gpus());
+  SimulationOptions scope;
+  if (!options.whole_platform) scope.gpus = RankLayout(spec.plan).gpus_of_ranks();
+  Simulation sim(scenario.platform, scenario.seed, scope);
+  Recorder recorder(sim.network(), options.keep_activities);
+  const TrainingResult r = simulate_training(sim, spec, scenario.seed, &recorder);
+  const auto& gpu_model = scenario.platform.clusters[sim.network().location(0).cluster].gpu;
+  JobOutcome out;
+  out.trace = std::move(recorder.finish(Simulation::now()));
+  const auto& p = spec.plan;
+
+  std::ostringstream os;
+  char buf[256];
+  os << "# training: " << spec.model.name << " on " << p.gpus() << " GPUs of platform '" << scenario.platform.name
+     << "'\n";
+  std::snprintf(buf, sizeof buf, "plan: tp %d, pp %d, dp %d, micro-batch %d, global batch %d, %d micro-batches per pipeline, schedule %s",
+                p.tp, p.pp, p.dp, p.micro_batch, p.global_batch, p.micro_batches(),
+                std::string(schedule::to_string(p.schedule)).c_str());
+  os << buf << (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : "") << "\n\n";
+  describe_training(r, training_accounting(spec), gpu_model, os, out.trace);
+  out.report = os.str();
   return out;
 }
 

@@ -1,17 +1,17 @@
 #pragma once
-// Simulates training iterations GPU by GPU and micro-batch by micro-batch on a built platform.
+// Simulates training iterations GPU by GPU and micro-batch by micro-batch on a built platform:
+// the job's rank programs (training/programs.hpp) played by the one player (engine/player.hpp)
+// and measured by training/meter.hpp.
 //
-// Granularity (docs/training.md): every GPU is a SimGrid actor running its pipeline stage's
-// schedule, one activity per (pass, micro-batch, chunk) with the chunk's layers and their
-// tensor-parallel collectives inside it (closed form, see costs.hpp); pipeline transfers are
-// real flows between the GPUs of consecutive stages; data-parallel gradient reduction runs as
-// flows on a second actor per GPU (its "communication stream"), bucket by bucket, overlapped
-// with the backward pass when the plan asks for it.
-#include <functional>
-#include <memory>
-#include <string>
+// Granularity (docs/training.md): one compute op per (pass, micro-batch, chunk) per GPU with
+// the chunk's tensor-parallel collectives after it (closed form, charged to the TP group's
+// links); pipeline transfers are real flows between the GPUs of consecutive stages;
+// data-parallel gradient reduction runs as flows on a second stream per GPU, bucket by bucket,
+// overlapped with the backward pass when the plan asks for it.
+#include <cstdint>
 #include <vector>
 
+#include "program/program.hpp"
 #include "training/spec.hpp"
 #include "workload/memory.hpp"
 
@@ -29,39 +29,20 @@ struct TrainingResult {
   double exposed_tp = 0, exposed_pp = 0, exposed_dp = 0;
   double optimizer_time = 0;
   std::vector<double> stage_compute;  // per stage: busy compute seconds per iteration
-  std::vector<workload::MemoryEstimate> stage_memory;  // per stage
-  std::vector<int> oom_stages;                          // stages whose estimate exceeds HBM
+  std::vector<workload::MemoryEstimate> stage_memory;  // per stage: the program's memory peak
+  std::vector<int> oom_stages;                          // stages whose peak exceeds HBM
   double max_slowdown = 1;
 };
 
-// Called on a GPU's compute actor after each iteration's optimizer step (it may block, e.g.
-// for a DiLoCo outer synchronisation): (rank in the job, global GPU, iteration).
-struct TrainingHooks {
-  std::function<void(int rank, int gpu, int iteration)> after_iteration;
-};
-
-// The actors of one training job, built on a simulation that the caller runs. Several
-// programs can share a simulation (DiLoCo replicas) if their `prefix`es differ.
-class TrainingProgram {
- public:
-  TrainingProgram(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder,
-                  TrainingHooks hooks = {}, std::string prefix = "");
-  ~TrainingProgram();
-  TrainingProgram(const TrainingProgram&) = delete;
-  TrainingProgram& operator=(const TrainingProgram&) = delete;
-  // Metrics; call after the simulation has run.
-  TrainingResult result() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-// Builds the actors for `spec` on `sim`'s platform, runs the simulation, returns the metrics.
-// `recorder` (may be null) receives one activity per compute op and DP collective.
+// Generates `spec`'s programs, plays them on `sim` and returns the metrics. `recorder` (may be
+// null) receives the link traffic and, if it keeps them, the activities.
 TrainingResult simulate_training(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder);
 
-// Memory estimate of each stage under the plan's schedule (no simulation needed).
+// Plays any programs on `sim` and returns their training metrics (HBM of the first rank's GPU).
+TrainingResult play_training(Simulation& sim, const program::ProgramSet& set, Recorder* recorder);
+
+// Memory estimate of each stage under the plan's schedule (no simulation needed): the bytes
+// the training programs allocate.
 std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& spec);
 
 }  // namespace trainsim

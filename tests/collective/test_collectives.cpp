@@ -5,6 +5,9 @@
 
 #include "collective/algorithms.hpp"
 #include "collective/benchmark.hpp"
+#include "collective/closed_form.hpp"
+#include "collective/topology.hpp"
+#include "collective_benchmark/job.hpp"
 #include "collective/trees.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
@@ -139,4 +142,49 @@ TEST_CASE("tree all-reduce is bounded by its busiest port", "[collective]") {
     busiest = std::max(busiest, edges);
   }
   CHECK(t == Approx(busiest * (S / 2) / B).epsilon(1e-6));
+}
+
+TEST_CASE("closed forms: a ring all-reduce is 2(n-1)/n S/B + count x 2(n-1) L on its bottleneck", "[collective]") {
+  const double B = 100e9, S = 1e9;
+  auto spec = testing::uniform_cluster(1, 8, B, 25e9, 1e-6);
+  spec.overrides.push_back({"c.n0.gpu5.nvlink", 40e9, std::nullopt, std::nullopt, {}});  // the bottleneck
+  Simulation sim(spec, 0);
+  GroupTopology group(sim.network(), range(8));
+  ClosedForms cf(group);
+  const double L = group.ring_step_latency(0);
+  CollectiveCall call;
+  call.bytes = S, call.count = 3;
+  for (int r = 0; r < 8; ++r) CHECK(cf.seconds(r, call) == Approx(2.0 * 7 / 8 * S / 40e9 + 3 * 14 * L).epsilon(1e-12));
+  // Its flows: each rank sends 2(n-1)/n S to its ring successor.
+  double sent = 0;
+  cf.for_each_flow(2, call, [&](int dst, double bytes) {
+    CHECK(dst == 3);
+    sent += bytes;
+  });
+  CHECK(sent == Approx(2.0 * 7 / 8 * S));
+  call.kind = CollectiveKind::Barrier;
+  CHECK(cf.seconds(0, call) == 0);
+}
+
+TEST_CASE("closed forms equal the simulated flows of every algorithm on uniform links", "[collective]") {
+  // 2 nodes x 4 GPUs, one NIC per GPU: rings run 4 channels, hierarchical 3 phases, trees cross
+  // the NICs. Each (collective, algorithm) runs alone, as in the benchmark.
+  Simulation sim(testing::uniform_cluster(2, 4, 100e9, 25e9, 2e-6), 0);
+  CollectiveBenchSpec spec;
+  spec.collectives = {CollectiveKind::AllReduce, CollectiveKind::ReduceScatter, CollectiveKind::AllGather,
+                      CollectiveKind::Broadcast, CollectiveKind::AllToAll, CollectiveKind::SendRecv};
+  spec.algorithms = {CollectiveAlgorithm::Ring, CollectiveAlgorithm::Hierarchical};
+  spec.min_bytes = spec.max_bytes = 256e6;
+  const auto results = run_collective_benchmark(sim, spec, range(8), nullptr);
+  GroupTopology group(sim.network(), range(8));
+  ClosedForms cf(group);
+  REQUIRE(results.size() == 9);
+  for (const auto& r : results) {
+    INFO(collective_name(r.what.kind) << " " << algorithm_name(r.what.algorithm));
+    CollectiveCall call;
+    call.kind = r.what.kind, call.algorithm = r.what.algorithm, call.bytes = r.what.bytes;
+    double slowest = 0;
+    for (int rank = 0; rank < 8; ++rank) slowest = std::max(slowest, cf.seconds(rank, call));
+    CHECK(r.seconds == Approx(slowest).epsilon(1e-6));
+  }
 }

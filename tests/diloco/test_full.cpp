@@ -3,6 +3,8 @@
 // runs one simulation in its own process, or several in children (engine/isolated.hpp).
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "config/loader.hpp"
 #include "diloco/full_sim.hpp"
 #include "engine/isolated.hpp"
@@ -15,7 +17,7 @@ namespace {
 
 // `plan`: the parallelism map; `method`: one method map; `extra`: more job keys.
 Scenario scenario(const std::string& plan, const std::string& method, const std::string& extra = "",
-                  const std::string& wan_latency = "10ms") {
+                  const std::string& wan_latency = "10ms", const std::string& training_extra = "") {
   const std::string text =
       "name: full\nseed: 1\nplatform:\n  name: two\n  clusters:\n"
       "    - {name: a, gpu: H100-SXM, nodes: 2, gpus_per_node: 2,\n"
@@ -28,7 +30,7 @@ Scenario scenario(const std::string& plan, const std::string& method, const std:
       "job:\n  kind: diloco\n  worker: full\n  rounds: 3\n" + extra +
       "  training:\n"
       "    model: {family: gpt, layers: 4, hidden: 256, heads: 4, seq_len: 128, vocab: 1000}\n"
-      "    parallelism: " + plan + "\n    micro_batch: 1\n    global_batch: 4\n"
+      "    parallelism: " + plan + "\n    micro_batch: 1\n    global_batch: 4\n" + training_extra +
       "  methods:\n    - " + method + "\n";
   return load_scenario_text(text, "full.yaml");
 }
@@ -166,9 +168,12 @@ TEST_CASE("Full mode regression: hierarchical reduce with dp 8 and overlapped gr
     jobs.push_back([&make, x = std::string(reduce)] {
       output::TraceData trace;
       const auto r = run(make(x), &trace);
-      size_t syncs = 0;
-      for (const auto& a : trace.activities) syncs += a.kind == output::ActivityKind::OuterSync;
-      return std::to_string(syncs) + "\n" + r.serialize();
+      // Outer syncs a GPU took part in: its outer-sync activities (the cross-datacenter
+      // collective and the dp group's all-gather) carry the inner step that handed them over.
+      std::set<std::pair<int, int>> syncs;
+      for (const auto& a : trace.activities)
+        if (a.kind == output::ActivityKind::OuterSync) syncs.insert({a.gpu, a.step});
+      return std::to_string(syncs.size()) + "\n" + r.serialize();
     });
   const auto out = run_isolated_all(jobs, 2);
   const auto split = [](const std::string& s) {
@@ -187,4 +192,25 @@ TEST_CASE("Full mode regression: hierarchical reduce with dp 8 and overlapped gr
   // the result (the dp group's all-gather needs the gateway's data): same round, same wait.
   CHECK(hier.round_time == Approx(ring.round_time).epsilon(1e-3));
   CHECK(hier.workers[0].wait == Approx(ring.workers[0].wait).epsilon(2e-2));
+}
+
+TEST_CASE("Full DiLoCo with an interleaved plan: a fragment is exchanged by the stage holding its layer") {
+  // pp 2 x 2 chunks over 4 layers: stage 0 holds layers 0 and 2 (virtual stages 0 and 2),
+  // stage 1 layers 1 and 3. Streaming with one layer per fragment: fragment f is exchanged by
+  // the GPU of the stage holding layer f, once per round, and a replica still sends one model
+  // copy per round.
+  const auto s = scenario("{tp: 1, pp: 2, dp: 1}", "{name: s, algorithm: streaming, inner_steps: 4, layers_per_fragment: 1}",
+                          "", "10ms", "    schedule: interleaved-1f1b\n    chunks: 2\n");
+  REQUIRE(diloco(s).training->plan.chunks == 2);
+  output::TraceData trace;
+  const auto r = run(s, &trace);
+  std::set<std::pair<int, int>> exchanged;  // (GPU, fragment)
+  for (const auto& a : trace.activities)
+    if (a.kind == output::ActivityKind::OuterSync) exchanged.insert({a.gpu, a.chunk});
+  // Replica a on GPUs 0 (stage 0) and 1 (stage 1), replica b on GPUs 4 and 5.
+  const std::set<std::pair<int, int>> want = {{0, 0}, {0, 2}, {1, 1}, {1, 3}, {4, 0}, {4, 2}, {5, 1}, {5, 3}};
+  CHECK(exchanged == want);
+  const double n = diloco(s).models[0].parameters;
+  CHECK(r.wan_bytes_per_round == Approx(2 * 2 * n));
+  CHECK(r.utilization > 0);
 }

@@ -16,4 +16,14 @@ inline std::string message_of(const std::function<void()>& f) {
   return "<no error>";
 }
 
+// The key of the InputError a call throws, or "<no error>".
+inline std::string key_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.key();
+  }
+  return "<no error>";
+}
+
 }  // namespace trainsim::testing

@@ -223,3 +223,73 @@ TEST_CASE("a straggler with overlapped gradient buckets and dp 8 completes (rank
   CHECK(r.iteration_time > 0);
   CHECK(r.exposed_dp > 0);
 }
+
+TEST_CASE("tensor-parallel all-reduces are charged to the NVLink ports of the TP group (issue 10)", "[training]") {
+  // One node of 2 GPUs, tp 2 only: the only traffic is the TP ring. Per micro-batch a layer has
+  // two all-reduces of 2 b s h bytes in the forward and two in the backward, plus the
+  // vocabulary-parallel embedding's and the LM head's; over two ranks each all-reduce sends
+  // 2(n-1)/n = 1 buffer to the other rank and receives one.
+  auto spec = uniform_gpt(1, 4, schedule::ScheduleKind::OneFOneB, 1);
+  spec.plan.tp = 2;
+  spec.model.vocab = 32000;
+  Simulation sim(testing::uniform_cluster(1, 2, 100e9, 25e9, 1e-6), 0);
+  Recorder rec(sim.network(), true);
+  const auto r = simulate_training(sim, spec, 0, &rec);
+  const double L = spec.model.layers, m = 4;
+  const double buffer = 2.0 * spec.plan.micro_batch * spec.model.seq_len * spec.model.hidden;
+  const double sent = m * (4 * L + 2) * buffer;  // per rank and iteration
+  const auto& t = rec.finish(Simulation::now());
+  for (int g = 0; g < 2; ++g) {
+    const auto* port = sim.network().find_link("c.n0.gpu" + std::to_string(g) + ".nvlink");
+    REQUIRE(port);
+    const int index = static_cast<int>(port - sim.network().links().data());
+    CHECK(rec.bytes_on_link(index) == Approx(2 * sent).epsilon(1e-12));  // sent + received
+    // The load series keeps the busier direction of each link: one rank's sends.
+    double series = 0;
+    for (size_t row = 0; row < t.link_series.link.size(); ++row)
+      if (t.link_series.link[row] == index)
+        for (size_t b = 0; b < t.link_series.bins; ++b) series += t.link_series.bytes[row * t.link_series.bins + b];
+    CHECK(series == Approx(sent).epsilon(1e-9));
+    // Busy while the all-reduces ran: the exposed TP time of the iteration.
+    CHECK(t.links[index].busy_time == Approx(r.exposed_tp).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("the memory peak of the programs equals the estimator on every schedule", "[training]") {
+  struct Case {
+    schedule::ScheduleKind kind;
+    int chunks;
+    workload::Recompute recompute;
+    int zero;
+  };
+  const std::vector<Case> cases = {{schedule::ScheduleKind::GPipe, 1, workload::Recompute::None, 0},
+                                   {schedule::ScheduleKind::OneFOneB, 1, workload::Recompute::Selective, 1},
+                                   {schedule::ScheduleKind::Interleaved1F1B, 2, workload::Recompute::Full, 2},
+                                   {schedule::ScheduleKind::ZeroBubbleH1, 1, workload::Recompute::None, 3}};
+  std::vector<std::function<std::string()>> jobs;
+  for (const auto& c : cases)
+    jobs.push_back([c] {
+      auto spec = uniform_gpt(4, 8, c.kind, c.chunks);
+      spec.plan.dp = 2;
+      spec.plan.global_batch = 16;
+      spec.plan.recompute = c.recompute;
+      spec.plan.zero_stage = c.zero;
+      Simulation sim(testing::uniform_cluster(8, 1, 100e9, 25e9, 1e-6), 0);
+      const auto r = simulate_training(sim, spec, 0, nullptr);
+      const auto want = estimate_stage_memory(spec);
+      double worst = 0;
+      for (int s = 0; s < 4; ++s) {
+        const auto& got = r.stage_memory[s];
+        for (auto [a, b] : {std::pair{got.weights, want[s].weights}, {got.gradients, want[s].gradients},
+                            {got.optimizer, want[s].optimizer}, {got.activations, want[s].activations},
+                            {got.total(), want[s].total()}})
+          worst = std::max(worst, std::abs(a / b - 1));
+      }
+      return std::to_string(worst);
+    });
+  const auto out = run_isolated_all(jobs, 2);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    INFO("case " << i);
+    CHECK(std::stod(out[i]) < 1e-12);
+  }
+}

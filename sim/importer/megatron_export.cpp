@@ -1,0 +1,221 @@
+#include "importer/megatron_export.hpp"
+
+#include <algorithm>
+
+#include "importer/import_result.hpp"
+#include "importer/megatron_args.hpp"
+#include "parallel/plan.hpp"
+
+namespace trainsim::importer {
+
+namespace {
+
+std::string str(long long v) { return std::to_string(v); }
+
+class Exporter {
+ public:
+  Exporter(const TrainingSpec& job, const PlatformSpec& platform, const SourceLocation& where)
+      : job_(job), platform_(platform), where_(where) {}
+
+  MegatronLaunch run() {
+    placement();
+    model();
+    parallelism();
+    training();
+    launcher();
+    return std::move(out_);
+  }
+
+ private:
+  InputError refuse(const std::string& key, const std::string& message) const {
+    return InputError(where_, "job." + key, message);
+  }
+  void flag(const std::string& name, const std::string& value = "") {
+    out_.flags.push_back(value.empty() ? name : name + " " + value);
+  }
+
+  // Nodes and GPUs per node such that Megatron-LM's rank order (torchrun numbers ranks node
+  // by node) puts every rank where the scenario does, possibly on other nodes than the first
+  // ones (node_ranks).
+  void placement() {
+    const auto& p = job_.plan;
+    const int world = p.gpus();
+    const auto nodes = platform_nodes(platform_);
+    std::vector<int> mapping = p.mapping;
+    if (p.order != RankOrder::Explicit) {
+      mapping.resize(world);
+      for (int r = 0; r < world; ++r) mapping[r] = r;
+    }
+    const int max_per_node = nodes.empty() ? 1 : nodes.front().gpus;
+    for (int g = std::min(max_per_node, world); g >= 1; --g) {
+      if (world % g != 0) continue;
+      std::vector<int> ranks;  // platform node of each node rank
+      bool ok = true;
+      for (int k = 0; ok && k < world / g; ++k) {
+        const int first = mapping[k * g];
+        auto node = std::find_if(nodes.begin(), nodes.end(), [&](const PlatformNode& n) { return n.first_gpu == first; });
+        ok = node != nodes.end() && node->gpus >= g;
+        for (int l = 1; ok && l < g; ++l) ok = mapping[k * g + l] == first + l;
+        if (ok) ranks.push_back(static_cast<int>(node - nodes.begin()));
+      }
+      if (!ok) continue;
+      out_.nodes = world / g;
+      out_.gpus_per_node = g;
+      bool in_order = true;
+      for (int k = 0; k < out_.nodes; ++k) in_order = in_order && ranks[k] == k;
+      if (!in_order) {
+        out_.node_ranks = ranks;
+        out_.notes.push_back("the scenario places node ranks on chosen nodes: start node rank k on the node listed "
+                             "for it (an import of this launch places them on the first nodes)");
+      }
+      return;
+    }
+    throw refuse("mapping", "places ranks inside nodes in an order Megatron-LM cannot launch (torchrun numbers "
+                            "ranks node by node, local ranks in GPU order); expected whole nodes in rank order");
+  }
+
+  void model() {
+    const auto& m = job_.model;
+    flag("--num-layers", str(m.layers));
+    flag("--hidden-size", str(m.hidden));
+    flag("--ffn-hidden-size", str(m.ffn_hidden));
+    flag("--num-attention-heads", str(m.heads));
+    if (m.kv_heads != m.heads) {
+      flag("--group-query-attention");
+      flag("--num-query-groups", str(m.kv_heads));
+    }
+    flag("--seq-length", str(m.seq_len));
+    flag("--max-position-embeddings", str(m.seq_len));
+    if (m.family == workload::Family::Llama) {
+      flag("--swiglu");
+      flag("--normalization", "RMSNorm");
+      flag("--position-embedding-type", "rope");
+      flag("--disable-bias-linear");
+      flag("--hidden-dropout", "0");
+      flag("--attention-dropout", "0");
+    }
+    if (!m.tied_embeddings) flag("--untie-embeddings-and-output-weights");
+    // The vocabulary through the NullTokenizer (its size is --vocab-size + 1), padded to a
+    // multiple of tp only: exactly the scenario's.
+    if (m.vocab % job_.plan.tp != 0)
+      throw refuse("model.vocab", "vocabulary " + str(m.vocab) + " is not divisible by tp " + str(job_.plan.tp) +
+                                      ", which Megatron-LM's vocabulary-parallel embedding needs; expected a multiple");
+    flag("--tokenizer-type", "NullTokenizer");
+    flag("--vocab-size", str(m.vocab - 1));
+    flag("--make-vocab-size-divisible-by", "1");
+    flag("--mock-data");
+    out_.notes.push_back("Replace --mock-data and the NullTokenizer with your data and tokenizer; keep the padded "
+                         "vocabulary at " + str(m.vocab) + " (Megatron-LM prints it at start-up)");
+  }
+
+  void parallelism() {
+    const auto& p = job_.plan;
+    const auto& m = job_.model;
+    flag("--tensor-model-parallel-size", str(p.tp));
+    flag("--pipeline-model-parallel-size", str(p.pp));
+    if (p.sequence_parallel) flag("--sequence-parallel");
+    switch (p.schedule) {
+      case schedule::ScheduleKind::OneFOneB:
+        break;
+      case schedule::ScheduleKind::Interleaved1F1B:
+        if (!p.layers_per_stage.empty() || m.layers % (p.pp * p.chunks) != 0)
+          throw refuse("layers_per_stage", "uneven stages with interleaving have no Megatron-LM flag; expected an "
+                                           "even split");
+        flag("--num-layers-per-virtual-pipeline-stage", str(m.layers / (p.pp * p.chunks)));
+        break;
+      default:
+        throw refuse("schedule", std::string(p.schedule == schedule::ScheduleKind::GPipe ? "gpipe" : "zb-h1") +
+                                     " has no Megatron-LM flag (Megatron-LM runs 1F1B, interleaved with virtual "
+                                     "stages); expected 1f1b or interleaved-1f1b");
+    }
+    const auto layers = stage_layers(p, m);
+    std::vector<int> even(p.pp, m.layers / p.pp);
+    if (m.layers % p.pp != 0 || layers != even) {
+      // Megatron-LM: explicit first and last stages, the others even.
+      for (int s = 1; s + 1 < p.pp; ++s)
+        if (layers[s] != layers[1])
+          throw refuse("layers_per_stage", "stages other than the first and the last differ in size, which "
+                                           "Megatron-LM's flags cannot express; expected them equal");
+      flag("--decoder-first-pipeline-num-layers", str(layers.front()));
+      flag("--decoder-last-pipeline-num-layers", str(layers.back()));
+    }
+  }
+
+  void training() {
+    const auto& p = job_.plan;
+    flag("--micro-batch-size", str(p.micro_batch));
+    flag("--global-batch-size", str(p.global_batch));
+    if (p.recompute == workload::Recompute::Selective) {
+      flag("--recompute-activations");
+    } else if (p.recompute == workload::Recompute::Full) {
+      flag("--recompute-granularity", "full");
+      flag("--recompute-method", "uniform");
+      flag("--recompute-num-layers", "1");
+    }
+    if (p.zero_stage == 1) flag("--use-distributed-optimizer");
+    else if (p.zero_stage > 1)
+      throw refuse("zero_stage", "ZeRO stage " + str(p.zero_stage) + " has no Megatron-LM flag trainsim models the "
+                                 "same way; expected 0 or 1 (--use-distributed-optimizer)");
+    if (p.overlap_grad_reduce) flag("--overlap-grad-reduce");
+    if (p.bucket_bytes != megatron_default_bucket_bytes(p.dp)) {
+      const double params = p.bucket_bytes / 2;
+      if (params != static_cast<double>(static_cast<long long>(params)))
+        throw refuse("bucket_size", "is not a whole number of 16-bit gradients; expected an even number of bytes");
+      flag("--ddp-bucket-size", str(static_cast<long long>(params)));
+    }
+    if (p.dp_algorithm != CollectiveAlgorithm::Ring)
+      throw refuse("dp_algorithm", "hierarchical has no Megatron-LM flag (NCCL chooses its algorithm); expected ring");
+    if (!p.scatter_gather)
+      throw refuse("scatter_gather", "false has no flag in current Megatron-LM; expected true");
+    flag("--transformer-impl", p.flash_attention ? "transformer_engine" : "local");
+    if (!p.fused_bias_dropout_add) flag("--no-bias-dropout-fusion");
+    const auto& gpu = platform_.clusters.front().gpu;
+    if (gpu.bf16) {
+      flag("--bf16");
+      flag("--grad-reduce-in-bf16");
+    } else {
+      flag("--fp16");
+    }
+    if (p.iterations > 1)
+      out_.notes.push_back("the scenario simulates " + str(p.iterations) + " iterations: set --train-iters yourself "
+                                                                           "(an import simulates 1)");
+    if (job_.stragglers.sigma > 0 || !job_.stragglers.gpus.empty())
+      out_.notes.push_back("stragglers are the simulation's, not part of the launch");
+  }
+
+  void launcher() {
+    if (job_.plan.tp > 1) out_.env.push_back("CUDA_DEVICE_MAX_CONNECTIONS=1");  // Megatron-LM requires it with TP
+    out_.launcher = {"torchrun"};
+    if (out_.nodes == 1) {
+      out_.launcher.push_back("--standalone");
+    } else {
+      out_.launcher.insert(out_.launcher.end(), {"--nnodes", str(out_.nodes)});
+    }
+    out_.launcher.insert(out_.launcher.end(), {"--nproc-per-node", str(out_.gpus_per_node)});
+    if (out_.nodes > 1)
+      out_.launcher.insert(out_.launcher.end(),
+                           {"--node-rank", "\"$NODE_RANK\"", "--master-addr", "\"$MASTER_ADDR\"", "--master-port", "6000"});
+  }
+
+  const TrainingSpec& job_;
+  const PlatformSpec& platform_;
+  SourceLocation where_;
+  MegatronLaunch out_;
+};
+
+}  // namespace
+
+MegatronLaunch export_megatron(const TrainingSpec& job, const PlatformSpec& platform, const SourceLocation& where) {
+  return Exporter(job, platform, where).run();
+}
+
+std::string launch_text(const MegatronLaunch& launch) {
+  std::string s;
+  for (const auto& e : launch.env) s += e + " ";
+  for (size_t i = 0; i < launch.launcher.size(); ++i) s += (i ? " " : "") + launch.launcher[i];
+  s += " \\\n    pretrain_gpt.py";
+  for (const auto& f : launch.flags) s += " \\\n    " + f;
+  return s + "\n";
+}
+
+}  // namespace trainsim::importer

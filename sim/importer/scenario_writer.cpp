@@ -1,0 +1,131 @@
+#include "importer/scenario_writer.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <sstream>
+
+#include "importer/import_result.hpp"
+#include "workload/presets.hpp"
+
+namespace trainsim::importer {
+
+namespace {
+
+const char* yes(bool b) { return b ? "true" : "false"; }
+
+const char* schedule_name(schedule::ScheduleKind k) {
+  switch (k) {
+    case schedule::ScheduleKind::GPipe: return "gpipe";
+    case schedule::ScheduleKind::Interleaved1F1B: return "interleaved-1f1b";
+    case schedule::ScheduleKind::ZeroBubbleH1: return "zb-h1";
+    case schedule::ScheduleKind::OneFOneB: break;
+  }
+  return "1f1b";
+}
+
+const char* recompute_name(workload::Recompute r) {
+  switch (r) {
+    case workload::Recompute::Selective: return "selective";
+    case workload::Recompute::Full: return "full";
+    case workload::Recompute::None: break;
+  }
+  return "none";
+}
+
+std::string exact(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void int_list(std::ostream& os, const std::vector<int>& values) {
+  os << "[";
+  for (size_t i = 0; i < values.size(); ++i) os << (i ? ", " : "") << values[i];
+  os << "]";
+}
+
+bool is_preset(const workload::ModelSpec& m) {
+  const auto p = workload::find_model_preset(m.name);
+  return p && same_shape(*p, m);
+}
+
+// A YAML plain scalar when it reads back as the same string, else yaml-cpp's double-quoted one.
+std::string scalar(const std::string& s) {
+  const bool plain = !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                       "0123456789._/-+") == std::string::npos &&
+                     s[0] != '-' && s != "true" && s != "false" && s != "null" && s != "~";
+  if (plain) return s;
+  YAML::Emitter out;
+  out << YAML::DoubleQuoted << s;
+  return out.c_str();
+}
+
+}  // namespace
+
+std::string training_job_text(const TrainingSpec& job) {
+  const auto& m = job.model;
+  const auto& p = job.plan;
+  std::ostringstream os;
+  os << "job:\n  kind: training\n";
+  if (is_preset(m)) {
+    os << "  model: " << m.name << "\n";
+  } else {
+    os << "  model:\n";
+    os << "    name: " << scalar(m.name) << "\n";
+    os << "    family: " << (m.family == workload::Family::Llama ? "llama" : "gpt") << "\n";
+    os << "    layers: " << m.layers << "\n    hidden: " << m.hidden << "\n    heads: " << m.heads << "\n";
+    os << "    kv_heads: " << m.kv_heads << "\n    ffn_hidden: " << m.ffn_hidden << "\n";
+    os << "    seq_len: " << m.seq_len << "\n    vocab: " << m.vocab << "\n";
+    os << "    tied_embeddings: " << yes(m.tied_embeddings) << "\n";
+  }
+  os << "  parallelism: {tp: " << p.tp << ", pp: " << p.pp << ", dp: " << p.dp << "}\n";
+  os << "  micro_batch: " << p.micro_batch << "\n";
+  os << "  global_batch: " << p.global_batch << "\n";
+  os << "  schedule: " << schedule_name(p.schedule) << "\n";
+  os << "  chunks: " << p.chunks << "\n";
+  if (!p.layers_per_stage.empty()) {
+    os << "  layers_per_stage: ";
+    int_list(os, p.layers_per_stage);
+    os << "\n";
+  }
+  os << "  sequence_parallel: " << yes(p.sequence_parallel) << "\n";
+  os << "  recompute: " << recompute_name(p.recompute) << "\n";
+  os << "  zero_stage: " << p.zero_stage << "\n";
+  os << "  attention: " << (p.flash_attention ? "flash" : "unfused") << "\n";
+  os << "  bias_dropout_fusion: " << yes(p.fused_bias_dropout_add) << "\n";
+  os << "  overlap_grad_reduce: " << yes(p.overlap_grad_reduce) << "\n";
+  os << "  bucket_size: " << static_cast<long long>(p.bucket_bytes) << "B\n";
+  os << "  dp_algorithm: " << (p.dp_algorithm == CollectiveAlgorithm::Hierarchical ? "hierarchical" : "ring") << "\n";
+  os << "  scatter_gather: " << yes(p.scatter_gather) << "\n";
+  os << "  iterations: " << p.iterations << "\n";
+  if (p.order == RankOrder::Explicit) {
+    os << "  mapping: ";
+    int_list(os, p.mapping);
+    os << "\n";
+  }
+  const auto& s = job.stragglers;
+  if (s.sigma > 0 || !s.gpus.empty()) {
+    os << "  stragglers:\n";
+    if (s.sigma > 0) os << "    sigma: " << exact(s.sigma) << "\n";
+    if (!s.gpus.empty()) {
+      os << "    gpus: {";
+      for (size_t i = 0; i < s.gpus.size(); ++i)
+        os << (i ? ", " : "") << s.gpus[i].first << ": " << exact(s.gpus[i].second);
+      os << "}\n";
+    }
+  }
+  return os.str();
+}
+
+std::string training_scenario_text(const ScenarioHeader& h, const TrainingSpec& job) {
+  std::ostringstream os;
+  for (const auto& line : h.comment) os << "#" << (line.empty() ? "" : " ") << line << "\n";
+  os << "name: " << scalar(h.name) << "\n";
+  os << "seed: " << h.seed << "\n";
+  os << "platform: " << scalar(h.platform) << "\n";
+  os << training_job_text(job);
+  return os.str();
+}
+
+}  // namespace trainsim::importer

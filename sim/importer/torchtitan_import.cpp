@@ -1,0 +1,677 @@
+#include "importer/torchtitan_import.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "config/yaml_reader.hpp"
+#include "workload/presets.hpp"
+
+namespace trainsim::importer {
+
+namespace {
+
+using workload::Recompute;
+
+std::string str(long long v) { return std::to_string(v); }
+
+// What the importer does with each key of a torchtitan config (docs/import.md). Sections not
+// listed in kOpenSections must name only these keys; Refused keys are errors unless they hold
+// their harmless value.
+enum class Use { Read, Ignored, Refused };
+struct TitanKey {
+  std::string_view path;
+  Use use;
+  std::string_view why = {};
+  const char* harmless = nullptr;  // the value with which a Refused key changes nothing, if any
+};
+
+constexpr std::string_view kFp8 = "FP8 GEMMs are not modelled (trainsim times 16-bit kernels; without float8 the "
+                                  "job simulates as bf16 training)";
+constexpr std::string_view kCp = "context parallelism is not modelled yet (scenarios have no context-parallel degree; "
+                                 "issue 12)";
+
+const std::vector<TitanKey>& titan_keys() {
+  static const std::vector<TitanKey> keys = {
+      {"model.name", Use::Read, "llama3 (its flavours are trainsim presets)"},
+      {"model.flavor", Use::Read, "8B, 70B, 405B: model llama3-8b, llama3-70b, llama3-405b"},
+      {"model.norm_type", Use::Read, "rmsnorm variants; layernorm noted as an approximation"},
+      {"model.converters", Use::Read, "float8 and mx refused (FP8 and MX GEMMs are not modelled)"},
+      {"model.tokenizer_path", Use::Ignored},
+      {"model.hf_assets_path", Use::Ignored},
+      {"model.print_after_conversion", Use::Ignored},
+      {"training.local_batch_size", Use::Read, "micro_batch without pipelining (default 8)"},
+      {"training.batch_size", Use::Read, "as training.local_batch_size (older name)"},
+      {"training.global_batch_size", Use::Read, "global_batch; default local batch x dp (more: gradient accumulation)"},
+      {"training.seq_len", Use::Read, "model.seq_len (default 2048)"},
+      {"training.mixed_precision_param", Use::Read, "bfloat16 required"},
+      {"training.mixed_precision_reduce", Use::Read, "bfloat16 required with data parallelism (the default float32 is refused)"},
+      {"training.compile", Use::Read, "listed as ignored when true (kernel fusion is not modelled)"},
+      {"training.data_parallel_replicate_degree", Use::Read, "as parallelism.data_parallel_replicate_degree (older place)"},
+      {"training.data_parallel_shard_degree", Use::Read, "as parallelism.data_parallel_shard_degree (older place)"},
+      {"training.tensor_parallel_degree", Use::Read, "as parallelism.tensor_parallel_degree (older place)"},
+      {"training.fsdp_reshard_after_forward", Use::Read, "as parallelism.fsdp_reshard_after_forward (older place)"},
+      {"training.enable_float8_linear", Use::Refused, kFp8, "false"},
+      {"training.enable_cpu_offload", Use::Refused, "offloading parameters and optimizer states to the CPU is not "
+                                                    "modelled", "false"},
+      {"training.steps", Use::Ignored},
+      {"training.max_norm", Use::Ignored},
+      {"training.warmup_steps", Use::Ignored},
+      {"training.dataset", Use::Ignored},
+      {"training.dataset_path", Use::Ignored},
+      {"training.gc_freq", Use::Ignored},
+      {"training.gc_debug", Use::Ignored},
+      {"training.seed", Use::Ignored},
+      {"training.deterministic", Use::Ignored},
+      {"training.enable_loss_parallel", Use::Ignored},
+      {"training.disable_loss_parallel", Use::Ignored},
+      {"training.debug_moe_force_load_balance", Use::Ignored},
+      {"parallelism.data_parallel_replicate_degree", Use::Read, "dp (DDP: refused, it reduces fp32 gradients; with sharding: HSDP, refused)"},
+      {"parallelism.data_parallel_shard_degree", Use::Read, "dp with FSDP: zero_stage 3; -1: the remaining GPUs (default)"},
+      {"parallelism.fsdp_reshard_after_forward", Use::Read, "always (default without pipelining) required"},
+      {"parallelism.tensor_parallel_degree", Use::Read, "parallelism.tp, sequence_parallel when above 1"},
+      {"parallelism.pipeline_parallel_degree", Use::Read, "parallelism.pp"},
+      {"parallelism.pipeline_parallel_schedule", Use::Read, "1F1B (default), GPipe, Interleaved1F1B"},
+      {"parallelism.pipeline_parallel_microbatch_size", Use::Read, "micro_batch with pipelining (default 1)"},
+      {"parallelism.pipeline_parallel_layers_per_stage", Use::Read, "chunks = layers / (pp x N) with Interleaved1F1B"},
+      {"parallelism.pipeline_parallel_split_points", Use::Read, "layers_per_stage (\"layers.N\" boundaries)"},
+      {"parallelism.context_parallel_degree", Use::Refused, kCp, "1"},
+      {"parallelism.expert_parallel_degree", Use::Refused,
+       "expert parallelism is not modelled yet (scenarios have no expert-parallel degree; issue 12)", "1"},
+      {"parallelism.enable_async_tensor_parallel", Use::Refused,
+       "asynchronous tensor parallelism (communication overlapped with GEMMs) is not modelled (trainsim's "
+       "tensor-parallel collectives are exposed: without it the simulated time is an upper bound)",
+       "false"},
+      {"parallelism.pipeline_parallel_schedule_csv", Use::Refused, "a pipeline schedule from a CSV file is not modelled",
+       ""},
+      {"parallelism.pipeline_parallel_first_stage_less_layers", Use::Refused,
+       "shortening the first pipeline stage is not modelled (trainsim splits the layers evenly)"},
+      {"parallelism.pipeline_parallel_last_stage_less_layers", Use::Refused,
+       "shortening the last pipeline stage is not modelled (trainsim splits the layers evenly)"},
+      {"parallelism.module_fqns_per_model_part", Use::Refused, "a hand-made pipeline split by module is not modelled",
+       "[]"},
+      {"parallelism.disable_loss_parallel", Use::Ignored},
+      {"parallelism.context_parallel_rotate_method", Use::Ignored},
+      {"parallelism.expert_tensor_parallel_degree", Use::Ignored},
+      {"parallelism.enable_compiled_autograd", Use::Ignored},
+      {"activation_checkpoint.mode", Use::Read, "none, full; selective with selective_ac_option \"1\" is full"},
+      {"activation_checkpoint.selective_ac_option", Use::Read, "\"1\": full; \"op\" and other layer counts refused"},
+      {"activation_checkpoint.per_op_sac_force_recompute_mm_shapes_by_fqns", Use::Ignored},
+      {"activation_checkpoint.memory_budget", Use::Ignored},
+      {"activation_checkpoint.visualize_memory_budget_pareto", Use::Ignored},
+      {"activation_checkpoint.early_stop", Use::Ignored},
+      {"activation_checkpoint.preserve_rng_state", Use::Ignored},
+      {"activation_checkpoint.determinism_check", Use::Ignored},
+      {"activation_checkpoint.debug", Use::Ignored},
+      {"compile.enable", Use::Read, "listed as ignored when true (kernel fusion is not modelled)"},
+      {"compile.components", Use::Ignored},
+      {"compile.backend", Use::Ignored},
+      {"optimizer.name", Use::Read, "AdamW or Adam"},
+      {"optimizer.lr", Use::Ignored},
+      {"optimizer.eps", Use::Ignored},
+      {"optimizer.weight_decay", Use::Ignored},
+      {"optimizer.beta1", Use::Ignored},
+      {"optimizer.beta2", Use::Ignored},
+      {"optimizer.implementation", Use::Ignored},
+      {"optimizer.early_step_in_backward", Use::Refused,
+       "stepping the optimizer inside the backward pass is not modelled", "false"},
+      {"experimental.context_parallel_degree", Use::Refused, kCp, "1"},
+      {"experimental.pipeline_parallel_degree", Use::Read, "as parallelism.pipeline_parallel_degree (older place)"},
+      {"experimental.pipeline_parallel_split_points", Use::Read, "as parallelism.pipeline_parallel_split_points (older place)"},
+      {"experimental.pipeline_parallel_schedule", Use::Read, "as parallelism.pipeline_parallel_schedule (older place)"},
+      {"experimental.pipeline_parallel_microbatches", Use::Read, "micro-batches per pipeline (older): micro_batch = local / N"},
+      {"experimental.enable_async_tensor_parallel", Use::Refused,
+       "asynchronous tensor parallelism is not modelled (trainsim's tensor-parallel collectives are exposed)", "false"},
+      {"experimental.enable_compiled_autograd", Use::Ignored},
+      {"experimental.custom_model_path", Use::Refused, "a custom model is not modelled", ""},
+      {"experimental.custom_import", Use::Refused, "a custom model is not modelled", ""},
+      {"experimental.custom_args_module", Use::Refused, "custom arguments are not modelled", ""},
+  };
+  return keys;
+}
+
+// Sections with no effect on the iteration, read as a whole: any key in them is ignored.
+const std::set<std::string> kOpenSections = {"job",     "profiling",  "metrics",         "checkpoint",
+                                             "comm",    "lr_scheduler", "validation",    "fault_tolerance",
+                                             "memory_estimation", "float8", "mx"};
+
+// torchtitan's Llama 3 flavours and the presets with their shapes.
+const std::map<std::string, std::string> kLlama3 = {{"8B", "llama3-8b"}, {"70B", "llama3-70b"}, {"405B", "llama3-405b"}};
+
+SourceLocation location(const std::string& file, const toml::source_region& r) {
+  return {file, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
+}
+
+std::string render(const toml::node& n) {
+  if (auto v = n.value<std::string>()) return *v;
+  if (n.is_boolean()) return *n.value<bool>() ? "true" : "false";
+  if (n.is_integer()) return std::to_string(*n.value<int64_t>());
+  if (n.is_floating_point()) {
+    std::ostringstream os;
+    os << *n.value<double>();
+    return os.str();
+  }
+  if (const auto* a = n.as_array()) {
+    std::string s = "[";
+    for (size_t i = 0; i < a->size(); ++i) s += (i ? ", " : "") + render(*a->get(i));
+    return s + "]";
+  }
+  return "{...}";
+}
+
+class TitanImport {
+ public:
+  TitanImport(const std::string& text, const std::string& file, const ImportOptions& options,
+              const std::vector<Word>& overrides)
+      : file_(file), options_(options) {
+    try {
+      doc_ = toml::parse(text, file);
+    } catch (const toml::parse_error& e) {
+      throw InputError(location(file, e.source()), "", std::string("not valid TOML: ") + std::string(e.description()) +
+                                                           "; expected a torchtitan job config");
+    }
+    out_.source = file;
+    override(overrides);
+  }
+
+  ImportResult run() {
+    classify();
+    model();
+    layout();
+    batches();
+    pipeline();
+    recompute();
+    precision();
+    without_effect();
+    out_.job.where = {file_, 1, 1};
+    out_.job.plan.where = out_.job.where;
+    check_job(out_.job, options_.platform, {file_, 1, 1});
+    return std::move(out_);
+  }
+
+ private:
+  // torchtitan's command-line overrides: `--section.key value`, `--section.key=value`, or a
+  // bare `--section.key` for true. A value is read as TOML (8, true, ["a"]) or else as a string.
+  void override(const std::vector<Word>& words) {
+    for (size_t i = 0; i < words.size(); ++i) {
+      const Word& w = words[i];
+      std::string name = w.text, value;
+      bool has_value = false;
+      if (const size_t eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+        has_value = true;
+      }
+      const size_t dot = name.find('.');
+      if (name.rfind("--", 0) != 0 || dot == std::string::npos || dot == 2 || dot + 1 == name.size())
+        throw InputError(w.where, w.text, "not a torchtitan override; expected --section.key value (for example "
+                                          "--training.seq_len 4096)");
+      if (!has_value && i + 1 < words.size() && words[i + 1].text.rfind("--", 0) != 0) {
+        value = words[++i].text;
+        has_value = true;
+      }
+      if (!has_value) value = "true";
+      if (w.unexpanded || (i < words.size() && words[i].unexpanded))
+        throw InputError(w.where, name.substr(2), "'" + w.text + "' holds a shell expansion; give the value");
+      const std::string section = name.substr(2, dot - 2), key = name.substr(dot + 1);
+      toml::table parsed;
+      try {
+        parsed = toml::parse("v = " + value);
+      } catch (const toml::parse_error&) {
+        parsed.insert("v", value);
+      }
+      auto* table = doc_[section].as_table();
+      if (!table) {
+        doc_.insert_or_assign(section, toml::table{});
+        table = doc_[section].as_table();
+      }
+      table->insert_or_assign(key, *parsed.get("v"));
+      overridden_[section + "." + key] = w.where;
+      out_.notes.push_back("override " + section + "." + key + " = " + value);
+      out_.source += " " + name + " " + value;
+    }
+  }
+
+  // ---- reading keys ---------------------------------------------------------------------
+  const toml::node* node(std::string_view path) const { return doc_.at_path(path).node(); }
+  SourceLocation where(std::string_view path) const {
+    if (auto it = overridden_.find(std::string(path)); it != overridden_.end()) return it->second;
+    if (const auto* n = node(path)) return location(file_, n->source());
+    const auto dot = path.find('.');
+    if (const auto* section = node(path.substr(0, dot))) return location(file_, section->source());
+    return {file_, 1, 1};
+  }
+  InputError error(std::string_view path, const std::string& message) const {
+    return InputError(where(path), std::string(path), message);
+  }
+  // The first of `paths` the file has (torchtitan moved keys between sections over time).
+  std::optional<std::string> given(std::initializer_list<std::string_view> paths) const {
+    std::optional<std::string> found;
+    for (auto p : paths)
+      if (node(p)) {
+        if (found && render(*node(*found)) != render(*node(p)))
+          throw error(p, "differs from " + *found + " (" + render(*node(*found)) + "); expected one value");
+        if (!found) found = std::string(p);
+      }
+    return found;
+  }
+  long long integer(std::string_view path, long long fallback, long long min, long long max) const {
+    const auto* n = node(path);
+    if (!n) return fallback;
+    if (!n->is_integer())
+      throw error(path, "expected an integer from " + str(min) + " to " + str(max) + ", got " + render(*n));
+    const long long v = *n->value<int64_t>();
+    if (v < min || v > max)
+      throw error(path, str(v) + " is out of range; expected an integer from " + str(min) + " to " + str(max));
+    return v;
+  }
+  std::string text(std::string_view path, const std::string& fallback) const {
+    const auto* n = node(path);
+    if (!n) return fallback;
+    if (!n->is_string()) throw error(path, "expected a string, got " + render(*n));
+    return *n->value<std::string>();
+  }
+  bool boolean(std::string_view path, bool fallback) const {
+    const auto* n = node(path);
+    if (!n) return fallback;
+    if (!n->is_boolean()) throw error(path, "expected true or false, got " + render(*n));
+    return *n->value<bool>();
+  }
+  std::vector<std::string> strings(std::string_view path) const {
+    std::vector<std::string> out;
+    const auto* n = node(path);
+    if (!n) return out;
+    const auto* a = n->as_array();
+    if (!a) throw error(path, "expected a list of strings, got " + render(*n));
+    for (const auto& e : *a) {
+      if (!e.is_string()) throw error(path, "expected a list of strings, got " + render(*n));
+      out.push_back(*e.value<std::string>());
+    }
+    return out;
+  }
+
+  // Every key is known: read, ignored (listed) or refused unless harmless.
+  void classify() {
+    std::vector<std::string> sections;
+    for (const auto& k : titan_keys()) sections.emplace_back(k.path.substr(0, k.path.find('.')));
+    sections.insert(sections.end(), kOpenSections.begin(), kOpenSections.end());
+    std::vector<std::pair<std::string, const TitanKey*>> refused;
+    for (auto&& [section_key, section] : doc_) {
+      const std::string s(section_key.str());
+      SourceLocation at = location(file_, section_key.source());
+      for (const auto& [path, w] : overridden_)
+        if (path.rfind(s + ".", 0) == 0 && at.line == 0) at = w;
+      if (std::find(sections.begin(), sections.end(), s) == sections.end()) {
+        const std::string hint = did_you_mean(s, sections);
+        throw InputError(at, s, "not a torchtitan config section trainsim knows" + (hint.empty() ? "" : " (" + hint + ")") +
+                                    "; expected [model], [training], [parallelism], ... (docs/import.md)");
+      }
+      const auto* table = section.as_table();
+      if (!table) throw InputError(at, s, "expected a [" + s + "] table, got " + render(section));
+      if (kOpenSections.count(s)) {
+        if (!table->empty()) out_.ignored.push_back("[" + s + "]");
+        continue;
+      }
+      for (auto&& [key, value] : *table) {
+        const std::string path = s + "." + std::string(key.str());
+        const auto it = std::find_if(titan_keys().begin(), titan_keys().end(),
+                                     [&](const TitanKey& k) { return k.path == path; });
+        const SourceLocation key_at =
+            overridden_.count(path) ? overridden_.at(path) : location(file_, key.source());
+        if (it == titan_keys().end()) {
+          std::vector<std::string> known;
+          for (const auto& k : titan_keys())
+            if (k.path.substr(0, k.path.find('.')) == s) known.emplace_back(k.path.substr(k.path.find('.') + 1));
+          const std::string hint = did_you_mean(std::string(key.str()), known);
+          throw InputError(key_at, path,
+                           "not a key of [" + s + "] trainsim knows" + (hint.empty() ? "" : " (" + hint + ")") +
+                               "; expected one of " + join_names(known));
+        }
+        if (it->use == Use::Ignored) out_.ignored.push_back(path);
+        if (it->use == Use::Refused && (!it->harmless || render(value) != it->harmless))
+          refused.emplace_back(path, &*it);
+      }
+    }
+    if (!refused.empty()) {
+      std::string also;
+      for (size_t k = 1; k < refused.size(); ++k) also += (also.empty() ? "" : ", ") + refused[k].first;
+      const TitanKey& k = *refused[0].second;
+      const std::string expected = k.harmless ? refused[0].first + " = " + (std::string(k.harmless).empty() ? "\"\"" : k.harmless)
+                                              : "no " + refused[0].first;
+      throw error(refused[0].first, std::string(k.why) + "; expected " + expected +
+                                        (also.empty() ? "" : " (also not modelled here: " + also + ")"));
+    }
+  }
+
+  // ---- the job ----------------------------------------------------------------------------
+  void model() {
+    const std::string name = text("model.name", "llama3");
+    const std::string flavor = text("model.flavor", "");
+    if (name != "llama3")
+      throw error("model.name", "torchtitan model '" + name + "' is not one trainsim models; expected llama3 "
+                                "(flavors 8B, 70B, 405B)");
+    const auto preset = kLlama3.find(flavor);
+    if (preset == kLlama3.end())
+      throw error("model.flavor", "llama3 flavor '" + flavor + "' is not one trainsim models; expected 8B, 70B or 405B");
+    auto& m = out_.job.model;
+    m = *workload::find_model_preset(preset->second);
+    m.seq_len = static_cast<int>(integer("training.seq_len", 2048, 1, 1 << 24));  // torchtitan's default: 2048
+    if (!node("training.seq_len")) out_.notes.push_back("sequence length 2048 (torchtitan's default training.seq_len)");
+    const std::string norm = text("model.norm_type", "rmsnorm");
+    if (norm.find("rmsnorm") == std::string::npos)
+      out_.notes.push_back("model.norm_type " + norm + " modelled as the llama family's RMSNorm (the same memory "
+                                                       "traffic in trainsim's model)");
+    for (const auto& c : strings("model.converters"))
+      if (c == "float8" || c == "mx")
+        throw error("model.converters", (c == "float8" ? std::string(kFp8)
+                                                       : "MX (microscaling) GEMMs are not modelled (trainsim times "
+                                                         "16-bit kernels)") +
+                                            "; expected no " + c + " converter");
+      else
+        throw error("model.converters", "converter '" + c + "' is not modelled; expected none");
+  }
+
+  // World size and the device mesh (pp, dp_replicate, dp_shard, cp, tp; tp innermost, which is
+  // Megatron-LM's rank order trainsim uses).
+  void layout() {
+    const auto replicate_key = given({"parallelism.data_parallel_replicate_degree", "training.data_parallel_replicate_degree"});
+    const auto shard_key = given({"parallelism.data_parallel_shard_degree", "training.data_parallel_shard_degree"});
+    const auto tp_key = given({"parallelism.tensor_parallel_degree", "training.tensor_parallel_degree"});
+    const auto pp_key = given({"parallelism.pipeline_parallel_degree", "experimental.pipeline_parallel_degree"});
+    const long long big = 1 << 20;
+    replicate_ = replicate_key ? integer(*replicate_key, 1, 1, big) : 1;
+    const long long shard = shard_key ? integer(*shard_key, -1, -1, big) : -1;  // torchtitan's default: -1
+    if (shard == 0) throw error(*shard_key, "0 is not a degree; expected -1 (the remaining GPUs) or a positive integer");
+    tp_ = tp_key ? integer(*tp_key, 1, 1, big) : 1;
+    pp_ = pp_key ? integer(*pp_key, 1, 1, big) : 1;
+    shard_key_ = shard_key.value_or("parallelism.data_parallel_shard_degree");
+    const long long fixed = replicate_ * tp_ * pp_;
+    const int platform_gpn = options_.platform.clusters.front().gpus_per_node;
+    long long world = 0;
+    int per_node = options_.gpus_per_node.value_or(platform_gpn);
+    if (options_.nodes) {
+      world = static_cast<long long>(*options_.nodes) * per_node;
+    } else if (shard > 0) {
+      world = fixed * shard;
+      if (!options_.gpus_per_node) per_node = static_cast<int>(std::min<long long>(platform_gpn, world));
+      if (world % per_node != 0)
+        throw error(shard_key_, "the degrees multiply to " + str(world) + " GPUs, not a whole number of nodes of " +
+                                    str(per_node) + "; expected trainsim import's --nodes and --gpus-per-node");
+    } else {
+      throw error(shard_key_, "-1 (the remaining GPUs) needs the GPU count, which the config does not hold; "
+                              "expected trainsim import's --nodes N (torchrun's --nnodes)");
+    }
+    if (shard < 0) {
+      if (world % fixed != 0)
+        throw error(shard_key_, "-1: the " + str(world) + " GPUs do not divide by replicate x tp x pp = " + str(fixed));
+      shard_ = world / fixed;
+      out_.notes.push_back("data_parallel_shard_degree -1: " + str(shard_) + " (the remaining GPUs)");
+    } else {
+      shard_ = shard;
+      if (fixed * shard_ != world)
+        throw error(shard_key_, "the degrees multiply to " + str(fixed * shard_) + " GPUs but the job has " +
+                                    str(world) + " (" + nodes_text(static_cast<int>(world / per_node), per_node) +
+                                    "); expected their product to be the GPU count");
+    }
+    out_.nodes = static_cast<int>(world / per_node);
+    out_.gpus_per_node = per_node;
+    const auto mapping = job_gpus(options_.platform, out_.nodes, per_node, options_.nodes ? SourceLocation{file_, 1, 1}
+                                                                                            : where(shard_key_),
+                                  options_.nodes ? "--nodes" : shard_key_);
+    auto& p = out_.job.plan;
+    p.tp = static_cast<int>(tp_);
+    p.pp = static_cast<int>(pp_);
+    p.dp = static_cast<int>(replicate_ * shard_);
+    if (!mapping.empty()) {
+      p.order = RankOrder::Explicit;
+      p.mapping = mapping;
+    }
+    // torchtitan's tensor parallelism shards norms and dropout over the sequence.
+    p.sequence_parallel = tp_ > 1;
+    p.flash_attention = true;  // scaled_dot_product_attention
+    p.fused_bias_dropout_add = false;
+    // Data parallelism: FSDP2 (parameters sharded, gathered per layer) or DDP.
+    if (replicate_ > 1 && shard_ > 1)
+      throw error("parallelism.data_parallel_replicate_degree",
+                  "HSDP (sharding within groups of " + str(shard_) + ", replicating across " + str(replicate_) +
+                      ") is not modelled (trainsim shards over the whole data-parallel group); expected "
+                      "data_parallel_replicate_degree 1 or data_parallel_shard_degree 1");
+    if (shard_ > 1) {
+      const auto reshard_key = given({"parallelism.fsdp_reshard_after_forward", "training.fsdp_reshard_after_forward"});
+      const std::string reshard = reshard_key ? text(*reshard_key, "default") : "default";
+      if (reshard != "default" && reshard != "always" && reshard != "never")
+        throw error(*reshard_key, "'" + reshard + "' is not a choice; expected default, always or never");
+      const bool reshards = reshard == "always" || (reshard == "default" && pp_ == 1);
+      if (!reshards)
+        throw error(reshard_key.value_or("parallelism.fsdp_reshard_after_forward"),
+                    "FSDP keeping gathered parameters from forward to backward (" + reshard +
+                        (reshard == "default" ? ", which with pipeline parallelism is never" : "") +
+                        ") is not modelled: trainsim's ZeRO-3 gathers them again in the backward; expected \"always\"");
+      p.zero_stage = 3;
+    } else if (replicate_ > 1 || tp_ > 1 || pp_ > 1) {
+      throw error(shard_key_, str(shard_) + ": without FSDP torchtitan " +
+                                  (replicate_ > 1 ? std::string("trains DDP replicas with fp32 parameters and gradients under autocast")
+                                                  : std::string("trains in fp32 with tensor or pipeline parallelism")) +
+                                  ", which is not modelled (trainsim models 16-bit mixed precision); expected a "
+                                  "data_parallel_shard_degree above 1");
+    }
+  }
+
+  void batches() {
+    auto& p = out_.job.plan;
+    const auto local_key = given({"training.local_batch_size", "training.batch_size"});
+    const long long local = local_key ? integer(*local_key, 8, 1, 1 << 20) : 8;  // torchtitan's default: 8
+    if (!local_key) out_.notes.push_back("local batch 8 (torchtitan's default training.local_batch_size)");
+    const long long dp = p.dp;
+    long long global = integer("training.global_batch_size", -1, -1, 1LL << 30);
+    if (global == 0) throw error("training.global_batch_size", "0 is not a batch; expected -1 or a positive integer");
+    if (global < 0) global = local * dp;
+    if (global % (local * dp) != 0)
+      throw error("training.global_batch_size",
+                  str(global) + " is not a multiple of local batch x data-parallel degree = " + str(local) + " x " +
+                      str(dp) + "; expected a multiple of " + str(local * dp));
+    local_ = local;
+    accumulation_ = global / (local * dp);
+    p.global_batch = static_cast<int>(global);
+    p.micro_batch = static_cast<int>(local);  // one forward per accumulation step without pipelining
+  }
+
+  void pipeline() {
+    auto& p = out_.job.plan;
+    const auto& m = out_.job.model;
+    p.schedule = schedule::ScheduleKind::OneFOneB;
+    if (pp_ == 1) return;
+    const auto schedule_key = given({"parallelism.pipeline_parallel_schedule", "experimental.pipeline_parallel_schedule"});
+    std::string name = schedule_key ? text(*schedule_key, "1F1B") : "1F1B";
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (accumulation_ > 1)
+      throw error("training.global_batch_size",
+                  "gradient accumulation (" + str(accumulation_) + " steps) with pipeline parallelism runs one "
+                  "pipeline schedule per step, with a flush between them, which is not modelled; expected "
+                  "global_batch_size = local_batch_size x data-parallel degree");
+    // Micro-batches of one pipeline schedule.
+    long long micro = 1;
+    if (node("parallelism.pipeline_parallel_microbatch_size")) {
+      micro = integer("parallelism.pipeline_parallel_microbatch_size", 1, 1, 1 << 20);
+    } else if (node("experimental.pipeline_parallel_microbatches")) {
+      const long long count = integer("experimental.pipeline_parallel_microbatches", 1, 1, 1 << 20);
+      if (local_ % count != 0)
+        throw error("experimental.pipeline_parallel_microbatches",
+                    str(count) + " micro-batches do not divide the local batch " + str(local_));
+      micro = local_ / count;
+    }
+    if (local_ % micro != 0)
+      throw error("parallelism.pipeline_parallel_microbatch_size",
+                  str(micro) + " does not divide the local batch " + str(local_) + "; expected a divisor");
+    p.micro_batch = static_cast<int>(micro);
+    // Stages per rank.
+    const long long per_stage = integer("parallelism.pipeline_parallel_layers_per_stage", 0, 1, m.layers);
+    const bool multi = lower == "interleaved1f1b" || lower == "loopedbfs" || lower == "interleavedzerobubble" ||
+                       lower == "zbvzerobubble" || lower == "dualpipev";
+    if (lower == "1f1b" || lower == "gpipe") {
+      p.schedule = lower == "gpipe" ? schedule::ScheduleKind::GPipe : schedule::ScheduleKind::OneFOneB;
+      if (per_stage && per_stage * pp_ != m.layers)
+        throw error("parallelism.pipeline_parallel_layers_per_stage",
+                    str(per_stage) + " layers per stage make " + str(m.layers / per_stage) + " stages, but " + name +
+                        " runs one per rank (" + str(pp_) + "); expected " + str(m.layers / pp_));
+      split_points();
+    } else if (lower == "interleaved1f1b") {
+      if (!per_stage)
+        throw error(schedule_key.value_or("parallelism.pipeline_parallel_schedule"),
+                    "Interleaved1F1B needs the layers of each virtual stage; expected "
+                    "parallelism.pipeline_parallel_layers_per_stage");
+      if (m.layers % (per_stage * pp_) != 0 || m.layers / (per_stage * pp_) < 2)
+        throw error("parallelism.pipeline_parallel_layers_per_stage",
+                    str(per_stage) + " layers per stage do not give at least two stages per rank over " + str(pp_) +
+                        " ranks for " + str(m.layers) + " layers; expected a divisor of " + str(m.layers / pp_) +
+                        " below it");
+      p.chunks = static_cast<int>(m.layers / (per_stage * pp_));
+      p.schedule = schedule::ScheduleKind::Interleaved1F1B;
+      if (node("parallelism.pipeline_parallel_split_points") || node("experimental.pipeline_parallel_split_points"))
+        throw error("parallelism.pipeline_parallel_split_points",
+                    "split points with an interleaved schedule are not modelled; expected layers_per_stage alone");
+    } else {
+      throw error(schedule_key.value_or("parallelism.pipeline_parallel_schedule"),
+                  "pipeline schedule '" + name + "' is not modelled" +
+                      (multi ? std::string(" (trainsim's zero-bubble schedule is ZB-H1 with one stage per rank)")
+                             : std::string()) +
+                      "; expected 1F1B, GPipe or Interleaved1F1B");
+    }
+  }
+
+  // "layers.8" split points -> layers per stage (single-stage schedules).
+  void split_points() {
+    const auto key = given({"parallelism.pipeline_parallel_split_points", "experimental.pipeline_parallel_split_points"});
+    if (!key) return;
+    const auto points = strings(*key);
+    if (points.empty()) return;
+    auto& p = out_.job.plan;
+    if (static_cast<long long>(points.size()) != pp_ - 1)
+      throw error(*key, str(points.size()) + " split points for " + str(pp_) + " stages; expected " + str(pp_ - 1));
+    int previous = 0;
+    for (const auto& s : points) {
+      int layer = -1;
+      if (s.rfind("layers.", 0) == 0 && s.size() > 7 && s.find_first_not_of("0123456789", 7) == std::string::npos)
+        layer = std::stoi(s.substr(7));
+      if (layer <= previous || layer >= out_.job.model.layers)
+        throw error(*key, "'" + s + "' is not a split point after the previous one; expected increasing "
+                          "\"layers.N\" names between layers.1 and layers." + str(out_.job.model.layers - 1));
+      p.layers_per_stage.push_back(layer - previous);
+      previous = layer;
+    }
+    p.layers_per_stage.push_back(out_.job.model.layers - previous);
+  }
+
+  void recompute() {
+    auto& p = out_.job.plan;
+    const std::string mode = text("activation_checkpoint.mode", "selective");  // torchtitan's default
+    if (!node("activation_checkpoint.mode")) out_.notes.push_back("activation checkpointing: selective (torchtitan's default mode)");
+    if (mode == "none") {
+      p.recompute = Recompute::None;
+    } else if (mode == "full") {
+      p.recompute = Recompute::Full;
+    } else if (mode == "selective") {
+      const std::string option = text("activation_checkpoint.selective_ac_option", "2");
+      if (option == "1") {
+        p.recompute = Recompute::Full;
+        out_.notes.push_back("selective_ac_option 1 checkpoints every layer: full recomputation");
+      } else if (option == "op") {
+        throw error(node("activation_checkpoint.selective_ac_option") ? "activation_checkpoint.selective_ac_option"
+                                                                      : "activation_checkpoint.mode",
+                    "torchtitan's per-op selective checkpointing (recomputing every second matmul and the "
+                    "elementwise ops) is not modelled: trainsim's selective recomputation is Korthikanti et al.'s "
+                    "(the core attention only); expected mode \"none\" or \"full\"");
+      } else {
+        throw error(node("activation_checkpoint.selective_ac_option") ? "activation_checkpoint.selective_ac_option"
+                                                                      : "activation_checkpoint.mode",
+                    "checkpointing every " + option + "th layer is not modelled (trainsim recomputes every layer or "
+                    "none); expected mode \"none\" or \"full\", or selective_ac_option \"1\"");
+      }
+    } else {
+      throw error("activation_checkpoint.mode", "'" + mode + "' is not modelled; expected none, selective or full");
+    }
+  }
+
+  void precision() {
+    const std::string param = text("training.mixed_precision_param", "bfloat16");
+    const std::string reduce = text("training.mixed_precision_reduce", "float32");
+    const auto& gpu = options_.platform.clusters.front().gpu;
+    if (param != "bfloat16")
+      throw error("training.mixed_precision_param",
+                  "'" + param + "' parameters are not modelled (trainsim models 16-bit mixed precision); expected "
+                  "bfloat16");
+    if (!gpu.bf16)
+      throw error("training.mixed_precision_param",
+                  "the platform's " + gpu.name + " has no bf16 tensor cores, which torchtitan's mixed precision uses");
+    if (out_.job.plan.dp > 1 && reduce != "bfloat16")
+      throw error("training.mixed_precision_reduce",
+                  "'" + reduce + "' gradient reduction" +
+                      (node("training.mixed_precision_reduce") ? std::string() : " (torchtitan's default)") +
+                      " moves 4 bytes per parameter, which is not modelled: trainsim reduces 16-bit gradients; "
+                      "expected \"bfloat16\"");
+    if (boolean("training.compile", false) || boolean("compile.enable", false))
+      out_.ignored.push_back(std::string(node("compile.enable") ? "compile.enable" : "training.compile") +
+                             " (torch.compile's kernel fusion: trainsim times eager kernels)");
+    const std::string opt = text("optimizer.name", "AdamW");
+    if (opt != "AdamW" && opt != "Adam")
+      throw error("optimizer.name", "optimizer '" + opt + "' is not modelled; expected AdamW or Adam");
+  }
+
+  // Keys read but made pointless by others are listed as ignored, with why.
+  void without_effect() {
+    auto ignore = [&](bool pointless, std::initializer_list<std::string_view> paths, const std::string& why) {
+      for (auto path : paths)
+        if (pointless && node(path)) out_.ignored.push_back(std::string(path) + " (" + why + ")");
+    };
+    ignore(pp_ == 1,
+           {"parallelism.pipeline_parallel_schedule", "parallelism.pipeline_parallel_microbatch_size",
+            "parallelism.pipeline_parallel_layers_per_stage", "parallelism.pipeline_parallel_split_points",
+            "experimental.pipeline_parallel_schedule", "experimental.pipeline_parallel_split_points",
+            "experimental.pipeline_parallel_microbatches"},
+           "no pipeline parallelism");
+    ignore(text("activation_checkpoint.mode", "selective") != "selective", {"activation_checkpoint.selective_ac_option"},
+           "only with mode selective");
+    ignore(shard_ == 1, {"parallelism.fsdp_reshard_after_forward", "training.fsdp_reshard_after_forward"}, "no FSDP");
+    ignore(out_.job.plan.dp == 1, {"training.mixed_precision_reduce"}, "no data-parallel reduction");
+  }
+
+  std::string file_;
+  const ImportOptions& options_;
+  toml::table doc_;
+  ImportResult out_;
+  long long replicate_ = 1, shard_ = 1, tp_ = 1, pp_ = 1, local_ = 1, accumulation_ = 1;
+  std::string shard_key_;
+  std::map<std::string, SourceLocation> overridden_;  // key path -> the override's place
+};
+
+}  // namespace
+
+std::vector<TorchtitanKey> torchtitan_keys() {
+  std::vector<TorchtitanKey> out;
+  for (const auto& k : titan_keys())
+    out.push_back({std::string(k.path), k.use == Use::Read ? "read" : k.use == Use::Ignored ? "ignored" : "refused",
+                   std::string(k.why), !k.harmless ? "" : *k.harmless ? k.harmless : "\"\""});
+  for (const auto& s : kOpenSections) out.push_back({"[" + s + "]", "ignored", "the whole section", ""});
+  return out;
+}
+
+ImportResult import_torchtitan_text(const std::string& text, const std::string& name, const ImportOptions& options,
+                                    const std::vector<Word>& overrides) {
+  try {
+    return TitanImport(text, name, options, overrides).run();
+  } catch (const InputError& e) {
+    throw one_line(e);
+  }
+}
+
+ImportResult import_torchtitan(const std::string& path, const ImportOptions& options,
+                               const std::vector<Word>& overrides) {
+  return import_torchtitan_text(read_text_file(path), path, options, overrides);
+}
+
+}  // namespace trainsim::importer

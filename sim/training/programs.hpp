@@ -1,0 +1,45 @@
+#pragma once
+// The dense-training generator (docs/training.md, "Programs"): workload + plan + schedule ->
+// one rank program per GPU. Every parallelism rule of training lives here, as ops:
+//   - stream "compute": the stage's schedule (schedule::make_schedule), each op a compute op of
+//     the chunk's kernels followed by its tensor-parallel all-reduces (closed form over the TP
+//     group, slot "tp"), pipeline receives before and sends after it (slot "pp", one group per
+//     pipeline), activations allocated by forwards and freed by input backwards; then the
+//     optimizer step;
+//   - stream "dp-comm": gradient buckets (slot "dp": all-reduce, or reduce-scatter with ZeRO >= 1,
+//     released at the end of the backward pass or during a chunk's last backward when
+//     overlapped), the tied-embedding all-reduce (slot "embedding"), the distributed
+//     optimizer's parameter all-gather, ZeRO-3's per-op gathers and reduce-scatters; events
+//     order them with the compute stream.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "platform/spec.hpp"
+#include "program/builder.hpp"
+#include "training/spec.hpp"
+
+namespace trainsim {
+
+// Lets a caller change each rank's program before it is added (DiLoCo inserts its outer
+// synchronisations at the iteration ends); `groups` is the rank's group per slot.
+using RankEdit = std::function<void(int rank, program::Program& program, std::vector<int32_t>& groups)>;
+
+// Appends the ranks of `spec` to `builder`: rank r of the plan on GPU layout.gpu_of_rank(r),
+// its groups named with `prefix`, `replica` in the ranks' info. Throws InputError for a plan the
+// platform cannot run.
+void add_training_programs(program::Builder& builder, const TrainingSpec& spec, const PlatformSpec& platform,
+                           uint64_t seed, const std::string& prefix = "", int replica = -1,
+                           const RankEdit& edit = {});
+
+// The programs of a training job, with the accounting its summary needs (JobInfo "training").
+program::ProgramSet training_programs(const TrainingSpec& spec, const PlatformSpec& platform, uint64_t seed);
+
+// Per-GPU compute slowdown of the stragglers (1 = nominal), by global GPU index.
+std::vector<double> straggler_factors(const StragglerSpec& stragglers, int gpus, uint64_t seed);
+
+// Cluster (index into platform.clusters) of a global GPU index.
+int cluster_of_gpu(const PlatformSpec& platform, int gpu);
+
+}  // namespace trainsim

@@ -1,0 +1,131 @@
+// Training job -> Megatron-LM launch, and back: exporting a scenario and importing the launch
+// gives the same job; what Megatron-LM has no flag for is refused naming the scenario key.
+#include <catch2/catch.hpp>
+
+#include "importer/megatron_export.hpp"
+#include "importer/scenario_writer.hpp"
+#include "importer_support.hpp"
+#include "support/input_error.hpp"
+
+using namespace trainsim;
+using namespace trainsim::importer;
+using testing::message_of;
+
+namespace {
+
+Scenario shipped(const std::string& path) { return load_scenario_file(std::string(TRAINSIM_SOURCE_DIR) + "/" + path); }
+
+// Export, then import the launch as a user pastes it (one text) on the same platform.
+TrainingSpec round_trip(const TrainingSpec& job, const PlatformSpec& platform) {
+  const auto launch = export_megatron(job, platform, {});
+  ImportOptions options;
+  options.platform = platform;
+  auto r = import_megatron(commands_from_text(launch_text(launch), {kCommandLineName, 1, 1}), options);
+  if (r.job.model.name.empty()) r.job.model.name = job.model.name;  // a custom shape: the scenario names it
+  return r.job;
+}
+
+}  // namespace
+
+TEST_CASE("export: SC21's 145.6B row as Megatron-LM flags") {
+  const Scenario s = shipped("scenarios/validation/megatron-145.6b.yaml");
+  const auto launch = export_megatron(std::get<TrainingSpec>(s.job), s.platform, {});
+  CHECK(launch.nodes == 192);
+  CHECK(launch.gpus_per_node == 8);
+  CHECK(launch.env == std::vector<std::string>{"CUDA_DEVICE_MAX_CONNECTIONS=1"});
+  CHECK(launch.launcher == std::vector<std::string>{"torchrun", "--nnodes", "192", "--nproc-per-node", "8", "--node-rank",
+                                                    "\"$NODE_RANK\"", "--master-addr", "\"$MASTER_ADDR\"",
+                                                    "--master-port", "6000"});
+  CHECK(launch.flags == std::vector<std::string>{
+                            "--num-layers 80", "--hidden-size 12288", "--ffn-hidden-size 49152",
+                            "--num-attention-heads 96", "--seq-length 2048", "--max-position-embeddings 2048",
+                            "--tokenizer-type NullTokenizer", "--vocab-size 51199", "--make-vocab-size-divisible-by 1",
+                            "--mock-data", "--tensor-model-parallel-size 8", "--pipeline-model-parallel-size 8",
+                            "--num-layers-per-virtual-pipeline-stage 5", "--micro-batch-size 2",
+                            "--global-batch-size 2304", "--recompute-granularity full", "--recompute-method uniform",
+                            "--recompute-num-layers 1", "--transformer-impl local", "--bf16", "--grad-reduce-in-bf16"});
+  CHECK(launch.node_ranks.empty());
+}
+
+TEST_CASE("export: every shipped training scenario comes back from its launch") {
+  for (const char* path :
+       {"scenarios/default.yaml", "scenarios/tutorial/gpt-1.7b-32gpu.yaml", "scenarios/validation/megatron-1.7b.yaml",
+        "scenarios/validation/megatron-7.5b.yaml", "scenarios/validation/megatron-39.1b.yaml",
+        "scenarios/validation/megatron-145.6b.yaml", "scenarios/validation/megatron-1t.yaml",
+        "scenarios/validation/korthikanti-22b-full.yaml", "scenarios/validation/korthikanti-22b-sp-selective.yaml",
+        "scenarios/validation/korthikanti-530b-full.yaml", "scenarios/validation/korthikanti-530b-sp-selective.yaml",
+        "scenarios/pipette/a100-8node-18b.yaml"}) {
+    CAPTURE(path);
+    const Scenario s = shipped(path);
+    TrainingSpec job = std::get<TrainingSpec>(s.job);
+    const TrainingSpec back = round_trip(job, s.platform);
+    job.plan.iterations = 1;  // the simulated iteration count is no Megatron-LM flag
+    CHECK(training_job_text(back) == training_job_text(job));
+  }
+}
+
+TEST_CASE("export: placements Megatron-LM can launch") {
+  const PlatformSpec platform = testing::shipped_platform("selene-dgx-a100");
+  TrainingSpec job = std::get<TrainingSpec>(shipped("scenarios/validation/korthikanti-22b-full.yaml").job);
+  job.plan.dp = 2;
+  job.plan.global_batch = 8;
+  // Four GPUs on each of four nodes (tp 4, dp 4): torchrun --nproc-per-node 4 on four nodes.
+  job.plan.tp = 4;
+  job.plan.dp = 4;
+  job.plan.global_batch = 16;
+  job.plan.order = RankOrder::Explicit;
+  job.plan.mapping = {0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27};
+  auto launch = export_megatron(job, platform, {});
+  CHECK(launch.nodes == 4);
+  CHECK(launch.gpus_per_node == 4);
+  CHECK(launch.node_ranks.empty());
+  CHECK(training_job_text(round_trip(job, platform)) == training_job_text(job));
+  // Whole nodes in another order (a configurator's placement): node rank k on the node listed.
+  job.plan.tp = 8;
+  job.plan.dp = 2;
+  job.plan.global_batch = 8;
+  job.plan.mapping = {40, 41, 42, 43, 44, 45, 46, 47, 8, 9, 10, 11, 12, 13, 14, 15};
+  launch = export_megatron(job, platform, {});
+  CHECK(launch.nodes == 2);
+  CHECK(launch.node_ranks == std::vector<int>{5, 1});
+  // Ranks shuffled inside a node: torchrun cannot place them.
+  job.plan.mapping = {1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  CHECK(message_of([&] { export_megatron(job, platform, {"s.yaml", 7, 3}); }) ==
+        "s.yaml:7:3: error: key 'job.mapping': places ranks inside nodes in an order Megatron-LM cannot launch "
+        "(torchrun numbers ranks node by node, local ranks in GPU order); expected whole nodes in rank order");
+}
+
+TEST_CASE("export: settings Megatron-LM has no flag for are refused by key") {
+  const Scenario s = shipped("scenarios/tutorial/gpt-1.7b-32gpu.yaml");
+  auto key = [&](const std::function<void(TrainingSpec&)>& change) {
+    TrainingSpec job = std::get<TrainingSpec>(s.job);
+    change(job);
+    try {
+      export_megatron(job, s.platform, {});
+    } catch (const InputError& e) {
+      return e.key();
+    }
+    return std::string("<no error>");
+  };
+  CHECK(key([](TrainingSpec&) {}) == "<no error>");
+  CHECK(key([](TrainingSpec& j) { j.plan.schedule = schedule::ScheduleKind::GPipe; }) == "job.schedule");
+  CHECK(key([](TrainingSpec& j) { j.plan.schedule = schedule::ScheduleKind::ZeroBubbleH1; }) == "job.schedule");
+  CHECK(key([](TrainingSpec& j) { j.plan.zero_stage = 3; }) == "job.zero_stage");
+  CHECK(key([](TrainingSpec& j) { j.plan.dp_algorithm = CollectiveAlgorithm::Hierarchical; }) == "job.dp_algorithm");
+  CHECK(key([](TrainingSpec& j) { j.plan.scatter_gather = false; }) == "job.scatter_gather");
+  CHECK(key([](TrainingSpec& j) { j.model.vocab = 51201; }) == "job.model.vocab");
+  CHECK(key([](TrainingSpec& j) { j.plan.layers_per_stage = {5, 7, 6, 6}; }) == "job.layers_per_stage");
+  // First and last stages of their own size are Megatron-LM's uneven split.
+  CHECK(key([](TrainingSpec& j) { j.plan.layers_per_stage = {5, 7, 7, 5}; }) == "<no error>");
+  TrainingSpec uneven = std::get<TrainingSpec>(s.job);
+  uneven.plan.layers_per_stage = {5, 7, 7, 5};
+  CHECK(training_job_text(round_trip(uneven, s.platform)) == training_job_text(uneven));
+  // What the launch does not carry is said, not dropped.
+  TrainingSpec many = std::get<TrainingSpec>(s.job);
+  many.plan.iterations = 3;
+  many.stragglers.sigma = 0.1;
+  const auto notes = export_megatron(many, s.platform, {}).notes;
+  CHECK(std::find(notes.begin(), notes.end(),
+                  "the scenario simulates 3 iterations: set --train-iters yourself (an import simulates 1)") != notes.end());
+  CHECK(std::find(notes.begin(), notes.end(), "stragglers are the simulation's, not part of the launch") != notes.end());
+}
