@@ -22,6 +22,8 @@ const std::vector<std::pair<std::string, workload::RouterScore>> kScores = {
     {"softmax", workload::RouterScore::Softmax}, {"sigmoid", workload::RouterScore::Sigmoid}};
 const std::vector<std::pair<std::string, ExpertRankOrder>> kOrders = {{"etp-ep-edp", ExpertRankOrder::EpInner},
                                                                       {"etp-edp-ep", ExpertRankOrder::EdpInner}};
+const std::vector<std::pair<std::string, Granularity>> kAllToAll = {{"flows", Granularity::Aggregated},
+                                                                   {"closed_form", Granularity::ClosedForm}};
 const std::vector<std::pair<std::string, RoutingDistribution>> kDistributions = {
     {"uniform", RoutingDistribution::Uniform},
     {"zipf", RoutingDistribution::Zipf},
@@ -202,8 +204,23 @@ void read_moe_job(YamlMap& job, TrainingSpec& spec, const PlatformSpec& platform
   YamlMap m = job.get_map("moe");
   p.experts.order = m.optional_enum("rank_order", kOrders, ExpertRankOrder::EpInner);
   p.experts.grouped_gemm = m.optional_bool("grouped_gemm", true);
+  p.experts.all_to_all = m.optional_enum("all_to_all", kAllToAll, Granularity::Aggregated);
   p.experts.routing = read_routing(m, [&](int max_nodes) { return check_max_nodes(max_nodes, spec, platform); });
   m.finish();
+}
+
+void check_moe_programs(YamlMap& job, const TrainingSpec& spec) {
+  if (!spec.model.is_moe()) return;
+  const ParallelPlan& p = spec.plan;
+  const std::string later = " is not combined with expert parallelism yet (docs/moe.md, \"Programs\"); expected ";
+  if (p.tp > 1 || p.expert_tp() > 1) {
+    YamlMap par(job.node("parallelism"), job.file(), job.key_path("parallelism"));
+    const char* key = p.tp > 1 ? "tp" : "expert_tp";
+    throw par.error(key, std::string("tensor parallelism (") + key + " = " + std::to_string(p.tp > 1 ? p.tp : p.expert_tp()) +
+                             ")" + later + key + ": 1");
+  }
+  if (p.zero_stage >= 3) throw job.error("zero_stage", "ZeRO-3" + later + "zero_stage 0 to 2");
+  if (p.overlap_grad_reduce) throw job.error("overlap_grad_reduce", "overlapped gradient reduction" + later + "false");
 }
 
 }  // namespace trainsim

@@ -26,4 +26,9 @@ void read_expert_parallelism(YamlMap& parallelism, ParallelPlan& plan);
 // validate_plan.
 void read_moe_job(YamlMap& job, TrainingSpec& spec, const PlatformSpec& platform);
 
+// Refuses, at the key that asks for it, what the expert-parallel programs do not model yet
+// (training/moe_programs.hpp): tensor parallelism (tp or expert_tp > 1), ZeRO-3, overlapped
+// gradient reduction.
+void check_moe_programs(YamlMap& job, const TrainingSpec& spec);
+
 }  // namespace trainsim

@@ -3,6 +3,7 @@
 // parallelism ("parallel folding": experts with their own TP and DP, Megatron-Core MoE), the
 // order of expert ranks within a pipeline stage, grouped GEMMs and the token routing. Plain
 // values, members of ParallelPlan; checked by validate_plan.
+#include "program/collective_kind.hpp"
 #include "workload/routing.hpp"
 
 namespace trainsim {
@@ -20,6 +21,10 @@ struct ExpertPlan {
   int expert_tp = 0;  // tensor-parallel size of each expert's FFN; 0: the attention tp
   ExpertRankOrder order = ExpertRankOrder::EpInner;
   bool grouped_gemm = true;     // one grouped GEMM per expert linear (Megatron's --moe-grouped-gemm)
+  // Dispatch and combine all-to-alls as flows (Aggregated: contention with DP and PP traffic
+  // shows), or in closed form after a barrier of the EP group (ClosedForm: no flows, the
+  // group still waits for its slowest member; for runs too large to simulate every flow).
+  Granularity all_to_all = Granularity::Aggregated;
   workload::RoutingSpec routing;
 };
 

@@ -30,6 +30,13 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.recompute = plan.recompute;
     in.zero_stage = plan.zero_stage;
     in.flash_attention = plan.flash_attention;
+    if (spec.model.is_moe()) {  // MoE terms need the layers' indices (dense or MoE) and the expert layout
+      const auto stage_of = stage_of_layers(plan, spec.model);
+      for (int l = 0; l < spec.model.layers; ++l)
+        if (stage_of[l] == s) in.layer_indices.push_back(l);
+      in.ep = plan.experts.ep, in.expert_tp = plan.expert_tp();
+      in.dispatch_bytes_per_element = workload::operand_bytes(plan.gemm_precision);
+    }
     // (micro-batch, chunk) pairs alive at the peak, each holding one chunk's layers.
     in.micro_batches_in_flight = double(schedule::peak_in_flight(sched, s).total) / plan.chunks;
     out.push_back(workload::estimate_memory(in));
