@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/args.hpp"
+#include "cli/shared_options.hpp"
 #include "configurator/training_bridge.hpp"
 #include "core/units.hpp"
 
@@ -17,7 +18,7 @@ inline std::vector<cli::OptionSpec> session_option_specs() {
           {"iterations", "N", "Pipette's annealing moves per configuration (default 20000)"},
           {"jobs", "N", "child processes for simulated runs (default 2)"},
           {"gpu-memory-limit", "SIZE", "memory per GPU a configuration may use (default: the GPU's HBM; Pipette: 70000MiB on A100, 20000MiB on V100)"},
-          {"host-memory-limit", "SIZE", "ceiling on the host RAM the simulations may use together (default 75% of RAM or $TRAINSIM_MEMORY_LIMIT)"},
+          cli::host_memory_limit_option(),
           {"oracle-budget", "N", "oracle: placements simulated per searched configuration; exhaustive when its placements modulo symmetry fit (default 64)"},
           {"oracle-margin", "F", "oracle: search the placements of the configurations within this fraction of the best (default 0.05)"}};
 }

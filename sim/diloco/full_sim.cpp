@@ -171,53 +171,84 @@ program::ProgramSet full_programs(const PlatformSpec& platform, const DilocoSpec
   return b.finish();
 }
 
+SteadyRounds find_steady_rounds(const std::vector<double>& round_ends) {
+  const int rounds = static_cast<int>(round_ends.size());
+  if (rounds < 2) throw InternalError("a steady state needs two rounds or more");
+  // Round k >= 1 lasts round_ends[k] - round_ends[k-1]; round 0 holds the start-up (pipeline
+  // fill, empty queues) and is never part of a steady state.
+  auto length = [&](int k) { return round_ends[k] - round_ends[k - 1]; };
+  double longest = 0;
+  for (int k = 1; k < rounds; ++k) longest = std::max(longest, length(k));
+  const double tolerance = 1e-9 * std::max(longest, 1e-300);  // the clock's rounding, not a fit
+  for (int start = 1; start < rounds; ++start)
+    for (int period = 1; 2 * period <= rounds - start; ++period) {
+      bool repeats = true;
+      for (int k = start + period; k < rounds && repeats; ++k) repeats = std::abs(length(k) - length(k - period)) <= tolerance;
+      if (repeats) return {start, period, (rounds - start) / period * period, true};
+    }
+  // No repetition seen: the mean of the second half of the rounds, flagged.
+  const int start = std::max(1, rounds / 2);
+  return {start, rounds - start, rounds - start, false};
+}
+
 AbstractResult full_result(const program::ProgramSet& set, const TrainingMeter& meter, const output::TraceData& t) {
   const int h = static_cast<int>(set.job.get("inner_steps"));
   const int rounds = static_cast<int>(set.job.get("rounds"));
   const int m = static_cast<int>(set.job.get("replicas"));
-  const int total = rounds * h;
   if (h < 1 || rounds < 2 || m < 1) throw InternalError("full DiLoCo programs need inner steps, rounds >= 2 and replicas");
-  // Window: from the start of round 2 to the end of the last round (after the waits of its last
-  // step), per replica; the job's is the slowest replica's.
-  std::vector<double> window(m, 0), blocked(m, 0);
+  // Round ends per replica (its last rank past the round's last inner step) and of the job (the
+  // slowest replica's). The figures are those of the steady state found in the rounds played:
+  // the rounds from `start` on, over whole periods (a window that starts with the warm-up, as
+  // rounds 2..R used to, overstates utilization while queues drain: issue 10).
+  std::vector<std::vector<double>> replica_end(m, std::vector<double>(rounds, 0));
   std::vector<int> ranks(m, 0);
-  std::vector<double> end_first(m, 0), end_last(m, 0);
   for (size_t r = 0; r < set.ranks.size(); ++r) {
     const int c = set.ranks[r].info.replica;
     if (c < 0 || c >= m) continue;
     ++ranks[c];
-    end_first[c] = std::max(end_first[c], meter.iteration_end(static_cast<int>(r), h - 1));
-    end_last[c] = std::max(end_last[c], meter.iteration_end(static_cast<int>(r), total - 1));
-    blocked[c] += meter.outer_wait(static_cast<int>(r), h);
+    for (int k = 0; k < rounds; ++k)
+      replica_end[c][k] = std::max(replica_end[c][k], meter.iteration_end(static_cast<int>(r), (k + 1) * h - 1));
   }
+  std::vector<double> job_end(rounds, 0);
+  for (int c = 0; c < m; ++c)
+    for (int k = 0; k < rounds; ++k) job_end[k] = std::max(job_end[k], replica_end[c][k]);
+  const SteadyRounds steady = find_steady_rounds(job_end);
+  const int first = steady.start, last = steady.start + steady.measured;  // rounds [first, last)
+  const double window = job_end[last - 1] - job_end[first - 1];
+
   AbstractResult res;
-  double slowest = 0;
-  for (int c = 0; c < m; ++c) {
-    window[c] = end_last[c] - end_first[c];
-    slowest = std::max(slowest, window[c]);
-  }
+  res.rounds = rounds;
+  res.steady_round = first;
+  res.period = steady.period;
+  res.cycle = steady.repeats;
+  const double per_round = 1.0 / steady.measured;
   double compute_sum = 0;
   for (int c = 0; c < m; ++c) {
     const TrainingResult tr = meter.result(HUGE_VAL, c);
     double busy = 0;
     const double stages = static_cast<double>(tr.stage_compute.size());
     for (double s : tr.stage_compute) busy += s / stages;  // every stage has tp x dp GPUs
-    WorkerOutcome o;
-    o.window = slowest;
-    o.compute = (total - h) * (busy + tr.optimizer_time);
-    o.wait = blocked[c] / std::max(1, ranks[c]) + (slowest - window[c]);
+    double blocked = 0;
+    for (size_t r = 0; r < set.ranks.size(); ++r)
+      if (set.ranks[r].info.replica == c)
+        blocked += meter.outer_wait(static_cast<int>(r), first * h) - meter.outer_wait(static_cast<int>(r), last * h);
+    const double own = replica_end[c][last - 1] - replica_end[c][first - 1];
+    WorkerOutcome o;  // per round of the steady window
+    o.window = window * per_round;
+    o.compute = h * (busy + tr.optimizer_time);
+    o.wait = (blocked / std::max(1, ranks[c]) + (window - own)) * per_round;
     compute_sum += o.compute;
     res.workers.push_back(o);
   }
-  res.utilization = slowest > 0 ? compute_sum / (m * slowest) : 0;
-  res.round_time = slowest / (rounds - 1);
+  res.round_time = window * per_round;
+  res.utilization = res.round_time > 0 ? compute_sum / (m * res.round_time) : 0;
   res.extra_memory_per_gpu = set.job.get("extra_memory_per_gpu");
 
   const std::string wan = tier_name(LinkTier::Wan);
   for (const auto& l : t.links) {
     if (l.tier != wan) continue;
     res.wan_link_names.push_back(l.name);
-    res.wan_link_bytes.push_back(l.bytes);
+    res.wan_link_bytes.push_back(l.bytes / rounds);  // per round, as the abstract mode's
     res.wan_bytes += l.bytes;
   }
   // Every round issues the same syncs, and the run ends when all of them have arrived.

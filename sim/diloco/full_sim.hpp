@@ -29,10 +29,21 @@ struct FullRunOptions {
 program::ProgramSet full_programs(const PlatformSpec& platform, const DilocoSpec& spec, const DilocoMethod& method,
                                   uint64_t seed);
 
+// The steady state of a full run from its round ends (round k ends at round_ends[k]): from round
+// `start` on, round lengths repeat with `period` (to the clock's rounding) over the rest of the
+// rounds played, `measured` rounds (whole periods) counted. None found (`repeats` false): the
+// second half of the rounds, whose figures are then a mean that may still hold warm-up.
+struct SteadyRounds {
+  int start = 1, period = 1, measured = 1;
+  bool repeats = true;
+};
+SteadyRounds find_steady_rounds(const std::vector<double>& round_ends);
+
 // The result of full programs once played: `meter` observed them and `finished` is the trace of
 // the recorder (which kept the activities) that carried their traffic. Same shape as the abstract mode's.
 // Differences (documented): `workers[i].compute` is replica i's busy compute (forward/backward
-// ops incl. their TP collectives, optimizer step), mean per GPU over the window; `wait` is the
+// ops incl. their TP collectives, optimizer step), mean per GPU per round of the steady window
+// (find_steady_rounds); `wait` is the
 // time its GPUs were blocked on outer results plus its idle time behind the slowest replica
 // (pipeline bubbles and in-datacenter communication are neither compute nor wait); the peak
 // WAN bandwidth is the busiest window of about one inner step (whole bins of the recorder's

@@ -13,6 +13,8 @@ namespace trainsim {
 namespace {
 // Rounds a trace shows when the steady state came after a drift jump (abstract_loop.hpp).
 constexpr int kTraceRoundsAfterDrift = 64;
+// Full workers: the most rounds played looking for a steady state (job.rounds doubled).
+constexpr int kMaxFullRounds = 48;
 }  // namespace
 
 JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, const JobOptions& options) {
@@ -21,13 +23,36 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   const bool full = spec.worker == WorkerMode::Full;
   std::vector<AbstractResult> out;
   std::vector<AbstractRun> runs;
+  // Full workers: rounds played per method (doubled until the round lengths repeat).
+  std::vector<int> played(spec.methods.size(), spec.rounds);
   if (full) {
-    std::vector<std::function<std::string()>> jobs;
-    for (const auto& method : spec.methods)
-      jobs.push_back([&, hp = &method] {
-        return simulate_full(scenario.platform, spec, *hp, scenario.seed, {nullptr, options.whole_platform}).serialize();
-      });
-    for (const auto& text : run_isolated_all(jobs, 2)) out.push_back(AbstractResult::parse(text));
+    // Each method plays job.rounds rounds; one whose round lengths still change (no steady state
+    // in them: warm-up left) plays again with twice as many, up to kMaxFullRounds, so the figures
+    // are steady-state ones (issue 10). Each play is one SimGrid run in a child.
+    out.assign(spec.methods.size(), AbstractResult{});
+    std::vector<size_t> todo(spec.methods.size());
+    for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+    while (!todo.empty()) {
+      std::vector<std::function<std::string()>> jobs;
+      for (size_t i : todo)
+        jobs.push_back([&, i] {
+          DilocoSpec s = spec;
+          s.rounds = played[i];
+          return simulate_full(scenario.platform, s, spec.methods[i], scenario.seed, {nullptr, options.whole_platform})
+              .serialize();
+        });
+      const auto texts = run_isolated_all(jobs, 2);
+      std::vector<size_t> again;
+      for (size_t j = 0; j < todo.size(); ++j) {
+        const size_t i = todo[j];
+        out[i] = AbstractResult::parse(texts[j]);
+        if (!out[i].cycle && 2 * played[i] <= kMaxFullRounds) {
+          played[i] *= 2;
+          again.push_back(i);
+        }
+      }
+      todo = std::move(again);
+    }
   } else {
     const AbstractWan wan = abstract_wan(scenario.platform, scenario.seed);
     for (const auto& model : spec.models)
@@ -71,23 +96,23 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   for (const auto& model : spec.models)
     for (const auto& method : spec.methods) {
       const AbstractResult& r = out[i++];
-      // Abstract: every figure is per round of the steady state. Full: over rounds 2..R.
-      const double rounds = full ? spec.rounds - 1 : 1;
+      // Every figure is per round of the steady state (full workers: the one found in the rounds
+      // played, diloco/full_sim.hpp).
       double max_wait = 0;
       for (size_t w = 0; w < r.workers.size(); ++w) {
-        max_wait = std::max(max_wait, r.workers[w].wait / rounds);
+        max_wait = std::max(max_wait, r.workers[w].wait);
         waits.text_columns[0].push_back(model.name), waits.text_columns[1].push_back(method.name);
         waits.text_columns[2].push_back(scenario.platform.clusters[w].name);
         waits.numeric_columns[0].push_back(r.workers[w].compute);
         waits.numeric_columns[1].push_back(r.workers[w].window);
         waits.numeric_columns[2].push_back(r.workers[w].wait);
         who << "  " << model.name << " / " << method.name << ": " << scenario.platform.clusters[w].name << " waits "
-            << output::format_fixed(r.workers[w].wait / rounds, 3) << " s per round\n";
+            << output::format_fixed(r.workers[w].wait, 3) << " s per round\n";
       }
       for (size_t l = 0; l < r.wan_link_names.size(); ++l) {
         links.text_columns[0].push_back(model.name), links.text_columns[1].push_back(method.name);
         links.text_columns[2].push_back(r.wan_link_names[l]);
-        links.numeric_columns[0].push_back(full ? r.wan_link_bytes[l] / spec.rounds : r.wan_link_bytes[l]);
+        links.numeric_columns[0].push_back(r.wan_link_bytes[l]);
       }
       // Wall time for the token budget: all workers together process M x tokens_per_step
       // tokens per inner step; a round is H steps.
@@ -96,10 +121,14 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
       const double budget_rounds = spec.tokens > 0 && tokens_per_round > 0 ? spec.tokens / tokens_per_round
                                                                            : std::numeric_limits<double>::quiet_NaN();
       const double wall = budget_rounds * r.round_time, wan_total = budget_rounds * r.wan_bytes_per_round;
-      if (!full && !r.cycle)
+      if (!r.cycle && !full)
         means << "  " << model.name << " / " << method.name << ": no repeating cycle within "
               << AbstractCase::kMaxRounds << " rounds; its figures are the mean of rounds " << r.steady_round << ".."
               << r.steady_round + r.period - 1 << "\n";
+      if (!r.cycle && full)
+        means << "  warning: " << model.name << " / " << method.name << ": round lengths still change after "
+              << r.rounds << " rounds (no steady state): its figures are the mean of rounds " << r.steady_round + 1
+              << ".." << r.rounds << " and may hold warm-up\n";
       std::vector<output::TextTable::Cell> row = {model.name, method.name, 100 * r.utilization, r.round_time};
       if (spec.tokens > 0) row.push_back(wall / 3600), row.push_back(wan_total / 1e12);
       row.insert(row.end(), {r.wan_bytes_per_round / 1e9, r.peak_wan_bandwidth * 8 / 1e9, max_wait,
@@ -108,16 +137,16 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
       results.text_columns[0].push_back(model.name), results.text_columns[1].push_back(method.name);
       const double vals[] = {r.utilization, r.round_time, wall, r.wan_bytes_per_round, wan_total,
                              r.peak_wan_bandwidth, max_wait, r.extra_memory_per_gpu,
-                             static_cast<double>(full ? spec.rounds : r.rounds),
-                             static_cast<double>(full ? 1 : r.steady_round), static_cast<double>(full ? 0 : r.period),
-                             full || r.cycle ? 1.0 : 0.0};
+                             static_cast<double>(r.rounds), static_cast<double>(r.steady_round),
+                             static_cast<double>(r.period), r.cycle ? 1.0 : 0.0};
       for (size_t c = 0; c < results.numeric_names.size(); ++c) results.numeric_columns[c].push_back(vals[c]);
     }
 
   std::ostringstream report;
   report << "DiLoCo (" << (full ? "full" : "abstract") << " workers) on " << scenario.platform.name << ", "
          << scenario.platform.clusters.size() << " workers; "
-         << (full ? "measured over rounds 2.." + std::to_string(spec.rounds)
+         << (full ? std::string("figures per round of the steady state (job.rounds rounds played, doubled until "
+                                "their lengths repeat)")
                   : std::string("figures per round of the steady state (simulated until the rounds repeat)"))
          << "\n"
          << table.render()
@@ -139,7 +168,9 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   if (options.keep_activities && (out.size() == 1 || full)) {
     output::TraceData detail;
     if (full) {
-      simulate_full(scenario.platform, spec, spec.methods[0], scenario.seed, {&detail, options.whole_platform});
+      DilocoSpec s = spec;
+      s.rounds = played[0];
+      simulate_full(scenario.platform, s, spec.methods[0], scenario.seed, {&detail, options.whole_platform});
     } else {
       // The steady-state run, played on SimGrid (every round simulated: no drift jumps).
       SimgridPlayOptions o;

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <map>
 
 #include "core/error.hpp"
@@ -58,6 +60,11 @@ Child start(const std::function<std::string()>& job, size_t index) {
   if (::pipe(fds) != 0) throw InternalError(std::string("pipe failed: ") + std::strerror(errno));
   // SIGINT/SIGTERM stay blocked from fork() until the child is tracked, so an interruption
   // in between cannot leave it running; both processes unblock them afterwards.
+  // What this process has buffered for stdout/stderr goes out now: the child inherits copies of
+  // the buffers, and a job that flushes its output would print them a second time.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
   sigset_t stop, previous;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);

@@ -93,3 +93,18 @@ def test_every_help_example_runs_verbatim(tmp_path, command):
         assert shlex.split(example)[0] == "trainsim", example
         r = run_verbatim(example.replace("trainsim", "build/sim/trainsim", 1), clone)
         assert r.returncode == 0, f"'{command} --help' example '{example}' failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+
+
+RETIRED_NAMES = ("--memory-limit", "TRAINSIM_MEMORY_LIMIT")  # one name per meaning (issue 10)
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_help_names_only_current_options_and_variables(command):
+    """configure's and compare's --help named the retired $TRAINSIM_MEMORY_LIMIT as the default
+    of --host-memory-limit, which the run refuses: every help that offers the option names the
+    variable the run reads, and no help names a retired option or variable."""
+    help_text = subprocess.run([str(trainsim()), command, "--help"], capture_output=True, text=True, check=True).stdout
+    for name in RETIRED_NAMES:
+        assert not re.search(re.escape(name) + r"(?![-\w])", help_text), f"'{command} --help' names retired {name}"
+    if "--host-memory-limit" in help_text:
+        assert "$TRAINSIM_HOST_MEMORY_LIMIT" in help_text, help_text
