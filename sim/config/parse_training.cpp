@@ -2,6 +2,8 @@
 #include "config/job_kinds.hpp"
 #include "config/loader.hpp"
 #include "config/parse_data_parallel.hpp"
+#include "config/parse_moe.hpp"
+#include "config/parse_training.hpp"
 #include "config/paths.hpp"
 #include "parallel/plan.hpp"
 #include "scenario/training_spec.hpp"
@@ -45,7 +47,7 @@ void check_shape(YamlMap& m, const workload::ModelSpec& model, const std::string
   auto blame = [&](const char* first, const char* second) {
     return written(first) ? first : written(second) ? second : first;
   };
-  if (model.hidden % model.heads != 0)
+  if (model.head_size == 0 && model.hidden % model.heads != 0)
     throw m.error(blame("heads", "hidden"),
                   value("hidden", model.hidden) + " is not divisible by " + value("heads", model.heads));
   if (model.heads % model.kv_heads != 0)
@@ -72,7 +74,7 @@ workload::ModelSpec parse_model(YamlMap& job) {
     else field = static_cast<int>(m.get_int(key, lo, hi));
   };
   model.name = m.optional_string("name", preset ? model.name : "custom");
-  model.family = preset ? m.optional_enum("family", workload::family_names(), model.family) : m.get_enum("family", workload::family_names());
+  const bool moe_family = read_family(m, preset ? &base : nullptr, model);  // gpt, llama or moe (parse_moe.cpp)
   integer("layers", model.layers, 1, 100000);
   integer("hidden", model.hidden, 1, 1 << 20);
   integer("heads", model.heads, 1, 1 << 16);
@@ -84,6 +86,7 @@ workload::ModelSpec parse_model(YamlMap& job) {
   integer("seq_len", model.seq_len, 1, 1 << 24);
   integer("vocab", model.vocab, 1, 1 << 24);
   model.tied_embeddings = m.optional_bool("tied_embeddings", preset ? model.tied_embeddings : true);
+  read_moe_model(m, moe_family, preset ? &base : nullptr, model);
   m.finish();
   check_shape(m, model, preset ? base.name : "");
   return model;
@@ -91,7 +94,7 @@ workload::ModelSpec parse_model(YamlMap& job) {
 
 }  // namespace
 
-JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
+TrainingSpec read_training(YamlMap& job, const PlatformSpec& platform) {
   TrainingSpec spec;
   spec.where = job.location();
   spec.model = parse_model(job);
@@ -103,6 +106,7 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
     p.pp = static_cast<int>(par.optional_int("pp", 1, 1, 1 << 20));
     p.dp = static_cast<int>(par.optional_int("dp", 1, 1, 1 << 20));
     p.cp = static_cast<int>(par.optional_int("cp", 1, 1, 1 << 16));
+    read_expert_parallelism(par, p);  // ep, expert_tp
     par.finish();
   }
   p.micro_batch = static_cast<int>(job.get_int("micro_batch", 1, 1 << 20));
@@ -170,6 +174,7 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
     const std::string leaf = key.substr(0, key.find('.'));
     throw InputError(job.has(leaf) ? job.where(leaf) : job.location(), job.key_path(key), e.message());
   }
+  read_moe_job(job, spec, platform);  // moe:, gemm_precision
   // Simulation time grows with the micro-batches of a pipeline; beyond this a batch is a typo
   // (global_batch: 1000000000 would run for days), not a training run.
   constexpr int kMaxMicroBatches = 16384;
@@ -178,6 +183,12 @@ JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
                                         std::to_string(p.micro_batches()) +
                                         " micro-batches per pipeline (global_batch / (micro_batch x dp)); at most " +
                                         std::to_string(kMaxMicroBatches) + " are simulated");
+  return spec;
+}
+
+JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
+  TrainingSpec spec = read_training(job, platform);
+  check_moe_programs(job, spec);  // what the expert-parallel programs do not model yet
   return spec;
 }
 

@@ -155,8 +155,9 @@ class Player {
           CollectiveCall gather;
           gather.kind = CollectiveKind::AllGather;
           add(op.as<program::Recv>().gather_slot, gather);
-        } else if (op.kind() == OpKind::Collective && op.as<program::Collective>().granularity == Granularity::ClosedForm &&
-                   op.as<program::Collective>().per_peer < 0) {
+        } else if (op.kind() == OpKind::Collective && op.as<program::Collective>().granularity == Granularity::ClosedForm) {
+          // Per-peer all-to-alls are timed as given when they run, but their group's closed
+          // forms must exist before then too (the unit plan prepared here is not used for them).
           add(op.slot, collective_call(op.as<program::Collective>(), nullptr));
         }
       }

@@ -7,6 +7,39 @@ namespace trainsim {
 
 namespace {
 std::string str(long long v) { return std::to_string(v); }
+
+// Expert parallelism (docs/moe.md, "Layout"): the tp x dp ranks of a pipeline stage are also
+// expert_tp x ep x expert_dp ranks.
+void validate_experts(const ParallelPlan& p, const workload::ModelSpec& model) {
+  auto fail = [&](const std::string& key, const std::string& msg) { throw InputError(p.where, key, msg); };
+  const ExpertPlan& x = p.experts;
+  if (!model.is_moe()) {
+    if (x.ep != 1) fail("parallelism.ep", "expert parallelism needs a model with experts; expected family: moe, or ep 1");
+    if (x.expert_tp != 0 && x.expert_tp != p.tp)
+      fail("parallelism.expert_tp", "expert tensor parallelism needs a model with experts; expected family: moe, or no expert_tp");
+    return;
+  }
+  const int E = model.moe.experts, etp = p.expert_tp();
+  if (x.ep < 1) fail("parallelism.ep", "must be at least 1");
+  if (etp < 1) fail("parallelism.expert_tp", "must be at least 1");
+  if (E % x.ep != 0) fail("parallelism.ep", "ep = " + str(x.ep) + " does not divide the " + str(E) + " experts; expected a divisor of " + str(E));
+  if (model.moe.expert_ffn_hidden % etp != 0)
+    fail("parallelism.expert_tp", "expert_tp = " + str(etp) + " must divide expert_ffn_hidden (" +
+                                      str(model.moe.expert_ffn_hidden) + ")");
+  if ((p.tp * p.dp) % (x.ep * etp) != 0)
+    fail("parallelism.ep", "ep x expert_tp = " + str(x.ep * etp) + " must divide the tp x dp = " + str(p.tp * p.dp) +
+                               " ranks of a pipeline stage (the rest is expert data parallelism)");
+  if (p.tp > 1 && !p.sequence_parallel)
+    fail("sequence_parallel", "MoE layers with tp > 1 route the sequence-parallel shard of each rank (as Megatron-Core); expected sequence_parallel: true");
+  if (p.tp > 1 && model.seq_len % p.tp != 0)
+    fail("parallelism.tp", "tp = " + str(p.tp) + " must divide seq_len (" + str(model.seq_len) + ") for sequence parallelism");
+  if (model.moe.shared_ffn_hidden % p.tp != 0)
+    fail("parallelism.tp", "tp = " + str(p.tp) + " must divide shared_expert_ffn_hidden (" +
+                               str(model.moe.shared_ffn_hidden) + ")");
+  if (!p.flash_attention && model.mla.enabled())
+    fail("attention", "multi-head latent attention is modelled with flash attention only");
+  workload::validate(x.routing);
+}
 }  // namespace
 
 void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int platform_gpus) {
@@ -108,6 +141,15 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   if (p.fsdp.prefetch < 0) fail("fsdp.prefetch", "must be at least 0");
   if (p.fsdp.shard_group < 0 || (p.fsdp.shard_group > 0 && p.dp % p.fsdp.shard_group != 0))
     fail("fsdp.shard_group", "shard group of " + str(p.fsdp.shard_group) + " data-parallel ranks must divide dp = " + str(p.dp));
+  validate_experts(p, model);
+  // The expert-parallel generator (training/moe_programs) writes each MoE op whole: features
+  // that split an op (context parallelism's attention, the parameter gathers overlapped with a
+  // chunk's first forward) are not combined with it yet (docs/moe.md).
+  if (model.is_moe() && p.cp > 1)
+    fail("parallelism.cp", "context parallelism with MoE layers is not modelled yet; expected cp: 1 for a moe model");
+  if (model.is_moe() && p.overlap_param_gather)
+    fail("overlap_param_gather", "not modelled yet for MoE models (their ops are written by the expert-parallel generator); "
+                                 "expected false");
 }
 
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {

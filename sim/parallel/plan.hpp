@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "parallel/expert_plan.hpp"
 #include "program/collective_kind.hpp"
 #include "schedule/schedule.hpp"
 #include "workload/compute_model.hpp"
@@ -78,9 +79,16 @@ struct ParallelPlan {
   // (Megatron's scatter/gather optimisation; implied by sequence parallelism).
   bool scatter_gather = true;
   int iterations = 1;
+  // MoE models: expert parallelism, expert TP and DP, routing (expert_plan.hpp).
+  ExpertPlan experts;
+  // Operands of the linear layers' GEMMs (FP8: DeepSeek-V3, Transformer Engine; docs/model.md).
+  workload::Precision gemm_precision = workload::Precision::Bf16;
   SourceLocation where;
 
   int gpus() const { return tp * cp * pp * dp; }
+  int expert_tp() const { return experts.expert_tp > 0 ? experts.expert_tp : tp; }
+  // Expert-data-parallel size: the tp x dp ranks of a stage hold ep x expert_tp x expert_dp.
+  int expert_dp() const { return tp * dp / (experts.ep * expert_tp()); }
   int micro_batches() const { return global_batch / (micro_batch * dp); }  // per pipeline
   // Data-parallel ranks the sharded states are split over: dp, or the HSDP shard group.
   int shard_ranks() const { return zero_stage >= 3 && fsdp.shard_group > 0 ? fsdp.shard_group : dp; }

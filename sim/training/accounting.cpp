@@ -1,6 +1,6 @@
 #include "training/accounting.hpp"
 
-#include "workload/ops.hpp"
+#include "workload/moe_ops.hpp"
 
 namespace trainsim {
 
@@ -10,9 +10,9 @@ TrainingAccounting training_accounting(const TrainingSpec& spec) {
   TrainingAccounting a;
   a.gpus = p.gpus();
   a.tokens = double(p.global_batch) * spec.model.seq_len;
-  a.counted_flops = workload::megatron_flops_per_iteration(spec.model, p.global_batch, full);
-  a.model_flops = workload::megatron_flops_per_iteration(spec.model, p.global_batch, false);
-  a.hardware_flops = workload::megatron_flops_per_iteration(spec.model, p.global_batch, full);
+  a.counted_flops = workload::model_flops_per_iteration(spec.model, p.global_batch, full);
+  a.model_flops = workload::model_flops_per_iteration(spec.model, p.global_batch, false);
+  a.hardware_flops = workload::model_flops_per_iteration(spec.model, p.global_batch, full);
   return a;
 }
 

@@ -13,6 +13,7 @@
 #include "training/accounting.hpp"
 #include "training/costs.hpp"
 #include "training/fsdp.hpp"
+#include "training/moe_programs.hpp"
 #include "training/simulator.hpp"
 
 namespace trainsim {
@@ -72,6 +73,7 @@ struct Job {
   std::vector<std::vector<int>> first_forward_op{};  // [stage][chunk]: the chunk's first forward
   std::vector<workload::MemoryEstimate> memory{};    // per stage
   std::vector<std::vector<double>> activation_per_op{};  // [stage][chunk]: one (micro-batch, chunk)'s activations
+  TrainingExtension* ext = nullptr;  // a layered generator (expert parallelism), or none
   // Slots and streams.
   int cs = 0, ds = 0, ts = -1, pp_slot = 0, tp_slot = 0, dp_slot = 0, emb_slot = 0, replica_slot = -1;
   int cps = -1, cp_slot = -1;  // context parallelism: the KV stream and group (cp > 1)
@@ -129,9 +131,9 @@ std::vector<int> release_groups(int n) {
 // Writes the program of one rank of stage `stage`.
 class RankWriter {
  public:
-  RankWriter(const Job& job, program::Program& p, int stage, const StageCosts& costs, double optimizer_seconds,
+  RankWriter(const Job& job, program::Program& p, int rank, int stage, const StageCosts& costs, double optimizer_seconds,
              int cp_rank = 0)
-      : job_(job), w_(p), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds), cp_rank_(cp_rank) {
+      : job_(job), w_(p), rank_(rank), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds), cp_rank_(cp_rank) {
     if (!job_.zero3) return;
     for (const auto& c : costs_.chunks) units_.push_back(fsdp_units(c, job_.plan.fsdp.unit_layers));
     // The iteration's gathers in the order the units run: a forward walks its chunk's units
@@ -157,6 +159,7 @@ class RankWriter {
  private:
   const Job& job_;
   program::ProgramWriter w_;
+  int rank_;
   int stage_;
   const StageCosts& costs_;
   double optimizer_seconds_;
@@ -333,6 +336,8 @@ class RankWriter {
         pass(x, double(in_group) / n);
         reduce_gradients(w_.record(job_.cs), job_.grad_collective, bytes * in_group / n, in_group);
       }
+    } else if (job_.ext) {
+      job_.ext->pass(w_, job_.cs, rank_, it, op);
     } else {
       pass(x, 1);
     }
@@ -371,10 +376,11 @@ class RankWriter {
     w_.marker(cs, MarkerKind::MicroBatch, 0, true);
     w_.marker(cs, MarkerKind::Chunk, 0, true);
     // Gradient synchronisation, then the optimizer step.
-    if (job_.has_dp || (job_.embedding_sync && (stage_ == 0 || stage_ == job_.pp - 1))) {
+    if (job_.has_dp || job_.ext || (job_.embedding_sync && (stage_ == 0 || stage_ == job_.pp - 1))) {
       const int issued = w_.record(cs);
       if (!job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp)
         for (int ch = job_.v - 1; ch >= 0; --ch) buckets(ch, job_.grad_collective, issued);
+      if (job_.ext) job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
       if (job_.embedding_sync && (stage_ == 0 || stage_ == job_.pp - 1))
         on_comm_stream_after(issued, job_.emb_slot,
                              collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, job_.embedding_grad_bytes));
@@ -391,6 +397,7 @@ class RankWriter {
         on_comm_stream_after(issued, job_.dp_slot,
                              collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, bytes, job_.bucket_count(bytes)));
       }
+      if (job_.ext) job_.ext->collectives(w_, job_.ds, rank_, issued, CollectiveKind::AllGather);
       w_.wait(cs, w_.record(job_.ds));
     }
     w_.marker(cs, MarkerKind::Iteration, it, true);
@@ -438,6 +445,9 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
     auto& per_chunk = job.activation_per_op.emplace_back();
     for (double w : weight) per_chunk.push_back(peak > 0 ? job.memory[s].activations * w / peak : 0);
   }
+  // Mixture-of-experts models: expert parallelism layered on this generator.
+  const auto moe = spec.model.is_moe() ? make_moe_extension(spec, platform, seed, prefix) : nullptr;
+  job.ext = moe.get();
   job.cs = b.stream(program::kComputeStream);
   job.ds = b.stream(program::kDpStream);
   job.pp_slot = b.slot("pp"), job.tp_slot = b.slot("tp"), job.dp_slot = b.slot("dp"), job.emb_slot = b.slot("embedding");
@@ -455,6 +465,7 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   };
   auto cp_part = [&](int k) { return plan.cp > 1 ? k : -1; };  // names without cp stay as they were
   auto ints = [](const std::vector<int>& v) { return std::vector<int32_t>(v.begin(), v.end()); };
+  if (job.ext) job.ext->add_slots(b);
   const int slots = static_cast<int>(b.set().slots.size());
   std::vector<std::vector<int32_t>> groups(layout.gpus(), std::vector<int32_t>(slots, -1));
   for (int d = 0; d < plan.dp; ++d)
@@ -508,6 +519,8 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
         }
   }
 
+  if (job.ext) job.ext->add_groups(b, groups);
+
   // Compute costs per GPU type; a TP group advances at its slowest member's pace (it
   // synchronises every layer).
   const auto slow = straggler_factors(spec.stragglers, platform.total_gpus(), seed);
@@ -520,28 +533,29 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
     auto it = by_cluster.find(cluster);
     if (it == by_cluster.end()) {
       workload::ComputeModel cm(platform.clusters[cluster].gpu);
-      auto costs = stage_costs(model, plan, cm, TpLink{1e30, 0});
+      auto costs = job.ext ? job.ext->stage_costs(cm) : stage_costs(model, plan, cm, TpLink{1e30, 0});
       it = by_cluster.emplace(cluster, std::make_pair(std::move(cm), std::move(costs))).first;
     }
     const auto& [compute, costs] = it->second;
     double scale = 1;
     for (int member : layout.tp_group(co.stage, co.dp, co.cp)) scale = std::max(scale, slow[member]);
     const double optimizer =
-        compute.optimizer_step(costs[co.stage].params() / (plan.zero_stage >= 1 ? plan.shard_ranks() * plan.cp : 1));
+        compute.optimizer_step(costs[co.stage].params() / (plan.zero_stage >= 1 ? plan.shard_ranks() * plan.cp : 1) +
+                               (job.ext ? job.ext->optimizer_params(r) : 0));
     const program::RankInfo info{co.stage, co.tp, co.dp, replica};
     // Ranks of a stage on the same GPU type run the same program (peers are group ranks; the
-    // CP ring's neighbours depend on the cp rank).
+    // CP ring's neighbours depend on the cp rank; expert ranks differ by their routing).
     const auto key = std::make_tuple(co.stage, cluster, co.cp);
-    if (!edit)
+    if (!edit && !job.ext)
       if (auto known = program_of.find(key); known != program_of.end()) {
         b.add_rank(gpu, known->second, groups[r], scale, info);
         continue;
       }
     p = {};
-    RankWriter(job, p, co.stage, costs[co.stage], optimizer, co.cp).write();
+    RankWriter(job, p, r, co.stage, costs[co.stage], optimizer, co.cp).write();
     if (edit) edit(r, p, groups[r]);
     const int index = b.add_program(p);
-    if (!edit) program_of.emplace(key, index);
+    if (!edit && !job.ext) program_of.emplace(key, index);
     b.add_rank(gpu, index, groups[r], scale, info);
   }
 }

@@ -18,13 +18,40 @@
 
 #include "platform/spec.hpp"
 #include "program/builder.hpp"
+#include "schedule/schedule.hpp"
 #include "scenario/training_spec.hpp"
+#include "training/costs.hpp"
 
 namespace trainsim {
 
 // Lets a caller change each rank's program before it is added (DiLoCo inserts its outer
 // synchronisations at the iteration ends); `groups` is the rank's group per slot.
 using RankEdit = std::function<void(int rank, program::Program& program, std::vector<int32_t>& groups)>;
+
+// What a generator layered on this one changes (expert parallelism, training/moe_programs.hpp,
+// docs/moe.md "Programs"): it writes the kernels of each schedule op itself, and adds its own
+// groups and gradient reductions; the schedule, pipeline messages, memory timeline and the
+// dense parameters' data parallelism stay this generator's.
+class TrainingExtension {
+ public:
+  virtual ~TrainingExtension() = default;
+  // Interns its slots (called before any group is made).
+  virtual void add_slots(program::Builder& b) = 0;
+  // Adds its groups: groups[rank][slot] for its slots.
+  virtual void add_groups(program::Builder& b, std::vector<std::vector<int32_t>>& groups) = 0;
+  // Costs per stage on a GPU of this compute model: `params` are what the data-parallel
+  // reduction over "dp" moves; the compute fields are unused (pass writes the kernels).
+  virtual std::vector<StageCosts> stage_costs(const workload::ComputeModel& compute) const = 0;
+  // Writes schedule op `op` of rank `rank` on stream `stream`: everything between its pipeline
+  // receive and send (the chunk's kernels and their communication).
+  virtual void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op) = 0;
+  // Parameters of `rank` outside StageCosts::params whose optimizer step runs on it.
+  virtual double optimizer_params(int rank) const = 0;
+  // Its gradient reductions (kind: the dense ones' all-reduce or reduce-scatter), or with
+  // AllGather the distributed optimizer's parameter all-gathers, on stream `stream` after event
+  // `issued` of the compute stream.
+  virtual void collectives(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind) = 0;
+};
 
 // Appends the ranks of `spec` to `builder`: rank r of the plan on GPU layout.gpu_of_rank(r),
 // its groups named with `prefix`, `replica` in the ranks' info. Throws InputError for a plan the

@@ -34,6 +34,13 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.zero_stage = plan.zero_stage;
     in.grad_bytes_per_param = plan.grad_reduce_bytes;
     in.flash_attention = plan.flash_attention;
+    if (spec.model.is_moe()) {  // MoE terms need the layers' indices (dense or MoE) and the expert layout
+      const auto stage_of = stage_of_layers(plan, spec.model);
+      for (int l = 0; l < spec.model.layers; ++l)
+        if (stage_of[l] == s) in.layer_indices.push_back(l);
+      in.ep = plan.experts.ep, in.expert_tp = plan.expert_tp();
+      in.dispatch_bytes_per_element = workload::operand_bytes(plan.gemm_precision);
+    }
     // (micro-batch, chunk) pairs alive at the peak, each holding its chunk's layers: the peak of
     // the layer-weighted count, over the stage's layers (total / chunks when chunks are even).
     const auto weight = chunk_activation_weights(plan, spec.model, s);

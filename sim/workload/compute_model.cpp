@@ -135,12 +135,26 @@ double ComputeModel::gemm_efficiency(const GemmShape& s) const {
   return eff;
 }
 
+double ComputeModel::peak_flops(Precision p) const {
+  if (p == Precision::Bf16) return gpu_.peak_flops;
+  if (!(gpu_.peak_fp8 > 0))
+    throw InputError({}, "gemm_precision", "GPU '" + gpu_.name + "' has no FP8 tensor cores (no FP8 peak in its datasheet)");
+  return gpu_.peak_fp8;
+}
+
 double ComputeModel::op_time(const Op& op) const {
   double compute = 0;
   switch (op.kind) {
     case OpKind::Gemm:
-      compute = op.flops / (gpu_.peak_flops * gemm_efficiency(op.gemm));
+      compute = op.flops / (peak_flops(op.precision) * gemm_efficiency(op.gemm));
       break;
+    case OpKind::GroupedGemm: {
+      // One kernel over every local expert's GEMM: it runs at the efficiency of, and executes
+      // the FLOPs of, its aggregate shape (moe_ops.hpp); the FP8 rate is the datasheet's.
+      const double executed = 2.0 * double(op.gemm.m) * double(op.gemm.n) * double(op.gemm.k);
+      compute = executed / (peak_flops(op.precision) * gemm_efficiency(op.gemm));
+      break;
+    }
     case OpKind::BatchedGemm: {
       // Per-head GEMMs have a small inner or outer dimension (the head size); their time is set
       // by the traffic of the s x s matrices (memory term below) or by the GEMM rate of the

@@ -56,6 +56,10 @@ class ComputeModel {
   // Fraction of peak a 16-bit GEMM of this shape reaches (measured grid, log-space trilinear
   // interpolation; clamped above the grid; linear fall-off below the smallest measured dimension).
   double gemm_efficiency(const GemmShape& shape) const;
+  // Datasheet peak of GEMMs in this operand format: the 16-bit peak, or the FP8 peak (InputError
+  // naming gemm_precision when the GPU has none). FP8 GEMMs are assumed to reach the same
+  // fraction of their peak as 16-bit ones (docs/model.md, "FP8").
+  double peak_flops(Precision p) const;
   // Fraction of datasheet HBM bandwidth a streaming kernel reaches (measured copy / datasheet).
   double memory_efficiency() const { return memory_efficiency_; }
   // Fractions of peak causal attention reaches on its executed FLOPs, forward and backward.

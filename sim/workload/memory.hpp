@@ -2,6 +2,8 @@
 // Peak memory of one GPU of a training job: weights, gradients, optimizer states, activations
 // of the micro-batches in flight, communication buffers and framework overhead. Formulas,
 // sources and constants: docs/memory.md.
+#include <vector>
+
 #include "platform/gpu_catalog.hpp"
 #include "workload/compute_model.hpp"
 #include "workload/model_spec.hpp"
@@ -29,10 +31,16 @@ struct MemoryInput {
   double micro_batches_in_flight = 1;
   // GPT only: flash attention stores no score matrices (Korthikanti's formulas assume it does).
   bool flash_attention = false;
+  // MoE models (docs/memory.md, "Mixture of experts"); sequence parallelism when tp > 1.
+  std::vector<int> layer_indices;  // the layers this GPU holds (layers_on_stage of them)
+  int ep = 1, expert_tp = 1;       // expert data parallelism: tp x dp / (ep x expert_tp)
+  double expert_load = 1;          // rows its experts compute, relative to balanced (moe_memory.hpp)
+  double dispatch_bytes_per_element = 2;
 };
 
 struct MemoryEstimate {
   double parameters = 0;  // parameters held by this GPU before ZeRO sharding
+  double expert_parameters = 0;  // of which routed experts (MoE: sharded over expert data parallelism)
   double weights = 0, gradients = 0, optimizer = 0, activations = 0, comm_buffers = 0, overhead = 0;  // bytes
   double total() const { return weights + gradients + optimizer + activations + comm_buffers + overhead; }
   bool fits(const GpuModel& gpu) const { return total() <= gpu.memory_bytes; }

@@ -21,7 +21,15 @@ enum class OpKind {
   Attention,    // fused (flash) attention kernel
   BatchedGemm,  // per-head GEMMs of unfused attention (small inner dimension: bound by traffic)
   Memory,
+  // One grouped-GEMM kernel over several experts' GEMMs (Megatron-Core's --moe-grouped-gemm):
+  // `gemm` is the single GEMM whose efficiency it runs at and whose 2mnk FLOPs it executes
+  // (row tiles padded), `flops` the useful FLOPs (moe_ops.hpp, docs/model.md).
+  GroupedGemm,
 };
+
+// Number format of a GEMM's operands. FP8 (E4M3/E5M2, DeepSeek-V3 and Transformer Engine) reads
+// 1-byte operands, writes 16-bit outputs and runs at the GPU's FP8 peak (compute_model.hpp).
+enum class Precision { Bf16, Fp8 };
 
 // C[m,n] = A[m,k] B[k,n]; FLOPs 2mnk.
 struct GemmShape {
@@ -34,8 +42,9 @@ struct Op {
   Pass pass = Pass::Forward;
   double flops = 0;  // executed FLOPs (causal attention counts the half it computes)
   double bytes = 0;  // HBM bytes read + written
-  GemmShape gemm;    // when kind == Gemm or BatchedGemm
+  GemmShape gemm;    // when kind == Gemm, BatchedGemm or GroupedGemm
   bool core_attention = false;  // part of softmax(QK^T)V: what selective recomputation re-runs
+  Precision precision = Precision::Bf16;  // GEMMs: the operands' format (its peak FLOP/s)
 };
 
 // One layer's shard: b sequences of the model's seq_len on one rank of a tp-wide group.
@@ -55,11 +64,24 @@ struct LayerShard {
   // seq_len / 2cp, i and 2cp-1-i, so causal work balances) and attends them to the keys and
   // values of the whole sequence (flash attention only; docs/training.md).
   int cp = 1;
+  // Operands of the linear layers' GEMMs (projections, MLP, experts); the router, the logits and
+  // the attention core stay 16-bit (DeepSeek-V3 Sec. 3.3.1; Transformer Engine's FP8 recipe).
+  Precision gemm_precision = Precision::Bf16;
 };
 
-// Every op of one layer, all three passes, in execution order within each pass. Throws
-// InputError when tp does not divide heads, ffn_hidden or (with sequence parallelism) seq_len.
+// Every op of one dense layer (attention block, then a dense FFN of width ffn_hidden: also a MoE
+// model's first dense_layers layers), all three passes, in execution order within each pass.
+// Throws InputError when tp does not divide heads, ffn_hidden or (with sequence parallelism)
+// seq_len.
 std::vector<Op> layer_ops(const ModelSpec& model, const LayerShard& shard);
+// The attention block alone (input norm, projections, core attention, output projection,
+// residual; MHA/GQA or MLA), all three passes.
+std::vector<Op> attention_ops(const ModelSpec& model, const LayerShard& shard);
+// A dense FFN block of width `width` (its norm, MLP, residual), all three passes, the width
+// split over tp like Megatron's MLP. With `shared_experts` the ops are named shared.mlp_up, ...
+// and the norm and residual are left out: a MoE layer's shared experts, which read the MoE
+// block's norm output and add into its combine (moe_ops.hpp).
+std::vector<Op> ffn_ops(const ModelSpec& model, const LayerShard& shard, int width, bool shared_experts = false);
 
 // Input embedding (vocabulary split over tp, as Megatron's VocabParallelEmbedding).
 std::vector<Op> embedding_ops(const ModelSpec& model, const LayerShard& shard);
@@ -82,7 +104,10 @@ double total_bytes(const std::vector<Op>& ops, Pass pass);
 double megatron_flops_per_iteration(const ModelSpec& model, std::int64_t global_batch,
                                     bool recompute_counted);
 // Forward model FLOPs of one layer for b sequences (all tp ranks together): 2 x matrix
-// parameters x tokens + 4 b s^2 h.
+// parameters x tokens + 4 b s^2 h. Dense models (InternalError on a MoE model).
 double layer_forward_model_flops(const ModelSpec& model, int micro_batch);
+
+// Bytes per element of a GEMM operand in `p` (outputs are always 16-bit).
+double operand_bytes(Precision p);
 
 }  // namespace trainsim::workload

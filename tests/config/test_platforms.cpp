@@ -18,7 +18,7 @@ TEST_CASE("platforms: every shipped file loads with its expected GPU count") {
   const std::map<std::string, int> expected = {
       {"selene-dgx-a100.yaml", 3072}, {"dgx-a100-16node.yaml", 128}, {"h100-400g.yaml", 16384},
       {"v100-edr-hetero.yaml", 128},  {"a100-hdr-hetero.yaml", 64},  {"two-datacenters.yaml", 512},
-      {"amp-g4dn-4node.yaml", 16}};
+      {"amp-g4dn-4node.yaml", 16},    {"h800-deepseek-v3.yaml", 2048}};
   int seen = 0;
   for (const auto& e : std::filesystem::directory_iterator(std::string(TRAINSIM_SOURCE_DIR) + "/platforms")) {
     if (e.path().extension() != ".yaml") continue;

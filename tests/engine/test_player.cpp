@@ -54,9 +54,11 @@ Scenario small(Scenario s) {
   auto shrink = [](TrainingSpec& t, int iterations) {
     auto& p = t.plan;
     p.iterations = iterations;
-    if (p.order == RankOrder::Megatron && p.dp > 2) {
+    // (MoE: as few replicas as hold one expert-parallel group.)
+    const int min_dp = std::max(2, p.experts.ep * p.expert_tp() / p.tp);
+    if (p.order == RankOrder::Megatron && p.dp > min_dp) {
       const int m = p.micro_batches();
-      p.dp = 2;
+      p.dp = min_dp;
       p.global_batch = m * p.micro_batch * p.dp;
     }
   };

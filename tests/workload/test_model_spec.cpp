@@ -42,7 +42,7 @@ TEST_CASE("Llama 3 8B parameters by hand") {
 TEST_CASE("Every preset is valid and listed by name") {
   const auto names = model_preset_names();
   CHECK(names.size() == model_presets().size());
-  CHECK(names.size() == 14);
+  CHECK(names.size() == 18);
   for (const auto& n : names) {
     const auto m = find_model_preset(n);
     REQUIRE(m);

@@ -1,0 +1,392 @@
+#include "training/moe_programs.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include "parallel/expert_layout.hpp"
+#include "training/programs.hpp"
+#include "workload/memory.hpp"
+#include "workload/moe_memory.hpp"
+#include "workload/moe_ops.hpp"
+
+namespace trainsim {
+
+using program::Collective;
+using program::Role;
+using schedule::OpType;
+using workload::PassTimes;
+
+namespace {
+
+// Seconds of the forward kernels of `ops` that selective recomputation re-runs (core attention).
+double core_attention_forward(const workload::ComputeModel& cm, const std::vector<workload::Op>& ops) {
+  double s = 0;
+  for (const auto& op : ops)
+    if (op.pass == workload::Pass::Forward && op.core_attention) s += cm.op_time(op);
+  return s;
+}
+
+// One GPU type's costs of the parts of a layer that do not depend on the routing.
+struct FixedCosts {
+  PassTimes dense_layer, attention, embedding, lm_head;
+  double dense_recompute = 0, attention_recompute = 0;  // forward seconds re-run in the backward
+};
+
+// One MoE layer's FFN on one GPU for one micro-batch, given its routing.
+struct FfnCosts {
+  PassTimes route, experts, unroute;  // shared experts inside `experts` (they run beside them)
+};
+
+class MoeExtension final : public TrainingExtension {
+ public:
+  MoeExtension(const TrainingSpec& spec, const PlatformSpec& platform, uint64_t seed, std::string prefix)
+      : model_(spec.model), plan_(spec.plan), platform_(platform), seed_(seed), prefix_(std::move(prefix)),
+        layout_(spec.plan) {
+    const auto& p = plan_;
+    auto refuse = [&](const char* key, const std::string& what) {
+      throw InputError(p.where, key, what + "; expected " + "tp: 1, expert_tp: 1, zero_stage 0 to 2 and overlap_grad_reduce: false");
+    };
+    if (p.tp > 1 || p.expert_tp() > 1)
+      refuse("tp", "expert-parallel programs are generated without tensor parallelism yet (the token dispatcher's "
+                   "all-gather over tp is not modelled)");
+    if (p.zero_stage >= 3) refuse("zero_stage", "ZeRO-3 is not combined with expert parallelism yet");
+    if (p.overlap_grad_reduce) refuse("overlap_grad_reduce", "overlapped gradient reduction is not combined with expert parallelism yet");
+    shard_.micro_batch = p.micro_batch, shard_.tp = 1, shard_.seq_parallel = false;
+    shard_.flash_attention = p.flash_attention, shard_.fused_bias_dropout_add = p.fused_bias_dropout_add;
+    shard_.gemm_precision = p.gemm_precision;
+    moe_shard_.layer = shard_, moe_shard_.expert_tp = 1, moe_shard_.grouped_gemm = p.experts.grouped_gemm;
+    // Layers of each (stage, chunk), in the dense generator's placement (costs.hpp).
+    const auto per_vs = virtual_stage_layers(p, model_);
+    first_.assign(p.pp, std::vector<int>(p.chunks)), count_ = first_;
+    for (int vs = 0, next = 0; vs < static_cast<int>(per_vs.size()); next += per_vs[vs], ++vs) {
+      const int s = schedule::rank_of_virtual_stage(vs, p.pp), c = schedule::chunk_of_virtual_stage(vs, p.pp);
+      first_[s][c] = next, count_[s][c] = per_vs[vs];
+    }
+    // Parameters per GPU: dense (reduced over dp by the dense generator) and routed experts.
+    workload::MoeMemoryShape shape;
+    shape.micro_batch = p.micro_batch, shape.ep = p.experts.ep;
+    dense_params_.assign(p.pp, std::vector<double>(p.chunks, 0)), expert_params_.assign(p.pp, 0);
+    for (int s = 0; s < p.pp; ++s)
+      for (int c = 0; c < p.chunks; ++c)
+        for (int l = first_[s][c]; l < first_[s][c] + count_[s][c]; ++l) {
+          const auto lp = workload::moe_layer_parameters(model_, l, shape);
+          dense_params_[s][c] += lp.dense, expert_params_[s] += lp.expert;
+        }
+    tokens_.assign(p.experts.ep, workload::routed_tokens(model_, moe_shard_));
+  }
+
+  void add_slots(program::Builder& b) override {
+    ep_slot_ = b.slot("ep"), edp_slot_ = b.slot("edp");
+  }
+
+  void add_groups(program::Builder& b, std::vector<std::vector<int32_t>>& groups) override {
+    auto name = [&](const char* kind, int s, int i) { return prefix_ + kind + "#" + std::to_string(s) + "." + std::to_string(i); };
+    auto ints = [](const std::vector<int>& v) { return std::vector<int32_t>(v.begin(), v.end()); };
+    const int ep = layout_.ep(), edp = layout_.expert_dp();
+    for (int s = 0; s < plan_.pp; ++s) {
+      if (ep > 1)
+        for (int d = 0; d < edp; ++d) {
+          const int g = b.group(name("ep", s, d), ints(layout_.ep_group(s, d, 0)));
+          for (int e = 0; e < ep; ++e) groups[layout_.rank({s, d, e, 0})][ep_slot_] = g;
+        }
+      if (edp > 1)
+        for (int e = 0; e < ep; ++e) {
+          const int g = b.group(name("edp", s, e), ints(layout_.expert_dp_group(s, e, 0)));
+          for (int d = 0; d < edp; ++d) groups[layout_.rank({s, d, e, 0})][edp_slot_] = g;
+        }
+    }
+  }
+
+  std::vector<StageCosts> stage_costs(const workload::ComputeModel&) const override {
+    std::vector<StageCosts> out(plan_.pp);
+    for (int s = 0; s < plan_.pp; ++s) {
+      out[s].chunks.resize(plan_.chunks);
+      for (int c = 0; c < plan_.chunks; ++c) {
+        auto& ch = out[s].chunks[c];
+        ch.first_layer = first_[s][c], ch.layers = count_[s][c], ch.params = dense_params_[s][c];
+      }
+    }
+    auto& first = out[0].chunks[0];
+    auto& last = out[plan_.pp - 1].chunks[plan_.chunks - 1];
+    first.embedding = true, first.params += workload::embedding_parameters(model_);
+    last.lm_head = true, last.params += workload::lm_head_parameters(model_);
+    if (model_.tied_embeddings && plan_.pp > 1) last.params += double(model_.vocab) * model_.hidden;
+    return out;
+  }
+
+  double optimizer_params(int rank) const override {
+    const auto co = layout_.coord(rank);
+    return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? layout_.expert_dp() : 1);
+  }
+
+  void collectives(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind) override {
+    if (layout_.expert_dp() <= 1) return;
+    const double bytes = expert_params_[layout_.coord(rank).stage] * workload::kGradBytesPerParam;
+    if (bytes <= 0) return;
+    Collective c;
+    c.kind = kind, c.algorithm = plan_.dp_algorithm, c.bytes = bytes;
+    c.count = std::max(1.0, std::ceil(bytes / plan_.bucket_bytes));
+    w.wait(stream, issued);
+    w.collective(stream, edp_slot_, c, Role::DpComm);
+  }
+
+  void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op) override {
+    const ExpertCoord co = layout_.coord(rank);
+    select_rank(rank, co);
+    const FixedCosts& f = fixed(layout_.ranks().gpu_of_rank(rank));
+    const int first = first_[co.stage][op.chunk], n = count_[co.stage][op.chunk];
+    const bool embedding = co.stage == 0 && op.chunk == 0;
+    const bool head = co.stage == plan_.pp - 1 && op.chunk == plan_.chunks - 1;
+    const bool full = plan_.recompute == workload::Recompute::Full;
+    const bool selective = plan_.recompute == workload::Recompute::Selective;
+    // Kernels between two all-to-alls are summed into one compute op.
+    double pending = 0;
+    Role role = Role::Forward;
+    auto flush = [&] {
+      if (pending > 0) w.compute(stream, pending, role);
+      pending = 0;
+    };
+    // An all-to-all of layer l, micro-batch op.micro_batch: as flows with this GPU's per-peer
+    // bytes (`which` picks them, offsets()), or in closed form.
+    auto all_to_all = [&](int l, int Offsets::*which, double bytes_per_element) {
+      flush();
+      Collective c;
+      c.kind = CollectiveKind::AllToAll, c.algorithm = CollectiveAlgorithm::Direct;
+      c.granularity = plan_.experts.all_to_all;
+      if (c.granularity != Granularity::ClosedForm) {
+        c.per_peer = offsets(w, co, l, iteration, op.micro_batch).*which;
+      } else {
+        // Closed forms do not synchronise: the barrier makes the group wait for its last member.
+        Collective barrier;
+        barrier.kind = CollectiveKind::Barrier, barrier.algorithm = CollectiveAlgorithm::Direct;
+        w.collective(stream, ep_slot_, barrier, Role::Wait);
+        c.bytes = sample(co, l, iteration, op.micro_batch).closed_form_rows * model_.hidden * bytes_per_element;
+      }
+      w.collective(stream, ep_slot_, c, Role::Collective);
+    };
+    const double dispatch_bytes = workload::operand_bytes(plan_.gemm_precision);
+    switch (op.type) {
+      case OpType::Forward: {
+        role = Role::Forward;
+        if (embedding) pending += f.embedding.fwd;
+        for (int l = first; l < first + n; ++l) {
+          if (!model_.is_moe_layer(l)) {
+            pending += f.dense_layer.fwd;
+            continue;
+          }
+          const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
+          pending += f.attention.fwd + c.route.fwd;
+          if (layout_.ep() > 1) all_to_all(l, &Offsets::dispatch, dispatch_bytes);
+          pending += c.experts.fwd;  // dispatch above: this GPU's rows to the experts' GPUs
+          if (layout_.ep() > 1) all_to_all(l, &Offsets::combine, 2);
+          pending += c.unroute.fwd;  // combine above: the experts' outputs back to their tokens' GPUs
+        }
+        if (head) pending += f.lm_head.fwd;
+        flush();
+        return;
+      }
+      case OpType::BackwardWeight: {
+        role = Role::BackwardWeight;
+        if (head) pending += f.lm_head.bwd_weight;
+        for (int l = first + n - 1; l >= first; --l)
+          if (!model_.is_moe_layer(l)) {
+            pending += f.dense_layer.bwd_weight;
+          } else {
+            const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
+            pending += f.attention.bwd_weight + c.route.bwd_weight + c.experts.bwd_weight + c.unroute.bwd_weight;
+          }
+        if (embedding) pending += f.embedding.bwd_weight;
+        flush();
+        return;
+      }
+      case OpType::Backward:
+      case OpType::BackwardInput: {
+        const bool weights = op.type == OpType::Backward;
+        role = weights ? Role::Backward : Role::BackwardInput;
+        auto bwd = [&](const PassTimes& t) { return t.bwd_input + (weights ? t.bwd_weight : 0); };
+        if (head) pending += bwd(f.lm_head);
+        for (int l = first + n - 1; l >= first; --l) {
+          if (!model_.is_moe_layer(l)) {
+            pending += bwd(f.dense_layer) + (full ? f.dense_layer.fwd : selective ? f.dense_recompute : 0);
+            continue;
+          }
+          const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
+          // Full recomputation re-runs the layer's forward kernels (its all-to-alls are not
+          // repeated: the routed rows are kept, docs/moe.md).
+          if (full) pending += f.attention.fwd + c.route.fwd + c.experts.fwd + c.unroute.fwd;
+          pending += bwd(c.unroute);
+          if (layout_.ep() > 1) {
+            all_to_all(l, &Offsets::combine_t, 2);  // combine's transpose: output gradients to the experts' GPUs
+            pending += bwd(c.experts);
+            all_to_all(l, &Offsets::dispatch_t, 2);  // dispatch's transpose: input gradients back
+          } else {
+            pending += bwd(c.experts);
+          }
+          pending += bwd(c.route) + bwd(f.attention) + (selective ? f.attention_recompute : 0);
+        }
+        if (embedding && weights) pending += f.embedding.bwd_weight;
+        flush();
+        return;
+      }
+    }
+  }
+
+ private:
+  const workload::ModelSpec& model_;
+  const ParallelPlan& plan_;
+  const PlatformSpec& platform_;
+  uint64_t seed_;
+  std::string prefix_;
+  ExpertLayout layout_;
+  workload::LayerShard shard_;
+  workload::MoeShard moe_shard_;
+  std::vector<std::vector<int>> first_, count_;  // [stage][chunk]: first layer, layers
+  std::vector<std::vector<double>> dense_params_;
+  std::vector<double> expert_params_;  // [stage]: routed-expert parameters per GPU
+  std::vector<int64_t> tokens_;        // tokens each EP rank routes per micro-batch
+  int ep_slot_ = -1, edp_slot_ = -1;
+  std::map<const GpuModel*, std::pair<workload::ComputeModel, FixedCosts>> fixed_;
+
+  // Routing of the current stage's EP groups, by (iteration, layer, micro-batch, group).
+  using Key = std::tuple<int, int, int, int>;
+  int stage_ = -1;
+  struct Sample : workload::RoutingSample {
+    // Rows of the symmetric all-to-all (each member sending rows / ep to each) whose busiest
+    // link carries what the drawn one's busiest member does (closed-form all-to-alls).
+    double closed_form_rows = 0;
+  };
+  std::map<Key, Sample> samples_;
+  std::map<int, workload::ExpertPlacement> placements_;  // by expert-DP index (group)
+  // The current rank's FFN costs and all-to-all offsets, by (iteration, layer, micro-batch).
+  int rank_ = -1;
+  std::map<Key, FfnCosts> ffn_;
+  struct Offsets {
+    int dispatch = 0, combine = 0, combine_t = 0, dispatch_t = 0;
+  };
+  std::map<Key, Offsets> offsets_;
+  const workload::ComputeModel* compute_ = nullptr;
+
+  void select_rank(int rank, const ExpertCoord& co) {
+    if (rank == rank_) return;
+    rank_ = rank, ffn_.clear(), offsets_.clear();
+    if (co.stage != stage_) stage_ = co.stage, samples_.clear(), placements_.clear();
+  }
+
+  const FixedCosts& fixed(int gpu) {
+    const GpuModel& g = platform_.clusters[cluster_of_gpu(platform_, gpu)].gpu;
+    auto it = fixed_.find(&g);
+    if (it == fixed_.end()) {
+      workload::ComputeModel cm(g);
+      FixedCosts f;
+      if (model_.moe.dense_layers > 0) {
+        const auto ops = workload::layer_ops(model_, shard_);
+        f.dense_layer = cm.pass_times(ops), f.dense_recompute = core_attention_forward(cm, ops);
+      }
+      const auto att = workload::attention_ops(model_, shard_);
+      f.attention = cm.pass_times(att), f.attention_recompute = core_attention_forward(cm, att);
+      f.embedding = cm.embedding(model_, plan_.micro_batch, 1, false);
+      f.lm_head = cm.lm_head(model_, plan_.micro_batch, 1, false);
+      it = fixed_.emplace(&g, std::make_pair(std::move(cm), f)).first;
+    }
+    compute_ = &it->second.first;
+    return it->second.second;
+  }
+
+  const Sample& sample(const ExpertCoord& co, int layer, int iteration, int mb) {
+    const Key key{iteration, layer, mb, co.edp};
+    auto it = samples_.find(key);
+    if (it != samples_.end()) return it->second;
+    auto pl = placements_.find(co.edp);
+    if (pl == placements_.end())
+      pl = placements_.emplace(co.edp, expert_placement(layout_.ep_group(co.stage, co.edp, 0), model_.moe.experts, platform_))
+               .first;
+    // The group index makes each EP group of the job draw its own tokens.
+    const int group = co.stage * layout_.expert_dp() + co.edp;
+    Sample s{workload::route_tokens(plan_.experts.routing, model_.moe, pl->second, tokens_, seed_,
+                                    {iteration, layer, mb, group})};
+    s.closed_form_rows = closed_form_rows(s);
+    return samples_.emplace(key, std::move(s)).first->second;
+  }
+
+  // docs/moe.md, "Closed-form all-to-alls". Within a node: the most rows any member sends to
+  // or receives from the others, times n / (n - 1). Across nodes the InfiniBand ports bound it:
+  // the most tokens any member sends to other nodes (once per node, as DeepSeek's dispatch
+  // deduplicates them and forwards over NVLink), or any node receives from the others per GPU,
+  // times n / (n - g) for g members per node. The combine and the backward's transposes move
+  // the same counts the other way.
+  static double closed_form_rows(const workload::RoutingSample& s) {
+    const int n = s.ep;
+    double busiest = 0;
+    if (s.nodes <= 1) {
+      for (int r = 0; r < n; ++r) {
+        double out = 0, in = 0;
+        for (int p = 0; p < n; ++p)
+          if (p != r) out += double(s.rows(r, p)), in += double(s.rows(p, r));
+        busiest = std::max({busiest, out, in});
+      }
+      return busiest * n / (n - 1);
+    }
+    std::vector<double> into(s.nodes, 0), members(s.nodes, 0);
+    for (int r = 0; r < n; ++r) {
+      const int own = s.node_of_rank[r];
+      members[own] += 1;
+      double out = 0;
+      for (int node = 0; node < s.nodes; ++node)
+        if (node != own) out += double(s.node_tokens[std::size_t(r) * s.nodes + node]), into[node] += double(s.node_tokens[std::size_t(r) * s.nodes + node]);
+      busiest = std::max(busiest, out);
+    }
+    for (int node = 0; node < s.nodes; ++node) busiest = std::max(busiest, into[node] / members[node]);
+    const double g = double(n) / s.nodes;
+    return busiest * n / (n - g);
+  }
+
+  const FfnCosts& ffn(const ExpertCoord& co, int layer, int iteration, int mb) {
+    const Key key{iteration, layer, mb, 0};
+    auto it = ffn_.find(key);
+    if (it != ffn_.end()) return it->second;
+    const auto& s = sample(co, layer, iteration, mb);
+    const auto ops = workload::moe_ffn_ops(model_, moe_shard_, s.rows_sent(co.ep), s.local_expert_rows(co.ep));
+    FfnCosts c;
+    c.route = compute_->pass_times(ops.route);
+    std::vector<workload::Op> experts = ops.experts;
+    experts.insert(experts.end(), ops.shared.begin(), ops.shared.end());
+    c.experts = compute_->pass_times(experts);
+    c.unroute = compute_->pass_times(ops.unroute);
+    return ffn_.emplace(key, c).first->second;
+  }
+
+  // Offsets in the program's values of the bytes this GPU sends to each EP rank: the dispatch
+  // sends its routed rows (1-byte elements with FP8 GEMMs: DeepSeek-V3 dispatches in FP8), the
+  // combine the rows its experts computed for each source (bf16); the backward's transposes
+  // send bf16 gradients the other way (combine's transpose the dispatch's rows, dispatch's
+  // transpose the combine's).
+  Offsets offsets(program::ProgramWriter& w, const ExpertCoord& co, int layer, int iteration, int mb) {
+    const Key key{iteration, layer, mb, 0};
+    auto it = offsets_.find(key);
+    if (it != offsets_.end()) return it->second;
+    const auto& s = sample(co, layer, iteration, mb);
+    auto& values = w.program().values;
+    auto push = [&](bool outgoing, double bytes_per_element) {
+      const int at = static_cast<int>(values.size());
+      for (int p = 0; p < s.ep; ++p)
+        values.push_back(p == co.ep ? 0 : double(outgoing ? s.rows(co.ep, p) : s.rows(p, co.ep)) * model_.hidden * bytes_per_element);
+      return at;
+    };
+    Offsets o;
+    o.combine_t = push(true, 2), o.combine = o.dispatch_t = push(false, 2);
+    const double dispatch_bytes = workload::operand_bytes(plan_.gemm_precision);
+    o.dispatch = dispatch_bytes == 2 ? o.combine_t : push(true, dispatch_bytes);
+    return offsets_.emplace(key, o).first->second;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<TrainingExtension> make_moe_extension(const TrainingSpec& spec, const PlatformSpec& platform,
+                                                      uint64_t seed, const std::string& prefix) {
+  return std::make_unique<MoeExtension>(spec, platform, seed, prefix);
+}
+
+}  // namespace trainsim
