@@ -113,6 +113,7 @@ class Exporter {
     const auto& m = job_.model;
     flag("--tensor-model-parallel-size", str(p.tp));
     flag("--pipeline-model-parallel-size", str(p.pp));
+    if (p.cp > 1) flag("--context-parallel-size", str(p.cp));
     if (p.sequence_parallel) flag("--sequence-parallel");
     switch (p.schedule) {
       case schedule::ScheduleKind::OneFOneB:

@@ -230,14 +230,14 @@ std::vector<MegatronFlag> build_table() {
        "layers_per_stage: the last stage's (the others even)"},
       {"--sequence-parallel", N, E::Modelled, on<&A::sequence_parallel>,
        "sequence_parallel (off without tensor parallelism, as in Megatron-LM)"},
-      // Context and expert parallelism: scenarios have no keys for them until issue 12 lands;
-      // then each becomes Modelled with its applier.
-      {"--context-parallel-size", V, E::Refused, nullptr,
-       "context parallelism is not modelled yet (scenarios have no context-parallel degree; issue 12)", "1"},
+      {"--context-parallel-size", V, E::Modelled, positive<&A::context_parallel_size>,
+       "parallelism.cp (ring attention, Megatron-Core's default p2p); dp = GPUs / (tp x cp x pp)"},
+      // Expert parallelism: scenarios have its keys (docs/moe.md) but the importer does not map
+      // Megatron-LM's MoE flags yet.
       {"--expert-model-parallel-size", V, E::Refused, nullptr,
-       "expert parallelism is not modelled yet (scenarios have no expert-parallel degree; issue 12)", "1"},
+       "importing expert parallelism is not supported yet: write the moe keys by hand (docs/moe.md)", "1"},
       {"--num-experts", V, E::Refused, nullptr,
-       "mixture-of-experts layers are not modelled yet (scenarios have no experts; issue 12)"},
+       "importing mixture-of-experts layers is not supported yet: write the model's moe keys by hand (docs/moe.md)"},
       // Batches.
       {"--micro-batch-size", V, E::Modelled, positive<&A::micro_batch_size>, "micro_batch (required)"},
       {"--batch-size", V, E::Modelled, legacy_micro_batch, "micro_batch (2020 name)", {}, true},

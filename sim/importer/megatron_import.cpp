@@ -332,11 +332,13 @@ class MegatronImport {
     const auto& m = out_.job.model;
     p.tp = a.tensor_model_parallel_size.value;
     p.pp = a.pipeline_model_parallel_size.value;
-    if (world_ % (p.tp * p.pp) != 0)
+    p.cp = a.context_parallel_size.value;
+    if (world_ % (p.tp * p.cp * p.pp) != 0)
       throw error(a.tensor_model_parallel_size, "--tensor-model-parallel-size",
                   "the " + str(world_) + " GPUs (" + nodes_text(out_.nodes, out_.gpus_per_node) +
-                      ") do not divide into tp x pp = " + str(p.tp * p.pp) + "; expected tp x pp to divide them");
-    p.dp = world_ / (p.tp * p.pp);
+                      ") do not divide into tp x cp x pp = " + str(p.tp * p.cp * p.pp) +
+                      "; expected tp x cp x pp to divide them");
+    p.dp = world_ / (p.tp * p.cp * p.pp);
     if (!mapping_.empty()) {
       p.order = RankOrder::Explicit;
       p.mapping = mapping_;

@@ -69,7 +69,8 @@ std::string training_job_text(const TrainingSpec& job) {
     os << "    seq_len: " << m.seq_len << "\n    vocab: " << m.vocab << "\n";
     os << "    tied_embeddings: " << yes(m.tied_embeddings) << "\n";
   }
-  os << "  parallelism: {tp: " << p.tp << ", pp: " << p.pp << ", dp: " << p.dp << "}\n";
+  os << "  parallelism: {tp: " << p.tp << (p.cp > 1 ? ", cp: " + std::to_string(p.cp) : std::string()) << ", pp: " << p.pp
+     << ", dp: " << p.dp << "}\n";
   os << "  micro_batch: " << p.micro_batch << "\n";
   os << "  global_batch: " << p.global_batch << "\n";
   os << "  schedule: " << schedule::to_string(p.schedule) << "\n";

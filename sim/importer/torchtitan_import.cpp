@@ -32,8 +32,8 @@ struct TitanKey {
 
 constexpr std::string_view kFp8 = "FP8 GEMMs are not modelled (trainsim times 16-bit kernels; without float8 the "
                                   "job simulates as bf16 training)";
-constexpr std::string_view kCp = "context parallelism is not modelled yet (scenarios have no context-parallel degree; "
-                                 "issue 12)";
+constexpr std::string_view kCp = "importing torchtitan's context parallelism is not supported yet (its rotation "
+                                 "method is not read): set parallelism.cp in the written scenario (docs/training.md)";
 
 const std::vector<TitanKey>& titan_keys() {
   static const std::vector<TitanKey> keys = {

@@ -107,8 +107,9 @@ TEST_CASE("torchtitan: data parallelism that trainsim does not model") {
   CHECK(error_key(config("data_parallel_shard_degree = -1\n", "context_parallel_degree = 2\n"), on("h100-400g", 1)) ==
         "parallelism.context_parallel_degree");
   CHECK(message_of([] { titan(config("data_parallel_shard_degree = -1\n", "context_parallel_degree = 2\n"), on("h100-400g", 1)); }) ==
-        "t.toml:15:27: error: key 'parallelism.context_parallel_degree': context parallelism is not modelled yet "
-        "(scenarios have no context-parallel degree; issue 12); expected parallelism.context_parallel_degree = 1");
+        "t.toml:15:27: error: key 'parallelism.context_parallel_degree': importing torchtitan's context parallelism is "
+        "not supported yet (its rotation method is not read): set parallelism.cp in the written scenario "
+        "(docs/training.md); expected parallelism.context_parallel_degree = 1");
   CHECK(error_key(config("data_parallel_shard_degree = -1\n", "context_parallel_degree = 1\n"), on("h100-400g", 1)) ==
         "<no error>");
   CHECK(error_key(config("data_parallel_shard_degree = -1\n", "enable_async_tensor_parallel = true\n"),
