@@ -61,6 +61,8 @@ Scenario small(Scenario s) {
       p.dp = min_dp;
       p.global_batch = m * p.micro_batch * p.dp;
     }
+    // (HSDP: shard groups that still divide the replicas, two of them when there are two.)
+    if (p.fsdp.shard_group > 0 && p.dp % p.fsdp.shard_group != 0) p.fsdp.shard_group = std::max(1, p.dp / 2);
   };
   if (auto* t = std::get_if<TrainingSpec>(&s.job)) shrink(*t, 1);
   if (auto* d = std::get_if<DilocoSpec>(&s.job); d && d->training) {
