@@ -8,18 +8,14 @@
 #include <sstream>
 
 #include "architecture/layering.hpp"
+#include "support/files.hpp"
 
 namespace fs = std::filesystem;
 using namespace trainsim::architecture;
 
 namespace {
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using trainsim::testing::read_file;
 
 const fs::path kRoot = TRAINSIM_SOURCE_DIR;
 
@@ -35,7 +31,7 @@ std::vector<SourceFile> sim_sources() {
   for (const auto& e : fs::recursive_directory_iterator(kRoot / "sim")) {
     const auto ext = e.path().extension().string();
     if (e.is_regular_file() && (ext == ".cpp" || ext == ".hpp" || ext == ".in"))
-      out.push_back({fs::relative(e.path(), kRoot).generic_string(), read(e.path())});
+      out.push_back({fs::relative(e.path(), kRoot).generic_string(), read_file(e.path())});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   return out;
@@ -116,10 +112,10 @@ TEST_CASE("layering: a dependency cell that is not a list of modules is refused"
 }
 
 TEST_CASE("layering: sim/ follows the module table of docs/architecture.md", "[architecture]") {
-  const auto table = parse_layer_table(read(kRoot / "docs/architecture.md"));
+  const auto table = parse_layer_table(read_file(kRoot / "docs/architecture.md"));
   const auto sources = sim_sources();
   REQUIRE(sources.size() > 100);  // the scan found the tree
-  const auto v = check_layers(table, sim_folders(), sources, read(kRoot / "sim/CMakeLists.txt"));
+  const auto v = check_layers(table, sim_folders(), sources, read_file(kRoot / "sim/CMakeLists.txt"));
   INFO(joined(v));
   CHECK(v.empty());
 }

@@ -16,22 +16,18 @@
 #include "schedule/schedule.hpp"
 #include "support/input_error.hpp"
 #include "support/platforms.hpp"
+#include "support/files.hpp"
 
 using namespace trainsim;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using trainsim::testing::read_file;
 
 // scenarios/default.yaml with `schedule:` and `chunks:` replaced.
 std::string default_with(const std::string& schedule, int chunks) {
-  std::string text = read(fs::path(TRAINSIM_SOURCE_DIR) / "scenarios/default.yaml");
+  std::string text = read_file(fs::path(TRAINSIM_SOURCE_DIR) / "scenarios/default.yaml");
   text.replace(text.find("schedule: interleaved-1f1b"), std::string("schedule: interleaved-1f1b").size(),
                "schedule: " + schedule);
   text.replace(text.find("chunks: 2"), std::string("chunks: 2").size(), "chunks: " + std::to_string(chunks));
@@ -80,7 +76,7 @@ TEST_CASE("rules once: job kinds are parsed and run by tables that agree with Jo
   for (const char* file : {"scenarios/default.yaml", "scenarios/nccl/dgx-a100-allreduce-1node.yaml", "scenarios/diloco/table4.yaml"}) {
     REQUIRE(fs::exists(root / file));
     const Scenario s = load_scenario_file((root / file).string());
-    const std::string text = read(root / file);
+    const std::string text = read_file(root / file);
     const std::string name(job_kind_name(s.job));
     CHECK(job_kind(s.job).name == name);
     CHECK(text.find("kind: " + name) != std::string::npos);

@@ -17,18 +17,16 @@
 #include "config/loader.hpp"
 #include "config/paths.hpp"
 #include "support/run_process.hpp"
+#include "support/files.hpp"
 
 using namespace trainsim;
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kRepo = TRAINSIM_SOURCE_DIR;
+using trainsim::testing::read_file;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+const fs::path kRepo = TRAINSIM_SOURCE_DIR;
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
   for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
@@ -53,7 +51,7 @@ std::string unescape(const std::string& s) {
 
 // A .gen file: lines `text <escaped text>` and `repeat <count> <escaped text>`, concatenated.
 std::string generate(const fs::path& gen) {
-  std::istringstream in(slurp(gen));
+  std::istringstream in(read_file(gen));
   std::string out, line;
   while (std::getline(in, line)) {
     if (line.rfind("text ", 0) == 0) {
@@ -97,13 +95,13 @@ std::vector<Case> cases(const fs::path& scratch) {
     } else {
       c.file = "tests/bad-inputs/" + n + ".yaml";
     }
-    std::istringstream expected(slurp(base.string() + ".expected"));
+    std::istringstream expected(read_file(base.string() + ".expected"));
     std::getline(expected, c.expected);
     replace_all(c.expected, "{file}", c.file);
     c.args = {"run", "{file}"};
     if (fs::exists(base.string() + ".args")) {
       c.has_args = true;
-      std::istringstream in(slurp(base.string() + ".args"));
+      std::istringstream in(read_file(base.string() + ".args"));
       std::string line;
       std::getline(in, line);
       std::istringstream words(line);

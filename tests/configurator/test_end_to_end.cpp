@@ -19,11 +19,14 @@
 #include "support/input_error.hpp"
 #include "tiny_cluster.hpp"
 #include "training/simulator.hpp"
+#include "support/files.hpp"
 
 namespace fs = std::filesystem;
 using namespace trainsim;
 
 namespace {
+
+using trainsim::testing::read_file;
 
 using testing::fresh_dir;
 using testing::write;
@@ -151,13 +154,6 @@ std::pair<std::string, std::string> captured(const std::function<void()>& f) {
   return {out.str(), err.str()};
 }
 
-std::string file_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 TEST_CASE("compare end to end on a 4-node cluster: the oracle is never beaten") {
@@ -232,7 +228,7 @@ TEST_CASE("compare end to end on a 4-node cluster: the oracle is never beaten") 
   captured([&] {
     REQUIRE(cli::compare_command({(dir / "job.yaml").string(), "--top", "3", "--iterations", "2000", "--output", prefix2}) == 0);
   });
-  for (const char* t : {"-candidates.csv", "-methods.csv", "-space.csv"}) CHECK(file_text(prefix + t) == file_text(prefix2 + t));
+  for (const char* t : {"-candidates.csv", "-methods.csv", "-space.csv"}) CHECK(read_file(prefix + t) == read_file(prefix2 + t));
 }
 
 TEST_CASE("configure and compare refuse --memory-limit and name both replacements") {
@@ -334,7 +330,7 @@ job:
     CHECK(spec.plan.iterations == 1);
     // The time the configurator reported ("simulated X s per iteration", 6 digits) is what a
     // run of the written file gives.
-    const std::string text = file_text(file);
+    const std::string text = read_file(file);
     const auto at = text.find("simulated ");
     REQUIRE(at != std::string::npos);
     const double reported = std::stod(text.substr(at + 10));

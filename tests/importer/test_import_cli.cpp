@@ -11,22 +11,18 @@
 #include <sstream>
 
 #include "config/loader.hpp"
+#include "support/files.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
+using trainsim::testing::read_file;
+
 struct Outcome {
   int code = -1;
   std::string out, err;
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A scratch folder per test case, removed at the end.
 struct Scratch {
@@ -56,7 +52,7 @@ Outcome run_trainsim(const std::vector<std::string>& args, const fs::path& scrat
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
-  Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
   fs::remove(out);
   fs::remove(err);
   return o;
@@ -108,7 +104,7 @@ TEST_CASE("import cli: --output writes once, refuses to replace without --force"
   auto o = run_trainsim(args, s.dir);
   REQUIRE(o.code == 0);
   CHECK(o.out == "scenario written to " + file + "\n");
-  const std::string written = slurp(file);
+  const std::string written = read_file(file);
   CHECK(written.find("name: gpt\n") != std::string::npos);  // the output file's name
   CHECK(written.find("platform: ") != std::string::npos);
   CHECK(trainsim::load_scenario_file(file).name == "gpt");
@@ -116,10 +112,10 @@ TEST_CASE("import cli: --output writes once, refuses to replace without --force"
   o = run_trainsim(args, s.dir);
   CHECK(o.code == 2);
   CHECK(o.err == file + ": error: key '--output': the file exists; pass --force to replace it\n");
-  CHECK(slurp(file) == "mine\n");
+  CHECK(read_file(file) == "mine\n");
   args.insert(args.begin() + 2, "--force");
   CHECK(run_trainsim(args, s.dir).code == 0);
-  CHECK(slurp(file) == written);
+  CHECK(read_file(file) == written);
   // Nothing else is left in the folder (no temporary files).
   CHECK(std::distance(fs::directory_iterator(s.dir / "sub"), fs::directory_iterator()) == 1);
 }

@@ -32,9 +32,4 @@ struct ScratchDir {
   }
 };
 
-inline std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace trainsim::output::testing

@@ -14,6 +14,7 @@
 #include "output/output_error.hpp"
 #include "output/output_plan.hpp"
 #include "scratch_dir.hpp"
+#include "support/files.hpp"
 
 using namespace trainsim;
 using namespace trainsim::output;
@@ -21,6 +22,8 @@ using namespace trainsim::output::testing;
 namespace fs = std::filesystem;
 
 namespace {
+
+using trainsim::testing::read_file;
 
 std::string refusal(const std::function<void()>& f) {
   try {
@@ -48,7 +51,7 @@ TEST_CASE("atomic file: --force never replaces a FIFO, a symbolic link or a devi
              Catch::Contains("names a folder"));
   CHECK(fs::is_fifo(fs::symlink_status(fifo)));
   CHECK(fs::is_symlink(fs::symlink_status(link)));
-  CHECK(slurp(target) == "not mine");
+  CHECK(read_file(target) == "not mine");
   if (::geteuid() == 0) {
     const fs::path device = dir.path / "full";
     REQUIRE(::mknod(device.c_str(), S_IFCHR | 0600, makedev(1, 7)) == 0);  // what /dev/full is
@@ -69,16 +72,16 @@ TEST_CASE("atomic file: a file that appears while writing is never replaced with
   { std::ofstream(target) << "the other run's"; }  // appears meanwhile
   CHECK_THAT(refusal([&] { file.commit(); }), Catch::Contains("a file appeared at this path during the run") &&
                                                   Catch::Contains("pass --force to replace it"));
-  CHECK(slurp(target) == "the other run's");
+  CHECK(read_file(target) == "the other run's");
   CHECK(dir.entries() == std::vector<std::string>{"t.txt"});  // our temporary is gone too
   SECTION("with --force, a regular file is replaced") {
     write_text_file(target.string(), "forced", Existing::Replace);
-    CHECK(slurp(target) == "forced");
+    CHECK(read_file(target) == "forced");
   }
   SECTION("without --force, an existing file is refused when the output is committed") {
     AtomicOutputFile again(target.string());
     CHECK_THAT(refusal([&] { again.commit(); }), Catch::Contains("pass --force to replace it"));
-    CHECK(slurp(target) == "the other run's");
+    CHECK(read_file(target) == "the other run's");
   }
 }
 
@@ -90,8 +93,8 @@ TEST_CASE("atomic file: missing parent folders are created; the temporary is cre
   const fs::path stale = target.parent_path() / (".t.txt.tmp-" + std::to_string(::getpid()));
   { std::ofstream(stale) << "stale"; }
   write_text_file(target.string(), "new", Existing::Refuse);
-  CHECK(slurp(target) == "new");
-  CHECK(slurp(stale) == "stale");
+  CHECK(read_file(target) == "new");
+  CHECK(read_file(stale) == "stale");
 }
 
 TEST_CASE("output plan: checks every output before the run and cleans up the folders it made", "[output]") {
@@ -110,7 +113,7 @@ TEST_CASE("output plan: checks every output before the run and cleans up the fol
       plan.add((dir.path / "new" / "t.txt").string(), "--trace");
       write_text_file((dir.path / "new" / "t.txt").string(), "x", plan.existing());
     }
-    CHECK(slurp(dir.path / "new" / "t.txt") == "x");
+    CHECK(read_file(dir.path / "new" / "t.txt") == "x");
   }
   SECTION("an existing file, a parent that is a file, two outputs on one path") {
     { std::ofstream(dir.path / "exists.h5") << "x"; }

@@ -17,6 +17,7 @@
 #include "output/trace_writer.hpp"
 #include "sample_trace.hpp"
 #include "scratch_dir.hpp"
+#include "support/files.hpp"
 
 using namespace trainsim;
 using namespace trainsim::output;
@@ -24,6 +25,8 @@ using namespace trainsim::output::testing;
 namespace fs = std::filesystem;
 
 namespace {
+
+using trainsim::testing::read_file;
 
 struct OpenFile {
   hid_t id;
@@ -215,13 +218,13 @@ TEST_CASE("the same data gives a byte-identical file", "[trace][hdf5]") {
   options.chunk_rows = 512;
   write_trace_hdf5(data, (dir.path / "a.h5").string(), options);
   write_trace_hdf5(data, (dir.path / "b.h5").string(), options);
-  std::string a = slurp(dir.path / "a.h5"), b = slurp(dir.path / "b.h5");
+  std::string a = read_file(dir.path / "a.h5"), b = read_file(dir.path / "b.h5");
   REQUIRE(a.size() > 1000);
   CHECK(a == b);
   // And a different value does change the file (the comparison can fail).
   data.activities[4321].flops += 1;
   write_trace_hdf5(data, (dir.path / "c.h5").string(), options);
-  CHECK(slurp(dir.path / "c.h5") != a);
+  CHECK(read_file(dir.path / "c.h5") != a);
 }
 
 TEST_CASE("a failure half-way removes the temporary and leaves the target as it was", "[trace][hdf5]") {
@@ -239,7 +242,7 @@ TEST_CASE("a failure half-way removes the temporary and leaves the target as it 
   };
   CHECK_THROWS_WITH(write_trace_hdf5(make_sample_trace(), target.string(), options), "simulated failure");
   CHECK(seen == std::vector<std::string>{"provenance", "labels", "activities", "links"});
-  CHECK(slurp(target) == "previous trace");
+  CHECK(read_file(target) == "previous trace");
   CHECK(dir.entries() == std::vector<std::string>{"t.h5"});
 }
 
@@ -279,7 +282,7 @@ TEST_CASE("inconsistent data is refused and leaves nothing behind", "[trace][hdf
     data.link_series.bytes.pop_back();
     CHECK_THROWS_AS(write_trace_hdf5(data, target.string(), replace), InternalError);
   }
-  CHECK(slurp(target) == "previous trace");
+  CHECK(read_file(target) == "previous trace");
   CHECK(dir.entries() == std::vector<std::string>{"t.h5"});
 }
 
@@ -321,7 +324,7 @@ TEST_CASE("an unusable output path is an OutputError naming it", "[trace][hdf5]"
     replace.existing = Existing::Replace;
     CHECK_THROWS_AS(write_trace_hdf5(data, target.string(), replace), OutputError);
     fs::permissions(dir.path, fs::perms::owner_all);
-    CHECK(slurp(target) == "previous trace");
+    CHECK(read_file(target) == "previous trace");
     CHECK(dir.entries() == std::vector<std::string>{"t.h5"});
   }
 }

@@ -18,21 +18,16 @@
 #include "platform/kernel_times.hpp"
 #include "workload/compute_model.hpp"
 #include "workload/presets.hpp"
+#include "support/files.hpp"
 
 using namespace trainsim;
 using namespace trainsim::workload;
 
 namespace {
 
-const std::string kSource = TRAINSIM_SOURCE_DIR;
+using trainsim::testing::read_file;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+const std::string kSource = TRAINSIM_SOURCE_DIR;
 
 GpuModel with_times(const char* gpu, const std::string& csv_path) {
   GpuModel g = *find_gpu_model(gpu);
@@ -194,15 +189,15 @@ TEST_CASE("kernel times: the shipped H200 sample gives the calibrated model's ti
   CHECK(from_csv.attention_efficiency_bwd() == Approx(0.15).epsilon(1e-12));
   CHECK(from_csv.optimizer_step(1e9) == Approx(calibrated.optimizer_step(1e9)).epsilon(1e-12));
   int rows = 0;
-  for (const auto& r : testing::read_calibration_csv("layer.csv")) {
+  for (const auto& r : workload::testing::read_calibration_csv("layer.csv")) {
     ModelSpec m = *find_model_preset("gpt-22b");
     m.layers = 1;
-    m.hidden = int(testing::num(r, "hidden"));
-    m.heads = int(testing::num(r, "heads"));
+    m.hidden = int(workload::testing::num(r, "hidden"));
+    m.heads = int(workload::testing::num(r, "heads"));
     m.kv_heads = m.heads;
     m.ffn_hidden = 4 * m.hidden;
-    m.seq_len = int(testing::num(r, "seq"));
-    const int b = int(testing::num(r, "micro_batch")), tp = int(testing::num(r, "tp"));
+    m.seq_len = int(workload::testing::num(r, "seq"));
+    const int b = int(workload::testing::num(r, "micro_batch")), tp = int(workload::testing::num(r, "tp"));
     const LayerTimes a = calibrated.layer(m, b, tp, true, Recompute::Selective);
     const LayerTimes c = from_csv.layer(m, b, tp, true, Recompute::Selective);
     CHECK(c.fwd == Approx(a.fwd).epsilon(1e-12));
