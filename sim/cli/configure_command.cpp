@@ -5,14 +5,11 @@
 #include <fstream>
 #include <iostream>
 
-#include <yaml-cpp/yaml.h>
-
 #include "cli/args.hpp"
 #include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
 #include "cli/configurator_options.hpp"
 #include "config/loader.hpp"
-#include "config/paths.hpp"
 #include "configurator/scenario_text.hpp"
 #include "core/units.hpp"
 #include "output/atomic_file.hpp"
@@ -33,8 +30,7 @@ namespace {
 std::string platform_reference(const Scenario& s, const fs::path& dir) {
   const std::string& file = s.platform.file;
   if (file.empty() || fs::path(file) == fs::path(s.file)) return "";
-  const YAML::Node written = YAML::Load(s.text)["platform"];  // the text loaded without error already
-  if (written.IsScalar() && is_bare_platform_name(written.Scalar())) return written.Scalar();
+  if (!s.platform_name.empty()) return s.platform_name;
   return fs::relative(fs::absolute(file), fs::absolute(dir)).generic_string();
 }
 

@@ -124,6 +124,8 @@ Scenario load_scenario(const std::string& text, const std::string& name, const s
   s.name = parse_name(root);
   s.seed = static_cast<uint64_t>(root.optional_int("seed", 0, 0, std::numeric_limits<long long>::max()));
   s.platform = parse_scenario_platform(root, platform_file);
+  if (const YAML::Node& p = root.node("platform"); p.IsScalar() && is_bare_platform_name(p.Scalar()))
+    s.platform_name = p.Scalar();
   s.job_at = root.where("job");
   s.job = parse_job(root, s.platform, s.kind_at);
   if (root.has("output")) {

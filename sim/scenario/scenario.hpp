@@ -29,6 +29,9 @@ struct Scenario {
   SourceLocation job_at;   // the `job:` key, where job-wide refusals (resource limits) point
   SourceLocation kind_at;  // the `job.kind` value, where refusals of the job's kind point
   PlatformSpec platform;
+  // `platform:` as written when it names a shipped platform by its bare name ("" otherwise):
+  // writers of scenarios (configure) keep the name, which resolves from anywhere.
+  std::string platform_name;
   JobSpec job;
   OutputSpec output;
 };
