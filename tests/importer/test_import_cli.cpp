@@ -170,10 +170,10 @@ TEST_CASE("import cli: a pasted script as one argument") {
   CHECK(o.out.find("  parallelism: {tp: 2, pp: 4, dp: 4}\n") != std::string::npos);
   // An error inside it points at the line and column of the pasted text.
   const auto bad = run_trainsim({"import", "megatron", "--platform", "dgx-a100-16node", "--",
-                             "torchrun pretrain_gpt.py \\\n  --num-layers 24 \\\n  --fp8-hybrid\n"},
+                             "torchrun pretrain_gpt.py \\\n  --num-layers 24 \\\n  --qk-layernorm\n"},
                             s.dir);
   CHECK(bad.code == 2);
-  CHECK(bad.err.rfind("<command line>:3:3: error: key '--fp8-hybrid': ", 0) == 0);
+  CHECK(bad.err.rfind("<command line>:3:3: error: key '--qk-layernorm': ", 0) == 0);
 }
 
 TEST_CASE("export cli: export, import, run: the same summary as the scenario") {
