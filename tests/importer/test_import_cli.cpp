@@ -197,6 +197,25 @@ TEST_CASE("export cli: export, import, run: the same summary as the scenario") {
   CHECK(a.out.find("iteration time") != std::string::npos);
 }
 
+TEST_CASE("export cli: the Mixtral scenario exported, imported and run gives its summary") {
+  Scratch s;
+  const std::string scenario = "scenarios/moe/mixtral-8x7b-64gpu.yaml";
+  const auto exported = run_trainsim({"export", "megatron", scenario}, s.dir);
+  REQUIRE(exported.code == 0);
+  CHECK(exported.out.find("    --num-experts 8 \\\n") != std::string::npos);
+  CHECK(exported.out.find("    --moe-token-dispatcher-type alltoall \\\n") != std::string::npos);
+  const std::string back = (s.dir / "back.yaml").string();
+  const auto imported = run_trainsim(
+      {"import", "megatron", "--platform", "h100-400g", "--quiet", "--output", back, "--", exported.out}, s.dir);
+  REQUIRE(imported.code == 0);
+  // The routing is seeded: both runs with the scenario's seed (an import writes seed 0).
+  const auto a = run_trainsim({"run", scenario, "--seed", "1"}, s.dir);
+  const auto b = run_trainsim({"run", back, "--seed", "1"}, s.dir);
+  REQUIRE(a.code == 0);
+  CHECK(a.out == b.out);
+  CHECK(a.out.find("iteration time") != std::string::npos);
+}
+
 TEST_CASE("import cli: torchtitan, with torchtitan's overrides") {
   Scratch s;
   const auto o = run_trainsim({"import", "torchtitan", "tests/importer/torchtitan/llama3_8b.toml", "--platform", "h100-400g",
