@@ -148,3 +148,78 @@ TEST_CASE("export: settings Megatron-LM has no flag for are refused by key") {
                   "the scenario simulates 3 iterations: set --train-iters yourself (an import simulates 1)") != notes.end());
   CHECK(std::find(notes.begin(), notes.end(), "stragglers are the simulation's, not part of the launch") != notes.end());
 }
+
+TEST_CASE("export: every MoE, MLA and context-parallel setting comes back from its launch") {
+  const Scenario s = shipped("scenarios/moe/mixtral-8x7b-64gpu.yaml");
+  const TrainingSpec base = std::get<TrainingSpec>(s.job);
+  auto same = [&](const std::function<void(TrainingSpec&)>& change) {
+    TrainingSpec job = base;
+    change(job);
+    TrainingSpec back = round_trip(job, s.platform);
+    return training_job_text(back) == training_job_text(job);
+  };
+  CHECK(same([](TrainingSpec&) {}));
+  CHECK(same([](TrainingSpec& j) {
+    j.model.name = "custom-moe";
+    j.model.moe.expert_ffn_hidden = 7168;
+    j.model.moe.shared_ffn_hidden = 4096;
+    j.model.moe.dense_layers = 2;
+    j.model.moe.capacity_factor = 1.25;
+    j.model.moe.score = workload::RouterScore::Sigmoid;
+    j.model.moe.top_k = 4;
+  }));
+  CHECK(same([](TrainingSpec& j) {
+    j.model.name = "custom-mla";
+    j.model.mla = {1536, 512, 128, 64, 128};
+  }));
+  CHECK(same([](TrainingSpec& j) {
+    j.model.name = "custom-head";
+    j.model.head_size = 96;
+  }));
+  CHECK(same([](TrainingSpec& j) { j.plan.experts.grouped_gemm = false; }));
+  CHECK(same([](TrainingSpec& j) { j.plan.experts.all_to_all = Granularity::ClosedForm; }));
+  CHECK(same([](TrainingSpec& j) { j.plan.gemm_precision = workload::Precision::Fp8; }));
+  // EP 16 over two nodes of 8: node-limited routing is the group-limited flags with 2 groups.
+  CHECK(same([](TrainingSpec& j) {
+    j.model.moe.experts = 16;
+    j.plan.experts.ep = 16;
+    j.plan.experts.routing.max_nodes = 1;
+  }));
+  const auto flags = [&](const std::function<void(TrainingSpec&)>& change) {
+    TrainingSpec job = base;
+    change(job);
+    return export_megatron(job, s.platform, {}).flags;
+  };
+  const auto routed = flags([](TrainingSpec& j) {
+    j.model.moe.experts = 16;
+    j.plan.experts.ep = 16;
+    j.plan.experts.routing.max_nodes = 1;
+  });
+  CHECK(std::find(routed.begin(), routed.end(), "--moe-router-num-groups 2") != routed.end());
+  CHECK(std::find(routed.begin(), routed.end(), "--moe-router-group-topk 1") != routed.end());
+  TrainingSpec edp = base;
+  edp.plan.experts.order = ExpertRankOrder::EdpInner;
+  try {
+    export_megatron(edp, s.platform, {});
+    FAIL("etp-edp-ep exported");
+  } catch (const InputError& e) {
+    CHECK(e.key() == "job.moe.rank_order");
+  }
+  TrainingSpec skewed = base;
+  skewed.plan.experts.routing.distribution = workload::RoutingDistribution::Zipf;
+  const auto notes = export_megatron(skewed, s.platform, {}).notes;
+  CHECK(std::find_if(notes.begin(), notes.end(), [](const std::string& n) {
+          return n.find("skewed routing is the simulation's assumption") != std::string::npos;
+        }) != notes.end());
+  // Context parallelism, both exchanges.
+  const Scenario t = shipped("scenarios/tutorial/gpt-1.7b-32gpu.yaml");
+  for (const CpComm comm : {CpComm::Ring, CpComm::AllGather}) {
+    TrainingSpec cp = std::get<TrainingSpec>(t.job);
+    cp.plan.flash_attention = true;
+    cp.plan.cp = 2;
+    cp.plan.dp /= 2;
+    cp.plan.global_batch /= 2;
+    cp.plan.cp_comm = comm;
+    CHECK(training_job_text(round_trip(cp, t.platform)) == training_job_text(cp));
+  }
+}
