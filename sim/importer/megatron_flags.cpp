@@ -357,7 +357,7 @@ std::vector<MegatronFlag> build_table() {
       {"--moe-layer-freq", V, E::Modelled, moe_layer_freq,
        "model.dense_layers: 1, or a pattern of dense layers first (\"[0]*3+[1]*58\"); others refused"},
       {"--moe-router-score-function", V, E::Modelled, score_function, "model.router_score"},
-      {"--moe-expert-capacity-factor", V, E::Modelled, capacity_factor, "model.capacity_factor (default dropless)"},
+      {"--moe-expert-capacity-factor", V, E::Modelled, capacity_factor, "model.capacity_factor (default dropless; dropless from experts / top_k on)"},
       {"--moe-pad-expert-input-to-capacity", N, E::Modelled, on<&A::moe_pad_expert_input_to_capacity>,
        "refused: padding every expert's rows to the capacity is not modelled"},
       {"--moe-token-dispatcher-type", V, E::Modelled, dispatcher,

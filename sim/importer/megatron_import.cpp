@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "core/units.hpp"
 #include "importer/launcher.hpp"
 #include "parallel/expert_layout.hpp"
 #include "importer/megatron_args.hpp"
@@ -266,7 +267,17 @@ class MegatronImport {
         throw error(a.moe_layer_freq, "--moe-layer-freq", "has no MoE layer; expected at least one 1");
       e.dense_layers = k;
     }
-    if (a.moe_expert_capacity_factor.given()) e.capacity_factor = a.moe_expert_capacity_factor.value;
+    if (a.moe_expert_capacity_factor.given()) {
+      // From experts / top_k on, an expert's capacity holds every token: dropless, as scenarios
+      // write it (no capacity_factor).
+      const double never_drops = static_cast<double>(e.experts) / e.top_k;
+      if (a.moe_expert_capacity_factor.value >= never_drops)
+        out_.notes.push_back("capacity factor " + units::format_significant(a.moe_expert_capacity_factor.value) +
+                             " drops no token (from experts / top_k = " + units::format_significant(never_drops) +
+                             " on, an expert takes every token): dropless routing");
+      else
+        e.capacity_factor = a.moe_expert_capacity_factor.value;
+    }
     if (a.moe_pad_expert_input_to_capacity.value)
       throw error(a.moe_pad_expert_input_to_capacity, "--moe-pad-expert-input-to-capacity",
                   "padding every expert's input to its capacity is not modelled (trainsim's experts compute the rows "

@@ -187,6 +187,10 @@ TEST_CASE("moe import: experts, top-k, widths, dense layers and capacity") {
   CHECK(m.moe.shared_ffn_hidden == 1024);
   CHECK(m.moe.dense_layers == 1);
   CHECK(m.moe.capacity_factor == 1.25);
+  // From experts / top_k = 4 on nothing is dropped: dropless, as a scenario writes it.
+  const auto dropless = megatron(kMoe + "--moe-expert-capacity-factor 4", opts);
+  CHECK(dropless.job.model.moe.capacity_factor == 0);
+  CHECK(has(dropless.notes, "capacity factor 4 drops no token (from experts / top_k = 4 on"));
   CHECK(m.moe.score == workload::RouterScore::Sigmoid);
   CHECK(r.job.plan.experts.ep == 8);
   CHECK_FALSE(r.job.plan.experts.grouped_gemm);  // Megatron-LM's default: one GEMM per expert
