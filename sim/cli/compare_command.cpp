@@ -75,7 +75,7 @@ std::string with_interval(double v, double lo, double hi) {
 
 Recommendation in_default_order(const Recommendation& r) {
   Recommendation d = r;
-  d.grid = megatron_grid(r.grid.pp * r.grid.rows, r.grid.pp);
+  d.grid = megatron_grid(r.grid.pp * r.grid.rows, r.grid.pp, r.grid.units_per_node);
   return d;
 }
 
