@@ -152,7 +152,7 @@ int configure_command(const std::vector<std::string>& words) {
     output::TextTable::Cell pred = std::isnan(r.predicted) ? output::TextTable::Cell(std::string("-"))
                                                            : output::TextTable::Cell(r.predicted);
     t.add_row({double(i + 1), double(r.config.pp), double(r.config.tp), double(r.config.dp),
-               double(r.config.micro_batch), mapping_text(r), pred, r.memory / units::GiB,
+               double(r.config.micro_batch), mapping_text(r, 72), pred, r.memory / units::GiB,
                std::string(r.fits ? "yes" : "NO"), files[i].string()});
   }
   t.print(std::cout);

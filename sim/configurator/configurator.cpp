@@ -80,6 +80,12 @@ std::string mapping_text(const Recommendation& r) {
   return s;
 }
 
+std::string mapping_text(const Recommendation& r, size_t max_chars) {
+  std::string s = mapping_text(r);
+  if (s.size() > max_chars && max_chars > 4) s = s.substr(0, max_chars - 4) + " ...";
+  return s;
+}
+
 namespace {
 
 PipetteTerms pipette_terms(const ConfigureInput& in, const ConfigPoint& c, const StageEstimate& e, const PipetteRules& rules) {

@@ -71,6 +71,9 @@ struct Recommendation {
 std::string placement_key(const Recommendation& r);
 // The mapping column of the tables: "default" or the grid, and the split when uneven.
 std::string mapping_text(const Recommendation& r);
+// The same cut to `max_chars` (" ..." at the end) for terminal tables: a sub-node placement of
+// 128 GPUs names every unit; the CSV files keep the whole text.
+std::string mapping_text(const Recommendation& r, size_t max_chars);
 
 // The search space (search_space.hpp) less the configurations the simulator cannot run: those
 // for which the compute model refuses a shard (its InputError decides, so the rules live once,
