@@ -92,7 +92,7 @@ OracleResult oracle(const ConfigureInput& in, const OracleOptions& opt, const st
   OracleResult out;
   // Seeds: Megatron's order for every fitting configuration, and every proposal for it.
   std::vector<std::vector<Recommendation>> seeds;
-  for (const ConfigPoint& c : runnable_space(in, Stages::SubNode)) {
+  for (const ConfigPoint& c : runnable_space(in, opt.stages)) {
     ConfigSearch s;
     s.config = c;
     s.memory = in.costs(c, {}).memory;
