@@ -262,4 +262,17 @@ TEST_CASE("Search space: stages smaller than a node for every method but Pipette
   // over 5 GB/s once, over 10 GB/s three times.
   const NodeGrid g8 = megatron_grid(8, 8, 4);
   CHECK(pipeline_comm(g8, in.bandwidth, 1e6) == Approx(3 * 2e6 / 20e9 + 2e6 / 5e9 + 3 * 2e6 / 10e9).epsilon(1e-12));
+  // pp 4, dp 2: rows {0, 2, 4, 6} and {1, 3, 5, 7}; stage 0's ring n0.0 <-> n0.1 stays in n0:
+  // C_dp_inter = 2 (2-1) S_dp / 20e9 / 2; d_in = 1: no C_dp_inner.
+  const NodeGrid g4 = megatron_grid(8, 4, 4);
+  CHECK(dp_inter_comm(g4, in.bandwidth, 1e8, false) == Approx(2 * 1e8 / 20e9 / 2).epsilon(1e-12));
+  CHECK(dp_inner_comm(g4, in.bandwidth, 1e8, 1, false) == 0);
+  NodeGrid swapped = g4;
+  std::swap(swapped.nodes[2], swapped.nodes[4]);  // units 4 and 1 trade places
+  CHECK(grid_text(swapped) == "n0.0 n0.2 n0.1 n1.2 | n1.0 n0.3 n1.1 n1.3");
+  // Stage 0's ring n0.0 <-> n1.0 now crosses nodes: 2 (2-1) S_dp / 5e9 / 2.
+  CHECK(dp_inter_comm(swapped, in.bandwidth, 1e8, false) == Approx(2 * 1e8 / 5e9 / 2).epsilon(1e-12));
+  // C_pp: row 0 stays in n0 twice (20 GB/s) and crosses once: 2 x 2e6/20e9 + 2e6/5e9 = 6e-4;
+  // row 1 crosses twice and stays in n1 once (10 GB/s): 2 x 2e6/5e9 + 2e6/10e9 = 1e-3 (the max).
+  CHECK(pipeline_comm(swapped, in.bandwidth, 1e6) == Approx(2 * 2e6 / 5e9 + 2e6 / 10e9).epsilon(1e-12));
 }
