@@ -77,7 +77,7 @@ def subnode_row(name, oracle_rows, methods):
 
 def generate(trainsim):
     picks = ["| scenario | " + " | ".join(PICKS) + " |", "|---" * (len(PICKS) + 1) + "|"]
-    quality = ["| scenario | configurations | " + " | ".join(MODELS) + " |", "|---" * (len(MODELS) + 2) + "|"]
+    quality = ["| scenario | configurations (pipette / others) | " + " | ".join(MODELS) + " |", "|---" * (len(MODELS) + 2) + "|"]
     oracle = ["| scenario | fit / over memory | placements simulated | searched (placements) | oracle's pick "
               "| best other pick | oracle faster by |", "|---" * 7 + "|"]
     facts = {"speedup": [], "pipette_gap": [], "mapping": []}
@@ -87,7 +87,8 @@ def generate(trainsim):
         for name in SCENARIOS:
             methods, space = run_compare(trainsim, name, Path(tmp))
             picks.append(f"| {name} | " + " | ".join(pick_cell(m, methods[m]) for m in PICKS) + " |")
-            n = int(float(methods["pipette"]["space_configs"]))
+            n = (f'{int(float(methods["pipette"]["space_configs"]))} / '
+                 f'{int(float(methods["amp"]["space_configs"]))}')
             quality.append(f"| {name} | {n} | " + " | ".join(quality_cell(methods[m]) for m in MODELS) + " |")
             rows = [r for r in space if r["method"] == "oracle"]
             over = sum(r["search"] == "out of memory" for r in rows)
