@@ -77,7 +77,7 @@ def subnode_row(name, oracle_rows, methods):
 
 def generate(trainsim):
     picks = ["| scenario | " + " | ".join(PICKS) + " |", "|---" * (len(PICKS) + 1) + "|"]
-    quality = ["| scenario | configurations (pipette / others) | " + " | ".join(MODELS) + " |", "|---" * (len(MODELS) + 2) + "|"]
+    quality = ["| scenario | configurations (pipette / amp) | " + " | ".join(MODELS) + " |", "|---" * (len(MODELS) + 2) + "|"]
     oracle = ["| scenario | fit / over memory | placements simulated | searched (placements) | oracle's pick "
               "| best other pick | oracle faster by |", "|---" * 7 + "|"]
     facts = {"speedup": [], "pipette_gap": [], "mapping": []}
