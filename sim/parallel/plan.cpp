@@ -142,14 +142,10 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   if (p.fsdp.shard_group < 0 || (p.fsdp.shard_group > 0 && p.dp % p.fsdp.shard_group != 0))
     fail("fsdp.shard_group", "shard group of " + str(p.fsdp.shard_group) + " data-parallel ranks must divide dp = " + str(p.dp));
   validate_experts(p, model);
-  // The expert-parallel generator (training/moe_programs) writes each MoE op whole: features
-  // that split an op (context parallelism's attention, the parameter gathers overlapped with a
-  // chunk's first forward) are not combined with it yet (docs/moe.md).
+  // The expert-parallel generator (training/moe_programs) writes each MoE op whole: context
+  // parallelism, which splits an op around its attention, is not combined with it yet (docs/moe.md).
   if (model.is_moe() && p.cp > 1)
     fail("parallelism.cp", "context parallelism with MoE layers is not modelled yet; expected cp: 1 for a moe model");
-  if (model.is_moe() && p.overlap_param_gather)
-    fail("overlap_param_gather", "not modelled yet for MoE models (their ops are written by the expert-parallel generator); "
-                                 "expected false");
 }
 
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
