@@ -28,11 +28,25 @@ double core_attention_forward(const workload::ComputeModel& cm, const std::vecto
   return s;
 }
 
-// One GPU type's costs of the parts of a layer that do not depend on the routing.
+// One GPU type's costs of the parts of a layer that do not depend on the routing. With context
+// parallelism the flash-attention kernels (`core`) are written by the dense generator with their
+// KV traffic (docs/training.md, "Context parallelism"), so `dense_layer` and `attention` leave
+// them out; full recomputation still re-runs them.
 struct FixedCosts {
   PassTimes dense_layer, attention, embedding, lm_head;
   double dense_recompute = 0, attention_recompute = 0;  // forward seconds re-run in the backward
+  PassTimes core;                                       // one layer's flash-attention kernels (cp > 1)
 };
+
+// Seconds of the flash-attention kernels of `ops` per pass (what ring attention overlaps).
+PassTimes flash_attention(const workload::ComputeModel& cm, const std::vector<workload::Op>& ops) {
+  PassTimes t;
+  for (const auto& op : ops)
+    if (op.kind == workload::OpKind::Attention)
+      (op.pass == workload::Pass::Forward ? t.fwd : op.pass == workload::Pass::BackwardInput ? t.bwd_input : t.bwd_weight) +=
+          cm.op_time(op);
+  return t;
+}
 
 // One MoE layer's FFN on one GPU for one micro-batch, given its routing.
 struct FfnCosts {
@@ -57,6 +71,7 @@ class MoeExtension final : public TrainingExtension {
     shard_.micro_batch = p.micro_batch, shard_.tp = p.tp, shard_.seq_parallel = p.tp > 1 && p.sequence_parallel;
     shard_.flash_attention = p.flash_attention, shard_.fused_bias_dropout_add = p.fused_bias_dropout_add;
     shard_.gemm_precision = p.gemm_precision;
+    shard_.cp = p.cp;  // this rank's s / cp tokens of each sequence (the load-balanced chunks)
     tp_bytes_ = p.tp > 1 ? tp_message_bytes(model_, p) : 0.0;
     moe_shard_.layer = shard_, moe_shard_.expert_tp = p.expert_tp(), moe_shard_.grouped_gemm = p.experts.grouped_gemm;
     // Layers of each (stage, chunk), in the dense generator's placement (costs.hpp).
@@ -117,13 +132,19 @@ class MoeExtension final : public TrainingExtension {
       }
   }
 
-  std::vector<StageCosts> stage_costs(const workload::ComputeModel&) const override {
+  std::vector<StageCosts> stage_costs(const workload::ComputeModel& compute) const override {
+    // Context parallelism: the dense generator runs every layer's flash attention (dense and MoE
+    // layers share the attention) with its KV traffic before the rest of the op.
+    const PassTimes core = plan_.cp > 1 ? flash_attention(compute, workload::attention_ops(model_, shard_)) : PassTimes{};
+    const double kv_block = plan_.cp > 1 ? kv_block_bytes(model_, plan_) : 0.0;
     std::vector<StageCosts> out(plan_.pp);
     for (int s = 0; s < plan_.pp; ++s) {
       out[s].chunks.resize(plan_.chunks);
       for (int c = 0; c < plan_.chunks; ++c) {
         auto& ch = out[s].chunks[c];
         ch.first_layer = first_[s][c], ch.layers = count_[s][c], ch.params = dense_params_[s][c];
+        ch.attention_fwd = ch.layers * core.fwd, ch.attention_bwd = ch.layers * core.bwd();
+        ch.kv_block_bytes = kv_block;
       }
     }
     auto& first = out[0].chunks[0];
@@ -278,14 +299,14 @@ class MoeExtension final : public TrainingExtension {
         if (head) pending += bwd(f.lm_head), tp += tp_attention;  // column-parallel head: its input gradient
         for (int l = first + n - 1; l >= first; --l) {
           if (!model_.is_moe_layer(l)) {
-            pending += bwd(f.dense_layer) + (full ? f.dense_layer.fwd : selective ? f.dense_recompute : 0);
+            pending += bwd(f.dense_layer) + (full ? f.dense_layer.fwd + f.core.fwd : selective ? f.dense_recompute : 0);
             tp += again * tp_dense;
             continue;
           }
           const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
           // Full recomputation re-runs the layer's forward kernels (its all-to-alls are not
           // repeated: the routed rows are kept, docs/moe.md).
-          if (full) pending += f.attention.fwd + c.route.fwd + c.experts.fwd + c.unroute.fwd;
+          if (full) pending += f.attention.fwd + f.core.fwd + c.route.fwd + c.experts.fwd + c.unroute.fwd;
           pending += bwd(c.unroute);
           if (ep) all_to_all(l, &Offsets::combine_t, 2);  // combine's transpose: output gradients to the experts' GPUs
           expert_tp(CollectiveKind::AllGather, c, 2);
@@ -366,6 +387,11 @@ class MoeExtension final : public TrainingExtension {
       }
       const auto att = workload::attention_ops(model_, shard_);
       f.attention = cm.pass_times(att), f.attention_recompute = core_attention_forward(cm, att);
+      if (plan_.cp > 1) {
+        f.core = flash_attention(cm, att);
+        for (PassTimes* t : {&f.attention, &f.dense_layer})
+          t->fwd -= f.core.fwd, t->bwd_input -= f.core.bwd_input, t->bwd_weight -= f.core.bwd_weight;
+      }
       f.embedding = cm.embedding(model_, b, tp, shard_.seq_parallel);
       f.lm_head = cm.lm_head(model_, b, tp, shard_.seq_parallel);
       it = fixed_.emplace(&g, std::make_pair(std::move(cm), f)).first;

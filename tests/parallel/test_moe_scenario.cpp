@@ -146,6 +146,11 @@ TEST_CASE("Through the job kind, a MoE scenario loads (with TP and expert TP too
   const Scenario tp = load_scenario_text(head + "  parallelism: {tp: 2, dp: 4, ep: 4, expert_tp: 2}\n  sequence_parallel: true\n" +
                                              batch, TRAINSIM_SOURCE_DIR "/scenarios/s.yaml");
   CHECK(std::get<TrainingSpec>(tp.job).plan.expert_dp() == 1);
+  // Context parallelism folds into expert data parallelism: tp 1 x cp 2 x dp 4 = ep 4 x expert-DP 2.
+  const Scenario cp = load_scenario_text(head + "  parallelism: {cp: 2, dp: 4, ep: 4}\n" + batch,
+                                         TRAINSIM_SOURCE_DIR "/scenarios/s.yaml");
+  CHECK(std::get<TrainingSpec>(cp.job).plan.expert_dp() == 2);
+  CHECK(refusal("  parallelism: {cp: 2, dp: 2, ep: 8}\n").rfind("job.parallelism.ep: ep x expert_tp = 8 must divide the tp x cp x dp = 4", 0) == 0);
   CHECK(refusal("  parallelism: {tp: 2, dp: 4, ep: 4}\n  sequence_parallel: true\n  tp_comm_overlap: true\n")
             .rfind("job.tp_comm_overlap: tensor-parallel communication overlap is not combined with expert parallelism yet", 0) == 0);
   CHECK(refusal("  parallelism: {dp: 8, ep: 8}\n  zero_stage: 3\n").rfind("job.zero_stage: ZeRO-3 is not combined", 0) == 0);
