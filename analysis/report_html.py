@@ -51,6 +51,7 @@ LABELS = {
     "exposed_tp": "exposed TP communication",
     "exposed_pp": "exposed PP communication",
     "exposed_dp": "exposed DP communication",
+    "exposed_ep": "exposed EP communication",
     "optimizer_time": "optimizer step",
     "oom_stages": "stages out of memory",
     "hbm_per_gpu": "HBM per GPU",

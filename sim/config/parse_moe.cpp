@@ -213,12 +213,8 @@ void check_moe_programs(YamlMap& job, const TrainingSpec& spec) {
   if (!spec.model.is_moe()) return;
   const ParallelPlan& p = spec.plan;
   const std::string later = " is not combined with expert parallelism yet (docs/moe.md, \"Programs\"); expected ";
-  if (p.tp > 1 || p.expert_tp() > 1) {
-    YamlMap par(job.node("parallelism"), job.file(), job.key_path("parallelism"));
-    const char* key = p.tp > 1 ? "tp" : "expert_tp";
-    throw par.error(key, std::string("tensor parallelism (") + key + " = " + std::to_string(p.tp > 1 ? p.tp : p.expert_tp()) +
-                             ")" + later + key + ": 1");
-  }
+  if (p.tp_comm_overlap)
+    throw job.error("tp_comm_overlap", "tensor-parallel communication overlap" + later + "false");
   if (p.zero_stage >= 3) throw job.error("zero_stage", "ZeRO-3" + later + "zero_stage 0 to 2");
   if (p.overlap_grad_reduce) throw job.error("overlap_grad_reduce", "overlapped gradient reduction" + later + "false");
 }

@@ -11,18 +11,19 @@ ExpertLayout::ExpertLayout(const ParallelPlan& plan)
       tp_(plan.tp),
       dp_(plan.dp),
       pp_(plan.pp),
+      cp_(plan.cp),
       ep_(plan.experts.ep),
       etp_(plan.expert_tp()),
       edp_(plan.expert_dp()),
       order_(plan.experts.order) {
-  if (ep_ < 1 || etp_ < 1 || ep_ * etp_ * edp_ != tp_ * dp_)
-    throw InternalError("ExpertLayout: ep x expert_tp must divide tp x dp (validate_plan first)");
+  if (ep_ < 1 || etp_ < 1 || ep_ * etp_ * edp_ != tp_ * cp_ * dp_)
+    throw InternalError("ExpertLayout: ep x expert_tp must divide tp x cp x dp (validate_plan first)");
 }
 
-// Within a stage the local rank is tp + tp_size x dp (Megatron's order, RankLayout); the expert
-// coordinates split the same number, expert_tp fastest.
+// Within a stage the local rank is tp + tp_size x (cp + cp_size x dp) (Megatron-Core's order,
+// RankLayout); the expert coordinates split the same number, expert_tp fastest.
 ExpertCoord ExpertLayout::coord(int rank) const {
-  const int per_stage = tp_ * dp_, local = rank % per_stage;
+  const int per_stage = tp_ * cp_ * dp_, local = rank % per_stage;
   ExpertCoord c;
   c.stage = rank / per_stage;
   c.etp = local % etp_;
@@ -39,7 +40,7 @@ ExpertCoord ExpertLayout::coord(int rank) const {
 int ExpertLayout::rank(const ExpertCoord& c) const {
   const int local = order_ == ExpertRankOrder::EpInner ? c.etp + etp_ * (c.ep + ep_ * c.edp)
                                                         : c.etp + etp_ * (c.edp + edp_ * c.ep);
-  return local + tp_ * dp_ * c.stage;
+  return local + tp_ * cp_ * dp_ * c.stage;
 }
 
 std::vector<int> ExpertLayout::ep_group(int stage, int edp, int etp) const {

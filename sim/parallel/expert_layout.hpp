@@ -37,7 +37,7 @@ class ExpertLayout {
 
  private:
   RankLayout ranks_;
-  int tp_, dp_, pp_, ep_, etp_, edp_;
+  int tp_, dp_, pp_, cp_, ep_, etp_, edp_;
   ExpertRankOrder order_;
 };
 

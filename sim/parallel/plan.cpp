@@ -26,8 +26,9 @@ void validate_experts(const ParallelPlan& p, const workload::ModelSpec& model) {
   if (model.moe.expert_ffn_hidden % etp != 0)
     fail("parallelism.expert_tp", "expert_tp = " + str(etp) + " must divide expert_ffn_hidden (" +
                                       str(model.moe.expert_ffn_hidden) + ")");
-  if ((p.tp * p.dp) % (x.ep * etp) != 0)
-    fail("parallelism.ep", "ep x expert_tp = " + str(x.ep * etp) + " must divide the tp x dp = " + str(p.tp * p.dp) +
+  if ((p.tp * p.cp * p.dp) % (x.ep * etp) != 0)
+    fail("parallelism.ep", "ep x expert_tp = " + str(x.ep * etp) + " must divide the " +
+                               (p.cp > 1 ? "tp x cp x dp = " : "tp x dp = ") + str(p.tp * p.cp * p.dp) +
                                " ranks of a pipeline stage (the rest is expert data parallelism)");
   if (p.tp > 1 && !p.sequence_parallel)
     fail("sequence_parallel", "MoE layers with tp > 1 route the sequence-parallel shard of each rank (as Megatron-Core); expected sequence_parallel: true");
@@ -142,14 +143,6 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   if (p.fsdp.shard_group < 0 || (p.fsdp.shard_group > 0 && p.dp % p.fsdp.shard_group != 0))
     fail("fsdp.shard_group", "shard group of " + str(p.fsdp.shard_group) + " data-parallel ranks must divide dp = " + str(p.dp));
   validate_experts(p, model);
-  // The expert-parallel generator (training/moe_programs) writes each MoE op whole: features
-  // that split an op (context parallelism's attention, the parameter gathers overlapped with a
-  // chunk's first forward) are not combined with it yet (docs/moe.md).
-  if (model.is_moe() && p.cp > 1)
-    fail("parallelism.cp", "context parallelism with MoE layers is not modelled yet; expected cp: 1 for a moe model");
-  if (model.is_moe() && p.overlap_param_gather)
-    fail("overlap_param_gather", "not modelled yet for MoE models (their ops are written by the expert-parallel generator); "
-                                 "expected false");
 }
 
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {

@@ -87,8 +87,9 @@ struct ParallelPlan {
 
   int gpus() const { return tp * cp * pp * dp; }
   int expert_tp() const { return experts.expert_tp > 0 ? experts.expert_tp : tp; }
-  // Expert-data-parallel size: the tp x dp ranks of a stage hold ep x expert_tp x expert_dp.
-  int expert_dp() const { return tp * dp / (experts.ep * expert_tp()); }
+  // Expert-data-parallel size: the tp x cp x dp ranks of a stage hold ep x expert_tp x expert_dp
+  // (Megatron-Core folds the experts over context parallelism too).
+  int expert_dp() const { return tp * cp * dp / (experts.ep * expert_tp()); }
   int micro_batches() const { return global_batch / (micro_batch * dp); }  // per pipeline
   // Data-parallel ranks the sharded states are split over: dp, or the HSDP shard group.
   int shard_ranks() const { return zero_stage >= 3 && fsdp.shard_group > 0 ? fsdp.shard_group : dp; }

@@ -14,6 +14,8 @@ TrainingMeter::TrainingMeter(const program::ProgramSet& set)
       outer_(set.stream_index(program::kOuterStream)),
       tp_(set.stream_index(program::kTpStream)),
       pp_(set.stream_index(program::kPpStream)),
+      ep_slot_(set.slot_index("ep")),
+      etp_slot_(set.slot_index("etp")),
       ranks_(set.ranks.size()) {}
 
 TrainingMeter::PerIteration& TrainingMeter::at(int rank, int it) {
@@ -41,7 +43,10 @@ void TrainingMeter::op_done(int rank, const program::Op& op, const program::OpTi
   switch (op.kind()) {
     case OpKind::Compute:
     case OpKind::Collective: {
-      if (op.kind() == OpKind::Collective && op.role != Role::TpComm) return;
+      if (op.kind() == OpKind::Collective && op.role != Role::TpComm) {
+        if (op.slot >= 0 && (op.slot == ep_slot_ || op.slot == etp_slot_)) r.ep += d;
+        return;
+      }
       if (op.role == Role::Optimizer) {
         r.optimizer += d;
         return;
@@ -96,6 +101,7 @@ TrainingResult TrainingMeter::result(double hbm, int replica) const {
     stages = std::max(stages, set_.ranks[r].info.stage + 1);
   }
   TrainingResult res;
+  res.expert_parallel = ep_slot_ >= 0 || etp_slot_ >= 0;
   if (members.empty() || iters == 0) return res;
   auto stage_of = [&](int r) { return std::max(0, set_.ranks[r].info.stage); };
   auto iteration = [&](int r, int it) -> const PerIteration& {
@@ -130,6 +136,7 @@ TrainingResult TrainingMeter::result(double hbm, int replica) const {
     res.exposed_tp += x.tp / n;
     res.exposed_pp += x.pp / n;
     res.exposed_dp += x.dp / n;
+    res.exposed_ep += x.ep / n;
     res.optimizer_time += x.optimizer / n;
     res.stage_compute[stage_of(r)] += x.busy / iters;
     ++per_stage[stage_of(r)];

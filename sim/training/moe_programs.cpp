@@ -28,15 +28,30 @@ double core_attention_forward(const workload::ComputeModel& cm, const std::vecto
   return s;
 }
 
-// One GPU type's costs of the parts of a layer that do not depend on the routing.
+// One GPU type's costs of the parts of a layer that do not depend on the routing. With context
+// parallelism the flash-attention kernels (`core`) are written by the dense generator with their
+// KV traffic (docs/training.md, "Context parallelism"), so `dense_layer` and `attention` leave
+// them out; full recomputation still re-runs them.
 struct FixedCosts {
   PassTimes dense_layer, attention, embedding, lm_head;
   double dense_recompute = 0, attention_recompute = 0;  // forward seconds re-run in the backward
+  PassTimes core;                                       // one layer's flash-attention kernels (cp > 1)
 };
+
+// Seconds of the flash-attention kernels of `ops` per pass (what ring attention overlaps).
+PassTimes flash_attention(const workload::ComputeModel& cm, const std::vector<workload::Op>& ops) {
+  PassTimes t;
+  for (const auto& op : ops)
+    if (op.kind == workload::OpKind::Attention)
+      (op.pass == workload::Pass::Forward ? t.fwd : op.pass == workload::Pass::BackwardInput ? t.bwd_input : t.bwd_weight) +=
+          cm.op_time(op);
+  return t;
+}
 
 // One MoE layer's FFN on one GPU for one micro-batch, given its routing.
 struct FfnCosts {
   PassTimes route, experts, unroute;  // shared experts inside `experts` (they run beside them)
+  double gathered_rows = 0;  // rows the GPU's experts compute (gathered over expert TP)
 };
 
 class MoeExtension final : public TrainingExtension {
@@ -46,17 +61,19 @@ class MoeExtension final : public TrainingExtension {
         layout_(spec.plan) {
     const auto& p = plan_;
     auto refuse = [&](const char* key, const std::string& what) {
-      throw InputError(p.where, key, what + "; expected " + "tp: 1, expert_tp: 1, zero_stage 0 to 2 and overlap_grad_reduce: false");
+      throw InputError(p.where, key, what + "; expected zero_stage 0 to 2, overlap_grad_reduce: false and tp_comm_overlap: false");
     };
-    if (p.tp > 1 || p.expert_tp() > 1)
-      refuse("tp", "expert-parallel programs are generated without tensor parallelism yet (the token dispatcher's "
-                   "all-gather over tp is not modelled)");
     if (p.zero_stage >= 3) refuse("zero_stage", "ZeRO-3 is not combined with expert parallelism yet");
     if (p.overlap_grad_reduce) refuse("overlap_grad_reduce", "overlapped gradient reduction is not combined with expert parallelism yet");
-    shard_.micro_batch = p.micro_batch, shard_.tp = 1, shard_.seq_parallel = false;
+    if (p.tp_comm_overlap) refuse("tp_comm_overlap", "tensor-parallel communication overlap is not combined with expert parallelism yet");
+    // With tp > 1 the attention runs sequence-parallel (validate_plan) and a MoE block routes
+    // its rank's b s / tp tokens (Megatron-Core's alltoall token dispatcher).
+    shard_.micro_batch = p.micro_batch, shard_.tp = p.tp, shard_.seq_parallel = p.tp > 1 && p.sequence_parallel;
     shard_.flash_attention = p.flash_attention, shard_.fused_bias_dropout_add = p.fused_bias_dropout_add;
     shard_.gemm_precision = p.gemm_precision;
-    moe_shard_.layer = shard_, moe_shard_.expert_tp = 1, moe_shard_.grouped_gemm = p.experts.grouped_gemm;
+    shard_.cp = p.cp;  // this rank's s / cp tokens of each sequence (the load-balanced chunks)
+    tp_bytes_ = p.tp > 1 ? tp_message_bytes(model_, p) : 0.0;
+    moe_shard_.layer = shard_, moe_shard_.expert_tp = p.expert_tp(), moe_shard_.grouped_gemm = p.experts.grouped_gemm;
     // Layers of each (stage, chunk), in the dense generator's placement (costs.hpp).
     const auto per_vs = virtual_stage_layers(p, model_);
     first_.assign(p.pp, std::vector<int>(p.chunks)), count_ = first_;
@@ -66,53 +83,78 @@ class MoeExtension final : public TrainingExtension {
     }
     // Parameters per GPU: dense (reduced over dp by the dense generator) and routed experts.
     workload::MoeMemoryShape shape;
-    shape.micro_batch = p.micro_batch, shape.ep = p.experts.ep;
-    dense_params_.assign(p.pp, std::vector<double>(p.chunks, 0)), expert_params_.assign(p.pp, 0);
+    shape.micro_batch = p.micro_batch, shape.tp = p.tp, shape.ep = p.experts.ep, shape.expert_tp = p.expert_tp();
+    dense_params_.assign(p.pp, std::vector<double>(p.chunks, 0)), expert_chunk_params_ = dense_params_;
+    expert_params_.assign(p.pp, 0);
     for (int s = 0; s < p.pp; ++s)
       for (int c = 0; c < p.chunks; ++c)
         for (int l = first_[s][c]; l < first_[s][c] + count_[s][c]; ++l) {
           const auto lp = workload::moe_layer_parameters(model_, l, shape);
-          dense_params_[s][c] += lp.dense, expert_params_[s] += lp.expert;
+          dense_params_[s][c] += lp.dense, expert_chunk_params_[s][c] += lp.expert, expert_params_[s] += lp.expert;
         }
     tokens_.assign(p.experts.ep, workload::routed_tokens(model_, moe_shard_));
   }
 
   void add_slots(program::Builder& b) override {
-    ep_slot_ = b.slot("ep"), edp_slot_ = b.slot("edp");
+    ep_slot_ = b.slot("ep"), edp_slot_ = b.slot("edp"), tp_slot_ = b.slot("tp");
+    if (layout_.expert_tp() > 1) etp_slot_ = b.slot("etp");
   }
 
+  // Per stage: an EP group per (expert-DP index, expert-TP rank), an expert-DP group per (EP
+  // rank, expert-TP rank), an expert-TP group per (expert-DP index, EP rank). Names without
+  // expert TP are those of the expert_tp = 1 generator.
   void add_groups(program::Builder& b, std::vector<std::vector<int32_t>>& groups) override {
-    auto name = [&](const char* kind, int s, int i) { return prefix_ + kind + "#" + std::to_string(s) + "." + std::to_string(i); };
+    const int ep = layout_.ep(), edp = layout_.expert_dp(), etp = layout_.expert_tp();
+    auto name = [&](const char* kind, int s, int i, int t) {
+      std::string n = prefix_ + kind + "#" + std::to_string(s) + "." + std::to_string(i);
+      if (etp > 1 && t >= 0) (n += '.') += std::to_string(t);
+      return n;
+    };
     auto ints = [](const std::vector<int>& v) { return std::vector<int32_t>(v.begin(), v.end()); };
-    const int ep = layout_.ep(), edp = layout_.expert_dp();
-    for (int s = 0; s < plan_.pp; ++s) {
-      if (ep > 1)
-        for (int d = 0; d < edp; ++d) {
-          const int g = b.group(name("ep", s, d), ints(layout_.ep_group(s, d, 0)));
-          for (int e = 0; e < ep; ++e) groups[layout_.rank({s, d, e, 0})][ep_slot_] = g;
-        }
-      if (edp > 1)
-        for (int e = 0; e < ep; ++e) {
-          const int g = b.group(name("edp", s, e), ints(layout_.expert_dp_group(s, e, 0)));
-          for (int d = 0; d < edp; ++d) groups[layout_.rank({s, d, e, 0})][edp_slot_] = g;
-        }
-    }
+    for (int s = 0; s < plan_.pp; ++s)
+      for (int t = 0; t < etp; ++t) {
+        if (ep > 1)
+          for (int d = 0; d < edp; ++d) {
+            const int g = b.group(name("ep", s, d, t), ints(layout_.ep_group(s, d, t)));
+            for (int e = 0; e < ep; ++e) groups[layout_.rank({s, d, e, t})][ep_slot_] = g;
+          }
+        if (edp > 1)
+          for (int e = 0; e < ep; ++e) {
+            const int g = b.group(name("edp", s, e, t), ints(layout_.expert_dp_group(s, e, t)));
+            for (int d = 0; d < edp; ++d) groups[layout_.rank({s, d, e, t})][edp_slot_] = g;
+          }
+        if (etp > 1 && t == 0)
+          for (int d = 0; d < edp; ++d)
+            for (int e = 0; e < ep; ++e) {
+              const int g = b.group(name("etp", s, d, e), ints(layout_.expert_tp_group(s, d, e)));
+              for (int u = 0; u < etp; ++u) groups[layout_.rank({s, d, e, u})][etp_slot_] = g;
+            }
+      }
   }
 
-  std::vector<StageCosts> stage_costs(const workload::ComputeModel&) const override {
+  std::vector<StageCosts> stage_costs(const workload::ComputeModel& compute) const override {
+    // Context parallelism: the dense generator runs every layer's flash attention (dense and MoE
+    // layers share the attention) with its KV traffic before the rest of the op.
+    const PassTimes core = plan_.cp > 1 ? flash_attention(compute, workload::attention_ops(model_, shard_)) : PassTimes{};
+    const double kv_block = plan_.cp > 1 ? kv_block_bytes(model_, plan_) : 0.0;
     std::vector<StageCosts> out(plan_.pp);
     for (int s = 0; s < plan_.pp; ++s) {
       out[s].chunks.resize(plan_.chunks);
       for (int c = 0; c < plan_.chunks; ++c) {
         auto& ch = out[s].chunks[c];
         ch.first_layer = first_[s][c], ch.layers = count_[s][c], ch.params = dense_params_[s][c];
+        ch.attention_fwd = ch.layers * core.fwd, ch.attention_bwd = ch.layers * core.bwd();
+        ch.kv_block_bytes = kv_block;
       }
     }
     auto& first = out[0].chunks[0];
     auto& last = out[plan_.pp - 1].chunks[plan_.chunks - 1];
-    first.embedding = true, first.params += workload::embedding_parameters(model_);
-    last.lm_head = true, last.params += workload::lm_head_parameters(model_);
-    if (model_.tied_embeddings && plan_.pp > 1) last.params += double(model_.vocab) * model_.hidden;
+    // As part_params (costs.hpp) for a dense model: vocabulary-split over tp, a tied head on
+    // another stage with its own copy of the word embeddings.
+    const double t = plan_.tp;
+    first.embedding = true, first.params += workload::embedding_parameters(model_) / t;
+    last.lm_head = true, last.params += workload::lm_head_parameters(model_) / t;
+    if (model_.tied_embeddings && plan_.pp > 1) last.params += double(model_.vocab) * model_.hidden / t;
     return out;
   }
 
@@ -132,7 +174,21 @@ class MoeExtension final : public TrainingExtension {
     w.collective(stream, edp_slot_, c, Role::DpComm);
   }
 
-  void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op) override {
+  // The distributed optimizer's overlapped all-gather of `share` of the chunk's experts over
+  // expert-DP, beside the dense bucket group of the same share (Megatron-Core keeps expert
+  // parameters in their own buffers, gathered over the expert-data-parallel group).
+  void parameter_gather(program::ProgramWriter& w, int stream, int rank, int chunk, double share) override {
+    if (layout_.expert_dp() <= 1) return;
+    const double bytes = expert_chunk_params_[layout_.coord(rank).stage][chunk] * workload::kWeightBytesPerParam * share;
+    if (bytes <= 0) return;
+    Collective c;
+    c.kind = CollectiveKind::AllGather, c.algorithm = plan_.dp_algorithm, c.bytes = bytes;
+    c.count = share * std::max(1.0, std::ceil(bytes / share / plan_.bucket_bytes));  // its share of the buckets
+    w.collective(stream, edp_slot_, c, Role::DpComm);
+  }
+
+  void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
+            const std::function<void(int)>& before_layer) override {
     const ExpertCoord co = layout_.coord(rank);
     select_rank(rank, co);
     const FixedCosts& f = fixed(layout_.ranks().gpu_of_rank(rank));
@@ -141,12 +197,18 @@ class MoeExtension final : public TrainingExtension {
     const bool head = co.stage == plan_.pp - 1 && op.chunk == plan_.chunks - 1;
     const bool full = plan_.recompute == workload::Recompute::Full;
     const bool selective = plan_.recompute == workload::Recompute::Selective;
-    // Kernels between two all-to-alls are summed into one compute op.
+    const bool ep = layout_.ep() > 1, etp = layout_.expert_tp() > 1;
+    // Kernels between two expert-parallel collectives are summed into one compute op, followed
+    // by their tensor-parallel all-reduces (`tp` of them; with sequence parallelism each stands
+    // for an all-gather + reduce-scatter pair of the same volume, as in the dense generator).
     double pending = 0;
+    int tp = 0;
     Role role = Role::Forward;
     auto flush = [&] {
       if (pending > 0) w.compute(stream, pending, role);
-      pending = 0;
+      if (tp > 0 && tp_bytes_ > 0)
+        w.collective(stream, tp_slot_, tp_all_reduces(tp), Role::TpComm);
+      pending = 0, tp = 0;
     };
     // An all-to-all of layer l, micro-batch op.micro_batch: as flows with this GPU's per-peer
     // bytes (`which` picks them, offsets()), or in closed form.
@@ -162,25 +224,51 @@ class MoeExtension final : public TrainingExtension {
         Collective barrier;
         barrier.kind = CollectiveKind::Barrier, barrier.algorithm = CollectiveAlgorithm::Direct;
         w.collective(stream, ep_slot_, barrier, Role::Wait);
-        c.bytes = sample(co, l, iteration, op.micro_batch).closed_form_rows * model_.hidden * bytes_per_element;
+        c.bytes = sample(co, co.etp, l, iteration, op.micro_batch).closed_form_rows * model_.hidden * bytes_per_element;
       }
       w.collective(stream, ep_slot_, c, Role::Collective);
     };
+    // Expert tensor parallelism: the rows the expert-TP group received are all-gathered before
+    // the experts (each rank then computes every row with its 1/expert_tp of the width) and
+    // their outputs reduce-scattered after (Megatron-Core's alltoall dispatcher); in the
+    // backward the transposes, a gather of the output gradients and a reduce-scatter of the
+    // input gradients. Closed form over the "etp" group, S = the gathered rows.
+    auto expert_tp = [&](CollectiveKind kind, const FfnCosts& c, double bytes_per_element) {
+      if (!etp) return;
+      flush();
+      Collective x;
+      x.kind = kind, x.algorithm = CollectiveAlgorithm::Ring, x.granularity = Granularity::ClosedForm;
+      x.bytes = c.gathered_rows * model_.hidden * bytes_per_element;
+      w.collective(stream, etp_slot_, x, Role::Collective);
+    };
     const double dispatch_bytes = workload::operand_bytes(plan_.gemm_precision);
+    const int tp_attention = tp_bytes_ > 0 ? 1 : 0, tp_dense = 2 * tp_attention;
+    const int tp_shared = model_.moe.shared_ffn_hidden > 0 ? tp_attention : 0;
     switch (op.type) {
       case OpType::Forward: {
         role = Role::Forward;
-        if (embedding) pending += f.embedding.fwd;
+        // Parameters still being gathered (overlap_param_gather): the caller's waits go before
+        // each layer (and the embedding).
+        auto layer_starts = [&](int k) {
+          if (!before_layer) return;
+          flush();
+          before_layer(k);
+        };
+        layer_starts(0);
+        if (embedding) pending += f.embedding.fwd, tp += tp_attention;  // vocab-parallel embedding
         for (int l = first; l < first + n; ++l) {
+          if (l > first) layer_starts(l - first);
           if (!model_.is_moe_layer(l)) {
-            pending += f.dense_layer.fwd;
+            pending += f.dense_layer.fwd, tp += tp_dense;
             continue;
           }
           const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
-          pending += f.attention.fwd + c.route.fwd;
-          if (layout_.ep() > 1) all_to_all(l, &Offsets::dispatch, dispatch_bytes);
-          pending += c.experts.fwd;  // dispatch above: this GPU's rows to the experts' GPUs
-          if (layout_.ep() > 1) all_to_all(l, &Offsets::combine, 2);
+          pending += f.attention.fwd + c.route.fwd, tp += tp_attention;
+          if (ep) all_to_all(l, &Offsets::dispatch, dispatch_bytes);
+          expert_tp(CollectiveKind::AllGather, c, dispatch_bytes);
+          pending += c.experts.fwd, tp += tp_shared;  // dispatch above: this GPU's rows to the experts' GPUs
+          expert_tp(CollectiveKind::ReduceScatter, c, 2);
+          if (ep) all_to_all(l, &Offsets::combine, 2);
           pending += c.unroute.fwd;  // combine above: the experts' outputs back to their tokens' GPUs
         }
         if (head) pending += f.lm_head.fwd;
@@ -206,25 +294,27 @@ class MoeExtension final : public TrainingExtension {
         const bool weights = op.type == OpType::Backward;
         role = weights ? Role::Backward : Role::BackwardInput;
         auto bwd = [&](const PassTimes& t) { return t.bwd_input + (weights ? t.bwd_weight : 0); };
-        if (head) pending += bwd(f.lm_head);
+        // Full recomputation re-runs the forward's kernels and its TP all-reduces.
+        const int again = full ? 2 : 1;
+        if (head) pending += bwd(f.lm_head), tp += tp_attention;  // column-parallel head: its input gradient
         for (int l = first + n - 1; l >= first; --l) {
           if (!model_.is_moe_layer(l)) {
-            pending += bwd(f.dense_layer) + (full ? f.dense_layer.fwd : selective ? f.dense_recompute : 0);
+            pending += bwd(f.dense_layer) + (full ? f.dense_layer.fwd + f.core.fwd : selective ? f.dense_recompute : 0);
+            tp += again * tp_dense;
             continue;
           }
           const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
           // Full recomputation re-runs the layer's forward kernels (its all-to-alls are not
           // repeated: the routed rows are kept, docs/moe.md).
-          if (full) pending += f.attention.fwd + c.route.fwd + c.experts.fwd + c.unroute.fwd;
+          if (full) pending += f.attention.fwd + f.core.fwd + c.route.fwd + c.experts.fwd + c.unroute.fwd;
           pending += bwd(c.unroute);
-          if (layout_.ep() > 1) {
-            all_to_all(l, &Offsets::combine_t, 2);  // combine's transpose: output gradients to the experts' GPUs
-            pending += bwd(c.experts);
-            all_to_all(l, &Offsets::dispatch_t, 2);  // dispatch's transpose: input gradients back
-          } else {
-            pending += bwd(c.experts);
-          }
+          if (ep) all_to_all(l, &Offsets::combine_t, 2);  // combine's transpose: output gradients to the experts' GPUs
+          expert_tp(CollectiveKind::AllGather, c, 2);
+          pending += bwd(c.experts), tp += again * tp_shared;
+          expert_tp(CollectiveKind::ReduceScatter, c, 2);
+          if (ep) all_to_all(l, &Offsets::dispatch_t, 2);  // dispatch's transpose: input gradients back
           pending += bwd(c.route) + bwd(f.attention) + (selective ? f.attention_recompute : 0);
+          tp += again * tp_attention;
         }
         if (embedding && weights) pending += f.embedding.bwd_weight;
         flush();
@@ -234,6 +324,14 @@ class MoeExtension final : public TrainingExtension {
   }
 
  private:
+  // `count` closed-form ring all-reduces of one activation over the attention's TP group.
+  Collective tp_all_reduces(int count) const {
+    Collective c;
+    c.kind = CollectiveKind::AllReduce, c.algorithm = CollectiveAlgorithm::Ring, c.granularity = Granularity::ClosedForm;
+    c.bytes = count * tp_bytes_, c.count = count;
+    return c;
+  }
+
   const workload::ModelSpec& model_;
   const ParallelPlan& plan_;
   const PlatformSpec& platform_;
@@ -245,8 +343,10 @@ class MoeExtension final : public TrainingExtension {
   std::vector<std::vector<int>> first_, count_;  // [stage][chunk]: first layer, layers
   std::vector<std::vector<double>> dense_params_;
   std::vector<double> expert_params_;  // [stage]: routed-expert parameters per GPU
+  std::vector<std::vector<double>> expert_chunk_params_;  // [stage][chunk]: the same per chunk
   std::vector<int64_t> tokens_;        // tokens each EP rank routes per micro-batch
-  int ep_slot_ = -1, edp_slot_ = -1;
+  int ep_slot_ = -1, edp_slot_ = -1, tp_slot_ = -1, etp_slot_ = -1;
+  double tp_bytes_ = 0;  // one attention-TP all-reduce (tp_message_bytes), 0 without TP
   std::map<const GpuModel*, std::pair<workload::ComputeModel, FixedCosts>> fixed_;
 
   // Routing of the current stage's EP groups, by (iteration, layer, micro-batch, group).
@@ -280,30 +380,38 @@ class MoeExtension final : public TrainingExtension {
     if (it == fixed_.end()) {
       workload::ComputeModel cm(g);
       FixedCosts f;
+      const int b = plan_.micro_batch, tp = plan_.tp;
       if (model_.moe.dense_layers > 0) {
         const auto ops = workload::layer_ops(model_, shard_);
         f.dense_layer = cm.pass_times(ops), f.dense_recompute = core_attention_forward(cm, ops);
       }
       const auto att = workload::attention_ops(model_, shard_);
       f.attention = cm.pass_times(att), f.attention_recompute = core_attention_forward(cm, att);
-      f.embedding = cm.embedding(model_, plan_.micro_batch, 1, false);
-      f.lm_head = cm.lm_head(model_, plan_.micro_batch, 1, false);
+      if (plan_.cp > 1) {
+        f.core = flash_attention(cm, att);
+        for (PassTimes* t : {&f.attention, &f.dense_layer})
+          t->fwd -= f.core.fwd, t->bwd_input -= f.core.bwd_input, t->bwd_weight -= f.core.bwd_weight;
+      }
+      f.embedding = cm.embedding(model_, b, tp, shard_.seq_parallel);
+      f.lm_head = cm.lm_head(model_, b, tp, shard_.seq_parallel);
       it = fixed_.emplace(&g, std::make_pair(std::move(cm), f)).first;
     }
     compute_ = &it->second.first;
     return it->second.second;
   }
 
-  const Sample& sample(const ExpertCoord& co, int layer, int iteration, int mb) {
-    const Key key{iteration, layer, mb, co.edp};
+  // The routing of the EP group of expert-TP rank `etp` in co's stage and expert-DP index.
+  const Sample& sample(const ExpertCoord& co, int etp, int layer, int iteration, int mb) {
+    const int in_stage = co.edp * layout_.expert_tp() + etp;  // = co.edp without expert TP
+    const Key key{iteration, layer, mb, in_stage};
     auto it = samples_.find(key);
     if (it != samples_.end()) return it->second;
-    auto pl = placements_.find(co.edp);
+    auto pl = placements_.find(in_stage);
     if (pl == placements_.end())
-      pl = placements_.emplace(co.edp, expert_placement(layout_.ep_group(co.stage, co.edp, 0), model_.moe.experts, platform_))
+      pl = placements_.emplace(in_stage, expert_placement(layout_.ep_group(co.stage, co.edp, etp), model_.moe.experts, platform_))
                .first;
     // The group index makes each EP group of the job draw its own tokens.
-    const int group = co.stage * layout_.expert_dp() + co.edp;
+    const int group = co.stage * layout_.expert_dp() * layout_.expert_tp() + in_stage;
     Sample s{workload::route_tokens(plan_.experts.routing, model_.moe, pl->second, tokens_, seed_,
                                     {iteration, layer, mb, group})};
     s.closed_form_rows = closed_form_rows(s);
@@ -346,9 +454,18 @@ class MoeExtension final : public TrainingExtension {
     const Key key{iteration, layer, mb, 0};
     auto it = ffn_.find(key);
     if (it != ffn_.end()) return it->second;
-    const auto& s = sample(co, layer, iteration, mb);
-    const auto ops = workload::moe_ffn_ops(model_, moe_shard_, s.rows_sent(co.ep), s.local_expert_rows(co.ep));
+    const auto& s = sample(co, co.etp, layer, iteration, mb);
+    // With expert TP the GPU's experts compute the rows every member of its expert-TP group
+    // received (each from its own EP group's routing).
+    std::vector<int64_t> rows = s.local_expert_rows(co.ep);
+    for (int t = 0; t < layout_.expert_tp(); ++t)
+      if (t != co.etp) {
+        const auto other = sample(co, t, layer, iteration, mb).local_expert_rows(co.ep);
+        for (size_t e = 0; e < rows.size(); ++e) rows[e] += other[e];
+      }
+    const auto ops = workload::moe_ffn_ops(model_, moe_shard_, s.rows_sent(co.ep), rows);
     FfnCosts c;
+    for (int64_t r : rows) c.gathered_rows += double(r);
     c.route = compute_->pass_times(ops.route);
     std::vector<workload::Op> experts = ops.experts;
     experts.insert(experts.end(), ops.shared.begin(), ops.shared.end());
@@ -366,7 +483,7 @@ class MoeExtension final : public TrainingExtension {
     const Key key{iteration, layer, mb, 0};
     auto it = offsets_.find(key);
     if (it != offsets_.end()) return it->second;
-    const auto& s = sample(co, layer, iteration, mb);
+    const auto& s = sample(co, co.etp, layer, iteration, mb);
     auto& values = w.program().values;
     auto push = [&](bool outgoing, double bytes_per_element) {
       const int at = static_cast<int>(values.size());

@@ -303,6 +303,7 @@ class RankWriter {
       for (int in_group : release_groups(n)) {
         on_comm_stream_after(issued, job_.dp_slot,
                              collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, bytes * in_group / n, in_group));
+        if (job_.ext) job_.ext->parameter_gather(w_, job_.ds, rank_, ch, double(in_group) / n);
         params_ready_[ch].push_back(w_.record(job_.ds));
       }
     }
@@ -323,6 +324,17 @@ class RankWriter {
       const double bytes = c.params * workload::kWeightBytesPerParam;
       const int n = job_.bucket_count(bytes);
       const auto groups = release_groups(n);
+      if (job_.ext) {
+        // A layered generator writes the op: group g is waited for before the layer in which its
+        // share of the op starts, floor(F_g x layers) with F_g the share of the groups before it.
+        const int layers = std::max(1, c.layers);
+        int next = 0, done = 0;
+        job_.ext->pass(w_, job_.cs, rank_, it, op, [&](int layer) {
+          for (; next < static_cast<int>(groups.size()) && done * layers < (layer + 1) * n; done += groups[next++])
+            w_.wait(job_.cs, params_ready_[op.chunk][next]);
+        });
+        return;
+      }
       for (size_t g = 0; g < groups.size(); ++g) {
         w_.wait(job_.cs, params_ready_[op.chunk][g]);
         pass(x, double(groups[g]) / n);
@@ -337,7 +349,7 @@ class RankWriter {
         reduce_gradients(w_.record(job_.cs), job_.grad_collective, bytes * in_group / n, in_group);
       }
     } else if (job_.ext) {
-      job_.ext->pass(w_, job_.cs, rank_, it, op);
+      job_.ext->pass(w_, job_.cs, rank_, it, op, {});
     } else {
       pass(x, 1);
     }
@@ -388,11 +400,12 @@ class RankWriter {
       w_.wait(cs, w_.record(job_.ds));
     }
     w_.compute(cs, optimizer_seconds_, Role::Optimizer);
-    if (job_.plan.zero_stage >= 1 && job_.plan.zero_stage < 3 && job_.has_dp && !job_.param_overlap) {
+    // (Expert parameters have their own expert-DP group, which may exist without dp: tp > 1.)
+    if (job_.plan.zero_stage >= 1 && job_.plan.zero_stage < 3 && (job_.has_dp || job_.ext) && !job_.param_overlap) {
       // Distributed optimizer: all-gather the updated bf16 parameters (ZeRO-3 gathers them
       // before each use instead; with overlap_param_gather the next iteration's forward does).
       const int issued = w_.record(cs);
-      for (int ch = 0; ch < job_.v; ++ch) {
+      for (int ch = 0; ch < job_.v && job_.has_dp; ++ch) {
         const double bytes = costs_.chunks[ch].params * workload::kWeightBytesPerParam;
         on_comm_stream_after(issued, job_.dp_slot,
                              collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, bytes, job_.bucket_count(bytes)));

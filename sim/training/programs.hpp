@@ -43,14 +43,22 @@ class TrainingExtension {
   // reduction over "dp" moves; the compute fields are unused (pass writes the kernels).
   virtual std::vector<StageCosts> stage_costs(const workload::ComputeModel& compute) const = 0;
   // Writes schedule op `op` of rank `rank` on stream `stream`: everything between its pipeline
-  // receive and send (the chunk's kernels and their communication).
-  virtual void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op) = 0;
+  // receive and send (the chunk's kernels and their communication). When `before_layer` is
+  // given (a forward whose parameters are still being gathered), it is called before each
+  // layer's kernels with the layer's index in the chunk (0 also before the embedding), after
+  // the kernels so far have been written, so that the caller may insert waits there.
+  virtual void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
+                    const std::function<void(int)>& before_layer) = 0;
   // Parameters of `rank` outside StageCosts::params whose optimizer step runs on it.
   virtual double optimizer_params(int rank) const = 0;
   // Its gradient reductions (kind: the dense ones' all-reduce or reduce-scatter), or with
   // AllGather the distributed optimizer's parameter all-gathers, on stream `stream` after event
   // `issued` of the compute stream.
   virtual void collectives(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind) = 0;
+  // With overlap_param_gather: the all-gather of `share` of chunk `chunk`'s own parameters
+  // (issued on `stream` beside the dense bucket group of that share, `buckets` of the dense
+  // buckets; the caller records the group's event after it).
+  virtual void parameter_gather(program::ProgramWriter& w, int stream, int rank, int chunk, double share) = 0;
 };
 
 // Appends the ranks of `spec` to `builder`: rank r of the plan on GPU layout.gpu_of_rank(r),

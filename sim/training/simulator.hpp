@@ -27,6 +27,12 @@ struct TrainingResult {
   // Exposed communication per GPU per iteration (seconds, mean over GPUs): time the compute
   // stream spends on (TP) or waiting for (PP, DP) communication.
   double exposed_tp = 0, exposed_pp = 0, exposed_dp = 0;
+  // Expert parallelism (programs with an "ep" or "etp" group slot): time the compute stream
+  // spends in the dispatch and combine all-to-alls, the barriers before closed-form ones and
+  // the expert-TP gathers and reduce-scatters (all on the compute stream, so all exposed; like
+  // exposed PP it is idle time inside the pipeline bubble line).
+  bool expert_parallel = false;
+  double exposed_ep = 0;
   double optimizer_time = 0;
   std::vector<double> stage_compute;  // per stage: busy compute seconds per iteration
   std::vector<workload::MemoryEstimate> stage_memory;  // per stage: the program's memory peak

@@ -23,8 +23,9 @@ void check_shard(const ModelSpec& m, const MoeShard& sh) {
   if (sh.expert_tp <= 0) throw InputError({}, "expert_tp", "must be positive");
   if (l.tp > 1 && !l.seq_parallel)
     throw InputError({}, "sequence_parallel", "MoE layers with tp > 1 need sequence parallelism (as Megatron-Core)");
-  if (m.seq_len % l.tp != 0)
-    throw InputError({}, "seq_len", "seq_len " + str(m.seq_len) + " is not divisible by tensor-parallel size " + str(l.tp));
+  if (l.cp < 1 || m.seq_len % l.cp != 0 || (m.seq_len / l.cp) % l.tp != 0)
+    throw InputError({}, "seq_len", "seq_len " + str(m.seq_len) + " is not divisible by context-parallel size " + str(l.cp) +
+                                        " times tensor-parallel size " + str(l.tp));
   if (m.moe.expert_ffn_hidden % sh.expert_tp != 0)
     throw InputError({}, "expert_ffn_hidden", "expert_ffn_hidden " + str(m.moe.expert_ffn_hidden) +
                                                   " is not divisible by expert_tp " + str(sh.expert_tp));
@@ -154,7 +155,7 @@ std::vector<Op> expert_ops(const ModelSpec& m, const MoeShard& sh, const std::ve
 }  // namespace
 
 std::int64_t routed_tokens(const ModelSpec& m, const MoeShard& sh) {
-  return std::int64_t(sh.layer.micro_batch) * m.seq_len / sh.layer.tp;
+  return std::int64_t(sh.layer.micro_batch) * (m.seq_len / sh.layer.cp) / sh.layer.tp;
 }
 
 MoeFfnOps moe_ffn_ops(const ModelSpec& m, const MoeShard& sh, std::int64_t rows_sent,

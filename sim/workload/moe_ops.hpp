@@ -50,7 +50,7 @@ struct MoeFfnOps {
 MoeFfnOps moe_ffn_ops(const ModelSpec& model, const MoeShard& shard, std::int64_t rows_sent,
                       const std::vector<std::int64_t>& rows_per_local_expert);
 
-// Tokens a MoE block of this rank routes per micro-batch: b s / tp.
+// Tokens a MoE block of this rank routes per micro-batch: b (s / cp) / tp.
 std::int64_t routed_tokens(const ModelSpec& model, const MoeShard& shard);
 
 // Forward model FLOPs of one layer for b sequences, all ranks together (Megatron's convention as

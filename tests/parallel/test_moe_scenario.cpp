@@ -128,7 +128,7 @@ TEST_CASE("FP8 is refused on GPUs without an FP8 rate, naming the cluster") {
             .rfind("job.gemm_precision: fp8 needs FP8 tensor cores, and cluster 'selene' has A100-80GB GPUs", 0) == 0);
 }
 
-TEST_CASE("Through the job kind, a MoE scenario loads; what its programs do not model is refused at its key") {
+TEST_CASE("Through the job kind, a MoE scenario loads (with TP and expert TP too); what its programs do not model is refused at its key") {
   const std::string head = "platform: h100-400g\njob:\n  kind: training\n  model: mixtral-8x7b\n";
   const std::string batch = "  micro_batch: 1\n  global_batch: 8\n";
   const Scenario ok = load_scenario_text(head + "  parallelism: {dp: 8, ep: 8}\n" + batch,
@@ -142,9 +142,17 @@ TEST_CASE("Through the job kind, a MoE scenario loads; what its programs do not 
     }
     return std::string("(no error)");
   };
-  CHECK(refusal("  parallelism: {tp: 2, dp: 8, ep: 8}\n  sequence_parallel: true\n")
-            .rfind("job.parallelism.tp: tensor parallelism (tp = 2) is not combined with expert parallelism yet", 0) == 0);
-  CHECK(refusal("  parallelism: {dp: 8, ep: 4, expert_tp: 2}\n").rfind("job.parallelism.expert_tp: tensor parallelism", 0) == 0);
+  // Tensor parallelism with experts runs (attention TP, expert TP, parallel folding).
+  const Scenario tp = load_scenario_text(head + "  parallelism: {tp: 2, dp: 4, ep: 4, expert_tp: 2}\n  sequence_parallel: true\n" +
+                                             batch, TRAINSIM_SOURCE_DIR "/scenarios/s.yaml");
+  CHECK(std::get<TrainingSpec>(tp.job).plan.expert_dp() == 1);
+  // Context parallelism folds into expert data parallelism: tp 1 x cp 2 x dp 4 = ep 4 x expert-DP 2.
+  const Scenario cp = load_scenario_text(head + "  parallelism: {cp: 2, dp: 4, ep: 4}\n" + batch,
+                                         TRAINSIM_SOURCE_DIR "/scenarios/s.yaml");
+  CHECK(std::get<TrainingSpec>(cp.job).plan.expert_dp() == 2);
+  CHECK(refusal("  parallelism: {cp: 2, dp: 2, ep: 8}\n").rfind("job.parallelism.ep: ep x expert_tp = 8 must divide the tp x cp x dp = 4", 0) == 0);
+  CHECK(refusal("  parallelism: {tp: 2, dp: 4, ep: 4}\n  sequence_parallel: true\n  tp_comm_overlap: true\n")
+            .rfind("job.tp_comm_overlap: tensor-parallel communication overlap is not combined with expert parallelism yet", 0) == 0);
   CHECK(refusal("  parallelism: {dp: 8, ep: 8}\n  zero_stage: 3\n").rfind("job.zero_stage: ZeRO-3 is not combined", 0) == 0);
   CHECK(refusal("  parallelism: {dp: 8, ep: 8}\n  overlap_grad_reduce: true\n")
             .rfind("job.overlap_grad_reduce: overlapped gradient reduction is not combined", 0) == 0);
