@@ -79,8 +79,15 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   if (p.pp * p.chunks > model.layers + (per_virtual_stage ? 2 : 0))
     fail("parallelism.pp", "pp x chunks = " + str(p.pp * p.chunks) + " virtual stages but the model has only " +
                                str(model.layers) + " layers");
+  if (p.schedule == schedule::ScheduleKind::DualPipe)
+    fail("schedule", "dualpipe is a schedule generator only for now (docs/schedules.md): the training generator does "
+                     "not place its two weight copies yet; expected one of gpipe, 1f1b, interleaved-1f1b, zb-h1, zb-v");
+  const bool v_shape = schedule::chunk_layout(p.schedule) == schedule::ChunkLayout::V;
+  if (v_shape && p.chunks != 2)
+    fail("chunks", "schedule " + std::string(schedule::to_string(p.schedule)) + " runs 2 model chunks per stage (a V); "
+                   "expected chunks: 2, got " + str(p.chunks));
   const bool interleaved = p.schedule == schedule::ScheduleKind::Interleaved1F1B;
-  if (interleaved != (p.chunks > 1))
+  if (!v_shape && interleaved != (p.chunks > 1))
     fail("schedule", std::string(interleaved ? "" : "chunks > 1 needs schedule ") +
                          std::string(schedule::to_string(schedule::ScheduleKind::Interleaved1F1B)) +
                          (interleaved ? " needs chunks >= 2" : ""));
@@ -152,11 +159,22 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
                                  "expected false");
 }
 
+schedule::Placement chunk_placement(const ParallelPlan& plan) {
+  return schedule::Placement::of({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks});
+}
+
+int embedding_stage(const ParallelPlan& plan) { return chunk_placement(plan).rank_of(0); }
+
+int lm_head_stage(const ParallelPlan& plan) {
+  const schedule::Placement placement = chunk_placement(plan);
+  return placement.rank_of(placement.virtual_stages() - 1);
+}
+
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
   if (!plan.layers_per_virtual_stage.empty()) {
     std::vector<int> out(plan.pp, 0);
     for (size_t vs = 0; vs < plan.layers_per_virtual_stage.size(); ++vs)
-      out[schedule::rank_of_virtual_stage(static_cast<int>(vs), plan.pp)] += plan.layers_per_virtual_stage[vs];
+      out[chunk_placement(plan).rank_of(static_cast<int>(vs))] += plan.layers_per_virtual_stage[vs];
     return out;
   }
   if (!plan.layers_per_stage.empty()) return plan.layers_per_stage;
@@ -170,10 +188,11 @@ std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpe
 std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
   if (!plan.layers_per_virtual_stage.empty()) return plan.layers_per_virtual_stage;
   const auto layers = stage_layers(plan, model);
+  const schedule::Placement placement = chunk_placement(plan);
   std::vector<int> out(static_cast<size_t>(plan.pp) * plan.chunks);
   for (int s = 0; s < plan.pp; ++s)
     for (int c = 0; c < plan.chunks; ++c)
-      out[schedule::model_chunk_stage(s, c, plan.pp)] = layers[s] / plan.chunks + (c < layers[s] % plan.chunks ? 1 : 0);
+      out[placement.virtual_stage(s, c)] = layers[s] / plan.chunks + (c < layers[s] % plan.chunks ? 1 : 0);
   return out;
 }
 

@@ -61,7 +61,7 @@ class MoeExtension final : public TrainingExtension {
     const auto per_vs = virtual_stage_layers(p, model_);
     first_.assign(p.pp, std::vector<int>(p.chunks)), count_ = first_;
     for (int vs = 0, next = 0; vs < static_cast<int>(per_vs.size()); next += per_vs[vs], ++vs) {
-      const int s = schedule::rank_of_virtual_stage(vs, p.pp), c = schedule::chunk_of_virtual_stage(vs, p.pp);
+      const int s = chunk_placement(p).rank_of(vs), c = chunk_placement(p).chunk_of(vs);
       first_[s][c] = next, count_[s][c] = per_vs[vs];
     }
     // Parameters per GPU: dense (reduced over dp by the dense generator) and routed experts.
@@ -108,11 +108,13 @@ class MoeExtension final : public TrainingExtension {
         ch.first_layer = first_[s][c], ch.layers = count_[s][c], ch.params = dense_params_[s][c];
       }
     }
-    auto& first = out[0].chunks[0];
-    auto& last = out[plan_.pp - 1].chunks[plan_.chunks - 1];
+    const schedule::Placement placement = chunk_placement(plan_);
+    const int last_vs = placement.virtual_stages() - 1;
+    auto& first = out[placement.rank_of(0)].chunks[placement.chunk_of(0)];
+    auto& last = out[placement.rank_of(last_vs)].chunks[placement.chunk_of(last_vs)];
     first.embedding = true, first.params += workload::embedding_parameters(model_);
     last.lm_head = true, last.params += workload::lm_head_parameters(model_);
-    if (model_.tied_embeddings && plan_.pp > 1) last.params += double(model_.vocab) * model_.hidden;
+    if (model_.tied_embeddings && embedding_stage(plan_) != lm_head_stage(plan_)) last.params += double(model_.vocab) * model_.hidden;
     return out;
   }
 
@@ -137,8 +139,10 @@ class MoeExtension final : public TrainingExtension {
     select_rank(rank, co);
     const FixedCosts& f = fixed(layout_.ranks().gpu_of_rank(rank));
     const int first = first_[co.stage][op.chunk], n = count_[co.stage][op.chunk];
-    const bool embedding = co.stage == 0 && op.chunk == 0;
-    const bool head = co.stage == plan_.pp - 1 && op.chunk == plan_.chunks - 1;
+    const schedule::Placement placement = chunk_placement(plan_);
+    const int vs = placement.virtual_stage(co.stage, op.chunk);
+    const bool embedding = vs == 0;
+    const bool head = vs == placement.virtual_stages() - 1;
     const bool full = plan_.recompute == workload::Recompute::Full;
     const bool selective = plan_.recompute == workload::Recompute::Selective;
     // Kernels between two all-to-alls are summed into one compute op.

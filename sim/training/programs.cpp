@@ -61,6 +61,7 @@ struct Job {
   const TrainingSpec& spec;
   const ParallelPlan& plan;
   schedule::Schedule sched;
+  schedule::Placement placement;
   int pp = 1, dp = 1, tp = 1, cp = 1, m = 1, v = 1, V = 1;
   double pp_bytes = 0, tp_bytes = 0, full_activation = 0, embedding_grad_bytes = 0;
   double grad_bytes = 2;  // per gradient element reduced (grad_reduce_precision)
@@ -352,13 +353,13 @@ class RankWriter {
     if (job_.param_overlap) issue_parameter_gathers();
     for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
       const auto& op = ops[i];
-      const int vs = schedule::model_chunk_stage(stage_, op.chunk, job_.pp);
+      const int vs = job_.placement.virtual_stage(stage_, op.chunk);
       const bool forward = op.type == OpType::Forward;
       w_.marker(cs, MarkerKind::MicroBatch, op.micro_batch);
       w_.marker(cs, MarkerKind::Chunk, op.chunk);
       const bool needs_input = forward ? vs > 0 : (op.type != OpType::BackwardWeight && vs < job_.V - 1);
       if (needs_input) {
-        const int src = schedule::rank_of_virtual_stage(forward ? vs - 1 : vs + 1, job_.pp);
+        const int src = job_.placement.rank_of(forward ? vs - 1 : vs + 1, op.micro_batch);
         w_.recv(cs, job_.pp_slot, src, job_.pp_bytes, job_.tag(it, forward ? 0 : 1, op.micro_batch, vs),
                 job_.gather_after_recv ? job_.tp_slot : -1, job_.gather_after_recv ? job_.full_activation : 0);
       }
@@ -369,19 +370,20 @@ class RankWriter {
       const bool sends = forward ? vs < job_.V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
       if (sends) {
         const int dst_vs = forward ? vs + 1 : vs - 1;
-        w_.send(cs, job_.pp_slot, schedule::rank_of_virtual_stage(dst_vs, job_.pp), job_.pp_bytes,
+        w_.send(cs, job_.pp_slot, job_.placement.rank_of(dst_vs, op.micro_batch), job_.pp_bytes,
                 job_.tag(it, forward ? 0 : 1, op.micro_batch, dst_vs));
       }
     }
     w_.marker(cs, MarkerKind::MicroBatch, 0, true);
     w_.marker(cs, MarkerKind::Chunk, 0, true);
     // Gradient synchronisation, then the optimizer step.
-    if (job_.has_dp || job_.ext || (job_.embedding_sync && (stage_ == 0 || stage_ == job_.pp - 1))) {
+    const bool holds_embedding = stage_ == embedding_stage(job_.plan) || stage_ == lm_head_stage(job_.plan);
+    if (job_.has_dp || job_.ext || (job_.embedding_sync && holds_embedding)) {
       const int issued = w_.record(cs);
       if (!job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp)
         for (int ch = job_.v - 1; ch >= 0; --ch) buckets(ch, job_.grad_collective, issued);
       if (job_.ext) job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
-      if (job_.embedding_sync && (stage_ == 0 || stage_ == job_.pp - 1))
+      if (job_.embedding_sync && holds_embedding)
         on_comm_stream_after(issued, job_.emb_slot,
                              collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, job_.embedding_grad_bytes));
       // Waits for everything the dp-comm stream was given so far.
@@ -412,14 +414,15 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   const auto& model = spec.model;
   validate_plan(plan, model, platform.total_gpus());
   const RankLayout layout(plan);
-  Job job{spec, plan, schedule::make_schedule({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks})};
+  Job job{spec, plan, schedule::make_schedule({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks}),
+          chunk_placement(plan)};
   job.pp = plan.pp, job.dp = plan.dp, job.tp = plan.tp, job.cp = plan.cp, job.m = plan.micro_batches(), job.v = plan.chunks;
-  job.V = job.pp * job.v;
+  job.V = job.placement.virtual_stages();
   job.pp_bytes = pipeline_message_bytes(model, plan);
   job.tp_bytes = tp_message_bytes(model, plan);
   job.full_activation = tp_message_bytes(model, plan);  // this context-parallel rank's bf16 activation
   job.gather_after_recv = plan.tp > 1 && plan.scatter_gather && !plan.sequence_parallel;
-  job.embedding_sync = model.tied_embeddings && plan.pp > 1;
+  job.embedding_sync = model.tied_embeddings && embedding_stage(plan) != lm_head_stage(plan);
   job.grad_bytes = plan.grad_reduce_bytes;
   job.embedding_grad_bytes = job.grad_bytes * model.vocab * model.hidden / plan.tp;
   job.has_dp = plan.dp * plan.cp > 1;  // gradients are reduced over dp x cp
@@ -476,8 +479,9 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
           for (int s = 0; s < plan.pp; ++s) groups[layout.rank({s, d, t, k})][job.pp_slot] = g;
         }
         if (job.embedding_sync) {
-          const int g = b.group(name("emb", d, t, cp_part(k)), {layout.gpu({0, d, t, k}), layout.gpu({plan.pp - 1, d, t, k})});
-          groups[layout.rank({0, d, t, k})][job.emb_slot] = groups[layout.rank({plan.pp - 1, d, t, k})][job.emb_slot] = g;
+          const int e = embedding_stage(plan), h = lm_head_stage(plan);
+          const int g = b.group(name("emb", d, t, cp_part(k)), {layout.gpu({e, d, t, k}), layout.gpu({h, d, t, k})});
+          groups[layout.rank({e, d, t, k})][job.emb_slot] = groups[layout.rank({h, d, t, k})][job.emb_slot] = g;
         }
       }
   for (int s = 0; s < plan.pp; ++s) {
