@@ -14,6 +14,8 @@ TrainingMeter::TrainingMeter(const program::ProgramSet& set)
       outer_(set.stream_index(program::kOuterStream)),
       tp_(set.stream_index(program::kTpStream)),
       pp_(set.stream_index(program::kPpStream)),
+      cp_(set.stream_index(program::kCpStream)),
+      cp_slot_(set.slot_index(program::kCpSlot)),
       ranks_(set.ranks.size()) {}
 
 TrainingMeter::PerIteration& TrainingMeter::at(int rank, int it) {
@@ -41,6 +43,10 @@ void TrainingMeter::op_done(int rank, const program::Op& op, const program::OpTi
   switch (op.kind()) {
     case OpKind::Compute:
     case OpKind::Collective: {
+      if (op.kind() == OpKind::Collective && cp_slot_ >= 0 && op.slot == cp_slot_) {
+        r.cp += d;  // context parallelism's KV all-gather / dKV reduce-scatter, on the compute stream
+        return;
+      }
       if (op.kind() == OpKind::Collective && op.role != Role::TpComm) return;
       if (op.role == Role::Optimizer) {
         r.optimizer += d;
@@ -63,6 +69,7 @@ void TrainingMeter::op_done(int rank, const program::Op& op, const program::OpTi
       if (t.source_stream == dp_) r.dp += d;
       if (t.source_stream == tp_) r.tp += d;
       if (t.source_stream == pp_) r.pp += d;
+      if (t.source_stream == cp_) r.cp += d;
       if (t.source_stream == outer_) at(rank, it).outer_wait += d;
       return;
     case OpKind::Marker: {
@@ -96,6 +103,7 @@ TrainingResult TrainingMeter::result(double hbm, int replica) const {
     stages = std::max(stages, set_.ranks[r].info.stage + 1);
   }
   TrainingResult res;
+  res.context_parallel = cp_ >= 0 || cp_slot_ >= 0;
   if (members.empty() || iters == 0) return res;
   auto stage_of = [&](int r) { return std::max(0, set_.ranks[r].info.stage); };
   auto iteration = [&](int r, int it) -> const PerIteration& {
@@ -130,6 +138,7 @@ TrainingResult TrainingMeter::result(double hbm, int replica) const {
     res.exposed_tp += x.tp / n;
     res.exposed_pp += x.pp / n;
     res.exposed_dp += x.dp / n;
+    res.exposed_cp += x.cp / n;
     res.optimizer_time += x.optimizer / n;
     res.stage_compute[stage_of(r)] += x.busy / iters;
     ++per_stage[stage_of(r)];

@@ -46,9 +46,6 @@ int cluster_of_gpu(const PlatformSpec& platform, int gpu) {
 
 namespace {
 
-// The stream of context-parallel KV transfers (ring attention), beside compute and dp-comm.
-constexpr std::string_view kCpStream = "cp-comm";
-
 // Gradient buckets released together go out as one collective of their summed size, each
 // bucket's latency kept (Collective::count): exact under aggregated flows, and far fewer
 // flows. The grouping depends only on the plan, never on timing, so every rank of a group
@@ -223,16 +220,20 @@ class RankWriter {
   // brings them the whole sequence's keys and values (docs/training.md, "Context parallelism").
   // Ring: the KV blocks (and backward the dKV blocks) go round the CP group on their own
   // stream while the attention runs; the op waits for the last one. All-gather: KV gathered
-  // before the attention, dKV reduce-scattered after it, on the compute stream.
+  // before the attention, dKV reduce-scattered after it, on the compute stream. `recomputed`:
+  // the forward attention that full recomputation re-runs inside a backward op, with its
+  // forward traffic again (Megatron recomputes the whole layer, ring or all-gather included).
   void context_parallel_attention(int it, const schedule::PipelineOp& op, int vs, const ChunkCosts& c,
-                                  double seconds, Role role) {
-    const bool forward = op.type == OpType::Forward;
+                                  double seconds, Role role, bool recomputed = false) {
+    const bool forward = op.type == OpType::Forward || recomputed;
     const int cp = job_.cp;
     if (c.layers == 0) return;
     if (job_.plan.cp_comm == CpComm::Ring) {
       const double bytes = c.layers * (cp - 1) * c.kv_block_bytes * (forward ? 1 : 2);
-      // Own tag space: the pipeline's tags on the same (micro-batch, virtual stage) stay distinct.
-      const uint64_t tag = job_.tag(it, forward ? 0 : 1, op.micro_batch, vs) | (uint64_t{1} << 62);
+      // Own tag space: the pipeline's tags on the same (micro-batch, virtual stage) stay distinct,
+      // and so do the recomputed forward's.
+      const uint64_t tag = job_.tag(it, forward ? 0 : 1, op.micro_batch, vs) | (uint64_t{1} << 62) |
+                           (recomputed ? uint64_t{1} << 61 : 0);
       w_.wait(job_.cps, w_.record(job_.cs));
       w_.send(job_.cps, job_.cp_slot, (cp_rank_ + 1) % cp, bytes, tag);
       w_.recv(job_.cps, job_.cp_slot, (cp_rank_ + cp - 1) % cp, bytes, tag);
@@ -315,6 +316,11 @@ class RankWriter {
     if (job_.cp > 1 && op.type != OpType::BackwardWeight) {
       // Context parallelism: the attention kernels run first, with their KV traffic; the rest
       // of the op (its GEMMs and other kernels) after.
+      if (op.type != OpType::Forward && job_.plan.recompute == workload::Recompute::Full) {
+        // The recomputed forward (inside the backward's seconds) brings the KV round again.
+        context_parallel_attention(it, op, vs, c, c.attention_fwd, x.role, true);
+        x.compute -= c.attention_fwd;
+      }
       const double attention = op.type == OpType::Forward ? c.attention_fwd : c.attention_bwd;
       context_parallel_attention(it, op, vs, c, attention, x.role);
       x.compute -= attention;
@@ -456,7 +462,7 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   job.pp_slot = b.slot("pp"), job.tp_slot = b.slot("tp"), job.dp_slot = b.slot("dp"), job.emb_slot = b.slot("embedding");
   if (job.tp_overlap) job.ts = b.stream(program::kTpStream);
   if (job.hsdp) job.replica_slot = b.slot("dp-replica");
-  if (plan.cp > 1) job.cps = b.stream(kCpStream), job.cp_slot = b.slot("cp");
+  if (plan.cp > 1) job.cps = b.stream(program::kCpStream), job.cp_slot = b.slot(program::kCpSlot);
 
   // Communication groups: a pipeline per (dp, cp, tp), a TP group per (stage, dp, cp), a DP group
   // per (stage, tp) over every (dp, cp) rank (gradients are reduced over dp x cp), a CP ring per
