@@ -55,10 +55,10 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
                                  ") to divide into 2 x cp = " + str(2 * p.cp) + " chunks");
     if (!p.flash_attention)
       fail("parallelism.cp", "context parallelism runs fused (flash) attention; expected attention: flash");
-    // FSDP units run their kernels unit by unit with no attention split yet (docs/training.md).
-    if (p.zero_stage >= 3)
-      fail("parallelism.cp", "context parallelism with ZeRO-3 / FSDP units is not modelled yet; expected zero_stage 0 to 2 "
-                             "with cp > 1");
+    // ZeRO-3 shards over the dp x cp group; HSDP's shard groups are cut from the dp ranks alone.
+    if (p.zero_stage >= 3 && p.shard_ranks() < p.dp)
+      fail("parallelism.cp", "context parallelism with HSDP shard groups is not modelled yet; expected "
+                             "fsdp.shard_group equal to dp (plain ZeRO-3) with cp > 1");
     if (p.sequence_parallel && (model.seq_len / p.cp) % p.tp != 0)
       fail("parallelism.cp", "the " + str(model.seq_len / p.cp) + " tokens per context-parallel rank do not split over tp = " +
                                  str(p.tp) + " for sequence parallelism");

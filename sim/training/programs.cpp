@@ -133,7 +133,14 @@ class RankWriter {
              int cp_rank = 0)
       : job_(job), w_(p), rank_(rank), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds), cp_rank_(cp_rank) {
     if (!job_.zero3) return;
-    for (const auto& c : costs_.chunks) units_.push_back(fsdp_units(c, job_.plan.fsdp.unit_layers));
+    for (const auto& c : costs_.chunks) {
+      units_.push_back(fsdp_units(c, job_.plan.fsdp.unit_layers));
+      // Transformer layers of each unit, in fsdp_units' order (embedding, layer units, head).
+      auto& layers = unit_layers_.emplace_back();
+      if (c.embedding) layers.push_back(0);
+      for (int n : fsdp_unit_layers(c.layers, job_.plan.fsdp.unit_layers)) layers.push_back(n);
+      if (c.lm_head) layers.push_back(0);
+    }
     // The iteration's gathers in the order the units run: a forward walks its chunk's units
     // forwards, an (input) backward backwards; weight-gradient ops need no parameters.
     const auto& ops = job_.sched[stage_];
@@ -165,6 +172,7 @@ class RankWriter {
   // ZeRO-3: per chunk its units (forward order); the iteration's gathers in order (bf16
   // bytes, 0 for a unit without parameters: skipped), their events once issued, the next one.
   std::vector<std::vector<PartCosts>> units_;
+  std::vector<std::vector<int>> unit_layers_;  // [chunk][unit]: transformer layers of the unit
   std::vector<double> gather_sequence_;
   std::vector<int> gathered_;
   int next_gather_ = 0;
@@ -223,17 +231,18 @@ class RankWriter {
   // before the attention, dKV reduce-scattered after it, on the compute stream. `recomputed`:
   // the forward attention that full recomputation re-runs inside a backward op, with its
   // forward traffic again (Megatron recomputes the whole layer, ring or all-gather included).
-  void context_parallel_attention(int it, const schedule::PipelineOp& op, int vs, const ChunkCosts& c,
-                                  double seconds, Role role, bool recomputed = false) {
+  // `layers` of the chunk take part (all of them, or one ZeRO-3 unit's: `unit` keeps its tags apart).
+  void context_parallel_attention(int it, const schedule::PipelineOp& op, int vs, const ChunkCosts& c, int layers,
+                                  int unit, double seconds, Role role, bool recomputed = false) {
     const bool forward = op.type == OpType::Forward || recomputed;
     const int cp = job_.cp;
-    if (c.layers == 0) return;
+    if (layers == 0) return;
     if (job_.plan.cp_comm == CpComm::Ring) {
-      const double bytes = c.layers * (cp - 1) * c.kv_block_bytes * (forward ? 1 : 2);
+      const double bytes = layers * (cp - 1) * c.kv_block_bytes * (forward ? 1 : 2);
       // Own tag space: the pipeline's tags on the same (micro-batch, virtual stage) stay distinct,
-      // and so do the recomputed forward's.
+      // and so do the recomputed forward's and each unit's (tag() stays below 2^40).
       const uint64_t tag = job_.tag(it, forward ? 0 : 1, op.micro_batch, vs) | (uint64_t{1} << 62) |
-                           (recomputed ? uint64_t{1} << 61 : 0);
+                           (recomputed ? uint64_t{1} << 61 : 0) | (static_cast<uint64_t>(unit) << 40);
       w_.wait(job_.cps, w_.record(job_.cs));
       w_.send(job_.cps, job_.cp_slot, (cp_rank_ + 1) % cp, bytes, tag);
       w_.recv(job_.cps, job_.cp_slot, (cp_rank_ + cp - 1) % cp, bytes, tag);
@@ -241,14 +250,30 @@ class RankWriter {
       w_.wait(job_.cs, w_.record(job_.cps));
       return;
     }
-    const double gathered = c.layers * cp * c.kv_block_bytes;
-    w_.collective(job_.cs, job_.cp_slot, collective(CollectiveKind::AllGather, CollectiveAlgorithm::Ring, gathered, c.layers),
+    const double gathered = layers * cp * c.kv_block_bytes;
+    w_.collective(job_.cs, job_.cp_slot, collective(CollectiveKind::AllGather, CollectiveAlgorithm::Ring, gathered, layers),
                   Role::Collective);
     w_.compute(job_.cs, seconds, role);
     if (!forward)
       w_.collective(job_.cs, job_.cp_slot,
-                    collective(CollectiveKind::ReduceScatter, CollectiveAlgorithm::Ring, gathered, c.layers),
+                    collective(CollectiveKind::ReduceScatter, CollectiveAlgorithm::Ring, gathered, layers),
                     Role::Collective);
+  }
+
+  // Context parallelism: the attention kernels of `layers` of the chunk (all, or one ZeRO-3
+  // unit's) run first, with their KV traffic (after the recomputed forward's, under full
+  // recomputation); `x` keeps the rest of the op's compute.
+  void attention_first(int it, const schedule::PipelineOp& op, int vs, const ChunkCosts& c, int layers, int unit,
+                       Work& x) {
+    if (job_.cp <= 1 || op.type == OpType::BackwardWeight || c.layers == 0) return;
+    const double share = double(layers) / c.layers;
+    if (op.type != OpType::Forward && job_.plan.recompute == workload::Recompute::Full) {
+      context_parallel_attention(it, op, vs, c, layers, unit, c.attention_fwd * share, x.role, true);
+      x.compute -= c.attention_fwd * share;
+    }
+    const double attention = (op.type == OpType::Forward ? c.attention_fwd : c.attention_bwd) * share;
+    context_parallel_attention(it, op, vs, c, layers, unit, attention, x.role);
+    x.compute -= attention;
   }
 
   void buckets(int chunk, CollectiveKind kind, int issued) {
@@ -274,11 +299,13 @@ class RankWriter {
   }
 
   // ZeRO-3: one schedule op, unit by unit.
-  void sharded_op(const schedule::PipelineOp& op) {
+  void sharded_op(int it, const schedule::PipelineOp& op, int vs) {
     const auto& units = units_[op.chunk];
     for (int u : unit_order(op)) {
       if (op.type != OpType::BackwardWeight) gather_next_unit();
-      pass(work_of(units[u], op.type), 1);
+      Work x = work_of(units[u], op.type);
+      attention_first(it, op, vs, costs_.chunks[op.chunk], unit_layers_[op.chunk][u], u, x);
+      pass(x, 1);
       if ((op.type == OpType::Backward || op.type == OpType::BackwardWeight) && units[u].params > 0) {
         // The unit's gradients: reduce-scattered over the shard group (HSDP: then the shard
         // all-reduced across the replicas).
@@ -313,18 +340,9 @@ class RankWriter {
   void dense_op(int it, int i, const schedule::PipelineOp& op, int vs) {
     const auto& c = costs_.chunks[op.chunk];
     Work x = work_of(whole(c), op.type);
-    if (job_.cp > 1 && op.type != OpType::BackwardWeight) {
-      // Context parallelism: the attention kernels run first, with their KV traffic; the rest
-      // of the op (its GEMMs and other kernels) after.
-      if (op.type != OpType::Forward && job_.plan.recompute == workload::Recompute::Full) {
-        // The recomputed forward (inside the backward's seconds) brings the KV round again.
-        context_parallel_attention(it, op, vs, c, c.attention_fwd, x.role, true);
-        x.compute -= c.attention_fwd;
-      }
-      const double attention = op.type == OpType::Forward ? c.attention_fwd : c.attention_bwd;
-      context_parallel_attention(it, op, vs, c, attention, x.role);
-      x.compute -= attention;
-    }
+    // Context parallelism: the attention kernels first, with their KV traffic; the rest of the
+    // op (its GEMMs and other kernels) after.
+    attention_first(it, op, vs, c, c.layers, 0, x);
     if (job_.param_overlap && i == job_.first_forward_op[stage_][op.chunk]) {
       // Its buckets' parameters arrive while it runs: each group's share waits for its gather.
       const double bytes = c.params * workload::kWeightBytesPerParam;
@@ -370,7 +388,7 @@ class RankWriter {
                 job_.gather_after_recv ? job_.tp_slot : -1, job_.gather_after_recv ? job_.full_activation : 0);
       }
       if (forward) w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
-      if (job_.zero3) sharded_op(op);
+      if (job_.zero3) sharded_op(it, op, vs);
       else dense_op(it, i, op, vs);
       if (schedule::is_input_backward(op.type)) w_.free(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
       const bool sends = forward ? vs < job_.V - 1 : (op.type != OpType::BackwardWeight && vs > 0);

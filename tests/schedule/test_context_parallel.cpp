@@ -224,3 +224,28 @@ TEST_CASE("exposed CP communication: the ring's excess over the attention, the a
   // Without context parallelism there is no such metric.
   CHECK_FALSE(play(cp_job(1), 0, 0).context_parallel);
 }
+
+TEST_CASE("context parallelism with ZeRO-3 units: each unit's attention brings its own KV round", "[context-parallel][zero3]") {
+  // cp 2, dp 1, ZeRO-3 with one layer per unit (4 units of a layer): each unit's forward runs
+  // its layer's attention beside that layer's ring round, so a transfer x (per round) longer
+  // than one layer's attention is exposed per layer: forward 4 (x - attn_fwd/4) per
+  // micro-batch, backward 4 (x - attn_bwd/4) when x exceeds that too.
+  auto spec = cp_job(2);
+  spec.plan.zero_stage = 3;
+  spec.plan.fsdp.unit_layers = 1;
+  const auto fast = play(spec, 0, 0);
+  REQUIRE(fast.layers == 4);
+  // Free communication: the same time as the distributed optimizer without units (both shard
+  // the optimizer step over dp x cp = 2).
+  auto zero1 = cp_job(2);
+  zero1.plan.zero_stage = 1;
+  CHECK(fast.iteration == Approx(play(zero1, 0, 0).iteration).epsilon(1e-9));
+  const double x = fast.attn_bwd;  // longer than one layer's forward and backward attention
+  REQUIRE(x > fast.attn_fwd / 4);
+  const auto slow = play(spec, x, 0);
+  CHECK(slow.exposed_cp == Approx(2 * ((4 * x - fast.attn_fwd) + (4 * x - fast.attn_bwd))).epsilon(1e-9));
+  // HSDP shard groups with cp stay refused.
+  auto hsdp = cp_job(2);
+  hsdp.plan.zero_stage = 3, hsdp.plan.dp = 2, hsdp.plan.global_batch = 4, hsdp.plan.fsdp.shard_group = 1;
+  CHECK_THROWS_WITH(validate_plan(hsdp.plan, hsdp.model, 64), Catch::Contains("HSDP shard groups"));
+}
