@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     const auto a = clock::now();
     const auto recs = configure(m, s.input, s.options.configure);
     const auto b = clock::now();
-    const size_t space = runnable_space(s.input).size();
+    const size_t space =
+        runnable_space(s.input, m == Method::Pipette ? Stages::WholeNodes : Stages::SubNode).size();
     std::printf("%-18s search space %zu, fitting %zu, %d annealing iterations each: %.3f s (best %s, %.4f s predicted)\n",
                 method_name(m).c_str(), space, recs.size(), s.options.configure.iterations,
                 std::chrono::duration<double>(b - a).count(), recs.empty() ? "-" : config_text(recs[0].config).c_str(),

@@ -58,8 +58,17 @@ ROWS = [
      "Pipette's search without the filter on the 6 shipped scenarios, its top 5 against the GPU's HBM"),
     ("Search space: one (pp, tp, mbs) per call (v3); 8 GPUs per server hard-coded",
      "every point of the space, ranked by prediction (what one call per point gives); GPUs per node "
-     "from the platform",
-     "none on the shipped scenarios: every node has 8 GPUs", "-"),
+     "from the platform (the released constant cannot describe g4dn's 4-GPU nodes: d_in = 8/tp, 8 GPUs "
+     "per node in dp)",
+     "none on the 8-GPU scenarios; on t4-4node-gpt-medium not measurable: the released code does not "
+     "describe that cluster", "-"),
+    ("Stages: whole nodes only (a node permutation read as (nodes/pp) x pp: pp divides the node count)",
+     "as released in `pipette` and `random`; `pipette-corrected` also places stages smaller than a node "
+     "(units of tp GPUs, a link between two units of one node takes the diagonal), as `amp` (AMP's "
+     "enumeration), Megatron's rules and the oracle do",
+     "generated in Findings, \"Stages smaller than a node\": the oracle's fastest sub-node configuration "
+     "against its fastest whole-node one, and which picks have sub-node stages",
+     "every shipped scenario's whole space simulated by the oracle (`compare`)"),
     ("Matrix precision: 2 decimals of GB/s", "as released: the profile is rounded as Pipette's JSON stores it",
      FAITHFUL, "-"),
     ("Profiling: nccl-tests sendrecv, 4 ranks per node, recursive-halving rounds, 8-GPU ring on the diagonal",
@@ -74,6 +83,11 @@ ROWS = [
      "reproduced in `amp`; `amp-corrected` takes the slowest link of the ring",
      "amp_last_link",
      "`amp` against `amp-corrected` on the 6 shipped scenarios"),
+    ("AMP: stages smaller than a node (its rank map puts rank r on node r / GPUs per node); a boundary or "
+     "ring link between two ranks of one node takes the node's intra figure, else the slower node's inter",
+     "as released (Megatron's order at units of tp GPUs); whether its enumeration also lets pp leave the "
+     "layer count undivided is not stated: trainsim asks pp to divide it for every method",
+     FAITHFUL, "-"),
     ("AMP: per-node [inter, intra] bandwidth given by its user",
      "inter = mean of the node's off-diagonal matrix row, intra = the diagonal",
      "not measured: an input AMP leaves to its user", "-"),

@@ -15,8 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import docgen  # noqa: E402
 
-SCENARIOS = ["v100-8node-8.1b-uniform", "v100-8node-8.1b-spread", "v100-8node-8.1b-degraded", "a100-8node-18b",
-             "v100-16node-8.1b", "a100-16node-39b"]
+# Scenario -> nodes of its platform (a configuration whose pp does not divide them has stages
+# smaller than a node).
+NODES = {"v100-8node-8.1b-uniform": 8, "v100-8node-8.1b-spread": 8, "v100-8node-8.1b-degraded": 8,
+         "a100-8node-18b": 8, "v100-16node-8.1b": 16, "a100-16node-39b": 16, "t4-4node-gpt-medium": 4}
+SCENARIOS = list(NODES)
 PICKS = ["megatron", "megatron-mb1", "pipette", "pipette-corrected", "amp", "amp-corrected", "random", "oracle"]
 MODELS = ["pipette", "pipette-corrected", "amp", "amp-corrected", "random"]
 MAPPED = {"pipette", "pipette-corrected", "random", "oracle"}
@@ -52,17 +55,40 @@ def quality_cell(row):
     return f"{err}, {rho:.2f} [{float(row['spearman_lo']):.2f}, {float(row['spearman_hi']):.2f}]"
 
 
+def sub_node(name, config):
+    return NODES[name] % int(config.split()[0][2:]) != 0
+
+
+def subnode_row(name, oracle_rows, methods):
+    """The oracle's best configuration with whole-node stages against its best with stages smaller
+    than a node (both simulated, each at its best placement found)."""
+    fit = [r for r in oracle_rows if r["search"] != "out of memory" and not math.isnan(float(r["simulated_s"]))]
+    whole = [r for r in fit if not sub_node(name, r["config"])]
+    sub = [r for r in fit if sub_node(name, r["config"])]
+    if not sub:
+        return f"| {name} | - | none in the space | - | 0 | - |"
+    w = min(whole, key=lambda r: float(r["simulated_s"]))
+    b = min(sub, key=lambda r: float(r["simulated_s"]))
+    pickers = ", ".join(m for m in PICKS if sub_node(name, methods[m]["config"])) or "none"
+    gain = 100 * (float(w["simulated_s"]) / float(b["simulated_s"]) - 1)
+    return (f"| {name} | {w['config']} {f(w['simulated_s'])} | {b['config']} {f(b['simulated_s'])} | {gain:+.1f}% "
+            f"| {len(sub)} | {pickers} |")
+
+
 def generate(trainsim):
     picks = ["| scenario | " + " | ".join(PICKS) + " |", "|---" * (len(PICKS) + 1) + "|"]
-    quality = ["| scenario | configurations | " + " | ".join(MODELS) + " |", "|---" * (len(MODELS) + 2) + "|"]
+    quality = ["| scenario | configurations (pipette / amp) | " + " | ".join(MODELS) + " |", "|---" * (len(MODELS) + 2) + "|"]
     oracle = ["| scenario | fit / over memory | placements simulated | searched (placements) | oracle's pick "
               "| best other pick | oracle faster by |", "|---" * 7 + "|"]
     facts = {"speedup": [], "pipette_gap": [], "mapping": []}
+    subnode = ["| scenario | fastest whole-node configuration | fastest sub-node configuration | sub-node faster by "
+               "| sub-node configurations fitting | methods picking one |", "|---" * 6 + "|"]
     with tempfile.TemporaryDirectory() as tmp:
         for name in SCENARIOS:
             methods, space = run_compare(trainsim, name, Path(tmp))
             picks.append(f"| {name} | " + " | ".join(pick_cell(m, methods[m]) for m in PICKS) + " |")
-            n = int(float(methods["pipette"]["space_configs"]))
+            n = (f'{int(float(methods["pipette"]["space_configs"]))} / '
+                 f'{int(float(methods["amp"]["space_configs"]))}')
             quality.append(f"| {name} | {n} | " + " | ".join(quality_cell(methods[m]) for m in MODELS) + " |")
             rows = [r for r in space if r["method"] == "oracle"]
             over = sum(r["search"] == "out of memory" for r in rows)
@@ -75,6 +101,7 @@ def generate(trainsim):
             best_s, best_m = min(others)
             oracle.append(f"| {name} | {len(rows) - over} / {over} | {simulated} | {searched} | {o['config']} "
                           f"{f(o['simulated_s'])} | {best_m} {f(best_s)} | {100 * (best_s / float(o['simulated_s']) - 1):.1f}% |")
+            subnode.append(subnode_row(name, rows, methods))
             facts["speedup"].append(float(methods["pipette"]["speedup_vs_megatron"]))
             facts["pipette_gap"].append(float(methods["pipette"]["simulated_s"]) / float(o["simulated_s"]) - 1)
             facts["mapping"].append(float(methods["pipette"]["mapping_gain"]))
@@ -86,7 +113,8 @@ def generate(trainsim):
         f"- Pipette's placement against Megatron's order for the same configuration (mapping gain): "
         f"{min(facts['mapping']):.3f} to {max(facts['mapping']):.3f} (below 1: the placement made it slower).",
     ]
-    return [("docs/pipette.md", "findings-picks", "\n".join(picks) + "\n"),
+    return [("docs/pipette.md", "findings-subnode", "\n".join(subnode) + "\n"),
+            ("docs/pipette.md", "findings-picks", "\n".join(picks) + "\n"),
             ("docs/pipette.md", "findings-quality", "\n".join(quality) + "\n"),
             ("docs/pipette.md", "findings-oracle", "\n".join(oracle) + "\n"),
             ("docs/pipette.md", "findings-summary", "\n".join(summary) + "\n")]

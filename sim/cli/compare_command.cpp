@@ -73,9 +73,12 @@ std::string with_interval(double v, double lo, double hi) {
   return s;
 }
 
+// Characters of a mapping in the terminal tables (the CSV files keep it whole).
+constexpr size_t kTerminalMapping = 72;
+
 Recommendation in_default_order(const Recommendation& r) {
   Recommendation d = r;
-  d.grid = megatron_grid(r.grid.pp * r.grid.rows, r.grid.pp);
+  d.grid = megatron_grid(r.grid.pp * r.grid.rows, r.grid.pp, r.grid.units_per_node);
   return d;
 }
 
@@ -247,7 +250,7 @@ int compare_main(const std::vector<std::string>& words, const Replay* replay) {
       cand.add({name, config_text(r.config), mapping_text(r)},
                {r.predicted, sim[i], i == 0 ? 1.0 : 0.0, oom ? 1.0 : 0.0, double(i + 1), sim_rank[i], r.memory,
                 r.fits ? 1.0 : 0.0});
-      ct.add_row({name, double(i + 1), config_text(r.config), mapping_text(r), num_or_dash(r.predicted),
+      ct.add_row({name, double(i + 1), config_text(r.config), mapping_text(r, kTerminalMapping), num_or_dash(r.predicted),
                   num_or_dash(sim[i]), rank_text(sim_rank[i]), std::string(oom ? "yes" : "no")});
     }
     if (topk.empty()) {
@@ -294,7 +297,7 @@ int compare_main(const std::vector<std::string>& words, const Replay* replay) {
       ++feasible;
       if (s.kind == SearchKind::Proposals) continue;
       ot.add_row({config_text(s.config), search_kind_name(s.kind), double(s.evaluated), double(s.classes),
-                  s.memory / units::GiB, s.best.predicted, mapping_text(s.best)});
+                  s.memory / units::GiB, s.best.predicted, mapping_text(s.best, kTerminalMapping)});
     }
     std::cout << "\noracle: " << feasible << " configurations fit, " << cache.size()
               << " placements simulated in all; budget " << options.oracle.budget

@@ -112,7 +112,7 @@ int configure_command(const std::vector<std::string>& words) {
             << units::format_size(session.input.memory_limit) << "\n" << oracle_note << "\n";
   output::TextTable t;
   t.number_column("rank", 0).number_column("pp", 0).number_column("tp", 0).number_column("dp", 0);
-  t.number_column("mb", 0).text_column("mapping (stage nodes per replica row)").number_column(time_word + "(s)", 4);
+  t.number_column("mb", 0).text_column("mapping (stage nodes or n<node>.<k> units per replica row)").number_column(time_word + "(s)", 4);
   t.number_column("memory(GiB)", 2).text_column("fits").text_column("file");
   for (size_t i = 0; i < recs.size(); ++i) {
     const auto& r = recs[i];
@@ -152,7 +152,7 @@ int configure_command(const std::vector<std::string>& words) {
     output::TextTable::Cell pred = std::isnan(r.predicted) ? output::TextTable::Cell(std::string("-"))
                                                            : output::TextTable::Cell(r.predicted);
     t.add_row({double(i + 1), double(r.config.pp), double(r.config.tp), double(r.config.dp),
-               double(r.config.micro_batch), mapping_text(r), pred, r.memory / units::GiB,
+               double(r.config.micro_batch), mapping_text(r, 72), pred, r.memory / units::GiB,
                std::string(r.fits ? "yes" : "NO"), files[i].string()});
   }
   t.print(std::cout);

@@ -143,6 +143,7 @@ int import_megatron_command(const std::vector<std::string>& words) {
   const PlatformChoice platform = choose_platform(*args.value("platform"), args.value("output").value_or(""));
   importer::ImportOptions options;
   options.platform = platform.spec;
+  options.platform_file = std::filesystem::absolute(platform.file).string();
   if (int n = count_option(args, "nodes")) options.nodes = n;
   if (int g = count_option(args, "gpus-per-node")) options.gpus_per_node = g;
   const bool pasted = flags.size() == 1 && flags[0].find_first_of(" \t\n") != std::string::npos;
@@ -180,6 +181,7 @@ int import_torchtitan_command(const std::vector<std::string>& words) {
   const PlatformChoice platform = choose_platform(*args.value("platform"), args.value("output").value_or(""));
   importer::ImportOptions options;
   options.platform = platform.spec;
+  options.platform_file = std::filesystem::absolute(platform.file).string();
   if (int n = count_option(args, "nodes")) options.nodes = n;
   if (int g = count_option(args, "gpus-per-node")) options.gpus_per_node = g;
   const std::string file = args.positionals().front();

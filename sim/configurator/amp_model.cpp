@@ -78,11 +78,11 @@ AmpTime amp_time(const AmpTerms& t, const std::vector<int>& partition, const Nod
   // One way per boundary, averaged over the replica rows, summed over the boundaries.
   for (int s = 0; s + 1 < t.pp; ++s) {
     double c = 0;
-    for (int r = 0; r < grid.rows; ++r) c += t.s_pp / bw.link(grid.at(r, s), grid.at(r, s + 1));
+    for (int r = 0; r < grid.rows; ++r) c += t.s_pp / bw.link(grid.node(r, s), grid.node(r, s + 1));
     out.boundary += c / grid.rows;
   }
   if (t.dp > 1) {
-    auto node = [&](int d, int s) { return grid.at(d / t.d_in, s); };
+    auto node = [&](int d, int s) { return grid.node(d / t.d_in, s); };
     for (int s = 0; s < t.pp; ++s) {
       double link_bw = bw.link(node(t.dp - 1, s), node(0, s));  // the ring's last link only
       if (v == AmpVariant::Corrected)

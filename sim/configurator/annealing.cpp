@@ -100,9 +100,9 @@ AnnealingResult anneal(const NodeGrid& start, const std::function<double(const N
   return {chain.best(), chain.worst()};
 }
 
-NodeGrid random_grid(int nodes, int pp, Rng& rng) {
-  NodeGrid g = megatron_grid(nodes, pp);
-  for (int i = nodes - 1; i > 0; --i) std::swap(g.nodes[i], g.nodes[rng.below(i + 1)]);
+NodeGrid random_grid(int units, int pp, Rng& rng, int units_per_node) {
+  NodeGrid g = megatron_grid(units, pp, units_per_node);
+  for (int i = units - 1; i > 0; --i) std::swap(g.nodes[i], g.nodes[rng.below(i + 1)]);
   return g;
 }
 

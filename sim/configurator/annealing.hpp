@@ -80,7 +80,7 @@ struct AnnealingResult {
 AnnealingResult anneal(const NodeGrid& start, const std::function<double(const NodeGrid&)>& objective,
                        const AnnealingOptions& options);
 
-// A seeded random placement of the nodes (Fisher-Yates over the portable Rng): Pipette's start.
-NodeGrid random_grid(int nodes, int pp, Rng& rng);
+// A seeded random placement of the units (Fisher-Yates over the portable Rng): Pipette's start.
+NodeGrid random_grid(int units, int pp, Rng& rng, int units_per_node = 1);
 
 }  // namespace trainsim::configurator

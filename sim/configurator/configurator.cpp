@@ -41,9 +41,9 @@ std::vector<Method> model_methods() {
   return out;
 }
 
-std::vector<ConfigPoint> runnable_space(const ConfigureInput& in) {
+std::vector<ConfigPoint> runnable_space(const ConfigureInput& in, Stages stages) {
   std::vector<ConfigPoint> out;
-  for (const ConfigPoint& c : search_space(in.model, in.global_batch, in.nodes, in.gpus_per_node)) {
+  for (const ConfigPoint& c : search_space(in.model, in.global_batch, in.nodes, in.gpus_per_node, stages)) {
     try {
       (void)in.costs(c, {});
     } catch (const InputError&) {
@@ -54,7 +54,9 @@ std::vector<ConfigPoint> runnable_space(const ConfigureInput& in) {
   return out;
 }
 
-bool Recommendation::default_order() const { return grid == megatron_grid(grid.pp * grid.rows, grid.pp); }
+bool Recommendation::default_order() const {
+  return grid == megatron_grid(grid.pp * grid.rows, grid.pp, grid.units_per_node);
+}
 
 namespace {
 
@@ -75,6 +77,12 @@ std::string placement_key(const Recommendation& r) {
 std::string mapping_text(const Recommendation& r) {
   std::string s = r.default_order() ? "default" : grid_text(r.grid);
   if (!r.layers_per_stage.empty()) s += " layers " + split_text(r.layers_per_stage);
+  return s;
+}
+
+std::string mapping_text(const Recommendation& r, size_t max_chars) {
+  std::string s = mapping_text(r);
+  if (s.size() > max_chars && max_chars > 4) s = s.substr(0, max_chars - 4) + " ...";
   return s;
 }
 
@@ -108,7 +116,7 @@ std::vector<Recommendation> amp(Method method, const ConfigureInput& in) {
   const AmpNodeBandwidth bw = amp_node_bandwidth(in.bandwidth);
   constexpr double kBeta = 2;  // bytes per element (the released code's figure is not stated)
   std::vector<Recommendation> out;
-  for (const ConfigPoint& c : runnable_space(in)) {
+  for (const ConfigPoint& c : runnable_space(in, Stages::SubNode)) {
     AmpTerms t;
     t.fwd = in.costs(c, {}).layer_fwd;
     t.m = c.micro_batches, t.pp = c.pp, t.dp = c.dp, t.d_in = c.d_in;
@@ -117,7 +125,7 @@ std::vector<Recommendation> amp(Method method, const ConfigureInput& in) {
     t.embedding_param_bytes = kBeta * double(in.model.vocab) * in.model.hidden / c.tp;
     const std::vector<int> split = amp_partition(t.fwd, in.model.layers, c.pp);
     Recommendation r;
-    r.method = method, r.config = c, r.grid = megatron_grid(in.nodes, c.pp);
+    r.method = method, r.config = c, r.grid = default_grid(c, in.nodes);
     if (std::any_of(split.begin(), split.end(), [&](int l) { return l * c.pp != in.model.layers; }))
       r.layers_per_stage = split;
     const StageEstimate e = in.costs(c, r.layers_per_stage);
@@ -131,14 +139,14 @@ std::vector<Recommendation> amp(Method method, const ConfigureInput& in) {
 
 std::vector<Recommendation> megatron(Method method, const ConfigureInput& in) {
   std::vector<RuleCandidate> cands;
-  for (const ConfigPoint& c : runnable_space(in)) {
+  for (const ConfigPoint& c : runnable_space(in, Stages::SubNode)) {
     const StageEstimate e = in.costs(c, {});
     cands.push_back({c, e.memory <= in.memory_limit, e.t_f, e.t_b, e.memory});
   }
   std::vector<Recommendation> out;
   for (const auto& rc : megatron_order(cands, method == Method::Megatron ? MicroBatchRule::Eq3_4 : MicroBatchRule::One)) {
     Recommendation r;
-    r.method = method, r.config = rc.config, r.grid = megatron_grid(in.nodes, rc.config.pp);
+    r.method = method, r.config = rc.config, r.grid = default_grid(rc.config, in.nodes);
     r.predicted = std::nan(""), r.memory = rc.memory, r.fits = rc.fits;
     out.push_back(std::move(r));
   }
@@ -155,7 +163,7 @@ AnnealingResult pipette_anneal(const ConfigureInput& in, const ConfigureOptions&
                                const ConfigPoint& c) {
   const PipetteTerms t = pipette_terms(in, c, rules);
   Rng rng(config_seed(opt.seed, c));
-  const NodeGrid start = random_grid(in.nodes, c.pp, rng);  // Pipette's random start
+  const NodeGrid start = random_grid(in.nodes * c.units_per_node, c.pp, rng, c.units_per_node);  // Pipette's random start
   AnnealingOptions ao;
   ao.iterations = opt.iterations;
   ao.seed = rng.next_u64();
@@ -165,7 +173,7 @@ AnnealingResult pipette_anneal(const ConfigureInput& in, const ConfigureOptions&
 std::vector<Recommendation> pipette_configure(const ConfigureInput& in, const ConfigureOptions& opt,
                                               const PipetteSearch& search, Method label) {
   std::vector<Recommendation> out;
-  for (const ConfigPoint& c : runnable_space(in)) {
+  for (const ConfigPoint& c : runnable_space(in, search.stages)) {
     const StageEstimate e = in.costs(c, {});
     if (search.memory_filter && e.memory > in.memory_limit) continue;
     const PipetteTerms t = pipette_terms(in, c, e, search.rules);
@@ -179,7 +187,7 @@ std::vector<Recommendation> pipette_configure(const ConfigureInput& in, const Co
           best_time = time, r.grid = b.grid;
     } else {
       Rng rng(config_seed(opt.seed, c));
-      r.grid = random_grid(in.nodes, c.pp, rng);
+      r.grid = random_grid(in.nodes * c.units_per_node, c.pp, rng, c.units_per_node);
     }
     r.predicted = pipette_time(t, r.grid, in.bandwidth, search.rules).total;
     out.push_back(std::move(r));
@@ -196,7 +204,7 @@ std::vector<Recommendation> configure(Method method, const ConfigureInput& in, c
     case Method::Pipette:
       return pipette_configure(in, opt, {}, method);
     case Method::PipetteCorrected:
-      return pipette_configure(in, opt, {PipetteRules::corrected(), true, true}, method);
+      return pipette_configure(in, opt, {PipetteRules::corrected(), true, true, Stages::SubNode}, method);
     case Method::Random:
       return pipette_configure(in, opt, {PipetteRules::released(), false, true}, method);
     case Method::Amp:

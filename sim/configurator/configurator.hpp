@@ -71,11 +71,15 @@ struct Recommendation {
 std::string placement_key(const Recommendation& r);
 // The mapping column of the tables: "default" or the grid, and the split when uneven.
 std::string mapping_text(const Recommendation& r);
+// The same cut to `max_chars` (" ..." at the end) for terminal tables: a sub-node placement of
+// 128 GPUs names every unit; the CSV files keep the whole text.
+std::string mapping_text(const Recommendation& r, size_t max_chars);
 
 // The search space (search_space.hpp) less the configurations the simulator cannot run: those
 // for which the compute model refuses a shard (its InputError decides, so the rules live once,
-// in workload/). Every method and the oracle draw from it.
-std::vector<ConfigPoint> runnable_space(const ConfigureInput& in);
+// in workload/). Every method and the oracle draw from it: `pipette` and `random` with whole-node
+// stages (Pipette's released placement), every other method and the oracle with sub-node ones.
+std::vector<ConfigPoint> runnable_space(const ConfigureInput& in, Stages stages);
 
 // Ranked configurations of a model method (best first). Pipette, its corrected variant and the
 // random mapping drop configurations that do not fit; AMP has no memory model and keeps them
@@ -89,6 +93,7 @@ struct PipetteSearch {
   PipetteRules rules = PipetteRules::released();
   bool anneal = true;          // false: a seeded random placement instead of the annealing
   bool memory_filter = true;   // drop configurations whose estimate exceeds in.memory_limit
+  Stages stages = Stages::WholeNodes;  // SubNode: also stages smaller than a node (pipette-corrected)
 };
 std::vector<Recommendation> pipette_configure(const ConfigureInput& in, const ConfigureOptions& opt,
                                               const PipetteSearch& search, Method label);

@@ -6,24 +6,29 @@
 
 namespace trainsim::configurator {
 
-NodeGrid megatron_grid(int nodes, int pp) {
-  if (pp < 1 || nodes % pp != 0) throw InternalError("megatron_grid: pp must divide the node count");
-  NodeGrid g{pp, nodes / pp, std::vector<int>(nodes)};
+NodeGrid megatron_grid(int units, int pp, int units_per_node) {
+  if (pp < 1 || units % pp != 0) throw InternalError("megatron_grid: pp must divide the unit count");
+  if (units_per_node < 1 || units % units_per_node != 0)
+    throw InternalError("megatron_grid: the units must fill whole nodes");
+  NodeGrid g{pp, units / pp, std::vector<int>(units), units_per_node};
   for (int r = 0; r < g.rows; ++r)
     for (int s = 0; s < pp; ++s) g.nodes[static_cast<size_t>(r) * pp + s] = s * g.rows + r;
   return g;
 }
 
 std::vector<int> grid_to_mapping(const NodeGrid& grid, int tp, int gpus_per_node) {
-  if (tp < 1 || gpus_per_node % tp != 0) throw InternalError("grid_to_mapping: tp must divide the node size");
-  const int d_in = gpus_per_node / tp, dp = grid.rows * d_in;
+  if (grid.units_per_node < 1 || gpus_per_node % grid.units_per_node != 0)
+    throw InternalError("grid_to_mapping: the units must split the node evenly");
+  const int unit_gpus = gpus_per_node / grid.units_per_node;
+  if (tp < 1 || unit_gpus % tp != 0) throw InternalError("grid_to_mapping: tp must divide the unit size");
+  const int d_in = unit_gpus / tp, dp = grid.rows * d_in;
   std::vector<int> mapping(static_cast<size_t>(tp) * dp * grid.pp);
   for (int s = 0; s < grid.pp; ++s)
     for (int d = 0; d < dp; ++d)
       for (int t = 0; t < tp; ++t) {
         const int rank = t + tp * (d + dp * s);  // parallel/layout.hpp
-        const int node = grid.at(d / d_in, s), local = (d % d_in) * tp + t;
-        mapping[rank] = node * gpus_per_node + local;
+        const int unit = grid.at(d / d_in, s), local = (d % d_in) * tp + t;
+        mapping[rank] = unit * unit_gpus + local;
       }
   return mapping;
 }
@@ -34,8 +39,10 @@ std::string grid_text(const NodeGrid& grid) {
     if (r) s += " | ";
     for (int st = 0; st < grid.pp; ++st) {
       if (st) s += ' ';
+      const int unit = grid.at(r, st);
       s += 'n';
-      s += std::to_string(grid.at(r, st));
+      s += std::to_string(grid.node_of(unit));
+      if (grid.units_per_node > 1) s += '.' + std::to_string(unit % grid.units_per_node);
     }
   }
   return s;
@@ -49,20 +56,20 @@ NodeGrid canonical_grid(const NodeGrid& grid) {
   return out;
 }
 
-long long placement_classes(int nodes, int pp, long long cap) {
+long long placement_classes(int units, int pp, long long cap) {
   // In doubles: exact while below 2^53, and the loop stops once the count passes `cap`.
-  const double rows = nodes / pp;
+  const double rows = units / pp;
   double n = 1;
-  for (int k = 2; k <= nodes; ++k) {
+  for (int k = 2; k <= units; ++k) {
     n *= k;
     if (n / rows >= static_cast<double>(cap)) return cap;
   }
   return static_cast<long long>(n / rows);
 }
 
-std::vector<NodeGrid> all_placements(int nodes, int pp) {
+std::vector<NodeGrid> all_placements(int units, int pp, int units_per_node) {
   std::vector<NodeGrid> out;
-  NodeGrid g = megatron_grid(nodes, pp);
+  NodeGrid g = megatron_grid(units, pp, units_per_node);
   std::sort(g.nodes.begin(), g.nodes.end());
   // Canonical grids are those whose first row holds node 0.
   do

@@ -92,11 +92,11 @@ OracleResult oracle(const ConfigureInput& in, const OracleOptions& opt, const st
   OracleResult out;
   // Seeds: Megatron's order for every fitting configuration, and every proposal for it.
   std::vector<std::vector<Recommendation>> seeds;
-  for (const ConfigPoint& c : runnable_space(in)) {
+  for (const ConfigPoint& c : runnable_space(in, opt.stages)) {
     ConfigSearch s;
     s.config = c;
     s.memory = in.costs(c, {}).memory;
-    s.best.method = Method::Oracle, s.best.config = c, s.best.grid = megatron_grid(in.nodes, c.pp);
+    s.best.method = Method::Oracle, s.best.config = c, s.best.grid = default_grid(c, in.nodes);
     s.best.memory = s.memory, s.best.fits = s.memory <= in.memory_limit, s.best.predicted = std::nan("");
     std::vector<Recommendation> mine{s.best};
     if (!s.best.fits) s.kind = SearchKind::OutOfMemory;
@@ -152,18 +152,19 @@ OracleResult oracle(const ConfigureInput& in, const OracleOptions& opt, const st
   std::vector<Annealed> annealed;
   for (size_t i : searched) {
     ConfigSearch& s = out.searches[i];
-    s.classes = placement_classes(in.nodes, s.config.pp, kClassesCap);
+    const int units = in.nodes * s.config.units_per_node;
+    s.classes = placement_classes(units, s.config.pp, kClassesCap);
     const std::vector<int> layers = s.best.layers_per_stage;
     if (s.classes <= opt.budget) {
       s.kind = SearchKind::Exhaustive;
-      for (const NodeGrid& g : all_placements(in.nodes, s.config.pp)) exhaustive.push_back(placed(s, g, layers));
+      for (const NodeGrid& g : all_placements(units, s.config.pp, s.config.units_per_node)) exhaustive.push_back(placed(s, g, layers));
       continue;
     }
     s.kind = SearchKind::Annealing;
     // Two walks of half the budget: from the best seed and from the best other seed grid (or a
     // seeded random grid), so that one poor basin does not decide.
     Rng rng = Rng(opt.seed).fork("oracle " + config_text(s.config));
-    NodeGrid second = random_grid(in.nodes, s.config.pp, rng);
+    NodeGrid second = random_grid(units, s.config.pp, rng, s.config.units_per_node);
     double second_s = INFINITY;
     for (const auto& r : seeds[i])
       if (placement_key(r) != placement_key(s.best) && seconds_or_inf(cache.at(r)) < second_s)

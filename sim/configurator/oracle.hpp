@@ -60,6 +60,9 @@ struct OracleOptions {
   int budget = 64;       // placements evaluated per searched configuration
   double margin = 0.05;  // configurations within this fraction of the best are searched
   uint64_t seed = 1;
+  // The space it simulates: stages smaller than a node included (SubNode), or whole nodes only
+  // (bench/pipette_deviations.cpp, to compare its budgeted search with every node permutation).
+  Stages stages = Stages::SubNode;
 };
 
 enum class SearchKind { Proposals, Exhaustive, Annealing, OutOfMemory };

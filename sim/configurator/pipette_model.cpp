@@ -18,7 +18,7 @@ double pipeline_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_pp)
   double worst = 0;
   for (int r = 0; r < grid.rows; ++r) {
     double sum = 0;
-    for (int s = 0; s + 1 < grid.pp; ++s) sum += 2 * s_pp / bw.pair(grid.at(r, s), grid.at(r, s + 1));
+    for (int s = 0; s + 1 < grid.pp; ++s) sum += 2 * s_pp / bw.pair(grid.node(r, s), grid.node(r, s + 1));
     worst = std::max(worst, sum);
   }
   return worst;
@@ -30,7 +30,7 @@ double dp_inter_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp,
   double worst_inv = 0;
   for (int s = 0; s < (all_stages ? grid.pp : 1); ++s)
     for (int r = 0; r < d_out; ++r)
-      worst_inv = std::max(worst_inv, 1 / bw.pair(grid.at(r, s), grid.at((r + 1) % d_out, s)));
+      worst_inv = std::max(worst_inv, 1 / bw.pair(grid.node(r, s), grid.node((r + 1) % d_out, s)));
   return 2.0 * (d_out - 1) * s_dp * worst_inv / d_out;
 }
 
@@ -38,7 +38,7 @@ double dp_inner_comm(const NodeGrid& grid, const NodeBandwidth& bw, double s_dp,
   if (d_in <= 1) return 0;
   double worst_inv = 0;
   for (int r = 0; r < grid.rows; ++r)
-    for (int s = 0; s < (all_nodes ? grid.pp : 1); ++s) worst_inv = std::max(worst_inv, 1 / bw.at(grid.at(r, s), grid.at(r, s)));
+    for (int s = 0; s < (all_nodes ? grid.pp : 1); ++s) worst_inv = std::max(worst_inv, 1 / bw.at(grid.node(r, s), grid.node(r, s)));
   return 2.0 * (d_in - 1) * s_dp * worst_inv / d_in;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "config/loader.hpp"
+#include "importer/scenario_writer.hpp"
 #include "parallel/plan.hpp"
 #include "workload/presets.hpp"
 
@@ -48,9 +50,15 @@ std::vector<int> job_gpus(const PlatformSpec& platform, int nodes, int gpus_per_
 }
 
 bool same_shape(const workload::ModelSpec& a, const workload::ModelSpec& b) {
+  const auto &e = a.moe, &f = b.moe;
+  const auto &x = a.mla, &y = b.mla;
   return a.family == b.family && a.layers == b.layers && a.hidden == b.hidden && a.heads == b.heads &&
          a.kv_heads == b.kv_heads && a.ffn_hidden == b.ffn_hidden && a.seq_len == b.seq_len && a.vocab == b.vocab &&
-         a.tied_embeddings == b.tied_embeddings;
+         a.tied_embeddings == b.tied_embeddings && a.head_dim() == b.head_dim() && e.experts == f.experts &&
+         e.top_k == f.top_k && e.expert_ffn_hidden == f.expert_ffn_hidden && e.shared_ffn_hidden == f.shared_ffn_hidden &&
+         e.dense_layers == f.dense_layers && e.capacity_factor == f.capacity_factor && e.score == f.score &&
+         x.q_lora_rank == y.q_lora_rank && x.kv_lora_rank == y.kv_lora_rank && x.qk_head_dim == y.qk_head_dim &&
+         x.qk_rope_head_dim == y.qk_rope_head_dim && x.v_head_dim == y.v_head_dim;
 }
 
 std::optional<std::string> matching_preset(const workload::ModelSpec& m) {
@@ -81,12 +89,36 @@ InputError one_line(const InputError& e) {
   return InputError(e.where(), printable(e.key(), 80), printable(e.message(), 4096));
 }
 
-void check_job(const TrainingSpec& job, const PlatformSpec& platform, const SourceLocation& where) {
+namespace {
+// A refusal of the assembled job, at the input setting behind its key when there is one.
+InputError refused(const InputError& e, const SourceLocation& where, const Locate& locate) {
+  std::string key = e.key();
+  if (key.rfind("job.", 0) == 0) key = key.substr(4);
+  const std::string message = "the imported job is refused (" + key + "): " + e.message();
+  if (const auto ref = locate ? locate(key) : std::nullopt) return InputError(ref->where, ref->name, message);
+  return InputError(where, "", message);
+}
+}  // namespace
+
+void check_job(const TrainingSpec& job, const PlatformSpec& platform, const SourceLocation& where, const Locate& locate) {
   try {
     workload::validate(job.model);
     validate_plan(job.plan, job.model, platform.total_gpus());
   } catch (const InputError& e) {
-    throw InputError(where, "", "the imported job is refused (" + e.key() + "): " + e.message());
+    throw refused(e, where, locate);
+  }
+}
+
+void check_loads(const TrainingSpec& job, const ImportOptions& options, const SourceLocation& where,
+                 const Locate& locate) {
+  if (options.platform_file.empty()) return;
+  TrainingSpec named = job;
+  if (named.model.name.empty()) named.model.name = "imported";
+  const std::string text = training_scenario_text({"imported", 0, options.platform_file, {}}, named);
+  try {
+    load_scenario_text(text, "imported.yaml");
+  } catch (const InputError& e) {
+    throw refused(e, where, locate);
   }
 }
 

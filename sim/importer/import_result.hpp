@@ -1,6 +1,7 @@
 #pragma once
 // What an importer (Megatron-LM flags, torchtitan TOML) gives: a training job on a platform,
 // and everything the user must be told about how it was read.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@ namespace trainsim::importer {
 // The importer's own options (`trainsim import ... --nodes N --gpus-per-node G`).
 struct ImportOptions {
   PlatformSpec platform;  // loaded from --platform
+  std::string platform_file;  // its file (absolute), for loading the written scenario back; "" skips that check
   std::optional<int> nodes, gpus_per_node;
 };
 
@@ -57,8 +59,24 @@ std::optional<std::string> matching_preset(const workload::ModelSpec& model);
 // \xNN), a key longer than 80 characters cut with "...". Every importer throws through it.
 InputError one_line(const InputError& e);
 
+// The setting of the input behind a scenario key: where it is and its name (a flag, a TOML key).
+struct FlagRef {
+  SourceLocation where;
+  std::string name;
+};
+// The input setting behind a job key ("parallelism.cp", without "job."), if the importer knows it.
+using Locate = std::function<std::optional<FlagRef>(const std::string& key)>;
+
 // Checks the assembled job as `trainsim run` will (workload::validate, validate_plan); a
-// refusal becomes an InputError at `where` saying the imported job is refused and why.
-void check_job(const TrainingSpec& job, const PlatformSpec& platform, const SourceLocation& where);
+// refusal becomes an InputError saying the imported job is refused and why, at the setting
+// `locate` gives for the refused key, else at `where`.
+void check_job(const TrainingSpec& job, const PlatformSpec& platform, const SourceLocation& where,
+               const Locate& locate = nullptr);
+
+// Loads the job written as a scenario on options.platform_file, as `trainsim run` will (every
+// check of the scenario loader, e.g. what the MoE programs refuse); a refusal becomes an
+// InputError at the input setting `locate` gives for the refused key, else at `where`.
+void check_loads(const TrainingSpec& job, const ImportOptions& options, const SourceLocation& where,
+                 const Locate& locate);
 
 }  // namespace trainsim::importer

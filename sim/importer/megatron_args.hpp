@@ -45,6 +45,23 @@ struct MegatronArgs {
   Set<int> num_layers_per_virtual_pipeline_stage, num_virtual_stages_per_pipeline_rank;
   Set<int> decoder_first_pipeline_num_layers, decoder_last_pipeline_num_layers;
   Set<int> num_experts;
+  // Mixture of experts (Megatron-Core's --moe-* flags; docs/import.md, "Mixture of experts").
+  Set<int> expert_tensor_parallel_size, moe_router_topk{2}, moe_ffn_hidden_size, moe_shared_expert_intermediate_size;
+  Set<std::vector<int>> moe_layer_freq{{-1}};  // {-N}: every N-th layer (Megatron-LM default 1); or 0/1 per layer
+  Set<std::string> moe_router_score_function{"softmax"}, moe_token_dispatcher_type{"allgather"};
+  Set<double> moe_expert_capacity_factor;
+  Set<bool> moe_pad_expert_input_to_capacity, moe_grouped_gemm, moe_enable_deepep;
+  Set<int> moe_router_num_groups, moe_router_group_topk, moe_router_topk_limited_devices;
+  // Multi-head latent attention.
+  Set<bool> multi_latent_attention;
+  Set<int> q_lora_rank, kv_lora_rank{32}, qk_head_dim{128}, qk_pos_emb_head_dim{64}, v_head_dim{128};
+  // Context parallelism's exchange (--cp-comm-type).
+  Set<std::string> cp_comm_type{"p2p"};
+  // Pipeline split counting the embedding / the loss as a layer.
+  Set<bool> account_for_embedding_in_pipeline_split, account_for_loss_in_pipeline_split;
+  Set<std::string> pipeline_model_parallel_layout;
+  // FP8 GEMMs (--fp8-format e4m3 | hybrid).
+  Set<std::string> fp8_format;
   // Batches.
   Set<int> micro_batch_size, global_batch_size;
   // Recomputation (current flags and the 2021 ones).
@@ -67,8 +84,9 @@ struct MegatronArgs {
   Set<bool> pre_core;
 };
 
-// Megatron-LM's default data-parallel bucket: max(40M, 1M x dp) parameters
-// (megatron/core/distributed), in bytes of 16-bit gradients.
+// Megatron-LM's default data-parallel bucket: max(40M, 1M x dp) parameters, dp the data-parallel
+// size with context parallelism (dp x cp: megatron/core/distributed's
+// get_data_parallel_world_size(with_context_parallel=True)), in bytes of 16-bit gradients.
 inline double megatron_default_bucket_bytes(int dp) { return (dp > 40 ? 1e6 * dp : 40e6) * 2; }
 
 }  // namespace trainsim::importer

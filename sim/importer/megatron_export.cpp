@@ -1,9 +1,11 @@
 #include "importer/megatron_export.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "importer/import_result.hpp"
 #include "importer/megatron_args.hpp"
+#include "parallel/expert_layout.hpp"
 #include "parallel/plan.hpp"
 
 namespace trainsim::importer {
@@ -21,6 +23,7 @@ class Exporter {
     placement();
     model();
     parallelism();
+    experts();
     training();
     launcher();
     return std::move(out_);
@@ -84,6 +87,7 @@ class Exporter {
       flag("--group-query-attention");
       flag("--num-query-groups", str(m.kv_heads));
     }
+    if (m.head_size > 0 && !m.mla.enabled()) flag("--kv-channels", str(m.head_size));
     flag("--seq-length", str(m.seq_len));
     flag("--max-position-embeddings", str(m.seq_len));
     if (m.family == workload::Family::Llama) {
@@ -113,43 +117,138 @@ class Exporter {
     const auto& m = job_.model;
     flag("--tensor-model-parallel-size", str(p.tp));
     flag("--pipeline-model-parallel-size", str(p.pp));
-    if (p.cp > 1) flag("--context-parallel-size", str(p.cp));
-    if (p.sequence_parallel) flag("--sequence-parallel");
-    switch (p.schedule) {
-      case schedule::ScheduleKind::OneFOneB:
-        break;
-      case schedule::ScheduleKind::Interleaved1F1B:
-      {
-        // Megatron-Core splits each stage's layers evenly over its virtual stages: uneven
-        // stages export as --num-virtual-stages-per-pipeline-rank with the first/last counts.
-        const auto per_vs = virtual_stage_layers(p, m);
-        for (int vs = p.pp; vs < static_cast<int>(per_vs.size()); ++vs)
-          if (per_vs[vs] != per_vs[vs % p.pp])
-            throw refuse(p.layers_per_virtual_stage.empty() ? "layers_per_stage" : "layers_per_virtual_stage",
-                         "stage " + str(vs % p.pp) + "'s virtual stages hold different layer counts, which "
-                         "Megatron-LM's flags cannot express; expected each stage's layers split evenly over its chunks");
-        if (m.layers % (p.pp * p.chunks) == 0 && stage_layers(p, m) == std::vector<int>(p.pp, m.layers / p.pp))
-          flag("--num-layers-per-virtual-pipeline-stage", str(m.layers / (p.pp * p.chunks)));
-        else
-          flag("--num-virtual-stages-per-pipeline-rank", str(p.chunks));
-        break;
-      }
-      default:
-        throw refuse("schedule", std::string(schedule::to_string(p.schedule)) +
-                                     " has no Megatron-LM flag (Megatron-LM runs 1F1B, interleaved with virtual "
-                                     "stages); expected 1f1b or interleaved-1f1b");
+    if (p.cp > 1) {
+      flag("--context-parallel-size", str(p.cp));
+      flag("--cp-comm-type", p.cp_comm == CpComm::AllGather ? "allgather" : "p2p");
     }
+    if (p.sequence_parallel) flag("--sequence-parallel");
+    if (m.is_moe()) {
+      flag("--expert-model-parallel-size", str(p.experts.ep));
+      if (p.expert_tp() != p.tp) flag("--expert-tensor-parallel-size", str(p.expert_tp()));
+    }
+    if (p.schedule != schedule::ScheduleKind::OneFOneB && p.schedule != schedule::ScheduleKind::Interleaved1F1B)
+      throw refuse("schedule", std::string(schedule::to_string(p.schedule)) +
+                                   " has no Megatron-LM flag (Megatron-LM runs 1F1B, interleaved with virtual "
+                                   "stages); expected 1f1b or interleaved-1f1b");
+    pipeline_split();
+  }
+
+  // The layers of each (virtual) stage, with the plainest flags that give them: an even split,
+  // the embedding and/or loss counted as a layer, uneven first and last stages, or else an
+  // explicit --pipeline-model-parallel-layout.
+  void pipeline_split() {
+    const auto& p = job_.plan;
+    const auto& m = job_.model;
+    const std::vector<int> per = virtual_stage_layers(p, m);  // pp x chunks, in model order
+    const int n = static_cast<int>(per.size());
+    auto per_virtual_stage = [&](int layers) {
+      if (p.chunks > 1) flag("--num-layers-per-virtual-pipeline-stage", str(layers));
+    };
+    if (std::all_of(per.begin(), per.end(), [&](int l) { return l == per.front(); })) {
+      per_virtual_stage(per.front());
+      return;
+    }
+    for (int e : {1, 0})
+      for (int l : {1, 0}) {
+        const int counted = m.layers + e + l;
+        if ((e == 0 && l == 0) || counted % n != 0) continue;
+        std::vector<int> expected(n, counted / n);
+        expected.front() -= e;
+        expected.back() -= l;
+        if (expected != per) continue;
+        if (e) flag("--account-for-embedding-in-pipeline-split");
+        if (l) flag("--account-for-loss-in-pipeline-split");
+        per_virtual_stage(counted / n);
+        return;
+      }
     const auto layers = stage_layers(p, m);
-    std::vector<int> even(p.pp, m.layers / p.pp);
-    if (m.layers % p.pp != 0 || layers != even) {
-      // Megatron-LM: explicit first and last stages, the others even.
-      for (int s = 1; s + 1 < p.pp; ++s)
-        if (layers[s] != layers[1])
-          throw refuse("layers_per_stage", "stages other than the first and the last differ in size, which "
-                                           "Megatron-LM's flags cannot express; expected them equal");
+    bool first_last = true;
+    for (int s = 1; s + 1 < p.pp; ++s) first_last = first_last && layers[s] == layers[1];
+    for (int vs = 0; vs < n; ++vs) first_last = first_last && layers[vs % p.pp] % p.chunks == 0 &&
+                                                 per[vs] == layers[vs % p.pp] / p.chunks;
+    if (first_last && p.pp >= 2) {
+      if (p.chunks > 1) flag("--num-virtual-stages-per-pipeline-rank", str(p.chunks));
       flag("--decoder-first-pipeline-num-layers", str(layers.front()));
       flag("--decoder-last-pipeline-num-layers", str(layers.back()));
+      return;
     }
+    flag("--pipeline-model-parallel-layout", "\"" + layout_text(per) + "\"");
+  }
+
+  // Megatron-Core's layout string: stages in virtual-stage order separated by '|', E the
+  // embedding, t a transformer layer, L the loss; runs of equal stages as "(...|)*k".
+  static std::string layout_text(const std::vector<int>& per) {
+    const int n = static_cast<int>(per.size());
+    std::vector<std::string> stages(n);
+    for (int vs = 0; vs < n; ++vs) {
+      std::string& st = stages[vs];
+      if (vs == 0) st += "E";
+      if (per[vs] == 1) st += "t";
+      else if (per[vs] > 1) st += "t*" + str(per[vs]);
+      if (vs == n - 1) st += "L";
+    }
+    std::string out;
+    for (int vs = 0; vs < n;) {
+      int run = 1;
+      while (vs + run < n - 1 && vs > 0 && stages[vs + run] == stages[vs]) ++run;
+      const bool last = vs + run == n;
+      if (run > 1) out += "(" + stages[vs] + "|)*" + str(run);
+      else out += stages[vs] + (last ? "" : "|");
+      vs += run;
+    }
+    return out;
+  }
+
+  // The mixture of experts and multi-latent attention of the model, and how the experts run.
+  void experts() {
+    const auto& m = job_.model;
+    const auto& p = job_.plan;
+    if (p.gemm_precision == workload::Precision::Fp8) {
+      flag("--fp8-format", "e4m3");
+      out_.notes.push_back("FP8 GEMMs: choose your --fp8-recipe (trainsim times every FP8 GEMM alike, docs/model.md)");
+    }
+    if (m.mla.enabled()) {
+      flag("--multi-latent-attention");
+      if (m.mla.q_lora_rank > 0) flag("--q-lora-rank", str(m.mla.q_lora_rank));
+      flag("--kv-lora-rank", str(m.mla.kv_lora_rank));
+      flag("--qk-head-dim", str(m.mla.qk_head_dim));
+      flag("--qk-pos-emb-head-dim", str(m.mla.qk_rope_head_dim));
+      flag("--v-head-dim", str(m.mla.v_head_dim));
+    }
+    if (!m.is_moe()) return;
+    const auto& e = m.moe;
+    flag("--num-experts", str(e.experts));
+    flag("--moe-router-topk", str(e.top_k));
+    flag("--moe-ffn-hidden-size", str(e.expert_ffn_hidden));
+    if (e.shared_ffn_hidden > 0) flag("--moe-shared-expert-intermediate-size", str(e.shared_ffn_hidden));
+    if (e.dense_layers > 0)
+      flag("--moe-layer-freq", "\"[0]*" + str(e.dense_layers) + "+[1]*" + str(m.layers - e.dense_layers) + "\"");
+    if (e.score == workload::RouterScore::Sigmoid) flag("--moe-router-score-function", "sigmoid");
+    if (e.capacity_factor > 0) {
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "%.17g", e.capacity_factor);
+      flag("--moe-expert-capacity-factor", buf);
+    }
+    const auto& x = p.experts;
+    if (x.order != ExpertRankOrder::EpInner)
+      throw refuse("moe.rank_order", "etp-edp-ep has no Megatron-LM flag (Megatron-Core orders expert ranks "
+                                     "etp-ep-edp); expected etp-ep-edp");
+    if (x.grouped_gemm) flag("--moe-grouped-gemm");
+    if (x.all_to_all == Granularity::ClosedForm) {
+      flag("--moe-token-dispatcher-type", "flex");
+      flag("--moe-enable-deepep");
+    } else {
+      flag("--moe-token-dispatcher-type", "alltoall");
+    }
+    if (x.routing.max_nodes > 0) {
+      const ExpertLayout layout(p);
+      const int nodes = expert_placement(layout.ep_groups(0).front(), e.experts, platform_).nodes();
+      flag("--moe-router-num-groups", str(nodes));
+      flag("--moe-router-group-topk", str(x.routing.max_nodes));
+    }
+    if (x.routing.distribution != workload::RoutingDistribution::Uniform)
+      out_.notes.push_back("the scenario's skewed routing is the simulation's assumption about the router, not part "
+                           "of the launch (an import of this launch routes uniformly)");
   }
 
   void training() {
@@ -170,7 +269,7 @@ class Exporter {
     if (p.overlap_grad_reduce) flag("--overlap-grad-reduce");
     if (p.overlap_param_gather) flag("--overlap-param-gather");
     if (p.tp_comm_overlap) flag("--tp-comm-overlap");
-    if (p.bucket_bytes != megatron_default_bucket_bytes(p.dp) / 2 * p.grad_reduce_bytes) {
+    if (p.bucket_bytes != megatron_default_bucket_bytes(p.dp * p.cp) / 2 * p.grad_reduce_bytes) {
       const double params = p.bucket_bytes / p.grad_reduce_bytes;
       if (params != static_cast<double>(static_cast<long long>(params)))
         throw refuse("bucket_size", "is not a whole number of gradients of grad_reduce_precision; expected a multiple "

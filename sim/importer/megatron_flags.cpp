@@ -1,5 +1,6 @@
 #include "importer/megatron_flags.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -165,6 +166,108 @@ void attention_backend(A& a, const FlagUse& f) {
 }
 void optimizer(A& a, const FlagUse& f) { set(a.optimizer, f.choice({"adam", "sgd"}), f); }
 
+// --moe-layer-freq: an integer N (every N-th layer is a MoE layer, from layer 0) or a Python
+// list expression of 0/1 per layer ("[0]*3+[1]*58", "([0]*1+[1]*3)*2", "[0,1,1]"), as
+// Megatron-Core's moe_freq_type evaluates it. Read with a small grammar (no eval):
+//   expr := term ('+' term)* ; term := atom ('*' integer)* ; atom := '[' 0|1 (',' 0|1)* ']' | '(' expr ')'
+class LayerPattern {
+ public:
+  explicit LayerPattern(const Word& w, const std::string& flag) : w_(w), flag_(flag) {}
+  std::vector<int> read() {
+    std::vector<int> v = expr();
+    skip();
+    if (i_ != w_.text.size()) fail("unexpected '" + w_.text.substr(i_, 1) + "'");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(w_.where, flag_,
+                     "'" + w_.text + "' is not a layer pattern (" + what +
+                         "); expected an integer N (every N-th layer) or a list of 0 and 1 per layer such as "
+                         "\"[0]*3+[1]*58\"");
+  }
+  void skip() {
+    while (i_ < w_.text.size() && w_.text[i_] == ' ') ++i_;
+  }
+  bool eat(char c) {
+    skip();
+    if (i_ < w_.text.size() && w_.text[i_] == c) return ++i_, true;
+    return false;
+  }
+  long long integer() {
+    skip();
+    const size_t start = i_;
+    while (i_ < w_.text.size() && std::isdigit(static_cast<unsigned char>(w_.text[i_]))) ++i_;
+    if (start == i_ || i_ - start > 6) fail("expected a count");
+    return std::stoll(w_.text.substr(start, i_ - start));
+  }
+  std::vector<int> expr() {
+    std::vector<int> v = term();
+    while (eat('+')) {
+      const auto t = term();
+      v.insert(v.end(), t.begin(), t.end());
+    }
+    return v;
+  }
+  std::vector<int> term() {
+    std::vector<int> v = atom();
+    while (eat('*')) {
+      const long long n = integer();
+      if (static_cast<long long>(v.size()) * n > 100000) fail("too many layers");
+      std::vector<int> r;
+      for (long long k = 0; k < n; ++k) r.insert(r.end(), v.begin(), v.end());
+      v = std::move(r);
+    }
+    return v;
+  }
+  std::vector<int> atom() {
+    if (eat('(')) {
+      std::vector<int> v = expr();
+      if (!eat(')')) fail("a '(' is not closed");
+      return v;
+    }
+    if (!eat('[')) fail("expected '[' or '('");
+    std::vector<int> v;
+    do {
+      const long long x = integer();
+      if (x > 1) fail("a layer is 0 (dense) or 1 (MoE)");
+      v.push_back(static_cast<int>(x));
+    } while (eat(','));
+    if (!eat(']')) fail("a '[' is not closed");
+    return v;
+  }
+
+  const Word& w_;
+  std::string flag_;
+  size_t i_ = 0;
+};
+
+void moe_layer_freq(A& a, const FlagUse& f) {
+  const Word& w = f.value();
+  if (!w.text.empty() && std::isdigit(static_cast<unsigned char>(w.text[0])) &&
+      w.text.find_first_not_of("0123456789") == std::string::npos) {
+    set(a.moe_layer_freq, std::vector<int>{-static_cast<int>(f.integer(1, 1 << 20))}, f);  // -N: every N-th
+    return;
+  }
+  set(a.moe_layer_freq, LayerPattern(w, f.name).read(), f);
+}
+void score_function(A& a, const FlagUse& f) { set(a.moe_router_score_function, f.choice({"softmax", "sigmoid"}), f); }
+void dispatcher(A& a, const FlagUse& f) {
+  set(a.moe_token_dispatcher_type, f.choice({"allgather", "alltoall", "flex", "alltoall_seq"}), f);
+}
+void capacity_factor(A& a, const FlagUse& f) { set(a.moe_expert_capacity_factor, f.number(0.01, 1000), f); }
+void cp_comm_type(A& a, const FlagUse& f) {
+  // One type per layer is allowed when every layer has the same.
+  for (const auto& w : f.values)
+    if (w.text != f.values.front().text)
+      throw InputError(w.where, f.name, "different exchanges per layer are not modelled; expected one type");
+  set(a.cp_comm_type, f.choice({"p2p", "allgather", "a2a", "a2a+p2p"}), f);
+}
+void fp8_format(A& a, const FlagUse& f) { set(a.fp8_format, f.choice({"e4m3", "hybrid"}), f); }
+void fp8_flag(A& a, const FlagUse& f) { set(a.fp8_format, std::string(f.name == "--fp8-e4m3" ? "e4m3" : "hybrid"), f); }
+void pipeline_layout(A& a, const FlagUse& f) { set(a.pipeline_model_parallel_layout, f.value().text, f); }
+
 // ---- The table ----------------------------------------------------------------------------
 
 constexpr Arity N = Arity::None, V = Arity::One, L = Arity::Many;
@@ -228,16 +331,53 @@ std::vector<MegatronFlag> build_table() {
        "layers_per_stage: the first stage's (the others even)"},
       {"--decoder-last-pipeline-num-layers", V, E::Modelled, count<&A::decoder_last_pipeline_num_layers>,
        "layers_per_stage: the last stage's (the others even)"},
+      {"--account-for-embedding-in-pipeline-split", N, E::Modelled,
+       on<&A::account_for_embedding_in_pipeline_split>,
+       "the embedding counts as a layer: the first (virtual) stage holds one layer fewer"},
+      {"--account-for-loss-in-pipeline-split", N, E::Modelled, on<&A::account_for_loss_in_pipeline_split>,
+       "the loss counts as a layer: the last (virtual) stage holds one layer fewer"},
+      {"--pipeline-model-parallel-layout", V, E::Modelled, pipeline_layout,
+       "layers_per_virtual_stage (E, t, L per stage, '|' between stages; 'm' refused)"},
       {"--sequence-parallel", N, E::Modelled, on<&A::sequence_parallel>,
        "sequence_parallel (off without tensor parallelism, as in Megatron-LM)"},
       {"--context-parallel-size", V, E::Modelled, positive<&A::context_parallel_size>,
        "parallelism.cp (ring attention, Megatron-Core's default p2p); dp = GPUs / (tp x cp x pp)"},
-      // Expert parallelism: scenarios have its keys (docs/moe.md) but the importer does not map
-      // Megatron-LM's MoE flags yet.
-      {"--expert-model-parallel-size", V, E::Refused, nullptr,
-       "importing expert parallelism is not supported yet: write the moe keys by hand (docs/moe.md)", "1"},
-      {"--num-experts", V, E::Refused, nullptr,
-       "importing mixture-of-experts layers is not supported yet: write the model's moe keys by hand (docs/moe.md)"},
+      {"--cp-comm-type", L, E::Modelled, cp_comm_type,
+       "cp_comm: p2p ring, allgather all-gather (a2a and a2a+p2p refused)"},
+      // Mixture of experts (Megatron-Core's names, core_r0.13; docs/import.md).
+      {"--num-experts", V, E::Modelled, positive<&A::num_experts>, "model.family moe, model.experts"},
+      {"--expert-model-parallel-size", V, E::Modelled, positive<&A::expert_model_parallel_size>, "parallelism.ep"},
+      {"--expert-tensor-parallel-size", V, E::Modelled, positive<&A::expert_tensor_parallel_size>,
+       "parallelism.expert_tp (default tp)"},
+      {"--moe-router-topk", V, E::Modelled, positive<&A::moe_router_topk>, "model.top_k (default 2)"},
+      {"--moe-ffn-hidden-size", V, E::Modelled, positive<&A::moe_ffn_hidden_size>,
+       "model.expert_ffn_hidden (default --ffn-hidden-size)"},
+      {"--moe-shared-expert-intermediate-size", V, E::Modelled, positive<&A::moe_shared_expert_intermediate_size>,
+       "model.shared_expert_ffn_hidden"},
+      {"--moe-layer-freq", V, E::Modelled, moe_layer_freq,
+       "model.dense_layers: 1, or a pattern of dense layers first (\"[0]*3+[1]*58\"); others refused"},
+      {"--moe-router-score-function", V, E::Modelled, score_function, "model.router_score"},
+      {"--moe-expert-capacity-factor", V, E::Modelled, capacity_factor, "model.capacity_factor (default dropless; dropless from experts / top_k on)"},
+      {"--moe-pad-expert-input-to-capacity", N, E::Modelled, on<&A::moe_pad_expert_input_to_capacity>,
+       "refused: padding every expert's rows to the capacity is not modelled"},
+      {"--moe-token-dispatcher-type", V, E::Modelled, dispatcher,
+       "alltoall: moe.all_to_all flows; flex: closed_form; allgather (the default) refused with expert parallelism"},
+      {"--moe-enable-deepep", N, E::Modelled, on<&A::moe_enable_deepep>, "DeepEP (needs flex)"},
+      {"--moe-grouped-gemm", N, E::Modelled, on<&A::moe_grouped_gemm>, "moe.grouped_gemm true (default false)"},
+      {"--moe-router-num-groups", V, E::Modelled, positive<&A::moe_router_num_groups>,
+       "group-limited routing: groups must be the EP group's nodes"},
+      {"--moe-router-group-topk", V, E::Modelled, positive<&A::moe_router_group_topk>,
+       "moe.routing.max_nodes (with --moe-router-num-groups)"},
+      {"--moe-router-topk-limited-devices", V, E::Modelled, positive<&A::moe_router_topk_limited_devices>,
+       "moe.routing.max_nodes when each node holds one EP rank (core_r0.9-0.10 flag)"},
+      // Multi-head latent attention.
+      {"--multi-latent-attention", N, E::Modelled, on<&A::multi_latent_attention>, "model.mla (llama family)"},
+      {"--q-lora-rank", V, E::Modelled, positive<&A::q_lora_rank>, "model.mla.q_lora_rank (default none)"},
+      {"--kv-lora-rank", V, E::Modelled, positive<&A::kv_lora_rank>, "model.mla.kv_lora_rank (default 32)"},
+      {"--qk-head-dim", V, E::Modelled, positive<&A::qk_head_dim>, "model.mla.qk_head_dim (default 128)"},
+      {"--qk-pos-emb-head-dim", V, E::Modelled, count<&A::qk_pos_emb_head_dim>,
+       "model.mla.qk_rope_head_dim (default 64)"},
+      {"--v-head-dim", V, E::Modelled, positive<&A::v_head_dim>, "model.mla.v_head_dim (default 128)"},
       // Batches.
       {"--micro-batch-size", V, E::Modelled, positive<&A::micro_batch_size>, "micro_batch (required)"},
       {"--batch-size", V, E::Modelled, legacy_micro_batch, "micro_batch (2020 name)", {}, true},
@@ -265,7 +405,7 @@ std::vector<MegatronFlag> build_table() {
        "overlap_param_gather true (needs --use-distributed-optimizer)"},
       {"--tp-comm-overlap", N, E::Modelled, on<&A::tp_comm_overlap>,
        "tp_comm_overlap true (needs --sequence-parallel); its --tp-comm-overlap-* tuning flags are ignored"},
-      {"--ddp-bucket-size", V, E::Modelled, bucket, "bucket_size = 2 B x N; default max(40M, 1M x dp) gradients"},
+      {"--ddp-bucket-size", V, E::Modelled, bucket, "bucket_size = 2 B x N; default max(40M, 1M x dp x cp) gradients"},
       {"--DDP-impl", V, E::Modelled, ddp_impl,
        "local: no overlap; torch: overlap_grad_reduce with 25 MiB buckets (2021 flag)", {}, true},
       {"--no-scatter-gather-tensors-in-pipeline", N, E::Modelled, no_scatter_gather,
@@ -284,6 +424,10 @@ std::vector<MegatronFlag> build_table() {
       {"--fp16", N, E::Modelled, on<&A::fp16>, "16-bit training (one of --fp16, --bf16 is required)"},
       {"--bf16", N, E::Modelled, on<&A::bf16>,
        "16-bit training; gradients reduced in fp32 (grad_reduce_precision fp32) unless --grad-reduce-in-bf16"},
+      {"--fp8-format", V, E::Modelled, fp8_format,
+       "gemm_precision fp8 (MoE models; refused for dense ones, whose programs time bf16 GEMMs)"},
+      {"--fp8-e4m3", N, E::Modelled, fp8_flag, "as --fp8-format e4m3 (2023 flag)"},
+      {"--fp8-hybrid", N, E::Modelled, fp8_flag, "as --fp8-format hybrid (2023 flag)"},
       {"--grad-reduce-in-bf16", N, E::Modelled, on<&A::grad_reduce_in_bf16>, "grad_reduce_precision bf16"},
       {"--accumulate-allreduce-grads-in-fp32", N, E::Modelled, on<&A::accumulate_allreduce_grads_in_fp32>,
        "grad_reduce_precision fp32"},
@@ -291,16 +435,11 @@ std::vector<MegatronFlag> build_table() {
   };
 
   // Refused: they change the iteration in ways trainsim does not model.
-  const std::string_view fp8 = "FP8 GEMMs are not modelled (trainsim times 16-bit kernels; without it the job "
-                               "simulates as 16-bit training)";
   const std::string_view fsdp = "Megatron-LM's FSDP is not modelled (trainsim's ZeRO-3 gathers per op with another "
                                 "schedule; --use-distributed-optimizer is modelled)";
   const std::string_view encdec = "encoder-decoder models are not modelled (trainsim simulates decoder-only GPT)";
   const std::string_view hybrid = "hybrid Mamba models are not modelled (trainsim simulates transformer layers)";
   const std::vector<MegatronFlag> refused = {
-      {"--fp8-format", V, E::Refused, nullptr, fp8},
-      {"--fp8-e4m3", N, E::Refused, nullptr, fp8},
-      {"--fp8-hybrid", N, E::Refused, nullptr, fp8},
       {"--fp4-format", V, E::Refused, nullptr, "FP4 GEMMs are not modelled (trainsim times 16-bit kernels)"},
       {"--overlap-param-gather-with-optimizer-step", N, E::Refused, nullptr,
        "overlapping the parameter all-gather with the optimizer step is not modelled"},
@@ -330,8 +469,14 @@ std::vector<MegatronFlag> build_table() {
       {"--optimizer-cpu-offload", N, E::Refused, nullptr, "offloading the optimizer to the CPU is not modelled"},
       {"--cpu-offloading", N, E::Refused, nullptr, "offloading activations to the CPU is not modelled"},
       {"--cpu-offloading-num-layers", V, E::Refused, nullptr, "offloading activations to the CPU is not modelled"},
-      {"--multi-latent-attention", N, E::Refused, nullptr, "multi-latent attention is not modelled"},
       {"--mtp-num-layers", V, E::Refused, nullptr, "multi-token prediction layers are not modelled"},
+      {"--moe-layer-recompute", N, E::Refused, nullptr,
+       "recomputing the MoE layers is not modelled (trainsim recomputes every layer, none, or the core attention)"},
+      {"--moe-shared-expert-overlap", N, E::Refused, nullptr,
+       "overlapping the shared experts with the token dispatch is not modelled (trainsim runs them between "
+       "dispatch and combine, on the compute stream)"},
+      {"--moe-extended-tp", N, E::Refused, nullptr,
+       "extended expert tensor parallelism is not modelled; --expert-tensor-parallel-size is"},
       {"--qk-layernorm", N, E::Refused, nullptr, "normalizing queries and keys adds norms trainsim's layer lacks"},
       {"--squared-relu", N, E::Refused, nullptr, "the squared-ReLU MLP is not modelled (GELU or SwiGLU)"},
       {"--window-size", V, E::Refused, nullptr, "sliding-window attention is not modelled"},
@@ -351,11 +496,6 @@ std::vector<MegatronFlag> build_table() {
       {"--encoder-tensor-model-parallel-size", V, E::Refused, nullptr, encdec, "0"},
       {"--encoder-pipeline-model-parallel-size", V, E::Refused, nullptr, encdec, "0"},
       {"--pipeline-model-parallel-split-rank", V, E::Refused, nullptr, encdec},
-      {"--account-for-embedding-in-pipeline-split", N, E::Refused, nullptr,
-       "counting the embedding as a pipeline layer is not modelled (--decoder-first-pipeline-num-layers is)"},
-      {"--account-for-loss-in-pipeline-split", N, E::Refused, nullptr,
-       "counting the loss as a pipeline layer is not modelled (--decoder-last-pipeline-num-layers is)"},
-      {"--pipeline-model-parallel-layout", V, E::Refused, nullptr, "a custom pipeline layout is not modelled"},
       {"--standalone-embedding-stage", N, E::Refused, nullptr,
        "a pipeline stage holding only the embedding is not modelled"},
       {"--microbatch-group-size-per-virtual-pipeline-stage", V, E::Refused, nullptr,
@@ -402,10 +542,10 @@ std::vector<MegatronFlag> build_table() {
       "--no-align-param-gather", "--delay-param-gather", "--delay-grad-reduce", "--no-delay-grad-reduce",
       "--use-sharp", "--disable-tp-comm-overlap-ag", "--disable-tp-comm-overlap-rs", "--tp-comm-overlap-rs-dgrad",
       "--disable-tp-comm-bulk-dgrad", "--disable-tp-comm-bulk-wgrad", "--disable-tp-comm-split-ag",
-      "--disable-tp-comm-split-rs", "--moe-grouped-gemm", "--moe-use-legacy-grouped-gemm",
+      "--disable-tp-comm-split-rs", "--moe-use-legacy-grouped-gemm",
       "--moe-router-pre-softmax", "--moe-router-enable-expert-bias", "--moe-router-force-load-balancing",
-      "--moe-per-layer-logging", "--moe-pad-expert-input-to-capacity", "--moe-layer-recompute", "--moe-extended-tp",
-      "--moe-use-upcycling", "--moe-permute-fusion", "--moe-shared-expert-overlap", "--moe-enable-deepep",
+      "--moe-per-layer-logging",
+      "--moe-use-upcycling", "--moe-permute-fusion",
       "--moe-apply-probs-on-input", "--use-torch-optimizer-for-cpu-offload", "--overlap-cpu-optimizer-d2h-h2d",
       "--no-pin-cpu-grads", "--no-pin-cpu-params", "--disable-msc", "--flash-decode", "--output-bert-embeddings"};
   const char* ignored_pre_core_flags[] = {"--no-contiguous-buffers-in-local-ddp", "--use-contiguous-buffers-in-local-ddp"};
@@ -437,13 +577,12 @@ std::vector<MegatronFlag> build_table() {
       "--local-rank", "--local_rank", "--nccl-communicator-config-path", "--replication-jump",
       "--replication-factor", "--manual-gc-interval", "--check-weight-hash-across-dp-replicas-interval",
       "--train-sync-interval", "--empty-unused-memory-level", "--wgrad-deferral-limit", "--tp-comm-overlap-cfg",
-      "--tp-comm-bootstrap-backend", "--expert-tensor-parallel-size", "--moe-router-topk", "--moe-layer-freq",
-      "--moe-ffn-hidden-size", "--moe-shared-expert-intermediate-size", "--moe-router-load-balancing-type",
-      "--moe-router-score-function", "--moe-router-num-groups", "--moe-router-group-topk",
+      "--tp-comm-bootstrap-backend",
+      "--moe-router-load-balancing-type",
       "--moe-router-topk-scaling-factor", "--moe-router-bias-update-rate", "--moe-router-dtype",
-      "--moe-aux-loss-coeff", "--moe-z-loss-coeff", "--moe-input-jitter-eps", "--moe-token-dispatcher-type",
-      "--moe-expert-capacity-factor", "--moe-token-drop-policy", "--q-lora-rank", "--kv-lora-rank",
-      "--qk-head-dim", "--qk-pos-emb-head-dim", "--v-head-dim", "--rotary-scaling-factor", "--mscale",
+      "--moe-aux-loss-coeff", "--moe-z-loss-coeff", "--moe-input-jitter-eps",
+      "--moe-token-drop-policy",
+      "--rotary-scaling-factor", "--mscale",
       "--mscale-all-dim", "--fp8-recipe", "--fp8-margin", "--fp8-interval", "--fp8-amax-history-len",
       "--fp8-amax-compute-algo", "--num-layers-at-start-in-bf16", "--num-layers-at-end-in-bf16", "--fp4-recipe",
       "--optimizer-offload-fraction", "--inference-batch-times-seqlen-threshold", "--max-tokens-to-oom",
@@ -452,7 +591,7 @@ std::vector<MegatronFlag> build_table() {
   const char* ignored_pre_core_values[] = {"--data-impl", "--warmup"};
   const char* ignored_lists[] = {"--data-path", "--train-data-path", "--valid-data-path", "--test-data-path",
                                  "--rampup-batch-size", "--profile-ranks", "--tiktoken-special-tokens",
-                                 "--cp-comm-type", "--hierarchical-context-parallel-sizes", "--mrope-section",
+                                 "--hierarchical-context-parallel-sizes", "--mrope-section",
                                  "--high-priority-stream-groups"};
   for (const char* n : ignored_flags) t.push_back({n, N, E::Ignored});
   for (const char* n : ignored_pre_core_flags) t.push_back({n, N, E::Ignored, nullptr, {}, {}, true});

@@ -1,10 +1,14 @@
 #include "importer/megatron_import.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <functional>
 #include <map>
 #include <set>
 
+#include "core/units.hpp"
 #include "importer/launcher.hpp"
+#include "parallel/expert_layout.hpp"
 #include "importer/megatron_args.hpp"
 #include "importer/megatron_flags.hpp"
 
@@ -52,7 +56,10 @@ class MegatronImport {
     kernels();
     precision();
     without_effect();
-    check_job(job, options_.platform, origin_);
+    const Locate locate = [this](const std::string& key) { return flag_of(key); };
+    check_job(job, options_.platform, origin_, locate);
+    routing();
+    check_loads(job, options_, origin_, locate);
     return std::move(out_);
   }
 
@@ -131,17 +138,19 @@ class MegatronImport {
     m.hidden = a.hidden_size.value;
     m.heads = a.num_attention_heads.value;
     m.seq_len = a.seq_length.value;
-    if (m.hidden % m.heads != 0)
-      throw error(a.num_attention_heads, "--num-attention-heads",
-                  str(m.heads) + " heads do not divide the hidden size " + str(m.hidden) +
-                      "; expected a divisor of --hidden-size");
-    if (a.kv_channels.given() && a.kv_channels.value != m.hidden / m.heads)
-      throw error(a.kv_channels, "--kv-channels",
-                  str(a.kv_channels.value) + " channels per head differ from hidden / heads = " +
-                      str(m.hidden / m.heads) + ", which trainsim's attention assumes; expected " +
-                      str(m.hidden / m.heads));
     m.family = a.swiglu.value ? Family::Llama : Family::Gpt;
     traits();
+    latent_attention();
+    // --kv-channels: the width of a head (model.head_size) when it is not hidden / heads.
+    if (a.kv_channels.given() && !m.mla.enabled() && a.kv_channels.value != m.hidden / m.heads)
+      m.head_size = a.kv_channels.value;
+    else if (a.kv_channels.given() && m.mla.enabled())
+      out_.ignored.push_back("--kv-channels (multi-latent attention's widths are --qk-head-dim, "
+                             "--qk-pos-emb-head-dim and --v-head-dim)");
+    if (m.hidden % m.heads != 0 && m.head_size == 0 && !m.mla.enabled())
+      throw error(a.num_attention_heads, "--num-attention-heads",
+                  str(m.heads) + " heads do not divide the hidden size " + str(m.hidden) +
+                      "; expected a divisor of --hidden-size, or --kv-channels for the width of a head");
     m.kv_heads = m.heads;
     if (a.group_query_attention.value) {
       m.kv_heads = a.num_query_groups.given() ? a.num_query_groups.value : 1;  // Megatron-LM's default: 1
@@ -170,8 +179,109 @@ class MegatronImport {
                   str(a.max_position_embeddings.value) + " positions are fewer than --seq-length " + str(m.seq_len) +
                       "; expected at least " + str(m.seq_len));
     m.tied_embeddings = !a.untie_embeddings_and_output_weights.value;
+    experts();
     vocabulary();
     m.name = matching_preset(m).value_or("");  // no preset: the scenario names it (import_result.hpp)
+  }
+
+  // --multi-latent-attention and its widths (Megatron-LM's defaults) -> model.mla.
+  void latent_attention() {
+    auto& m = out_.job.model;
+    const auto& a = args_;
+    if (!a.multi_latent_attention.value) {
+      for (const auto* f : {&a.q_lora_rank, &a.kv_lora_rank, &a.qk_head_dim, &a.qk_pos_emb_head_dim, &a.v_head_dim})
+        if (f->given()) out_.ignored.push_back(f->flag + " (no effect without --multi-latent-attention)");
+      return;
+    }
+    if (m.family != Family::Llama)
+      throw error(a.multi_latent_attention, "--multi-latent-attention",
+                  "multi-latent attention is modelled in trainsim's SwiGLU family (RMSNorm, no biases), as DeepSeek "
+                  "builds it; expected --swiglu with it");
+    m.mla.q_lora_rank = a.q_lora_rank.given() ? a.q_lora_rank.value : 0;
+    m.mla.kv_lora_rank = a.kv_lora_rank.value;
+    m.mla.qk_head_dim = a.qk_head_dim.value;
+    m.mla.qk_rope_head_dim = a.qk_pos_emb_head_dim.value;
+    m.mla.v_head_dim = a.v_head_dim.value;
+    for (const auto* f : {&a.kv_lora_rank, &a.qk_head_dim, &a.qk_pos_emb_head_dim, &a.v_head_dim})
+      if (!f->given())
+        out_.notes.push_back("multi-latent attention: " + std::string(f == &a.kv_lora_rank     ? "kv_lora_rank"
+                                                                      : f == &a.qk_head_dim    ? "qk_head_dim"
+                                                                      : f == &a.v_head_dim     ? "v_head_dim"
+                                                                                               : "qk_rope_head_dim") +
+                             " " + str(f->value) + " (Megatron-LM's default)");
+  }
+
+  // --num-experts and the --moe-* flags -> family moe (docs/import.md, "Mixture of experts").
+  void experts() {
+    auto& m = out_.job.model;
+    const auto& a = args_;
+    const std::vector<const Set<int>*> int_flags = {&a.moe_ffn_hidden_size, &a.moe_shared_expert_intermediate_size,
+                                                    &a.moe_router_num_groups, &a.moe_router_group_topk,
+                                                    &a.moe_router_topk_limited_devices,
+                                                    &a.expert_tensor_parallel_size};
+    if (!a.num_experts.given()) {
+      // Without experts Megatron-LM builds dense layers and these flags do nothing.
+      for (const auto* f : int_flags)
+        if (f->given()) out_.ignored.push_back(f->flag + " (no effect without --num-experts)");
+      for (const auto* f : {&a.moe_router_topk.flag, &a.moe_layer_freq.flag, &a.moe_router_score_function.flag,
+                            &a.moe_token_dispatcher_type.flag, &a.moe_expert_capacity_factor.flag,
+                            &a.moe_grouped_gemm.flag, &a.moe_pad_expert_input_to_capacity.flag,
+                            &a.moe_enable_deepep.flag})
+        if (!f->empty()) out_.ignored.push_back(*f + " (no effect without --num-experts)");
+      if (a.expert_model_parallel_size.value > 1)
+        throw error(a.expert_model_parallel_size, "--expert-model-parallel-size",
+                    "expert parallelism without experts; expected --num-experts with it, or 1");
+      return;
+    }
+    auto& e = m.moe;
+    e.experts = a.num_experts.value;
+    e.top_k = a.moe_router_topk.value;
+    if (!a.moe_router_topk.given())
+      out_.notes.push_back("top-" + str(e.top_k) + " routing (Megatron-LM's default --moe-router-topk)");
+    e.expert_ffn_hidden = a.moe_ffn_hidden_size.given() ? a.moe_ffn_hidden_size.value : m.ffn_hidden;
+    e.shared_ffn_hidden = a.moe_shared_expert_intermediate_size.given() ? a.moe_shared_expert_intermediate_size.value : 0;
+    e.score = a.moe_router_score_function.value == "sigmoid" ? workload::RouterScore::Sigmoid
+                                                             : workload::RouterScore::Softmax;
+    // --moe-layer-freq: trainsim's MoE models have their dense layers first.
+    const auto& freq = a.moe_layer_freq.value;
+    if (freq.size() == 1 && freq[0] < 0) {
+      if (freq[0] != -1 && m.layers > 1)
+        throw error(a.moe_layer_freq, "--moe-layer-freq",
+                    "a MoE layer every " + str(-freq[0]) + " layers (the others dense) is not modelled: trainsim's "
+                    "MoE models have their dense layers first; expected 1, or a pattern such as \"[0]*3+[1]*" +
+                        str(m.layers - 3) + "\"");
+      e.dense_layers = 0;
+    } else {
+      if (static_cast<int>(freq.size()) != m.layers)
+        throw error(a.moe_layer_freq, "--moe-layer-freq",
+                    "the pattern has " + str(freq.size()) + " layers, --num-layers " + str(m.layers) +
+                        "; expected one 0 or 1 per layer, as Megatron-LM requires");
+      int k = 0;
+      while (k < m.layers && freq[k] == 0) ++k;
+      for (int l = k; l < m.layers; ++l)
+        if (freq[l] != 1)
+          throw error(a.moe_layer_freq, "--moe-layer-freq",
+                      "layer " + str(l) + " is dense after MoE layers: trainsim's MoE models have their dense layers "
+                      "first; expected a pattern such as \"[0]*" + str(k) + "+[1]*" + str(m.layers - k) + "\"");
+      if (k == m.layers)
+        throw error(a.moe_layer_freq, "--moe-layer-freq", "has no MoE layer; expected at least one 1");
+      e.dense_layers = k;
+    }
+    if (a.moe_expert_capacity_factor.given()) {
+      // From experts / top_k on, an expert's capacity holds every token: dropless, as scenarios
+      // write it (no capacity_factor).
+      const double never_drops = static_cast<double>(e.experts) / e.top_k;
+      if (a.moe_expert_capacity_factor.value >= never_drops)
+        out_.notes.push_back("capacity factor " + units::format_significant(a.moe_expert_capacity_factor.value) +
+                             " drops no token (from experts / top_k = " + units::format_significant(never_drops) +
+                             " on, an expert takes every token): dropless routing");
+      else
+        e.capacity_factor = a.moe_expert_capacity_factor.value;
+    }
+    if (a.moe_pad_expert_input_to_capacity.value)
+      throw error(a.moe_pad_expert_input_to_capacity, "--moe-pad-expert-input-to-capacity",
+                  "padding every expert's input to its capacity is not modelled (trainsim's experts compute the rows "
+                  "they receive); expected no --moe-pad-expert-input-to-capacity");
   }
 
   // trainsim's model families fix the layer's traits together (docs/model.md); flags that
@@ -368,11 +478,242 @@ class MegatronImport {
       p.global_batch = p.micro_batch * p.dp;
       out_.notes.push_back("global batch " + str(p.global_batch) + " = micro-batch x dp (Megatron-LM's default)");
     }
-    // Pipeline stages and virtual stages.
+    pipeline();
+    context_parallel();
+    expert_plan();
+    // Sequence parallelism: Megatron-LM turns it off without tensor parallelism.
+    p.sequence_parallel = a.sequence_parallel.value && p.tp > 1;
+    if (a.sequence_parallel.value && p.tp == 1)
+      out_.notes.push_back("--sequence-parallel without tensor parallelism: off, as Megatron-LM turns it off");
+    if (p.sequence_parallel && m.seq_len % p.tp != 0)
+      throw error(a.sequence_parallel, "--sequence-parallel",
+                  "the sequence length " + str(m.seq_len) + " is not divisible by tp " + str(p.tp));
+    p.scatter_gather = a.scatter_gather_tensors_in_pipeline.value;
+    // Data-parallel gradients.
+    p.zero_stage = a.use_distributed_optimizer.value ? 1 : 0;
+    p.grad_reduce_bytes = grad_reduce_bytes();
+    const double kGradBytes = p.grad_reduce_bytes;
+    if (a.ddp_impl.value == "torch") {
+      if (a.use_distributed_optimizer.value)
+        throw error(a.ddp_impl, "--DDP-impl", "torch with --use-distributed-optimizer: Megatron-LM's distributed "
+                                              "optimizer needs --DDP-impl local");
+      p.overlap_grad_reduce = true;
+      p.bucket_bytes = 25.0 * 1024 * 1024;  // PyTorch DDP's bucket_cap_mb = 25
+      out_.notes.push_back("--DDP-impl torch: PyTorch DistributedDataParallel, gradient all-reduce overlapped with "
+                           "the backward pass in 25 MiB buckets");
+    } else {
+      if (a.ddp_impl.value == "local")
+        out_.notes.push_back("--DDP-impl local: Megatron-LM's own data parallelism, gradients all-reduced after the "
+                             "backward pass");
+      p.overlap_grad_reduce = a.overlap_grad_reduce.value;
+      // Megatron-LM's DDP bucket: --ddp-bucket-size parameters, or its default.
+      p.bucket_bytes = a.ddp_bucket_size.given() ? static_cast<double>(a.ddp_bucket_size.value) * kGradBytes
+                                                 : megatron_default_bucket_bytes(p.dp * p.cp) / 2 * kGradBytes;
+    }
+    p.overlap_param_gather = a.overlap_param_gather.value;
+    if (p.overlap_param_gather && p.zero_stage != 1)
+      throw error(a.overlap_param_gather, "--overlap-param-gather",
+                  "overlaps the distributed optimizer's parameter all-gather, as Megatron-LM asserts; expected "
+                  "--use-distributed-optimizer with it");
+    p.tp_comm_overlap = a.tp_comm_overlap.value && p.tp > 1;
+    if (a.tp_comm_overlap.value && p.tp == 1)
+      out_.notes.push_back("--tp-comm-overlap without tensor parallelism: nothing to overlap");
+    if (p.tp_comm_overlap && !p.sequence_parallel)
+      throw error(a.tp_comm_overlap, "--tp-comm-overlap",
+                  "pipelines the all-gathers and reduce-scatters of sequence parallelism with the GEMMs, as "
+                  "Megatron-Core asserts; expected --sequence-parallel with it");
+  }
+
+  // --cp-comm-type -> cp_comm.
+  void context_parallel() {
+    auto& p = out_.job.plan;
+    const auto& a = args_;
+    const std::string t = a.cp_comm_type.value;
+    if (p.cp == 1) {
+      if (a.cp_comm_type.given()) out_.ignored.push_back(a.cp_comm_type.flag + " (no effect without context parallelism)");
+      return;
+    }
+    if (t == "a2a" || t == "a2a+p2p")
+      throw error(a.cp_comm_type, "--cp-comm-type",
+                  t + " (all-to-all over the heads, Ulysses-style) is not modelled: trainsim's context parallelism "
+                      "passes keys and values around a ring (p2p) or all-gathers them (allgather); expected p2p or "
+                      "allgather");
+    p.cp_comm = t == "allgather" ? CpComm::AllGather : CpComm::Ring;
+    if (!a.cp_comm_type.given())
+      out_.notes.push_back("context parallelism by ring attention (Megatron-Core's default --cp-comm-type p2p)");
+  }
+
+  // Expert parallelism and how the experts run: parallelism.ep / expert_tp, moe.*, gemm_precision.
+  void expert_plan() {
+    auto& p = out_.job.plan;
+    const auto& a = args_;
+    const auto& m = out_.job.model;
+    if (a.fp8_format.given()) {
+      if (!m.is_moe())
+        throw error(a.fp8_format, a.fp8_format.flag,
+                    "FP8 GEMMs are modelled for MoE models (--num-experts); trainsim's dense training programs time "
+                    "every GEMM in 16 bits; expected no " + a.fp8_format.flag + " (the job then simulates as 16-bit "
+                    "training)");
+      p.gemm_precision = workload::Precision::Fp8;
+    }
+    if (!m.is_moe()) return;
+    p.experts.ep = a.expert_model_parallel_size.value;
+    if (a.expert_tensor_parallel_size.given() && a.expert_tensor_parallel_size.value != p.tp)
+      p.experts.expert_tp = a.expert_tensor_parallel_size.value;
+    p.experts.grouped_gemm = a.moe_grouped_gemm.value;
+    if (!a.moe_grouped_gemm.value)
+      out_.notes.push_back("one GEMM per expert (Megatron-LM's SequentialMLP without --moe-grouped-gemm)");
+    const bool dispatches = p.experts.ep > 1 || p.expert_tp() > 1;
+    const std::string d = a.moe_token_dispatcher_type.value;
+    if (a.moe_enable_deepep.value && d != "flex")
+      throw error(a.moe_enable_deepep, "--moe-enable-deepep",
+                  "DeepEP runs in the flex token dispatcher, as Megatron-LM requires; expected "
+                  "--moe-token-dispatcher-type flex with it");
+    if (d == "allgather" && dispatches)
+      throw error(a.moe_token_dispatcher_type, "--moe-token-dispatcher-type",
+                  std::string(a.moe_token_dispatcher_type.given() ? "allgather" : "missing: the allgather dispatcher "
+                                                                                  "(Megatron-LM's default)") +
+                      " gathers every token on every expert rank, which is not modelled (trainsim dispatches tokens "
+                      "by all-to-all); expected --moe-token-dispatcher-type alltoall, or flex with DeepEP");
+    if (d == "flex") {
+      p.experts.all_to_all = Granularity::ClosedForm;
+      out_.notes.push_back("flex token dispatcher: dispatch and combine in closed form, each token sent once per "
+                           "node as DeepEP sends it (moe.all_to_all: closed_form, docs/moe.md)");
+    } else {
+      p.experts.all_to_all = Granularity::Aggregated;
+    }
+    out_.notes.push_back("routing drawn uniformly over the experts (moe.routing: uniform; Megatron-LM's router and "
+                         "its load balancing are not run, docs/moe.md)");
+  }
+
+  // Group-limited routing -> moe.routing.max_nodes, when the groups are the EP group's nodes
+  // (needs the assembled plan: the nodes of an EP group).
+  void routing() {
+    auto& p = out_.job.plan;
+    const auto& a = args_;
+    const auto& m = out_.job.model;
+    if (!m.is_moe()) return;
+    const bool groups = a.moe_router_num_groups.given(), topk = a.moe_router_group_topk.given();
+    const bool devices = a.moe_router_topk_limited_devices.given();
+    if (!groups && !topk && !devices) return;
+    if (groups != topk)
+      throw error(groups ? a.moe_router_num_groups : a.moe_router_group_topk,
+                  groups ? "--moe-router-num-groups" : "--moe-router-group-topk",
+                  "group-limited routing needs both --moe-router-num-groups and --moe-router-group-topk, as "
+                  "Megatron-LM requires");
+    if (groups && devices)
+      throw error(a.moe_router_topk_limited_devices, "--moe-router-topk-limited-devices",
+                  "given with --moe-router-num-groups; expected one of them");
+    const ExpertLayout layout(p);
+    const auto placement = expert_placement(layout.ep_groups(0).front(), m.moe.experts, options_.platform);
+    const int nodes = placement.nodes(), ep = p.experts.ep;
+    const std::string where_nodes = "the EP group of " + str(ep) + " ranks spans " + str(nodes) +
+                                    (nodes == 1 ? " node" : " nodes");
+    const auto& f = groups ? a.moe_router_group_topk : a.moe_router_topk_limited_devices;
+    if (groups) {
+      const int g = a.moe_router_num_groups.value;
+      if (g != nodes && !(g == ep && ep == nodes))
+        throw error(a.moe_router_num_groups, "--moe-router-num-groups",
+                    str(g) + " groups of experts are not the nodes of an EP group (" + where_nodes +
+                        "): trainsim models node-limited routing; expected --moe-router-num-groups " + str(nodes));
+    } else if (ep != nodes) {
+      throw error(f, f.flag,
+                  "device-limited routing over " + str(ep) + " EP ranks on " + str(nodes) +
+                      " nodes is not modelled (" + where_nodes + "); trainsim models node-limited routing: expected "
+                      "--moe-router-num-groups " + str(nodes) + " --moe-router-group-topk M");
+    }
+    if (f.value > nodes)
+      throw error(f, f.flag, str(f.value) + " is more than the " + str(nodes) + " nodes of an EP group; expected 1 to " +
+                                 str(nodes));
+    p.experts.routing.max_nodes = f.value;
+  }
+
+  // The flag behind a scenario key, so that a refusal by the scenario loader names what the
+  // user wrote (the flag that set the key, when one did).
+  std::optional<FlagRef> flag_of(const std::string& key) const {
+    const auto& a = args_;
+    auto ref = [](const auto& f) -> std::optional<FlagRef> {
+      if (!f.given()) return std::nullopt;
+      return FlagRef{f.where, f.flag};
+    };
+    const std::string& k = key;
+    if (k == "parallelism.tp") return ref(a.tensor_model_parallel_size);
+    if (k == "parallelism.pp") return ref(a.pipeline_model_parallel_size);
+    if (k == "parallelism.cp") return ref(a.context_parallel_size);
+    if (k == "parallelism.ep") return ref(a.expert_model_parallel_size);
+    if (k == "parallelism.expert_tp") return ref(a.expert_tensor_parallel_size);
+    if (k == "cp_comm") return ref(a.cp_comm_type);
+    if (k == "zero_stage") return ref(a.use_distributed_optimizer);
+    if (k == "overlap_grad_reduce") return a.overlap_grad_reduce.given() ? ref(a.overlap_grad_reduce) : ref(a.ddp_impl);
+    if (k == "overlap_param_gather") return ref(a.overlap_param_gather);
+    if (k == "tp_comm_overlap") return ref(a.tp_comm_overlap);
+    if (k == "sequence_parallel") return ref(a.sequence_parallel);
+    if (k == "gemm_precision") return ref(a.fp8_format);
+    if (k == "attention") return a.attention_backend.given() ? ref(a.attention_backend) : ref(a.transformer_impl);
+    if (k == "recompute") return ref(a.recompute_granularity);
+    if (k == "moe.routing.max_nodes")
+      return a.moe_router_group_topk.given() ? ref(a.moe_router_group_topk) : ref(a.moe_router_topk_limited_devices);
+    if (k == "model.experts") return ref(a.num_experts);
+    if (k == "model.top_k") return ref(a.moe_router_topk);
+    if (k == "model.expert_ffn_hidden") return ref(a.moe_ffn_hidden_size);
+    if (k == "model.shared_expert_ffn_hidden") return ref(a.moe_shared_expert_intermediate_size);
+    if (k == "model.dense_layers") return ref(a.moe_layer_freq);
+    if (k == "model.capacity_factor") return ref(a.moe_expert_capacity_factor);
+    if (k.rfind("model.mla", 0) == 0) return ref(a.multi_latent_attention);
+    if (k == "layers_per_stage" || k == "layers_per_virtual_stage") {
+      for (const auto* f : {&a.decoder_first_pipeline_num_layers, &a.decoder_last_pipeline_num_layers})
+        if (f->given()) return ref(*f);
+      if (a.pipeline_model_parallel_layout.given()) return ref(a.pipeline_model_parallel_layout);
+      return a.account_for_embedding_in_pipeline_split.given() ? ref(a.account_for_embedding_in_pipeline_split)
+                                                               : ref(a.account_for_loss_in_pipeline_split);
+    }
+    return std::nullopt;
+  }
+
+  // Pipeline stages and virtual stages: even, uneven first/last stages, the embedding or loss
+  // counted as a layer, or an explicit layout.
+  void pipeline() {
+    auto& p = out_.job.plan;
+    const auto& a = args_;
+    const auto& m = out_.job.model;
     const bool uneven = a.decoder_first_pipeline_num_layers.given() || a.decoder_last_pipeline_num_layers.given();
+    const bool accounted =
+        a.account_for_embedding_in_pipeline_split.value || a.account_for_loss_in_pipeline_split.value;
+    const auto& acc = a.account_for_embedding_in_pipeline_split.value ? a.account_for_embedding_in_pipeline_split
+                                                                      : a.account_for_loss_in_pipeline_split;
     if (a.num_layers_per_virtual_pipeline_stage.given() && a.num_virtual_stages_per_pipeline_rank.given())
       throw error(a.num_virtual_stages_per_pipeline_rank, "--num-virtual-stages-per-pipeline-rank",
                   "given with --num-layers-per-virtual-pipeline-stage; expected one of them");
+    if (accounted && uneven)
+      throw error(acc, acc.flag, "given with --decoder-first/last-pipeline-num-layers, as Megatron-LM refuses; "
+                                 "expected one way of splitting the layers");
+    if (a.pipeline_model_parallel_layout.given()) {
+      for (const auto* f : {&a.num_layers_per_virtual_pipeline_stage, &a.num_virtual_stages_per_pipeline_rank,
+                            &a.decoder_first_pipeline_num_layers, &a.decoder_last_pipeline_num_layers})
+        if (f->given())
+          throw error(*f, f->flag, "given with --pipeline-model-parallel-layout, which sets the split; expected one of them");
+      if (accounted)
+        throw error(acc, acc.flag, "given with --pipeline-model-parallel-layout, which places the embedding and loss");
+      layout();
+    } else {
+      split(uneven, accounted);
+    }
+    if (p.chunks > 1 && p.micro_batches() % p.pp != 0)
+      throw error(a.global_batch_size, "--global-batch-size",
+                  "gives " + str(p.micro_batches()) + " micro-batches per pipeline, not a multiple of pp " +
+                      str(p.pp) + "; trainsim's interleaved 1F1B needs one (Megatron-LM's original schedule)");
+    (void)m;
+  }
+
+  void split(bool uneven, bool accounted) {
+    auto& p = out_.job.plan;
+    const auto& a = args_;
+    const auto& m = out_.job.model;
+    const int extra_first = a.account_for_embedding_in_pipeline_split.value ? 1 : 0;
+    const int extra_last = a.account_for_loss_in_pipeline_split.value ? 1 : 0;
+    const auto& acc = extra_first ? a.account_for_embedding_in_pipeline_split : a.account_for_loss_in_pipeline_split;
+    // Megatron-LM counts the embedding and the loss as layers of the split with these flags.
+    const int counted = m.layers + extra_first + extra_last;
     int chunks = 1;
     if (a.num_layers_per_virtual_pipeline_stage.given() || a.num_virtual_stages_per_pipeline_rank.given()) {
       const auto& f = a.num_layers_per_virtual_pipeline_stage.given() ? a.num_layers_per_virtual_pipeline_stage
@@ -384,11 +725,12 @@ class MegatronImport {
                     "--num-virtual-stages-per-pipeline-rank");
       if (a.num_layers_per_virtual_pipeline_stage.given()) {
         const int per = a.num_layers_per_virtual_pipeline_stage.value;
-        if (m.layers % p.pp != 0 || (m.layers / p.pp) % per != 0)
+        if (counted % p.pp != 0 || (counted / p.pp) % per != 0)
           throw error(f, f.flag,
-                      str(per) + " layers per virtual stage do not divide the " + str(m.layers) + " layers / pp " +
-                          str(p.pp) + "; expected a divisor of the layers per stage");
-        chunks = m.layers / p.pp / per;
+                      str(per) + " layers per virtual stage do not divide the " + str(counted) + " layers" +
+                          (accounted ? " (the embedding or loss counted)" : "") + " / pp " + str(p.pp) +
+                          "; expected a divisor of the layers per stage");
+        chunks = counted / p.pp / per;
       } else {
         chunks = a.num_virtual_stages_per_pipeline_rank.value;
       }
@@ -427,58 +769,115 @@ class MegatronImport {
           for (int s = 0; s < p.pp; ++s) p.layers_per_virtual_stage[c * p.pp + s] = p.layers_per_stage[s] / chunks;
         p.layers_per_stage.clear();
       }
-    } else if (m.layers % p.pp != 0) {
-      throw error(a.num_layers, "--num-layers",
-                  str(m.layers) + " layers do not split evenly into " + str(p.pp) +
-                      " pipeline stages (Megatron-LM requires it without --decoder-first/last-pipeline-num-layers)");
+    } else if (counted % (p.pp * chunks) != 0) {
+      const std::string message = str(counted) + " layers" + (accounted ? " (the embedding or loss counted as one)" : "") +
+                      " do not split evenly into " + str(p.pp * chunks) +
+                      " pipeline stages (Megatron-LM requires it without --decoder-first/last-pipeline-num-layers)";
+      throw accounted ? error(acc, acc.flag, message) : error(a.num_layers, "--num-layers", message);
+    } else if (accounted) {
+      // Even over the counted layers; the first (virtual) stage gives one to the embedding, the
+      // last one to the loss.
+      std::vector<int> per(static_cast<size_t>(p.pp) * chunks, counted / (p.pp * chunks));
+      per.front() -= extra_first;
+      per.back() -= extra_last;
+      if (chunks > 1) p.layers_per_virtual_stage = per;
+      else p.layers_per_stage = per;
+      out_.notes.push_back(std::string("the ") + (extra_first && extra_last ? "embedding and the loss each count"
+                                                  : extra_first              ? "embedding counts"
+                                                                             : "loss counts") +
+                           " as a layer of the pipeline split: layers per " + (chunks > 1 ? "virtual " : "") +
+                           "stage " + str(per.front()) + ", " + str(per[per.size() > 1 ? 1 : 0]) + ", ..., " +
+                           str(per.back()));
     }
     p.chunks = chunks;
     p.schedule = chunks > 1 ? schedule::ScheduleKind::Interleaved1F1B : schedule::ScheduleKind::OneFOneB;
-    if (chunks > 1 && p.micro_batches() % p.pp != 0)
-      throw error(a.global_batch_size, "--global-batch-size",
-                  "gives " + str(p.micro_batches()) + " micro-batches per pipeline, not a multiple of pp " +
-                      str(p.pp) + "; trainsim's interleaved 1F1B needs one (Megatron-LM's original schedule)");
-    // Sequence parallelism: Megatron-LM turns it off without tensor parallelism.
-    p.sequence_parallel = a.sequence_parallel.value && p.tp > 1;
-    if (a.sequence_parallel.value && p.tp == 1)
-      out_.notes.push_back("--sequence-parallel without tensor parallelism: off, as Megatron-LM turns it off");
-    if (p.sequence_parallel && m.seq_len % p.tp != 0)
-      throw error(a.sequence_parallel, "--sequence-parallel",
-                  "the sequence length " + str(m.seq_len) + " is not divisible by tp " + str(p.tp));
-    p.scatter_gather = a.scatter_gather_tensors_in_pipeline.value;
-    // Data-parallel gradients.
-    p.zero_stage = a.use_distributed_optimizer.value ? 1 : 0;
-    p.grad_reduce_bytes = grad_reduce_bytes();
-    const double kGradBytes = p.grad_reduce_bytes;
-    if (a.ddp_impl.value == "torch") {
-      if (a.use_distributed_optimizer.value)
-        throw error(a.ddp_impl, "--DDP-impl", "torch with --use-distributed-optimizer: Megatron-LM's distributed "
-                                              "optimizer needs --DDP-impl local");
-      p.overlap_grad_reduce = true;
-      p.bucket_bytes = 25.0 * 1024 * 1024;  // PyTorch DDP's bucket_cap_mb = 25
-      out_.notes.push_back("--DDP-impl torch: PyTorch DistributedDataParallel, gradient all-reduce overlapped with "
-                           "the backward pass in 25 MiB buckets");
-    } else {
-      if (a.ddp_impl.value == "local")
-        out_.notes.push_back("--DDP-impl local: Megatron-LM's own data parallelism, gradients all-reduced after the "
-                             "backward pass");
-      p.overlap_grad_reduce = a.overlap_grad_reduce.value;
-      // Megatron-LM's DDP bucket: --ddp-bucket-size parameters, or its default.
-      p.bucket_bytes = a.ddp_bucket_size.given() ? static_cast<double>(a.ddp_bucket_size.value) * kGradBytes
-                                                 : megatron_default_bucket_bytes(p.dp) / 2 * kGradBytes;
+  }
+
+  // --pipeline-model-parallel-layout: stages separated by '|' in virtual-stage order (virtual
+  // stage vs is chunk vs / pp of stage vs % pp), each a string of E (embedding), t (transformer
+  // layer), m (MTP layer), L (loss); "x*N" and "(...)*N" repeat; commas are cosmetic.
+  void layout() {
+    auto& p = out_.job.plan;
+    const auto& f = args_.pipeline_model_parallel_layout;
+    const auto& m = out_.job.model;
+    auto fail = [&](const std::string& why) {
+      return InputError(f.where, f.flag, "'" + f.value + "': " + why);
+    };
+    size_t i = 0;
+    const std::string& t = f.value;
+    std::function<std::string()> seq = [&]() -> std::string {
+      std::string out;
+      while (i < t.size() && t[i] != ')') {
+        std::string item;
+        const char c = t[i];
+        if (c == ',' || c == ' ') {
+          ++i;
+          continue;
+        }
+        if (c == '(') {
+          ++i;
+          item = seq();
+          if (i >= t.size() || t[i] != ')') throw fail("a '(' is not closed");
+          ++i;
+        } else if (c == 'E' || c == 't' || c == 'm' || c == 'L' || c == '|') {
+          item = std::string(1, c);
+          ++i;
+        } else {
+          throw fail(std::string("unexpected '") + c + "'; expected E, t, m, L, '|', '(', ')', '*' and counts");
+        }
+        if (i < t.size() && t[i] == '*') {
+          ++i;
+          const size_t start = i;
+          while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+          if (start == i || i - start > 6) throw fail("'*' needs a count");
+          const long long n = std::stoll(t.substr(start, i - start));
+          if (static_cast<long long>(item.size()) * n > 1000000) throw fail("too long");
+          std::string r;
+          for (long long k = 0; k < n; ++k) r += item;
+          item = r;
+        }
+        out += item;
+      }
+      return out;
+    };
+    const std::string flat = seq();
+    if (i != t.size()) throw fail("unbalanced ')'");
+    std::vector<std::string> stages(1);
+    for (char c : flat) {
+      if (c == '|') stages.emplace_back();
+      else stages.back() += c;
     }
-    p.overlap_param_gather = a.overlap_param_gather.value;
-    if (p.overlap_param_gather && p.zero_stage != 1)
-      throw error(a.overlap_param_gather, "--overlap-param-gather",
-                  "overlaps the distributed optimizer's parameter all-gather, as Megatron-LM asserts; expected "
-                  "--use-distributed-optimizer with it");
-    p.tp_comm_overlap = a.tp_comm_overlap.value && p.tp > 1;
-    if (a.tp_comm_overlap.value && p.tp == 1)
-      out_.notes.push_back("--tp-comm-overlap without tensor parallelism: nothing to overlap");
-    if (p.tp_comm_overlap && !p.sequence_parallel)
-      throw error(a.tp_comm_overlap, "--tp-comm-overlap",
-                  "pipelines the all-gathers and reduce-scatters of sequence parallelism with the GEMMs, as "
-                  "Megatron-Core asserts; expected --sequence-parallel with it");
+    const int n = static_cast<int>(stages.size());
+    if (n % p.pp != 0)
+      throw fail(str(n) + " stages are not a multiple of pp " + str(p.pp) + "; expected pp x virtual stages");
+    std::vector<int> per(n, 0);
+    int total = 0;
+    for (int s = 0; s < n; ++s) {
+      for (size_t k = 0; k < stages[s].size(); ++k) {
+        const char c = stages[s][k];
+        if (c == 'm') throw fail("multi-token prediction layers (m) are not modelled");
+        if (c == 'E' && (s != 0 || k != 0))
+          throw fail("the embedding (E) is not the first item of the first stage, where trainsim places it");
+        if (c == 'L' && (s != n - 1 || k + 1 != stages[s].size()))
+          throw fail("the loss (L) is not the last item of the last stage, where trainsim places it");
+        if (c == 't') ++per[s], ++total;
+      }
+    }
+    if (stages.front().empty() || stages.front()[0] != 'E')
+      throw fail("the first stage does not start with the embedding (E), where trainsim places it");
+    if (stages.back().empty() || stages.back().back() != 'L')
+      throw fail("the last stage does not end with the loss (L), where trainsim places it");
+    if (total != m.layers)
+      throw fail("places " + str(total) + " transformer layers (t), but --num-layers is " + str(m.layers));
+    p.chunks = n / p.pp;
+    p.schedule = p.chunks > 1 ? schedule::ScheduleKind::Interleaved1F1B : schedule::ScheduleKind::OneFOneB;
+    // Written only when it is not the scenario's default split (one form per job).
+    ParallelPlan even = p;
+    even.layers_per_stage.clear();
+    even.layers_per_virtual_stage.clear();
+    if (virtual_stage_layers(even, m) == per) return;
+    if (p.chunks > 1) p.layers_per_virtual_stage = per;
+    else p.layers_per_stage = per;
   }
 
   void recompute() {

@@ -63,14 +63,39 @@ std::string training_job_text(const TrainingSpec& job) {
   } else {
     os << "  model:\n";
     os << "    name: " << scalar(m.name) << "\n";
-    os << "    family: " << workload::family_name(m.family) << "\n";
+    if (m.is_moe())
+      os << "    family: moe\n    block: " << workload::family_name(m.family) << "\n";
+    else
+      os << "    family: " << workload::family_name(m.family) << "\n";
     os << "    layers: " << m.layers << "\n    hidden: " << m.hidden << "\n    heads: " << m.heads << "\n";
     os << "    kv_heads: " << m.kv_heads << "\n    ffn_hidden: " << m.ffn_hidden << "\n";
     os << "    seq_len: " << m.seq_len << "\n    vocab: " << m.vocab << "\n";
     os << "    tied_embeddings: " << yes(m.tied_embeddings) << "\n";
+    if (m.head_size > 0) os << "    head_size: " << m.head_size << "\n";
+    if (m.is_moe()) {
+      const auto& e = m.moe;
+      os << "    experts: " << e.experts << "\n    top_k: " << e.top_k << "\n";
+      os << "    expert_ffn_hidden: " << e.expert_ffn_hidden << "\n";
+      os << "    shared_expert_ffn_hidden: " << e.shared_ffn_hidden << "\n";
+      os << "    dense_layers: " << e.dense_layers << "\n";
+      if (e.capacity_factor > 0) os << "    capacity_factor: " << exact(e.capacity_factor) << "\n";
+      os << "    router_score: " << (e.score == workload::RouterScore::Sigmoid ? "sigmoid" : "softmax") << "\n";
+    }
+    if (m.mla.enabled()) {
+      const auto& a = m.mla;
+      os << "    mla: {q_lora_rank: " << a.q_lora_rank << ", kv_lora_rank: " << a.kv_lora_rank
+         << ", qk_head_dim: " << a.qk_head_dim << ", qk_rope_head_dim: " << a.qk_rope_head_dim
+         << ", v_head_dim: " << a.v_head_dim << "}\n";
+    }
   }
   os << "  parallelism: {tp: " << p.tp << (p.cp > 1 ? ", cp: " + std::to_string(p.cp) : std::string()) << ", pp: " << p.pp
-     << ", dp: " << p.dp << "}\n";
+     << ", dp: " << p.dp;
+  if (m.is_moe()) {
+    os << ", ep: " << p.experts.ep;
+    if (p.expert_tp() != p.tp) os << ", expert_tp: " << p.expert_tp();
+  }
+  os << "}\n";
+  if (p.cp > 1) os << "  cp_comm: " << (p.cp_comm == CpComm::AllGather ? "all-gather" : "ring") << "\n";
   os << "  micro_batch: " << p.micro_batch << "\n";
   os << "  global_batch: " << p.global_batch << "\n";
   os << "  schedule: " << schedule::to_string(p.schedule) << "\n";
@@ -100,6 +125,25 @@ std::string training_job_text(const TrainingSpec& job) {
   os << "  bucket_size: " << static_cast<long long>(p.bucket_bytes) << "B\n";
   os << "  dp_algorithm: " << algorithm_name(p.dp_algorithm) << "\n";
   os << "  scatter_gather: " << yes(p.scatter_gather) << "\n";
+  if (m.is_moe() || p.gemm_precision != workload::Precision::Bf16)
+    os << "  gemm_precision: " << (p.gemm_precision == workload::Precision::Fp8 ? "fp8" : "bf16") << "\n";
+  if (m.is_moe()) {
+    const auto& x = p.experts;
+    os << "  moe:\n";
+    os << "    rank_order: " << (x.order == ExpertRankOrder::EdpInner ? "etp-edp-ep" : "etp-ep-edp") << "\n";
+    os << "    grouped_gemm: " << yes(x.grouped_gemm) << "\n";
+    os << "    all_to_all: " << (x.all_to_all == Granularity::ClosedForm ? "closed_form" : "flows") << "\n";
+    const auto& r = x.routing;
+    os << "    routing: {distribution: ";
+    switch (r.distribution) {
+      case workload::RoutingDistribution::Zipf: os << "zipf, exponent: " << exact(r.zipf_exponent); break;
+      case workload::RoutingDistribution::Dirichlet:
+        os << "dirichlet, concentration: " << exact(r.dirichlet_concentration);
+        break;
+      case workload::RoutingDistribution::Uniform: os << "uniform"; break;
+    }
+    os << ", max_nodes: " << r.max_nodes << "}\n";
+  }
   os << "  iterations: " << p.iterations << "\n";
   if (p.order == RankOrder::Explicit) {
     os << "  mapping: ";

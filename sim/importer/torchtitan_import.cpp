@@ -32,8 +32,6 @@ struct TitanKey {
 
 constexpr std::string_view kFp8 = "FP8 GEMMs are not modelled (trainsim times 16-bit kernels; without float8 the "
                                   "job simulates as bf16 training)";
-constexpr std::string_view kCp = "importing torchtitan's context parallelism is not supported yet (its rotation "
-                                 "method is not read): set parallelism.cp in the written scenario (docs/training.md)";
 
 const std::vector<TitanKey>& titan_keys() {
   static const std::vector<TitanKey> keys = {
@@ -79,7 +77,8 @@ const std::vector<TitanKey>& titan_keys() {
       {"parallelism.pipeline_parallel_microbatch_size", Use::Read, "micro_batch with pipelining (default 1)"},
       {"parallelism.pipeline_parallel_layers_per_stage", Use::Read, "chunks = layers / (pp x N) with Interleaved1F1B"},
       {"parallelism.pipeline_parallel_split_points", Use::Read, "layers_per_stage (\"layers.N\" boundaries)"},
-      {"parallelism.context_parallel_degree", Use::Refused, kCp, "1"},
+      {"parallelism.context_parallel_degree", Use::Read,
+       "parallelism.cp; FSDP over data_parallel_shard_degree x cp (zero_stage 3), as torchtitan applies it"},
       {"parallelism.expert_parallel_degree", Use::Refused,
        "expert parallelism is not modelled yet (scenarios have no expert-parallel degree; issue 12)", "1"},
       {"parallelism.enable_async_tensor_parallel", Use::Refused,
@@ -95,7 +94,8 @@ const std::vector<TitanKey>& titan_keys() {
       {"parallelism.module_fqns_per_model_part", Use::Refused, "a hand-made pipeline split by module is not modelled",
        "[]"},
       {"parallelism.disable_loss_parallel", Use::Ignored},
-      {"parallelism.context_parallel_rotate_method", Use::Ignored},
+      {"parallelism.context_parallel_rotate_method", Use::Read,
+       "cp_comm: allgather (default) all-gather, alltoall ring"},
       {"parallelism.expert_tensor_parallel_degree", Use::Ignored},
       {"parallelism.enable_compiled_autograd", Use::Ignored},
       {"activation_checkpoint.mode", Use::Read, "none, full; selective with selective_ac_option \"1\" is full"},
@@ -119,7 +119,7 @@ const std::vector<TitanKey>& titan_keys() {
       {"optimizer.implementation", Use::Ignored},
       {"optimizer.early_step_in_backward", Use::Refused,
        "stepping the optimizer inside the backward pass is not modelled", "false"},
-      {"experimental.context_parallel_degree", Use::Refused, kCp, "1"},
+      {"experimental.context_parallel_degree", Use::Read, "as parallelism.context_parallel_degree (older place)"},
       {"experimental.pipeline_parallel_degree", Use::Read, "as parallelism.pipeline_parallel_degree (older place)"},
       {"experimental.pipeline_parallel_split_points", Use::Read, "as parallelism.pipeline_parallel_split_points (older place)"},
       {"experimental.pipeline_parallel_schedule", Use::Read, "as parallelism.pipeline_parallel_schedule (older place)"},
@@ -189,7 +189,15 @@ class TitanImport {
     without_effect();
     out_.job.where = {file_, 1, 1};
     out_.job.plan.where = out_.job.where;
-    check_job(out_.job, options_.platform, {file_, 1, 1});
+    const Locate locate = [this](const std::string& key) -> std::optional<FlagRef> {
+      if (key == "parallelism.cp" && cp_ > 1) return FlagRef{where(cp_key_), cp_key_};
+      if (key == "cp_comm" && cp_ > 1)
+        return FlagRef{where("parallelism.context_parallel_rotate_method"), "parallelism.context_parallel_rotate_method"};
+      if (key == "zero_stage" || key.rfind("fsdp", 0) == 0) return FlagRef{where(shard_key_), shard_key_};
+      return std::nullopt;
+    };
+    check_job(out_.job, options_.platform, {file_, 1, 1}, locate);
+    check_loads(out_.job, options_, {file_, 1, 1}, locate);
     return std::move(out_);
   }
 
@@ -388,8 +396,11 @@ class TitanImport {
     if (shard == 0) throw error(*shard_key, "0 is not a degree; expected -1 (the remaining GPUs) or a positive integer");
     tp_ = tp_key ? integer(*tp_key, 1, 1, big) : 1;
     pp_ = pp_key ? integer(*pp_key, 1, 1, big) : 1;
+    const auto cp_key = given({"parallelism.context_parallel_degree", "experimental.context_parallel_degree"});
+    cp_ = cp_key ? integer(*cp_key, 1, 1, big) : 1;
+    cp_key_ = cp_key.value_or("parallelism.context_parallel_degree");
     shard_key_ = shard_key.value_or("parallelism.data_parallel_shard_degree");
-    const long long fixed = replicate_ * tp_ * pp_;
+    const long long fixed = replicate_ * tp_ * pp_ * cp_;
     const int platform_gpn = options_.platform.clusters.front().gpus_per_node;
     long long world = 0;
     int per_node = options_.gpus_per_node.value_or(platform_gpn);
@@ -407,7 +418,7 @@ class TitanImport {
     }
     if (shard < 0) {
       if (world % fixed != 0)
-        throw error(shard_key_, "-1: the " + str(world) + " GPUs do not divide by replicate x tp x pp = " + str(fixed));
+        throw error(shard_key_, "-1: the " + str(world) + " GPUs do not divide by replicate x tp x pp x cp = " + str(fixed));
       shard_ = world / fixed;
       out_.notes.push_back("data_parallel_shard_degree -1: " + str(shard_) + " (the remaining GPUs)");
     } else {
@@ -426,6 +437,8 @@ class TitanImport {
     p.tp = static_cast<int>(tp_);
     p.pp = static_cast<int>(pp_);
     p.dp = static_cast<int>(replicate_ * shard_);
+    p.cp = static_cast<int>(cp_);
+    context_parallel();
     if (!mapping.empty()) {
       p.order = RankOrder::Explicit;
       p.mapping = mapping;
@@ -434,13 +447,16 @@ class TitanImport {
     p.sequence_parallel = tp_ > 1;
     p.flash_attention = true;  // scaled_dot_product_attention
     p.fused_bias_dropout_add = false;
-    // Data parallelism: FSDP2 (parameters sharded, gathered per layer) or DDP.
-    if (replicate_ > 1 && shard_ > 1)
+    // Data parallelism: FSDP2 (parameters sharded, gathered per layer) or DDP. With context
+    // parallelism torchtitan applies FSDP over the dp_shard x cp ranks (its "dp_shard_cp" mesh),
+    // which is trainsim's ZeRO-3 over dp x cp.
+    const bool fsdp = shard_ > 1 || cp_ > 1;
+    if (replicate_ > 1 && fsdp)
       throw error("parallelism.data_parallel_replicate_degree",
-                  "HSDP (sharding within groups of " + str(shard_) + ", replicating across " + str(replicate_) +
+                  "HSDP (sharding within groups of " + str(shard_ * cp_) + ", replicating across " + str(replicate_) +
                       ") is not modelled (trainsim shards over the whole data-parallel group); expected "
                       "data_parallel_replicate_degree 1 or data_parallel_shard_degree 1");
-    if (shard_ > 1) {
+    if (fsdp) {
       const auto reshard_key = given({"parallelism.fsdp_reshard_after_forward", "training.fsdp_reshard_after_forward"});
       const std::string reshard = reshard_key ? text(*reshard_key, "default") : "default";
       if (reshard != "default" && reshard != "always" && reshard != "never")
@@ -459,6 +475,26 @@ class TitanImport {
                                   ", which is not modelled (trainsim models 16-bit mixed precision); expected a "
                                   "data_parallel_shard_degree above 1");
     }
+  }
+
+  // context_parallel_rotate_method -> cp_comm: PyTorch's ring attention passes key/value blocks
+  // with an all-to-all per step (a ring) or all-gathers them (torchtitan's default).
+  void context_parallel() {
+    auto& p = out_.job.plan;
+    const std::string rotate = text("parallelism.context_parallel_rotate_method", "allgather");
+    if (rotate != "allgather" && rotate != "alltoall")
+      throw error("parallelism.context_parallel_rotate_method",
+                  "'" + rotate + "' is not a rotate method; expected allgather or alltoall");
+    if (cp_ == 1) return;
+    p.cp_comm = rotate == "allgather" ? CpComm::AllGather : CpComm::Ring;
+    out_.notes.push_back("context parallelism " + str(cp_) + ": " +
+                         (rotate == "allgather" ? "keys and values all-gathered (rotate method allgather" +
+                                                      std::string(node("parallelism.context_parallel_rotate_method")
+                                                                      ? ")"
+                                                                      : ", torchtitan's default)") +
+                                                      ", cp_comm: all-gather"
+                                                : std::string("key/value blocks passed around the ring (rotate method "
+                                                              "alltoall), cp_comm: ring")));
   }
 
   void batches() {
@@ -608,7 +644,7 @@ class TitanImport {
     if (!gpu.bf16)
       throw error("training.mixed_precision_param",
                   "the platform's " + gpu.name + " has no bf16 tensor cores, which torchtitan's mixed precision uses");
-    if (out_.job.plan.dp > 1 && reduce != "bfloat16")
+    if (out_.job.plan.dp * out_.job.plan.cp > 1 && reduce != "bfloat16")
       throw error("training.mixed_precision_reduce",
                   "'" + reduce + "' gradient reduction" +
                       (node("training.mixed_precision_reduce") ? std::string() : " (torchtitan's default)") +
@@ -636,16 +672,18 @@ class TitanImport {
            "no pipeline parallelism");
     ignore(text("activation_checkpoint.mode", "selective") != "selective", {"activation_checkpoint.selective_ac_option"},
            "only with mode selective");
-    ignore(shard_ == 1, {"parallelism.fsdp_reshard_after_forward", "training.fsdp_reshard_after_forward"}, "no FSDP");
-    ignore(out_.job.plan.dp == 1, {"training.mixed_precision_reduce"}, "no data-parallel reduction");
+    ignore(shard_ == 1 && cp_ == 1, {"parallelism.fsdp_reshard_after_forward", "training.fsdp_reshard_after_forward"},
+           "no FSDP");
+    ignore(out_.job.plan.dp * out_.job.plan.cp == 1, {"training.mixed_precision_reduce"}, "no data-parallel reduction");
+    ignore(cp_ == 1, {"parallelism.context_parallel_rotate_method"}, "no context parallelism");
   }
 
   std::string file_;
   const ImportOptions& options_;
   toml::table doc_;
   ImportResult out_;
-  long long replicate_ = 1, shard_ = 1, tp_ = 1, pp_ = 1, local_ = 1, accumulation_ = 1;
-  std::string shard_key_;
+  long long replicate_ = 1, shard_ = 1, tp_ = 1, pp_ = 1, cp_ = 1, local_ = 1, accumulation_ = 1;
+  std::string shard_key_, cp_key_;
   std::map<std::string, SourceLocation> overridden_;  // key path -> the override's place
 };
 

@@ -193,6 +193,18 @@ TEST_CASE("compare end to end on a 4-node cluster: the oracle is never beaten") 
   CHECK(num(by["pipette"].at("space_configs")) > 3);
   CHECK(num(by["pipette"].at("spearman_lo")) <= num(by["pipette"].at("spearman")));
   CHECK(num(by["pipette"].at("spearman")) <= num(by["pipette"].at("spearman_hi")));
+  // Stages smaller than a node (pp 8 on 4 nodes of 4 GPUs: two stages per node) are simulated by
+  // the oracle and ranked by AMP, never proposed by Pipette's released placement.
+  int sub_node_oracle = 0, sub_node_amp = 0, sub_node_pipette = 0;
+  for (const auto& r : space) {
+    if (r.at("config").rfind("pp8 ", 0) != 0) continue;
+    sub_node_oracle += r.at("method") == "oracle" && r.at("search") != "out of memory" && num(r.at("simulated_s")) > 0;
+    sub_node_amp += r.at("method") == "amp";
+    sub_node_pipette += r.at("method") == "pipette";
+  }
+  CHECK(sub_node_oracle >= 2);
+  CHECK(sub_node_amp >= 2);
+  CHECK(sub_node_pipette == 0);
   int pipette_rows = 0;
   for (const auto& r : space) pipette_rows += r.at("method") == "pipette";
   CHECK(pipette_rows == static_cast<int>(num(by["pipette"].at("space_configs"))));
@@ -342,6 +354,35 @@ job:
     }));
     CHECK(simulated == Approx(reported).epsilon(1e-5));
   }
+}
+
+TEST_CASE("configure writes stages smaller than a node that simulate the time the oracle reports") {
+  const auto dir = fresh_dir("subnode-written");
+  write(dir / "tiny.yaml", platform_yaml(true));  // 4 nodes x 4 GPUs
+  write(dir / "job.yaml", kScenario);             // 8 layers: pp 8 puts two stages on a node
+  const auto out = dir / "out";
+  captured([&] {
+    REQUIRE(cli::configure_command({(dir / "job.yaml").string(), "--method", "oracle", "--top", "100", "--output-dir",
+                                    out.string(), "--iterations", "2000", "--oracle-budget", "4"}) == 0);
+  });
+  int sub_node = 0;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    const Scenario s = load_scenario_file(entry.path().string());
+    const auto& spec = std::get<TrainingSpec>(s.job);
+    if (spec.plan.pp != 8) continue;
+    INFO(entry.path().string());
+    ++sub_node;
+    const std::string text = read_file(entry.path());
+    const auto at = text.find("simulated ");
+    REQUIRE(at != std::string::npos);
+    const double reported = std::stod(text.substr(at + 10));
+    const double simulated = std::stod(run_isolated([&] {
+      Simulation sim(s.platform, s.seed);
+      return output::format_roundtrip(simulate_training(sim, spec, s.seed, nullptr).iteration_time);
+    }));
+    CHECK(simulated == Approx(reported).epsilon(1e-5));
+  }
+  CHECK(sub_node >= 2);  // pp8 tp1 dp2 and pp8 tp2 dp1 (and their micro-batches) fit
 }
 
 TEST_CASE("configure refuses what it cannot configure: one line naming file, line and key") {

@@ -38,9 +38,10 @@ struct FakeSimulator {
   double seconds(const Recommendation& r) const {
     const NodeGrid& g = r.grid;
     double s = 1.0 + 0.1 / r.config.pp + 0.01 * r.config.micro_batch;
+    if (g.units_per_node > 1) s += 0.1;  // stages smaller than a node: never the best here
     for (int row = 0; row < g.rows; ++row)
-      for (int st = 0; st + 1 < g.pp; ++st) s += link[g.at(row, st)][g.at(row, st + 1)];
-    for (int row = 0; row < g.rows; ++row) s += 0.5 * link[g.at(row, 0)][g.at((row + 1) % g.rows, 0)];
+      for (int st = 0; st + 1 < g.pp; ++st) s += link[g.node(row, st)][g.node(row, st + 1)];
+    for (int row = 0; row < g.rows; ++row) s += 0.5 * link[g.node(row, 0)][g.node((row + 1) % g.rows, 0)];
     if (!r.layers_per_stage.empty()) s -= 0.001;  // an uneven split helps a little
     return s;
   }
@@ -208,6 +209,27 @@ TEST_CASE("Simulated placements: rotating the replica rows is a symmetry") {
   CHECK(runs[2].seconds > 0);
 }
 
+TEST_CASE("Simulated placements: stages smaller than a node go where the unit grid says") {
+  const auto dir = fresh_dir("subnode");
+  const Session s = tiny_session(dir);  // 4 nodes x 2 GPUs, n1's NIC at a quarter
+  ConfigPoint c;  // pp 8, tp 1: two stages per node, units of one GPU
+  for (const auto& p : search_space(s.input.model, s.input.global_batch, 4, 2))
+    if (p.pp == 8 && p.micro_batch == 1) c = p;
+  REQUIRE(c.sub_node());
+  REQUIRE(c.units_per_node == 2);
+  const NodeGrid megatron = default_grid(c, 4);  // stage s on GPU s: 3 boundaries cross nodes
+  CHECK(grid_text(megatron) == "n0.0 n0.1 n1.0 n1.1 n2.0 n2.1 n3.0 n3.1");
+  // Every boundary crosses nodes, twice through n1's slow NIC.
+  const NodeGrid scattered{8, 1, {0, 2, 4, 6, 1, 3, 5, 7}, 2};
+  const Recommendation mega = placed(c, megatron), scat = placed(c, scattered);
+  CHECK(mega.default_order());
+  CHECK(grid_to_mapping(megatron, 1, 2) == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(recommendation_mapping(scat, 2) == std::vector<int>{0, 2, 4, 6, 1, 3, 5, 7});
+  const auto runs = child_simulator(s.scenario, s.job, 2)({mega, scat}, {});
+  CHECK(runs[0].seconds > 0);
+  CHECK(runs[1].seconds > runs[0].seconds);  // 7 inter-node boundaries instead of 3
+}
+
 TEST_CASE("Oracle on the simulator: the exhaustive search equals brute force over every permutation") {
   const auto dir = fresh_dir("exhaustive");
   const Session s = tiny_session(dir);
@@ -222,6 +244,7 @@ TEST_CASE("Oracle on the simulator: the exhaustive search equals brute force ove
     ++searched;
     // Every one of the 4! placements, rotations included, simulated outright.
     std::vector<Recommendation> all;
+    if (search.config.sub_node()) continue;  // 8 units: never exhaustive within this budget
     NodeGrid g = megatron_grid(4, search.config.pp);
     std::sort(g.nodes.begin(), g.nodes.end());
     do all.push_back(placed(search.config, g));
@@ -241,7 +264,7 @@ TEST_CASE("Configurations the compute model refuses are no method's candidates")
     if (c.tp == 2) throw InputError({}, "vocab", "vocab 1001 is not divisible by tensor-parallel size 2");
     return costs(c, layers);
   };
-  const auto space = runnable_space(in);
+  const auto space = runnable_space(in, Stages::SubNode);
   REQUIRE(!space.empty());
   for (const auto& c : space) CHECK(c.tp != 2);
   for (Method m : model_methods())

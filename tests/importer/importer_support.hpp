@@ -18,6 +18,7 @@ inline PlatformSpec shipped_platform(const std::string& name) {
 inline importer::ImportOptions on(const std::string& platform, int nodes = 0, int gpus_per_node = 0) {
   importer::ImportOptions o;
   o.platform = shipped_platform(platform);
+  o.platform_file = std::string(TRAINSIM_SOURCE_DIR) + "/platforms/" + platform + ".yaml";
   if (nodes) o.nodes = nodes;
   if (gpus_per_node) o.gpus_per_node = gpus_per_node;
   return o;

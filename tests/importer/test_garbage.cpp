@@ -20,7 +20,12 @@ const std::vector<std::string> kShellPieces = {
     "pretrain_gpt.py ", "pretrain_mamba.py", "--num-layers ", "--hidden-size ", "--num-attention-heads ",
     "--seq-length ", "--micro-batch-size ", "--fp16 ", "--bf16 ", "--swiglu ", "--vocab-size ", "--tp-comm-overlap ",
     "--pipeline-model-parallel-size ", "--num-layers-per-virtual-pipeline-stage ", "--recompute-granularity ",
-    "full ", "0", "1", "2", "8", "24", "-1", "1e9", "99999999999999999999", "abc", "=", "--", "-", "export TP=8\n"};
+    "full ", "0", "1", "2", "8", "24", "-1", "1e9", "99999999999999999999", "abc", "=", "--", "-", "export TP=8\n",
+    "--num-experts ", "--expert-model-parallel-size ", "--moe-layer-freq ", "--moe-router-num-groups ",
+    "--moe-router-group-topk ", "--moe-token-dispatcher-type alltoall ", "--context-parallel-size ",
+    "--cp-comm-type ", "--pipeline-model-parallel-layout ", "--account-for-embedding-in-pipeline-split ",
+    "--multi-latent-attention ", "--fp8-format hybrid ", "[0]*3+[1]*21", "[0,1]", "*999999", "+", "[", "]",
+    "Et*4|", "(t|)*3", "t*7L", "|", "E", "L", "t"};
 
 const std::vector<std::string> kTomlPieces = {
     "[model]\n", "[parallelism]\n", "[training]\n", "[activation_checkpoint]\n", "[[x]]\n", "name = \"llama3\"\n",
@@ -28,7 +33,8 @@ const std::vector<std::string> kTomlPieces = {
     "pipeline_parallel_degree = ", "local_batch_size = ", "mode = \"full\"\n", "mixed_precision_reduce = \"bfloat16\"\n",
     "-1\n", "0\n", "2\n", "8\n", "9223372036854775807\n", "1.5\n", "\"x\"\n", "[1, 2]\n", "{a = 1}\n", "true\n", "=",
     "\"", "'", "#", "\n", " ", "[", "]", "pipeline_parallel_schedule = \"Interleaved1F1B\"\n",
-    "pipeline_parallel_layers_per_stage = ", "pipeline_parallel_split_points = [\"layers.8\"]\n"};
+    "pipeline_parallel_layers_per_stage = ", "pipeline_parallel_split_points = [\"layers.8\"]\n",
+    "context_parallel_degree = ", "context_parallel_rotate_method = \"alltoall\"\n"};
 
 std::string random_text(std::mt19937_64& rng, const std::vector<std::string>& pieces) {
   std::uniform_int_distribution<size_t> count(0, 40), pick(0, pieces.size() - 1);

@@ -54,7 +54,9 @@ TEST_CASE("export: every shipped training scenario comes back from its launch") 
         "scenarios/validation/megatron-145.6b.yaml", "scenarios/validation/megatron-1t.yaml",
         "scenarios/validation/korthikanti-22b-full.yaml", "scenarios/validation/korthikanti-22b-sp-selective.yaml",
         "scenarios/validation/korthikanti-530b-full.yaml", "scenarios/validation/korthikanti-530b-sp-selective.yaml",
-        "scenarios/pipette/a100-8node-18b.yaml"}) {
+        "scenarios/pipette/a100-8node-18b.yaml", "scenarios/moe/mixtral-8x7b-64gpu.yaml",
+        "scenarios/validation/deepseek-v3-2048.yaml", "scenarios/long-context/llama3-405b-131k.yaml",
+        "scenarios/overlap/llama3-70b-tp8.yaml", "scenarios/overlap/llama3-70b-tp8-overlap.yaml"}) {
     CAPTURE(path);
     const Scenario s = shipped(path);
     TrainingSpec job = std::get<TrainingSpec>(s.job);
@@ -114,7 +116,12 @@ TEST_CASE("export: settings Megatron-LM has no flag for are refused by key") {
   CHECK(key([](TrainingSpec& j) { j.plan.dp_algorithm = CollectiveAlgorithm::Hierarchical; }) == "job.dp_algorithm");
   CHECK(key([](TrainingSpec& j) { j.plan.scatter_gather = false; }) == "job.scatter_gather");
   CHECK(key([](TrainingSpec& j) { j.model.vocab = 51201; }) == "job.model.vocab");
-  CHECK(key([](TrainingSpec& j) { j.plan.layers_per_stage = {5, 7, 6, 6}; }) == "job.layers_per_stage");
+  // Any other split: Megatron-Core's --pipeline-model-parallel-layout.
+  TrainingSpec any = std::get<TrainingSpec>(s.job);
+  any.plan.layers_per_stage = {5, 7, 6, 6};
+  const auto flags = export_megatron(any, s.platform, {}).flags;
+  CHECK(std::find(flags.begin(), flags.end(), "--pipeline-model-parallel-layout \"Et*5|t*7|t*6|t*6L\"") != flags.end());
+  CHECK(training_job_text(round_trip(any, s.platform)) == training_job_text(any));
   // First and last stages of their own size are Megatron-LM's uneven split.
   CHECK(key([](TrainingSpec& j) { j.plan.layers_per_stage = {5, 7, 7, 5}; }) == "<no error>");
   TrainingSpec uneven = std::get<TrainingSpec>(s.job);
@@ -127,11 +134,11 @@ TEST_CASE("export: settings Megatron-LM has no flag for are refused by key") {
   uneven_vpp.plan.chunks = 2;
   uneven_vpp.plan.layers_per_virtual_stage = {1, 5, 5, 1, 1, 5, 5, 1};
   CHECK(training_job_text(round_trip(uneven_vpp, s.platform)) == training_job_text(uneven_vpp));
-  CHECK(key([](TrainingSpec& j) {
-          j.plan.schedule = schedule::ScheduleKind::Interleaved1F1B;
-          j.plan.chunks = 2;
-          j.plan.layers_per_virtual_stage = {2, 5, 5, 1, 0, 5, 5, 1};
-        }) == "job.layers_per_virtual_stage");
+  any = std::get<TrainingSpec>(s.job);
+  any.plan.schedule = schedule::ScheduleKind::Interleaved1F1B;
+  any.plan.chunks = 2;
+  any.plan.layers_per_virtual_stage = {2, 5, 5, 1, 1, 5, 5, 0};
+  CHECK(training_job_text(round_trip(any, s.platform)) == training_job_text(any));
   // What the launch does not carry is said, not dropped.
   TrainingSpec many = std::get<TrainingSpec>(s.job);
   many.plan.iterations = 3;
@@ -140,4 +147,79 @@ TEST_CASE("export: settings Megatron-LM has no flag for are refused by key") {
   CHECK(std::find(notes.begin(), notes.end(),
                   "the scenario simulates 3 iterations: set --train-iters yourself (an import simulates 1)") != notes.end());
   CHECK(std::find(notes.begin(), notes.end(), "stragglers are the simulation's, not part of the launch") != notes.end());
+}
+
+TEST_CASE("export: every MoE, MLA and context-parallel setting comes back from its launch") {
+  const Scenario s = shipped("scenarios/moe/mixtral-8x7b-64gpu.yaml");
+  const TrainingSpec base = std::get<TrainingSpec>(s.job);
+  auto same = [&](const std::function<void(TrainingSpec&)>& change) {
+    TrainingSpec job = base;
+    change(job);
+    TrainingSpec back = round_trip(job, s.platform);
+    return training_job_text(back) == training_job_text(job);
+  };
+  CHECK(same([](TrainingSpec&) {}));
+  CHECK(same([](TrainingSpec& j) {
+    j.model.name = "custom-moe";
+    j.model.moe.expert_ffn_hidden = 7168;
+    j.model.moe.shared_ffn_hidden = 4096;
+    j.model.moe.dense_layers = 2;
+    j.model.moe.capacity_factor = 1.25;
+    j.model.moe.score = workload::RouterScore::Sigmoid;
+    j.model.moe.top_k = 4;
+  }));
+  CHECK(same([](TrainingSpec& j) {
+    j.model.name = "custom-mla";
+    j.model.mla = {1536, 512, 128, 64, 128};
+  }));
+  CHECK(same([](TrainingSpec& j) {
+    j.model.name = "custom-head";
+    j.model.head_size = 96;
+  }));
+  CHECK(same([](TrainingSpec& j) { j.plan.experts.grouped_gemm = false; }));
+  CHECK(same([](TrainingSpec& j) { j.plan.experts.all_to_all = Granularity::ClosedForm; }));
+  CHECK(same([](TrainingSpec& j) { j.plan.gemm_precision = workload::Precision::Fp8; }));
+  // EP 16 over two nodes of 8: node-limited routing is the group-limited flags with 2 groups.
+  CHECK(same([](TrainingSpec& j) {
+    j.model.moe.experts = 16;
+    j.plan.experts.ep = 16;
+    j.plan.experts.routing.max_nodes = 1;
+  }));
+  const auto flags = [&](const std::function<void(TrainingSpec&)>& change) {
+    TrainingSpec job = base;
+    change(job);
+    return export_megatron(job, s.platform, {}).flags;
+  };
+  const auto routed = flags([](TrainingSpec& j) {
+    j.model.moe.experts = 16;
+    j.plan.experts.ep = 16;
+    j.plan.experts.routing.max_nodes = 1;
+  });
+  CHECK(std::find(routed.begin(), routed.end(), "--moe-router-num-groups 2") != routed.end());
+  CHECK(std::find(routed.begin(), routed.end(), "--moe-router-group-topk 1") != routed.end());
+  TrainingSpec edp = base;
+  edp.plan.experts.order = ExpertRankOrder::EdpInner;
+  try {
+    export_megatron(edp, s.platform, {});
+    FAIL("etp-edp-ep exported");
+  } catch (const InputError& e) {
+    CHECK(e.key() == "job.moe.rank_order");
+  }
+  TrainingSpec skewed = base;
+  skewed.plan.experts.routing.distribution = workload::RoutingDistribution::Zipf;
+  const auto notes = export_megatron(skewed, s.platform, {}).notes;
+  CHECK(std::find_if(notes.begin(), notes.end(), [](const std::string& n) {
+          return n.find("skewed routing is the simulation's assumption") != std::string::npos;
+        }) != notes.end());
+  // Context parallelism, both exchanges.
+  const Scenario t = shipped("scenarios/tutorial/gpt-1.7b-32gpu.yaml");
+  for (const CpComm comm : {CpComm::Ring, CpComm::AllGather}) {
+    TrainingSpec cp = std::get<TrainingSpec>(t.job);
+    cp.plan.flash_attention = true;
+    cp.plan.cp = 2;
+    cp.plan.dp /= 2;
+    cp.plan.global_batch /= 2;
+    cp.plan.cp_comm = comm;
+    CHECK(training_job_text(round_trip(cp, t.platform)) == training_job_text(cp));
+  }
 }

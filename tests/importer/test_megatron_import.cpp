@@ -244,10 +244,9 @@ TEST_CASE("megatron: every refused flag is an error naming it, unless it has its
   }
   CHECK(refused >= 40);
   // Several at once: the first is named, the others listed.
-  CHECK(message_of([&] { megatron(kGpt + "--fp8-format hybrid --fp8-hybrid --num-experts 8", opts); }) ==
-        "<command line>:1:141: error: key '--fp8-format': FP8 GEMMs are not modelled (trainsim times 16-bit kernels; "
-        "without it the job simulates as 16-bit training); expected no --fp8-format (also not modelled here: "
-        "--fp8-hybrid, --num-experts)");
+  CHECK(message_of([&] { megatron(kGpt + "--fp4-format e2m1 --window-size 4 --qk-layernorm", opts); }) ==
+        "<command line>:1:141: error: key '--fp4-format': FP4 GEMMs are not modelled (trainsim times 16-bit kernels); "
+        "expected no --fp4-format (also not modelled here: --window-size, --qk-layernorm)");
 }
 
 TEST_CASE("megatron: --context-parallel-size sets parallelism.cp and the data-parallel size") {
@@ -289,7 +288,9 @@ TEST_CASE("megatron: layer traits must be one of trainsim's two families") {
   CHECK(error_key(kGpt + "--disable-bias-linear", opts) == "--disable-bias-linear");
   CHECK(error_key(kGpt + "--attention-dropout 0", opts) == "--attention-dropout");
   CHECK(error_key(kGpt + "--group-query-attention --num-query-groups 8", opts) == "--group-query-attention");
-  CHECK(error_key(kGpt + "--kv-channels 64", opts) == "--kv-channels");  // 2304 / 24 = 96
+  // --kv-channels other than hidden / heads (2304 / 24 = 96) is the width of a head.
+  CHECK(megatron(kGpt + "--kv-channels 64", opts).job.model.head_size == 64);
+  CHECK(megatron(kGpt + "--kv-channels 96", opts).job.model.head_size == 0);
   CHECK(error_key(kLlama + "--add-qkv-bias", on("h100-400g", 1)) == "--add-qkv-bias");
   CHECK(has(megatron(kGpt + "--normalization RMSNorm", opts).notes, "RMSNorm modelled as the gpt family's LayerNorm"));
   CHECK(megatron(kGpt + "--num-query-groups 4", opts).ignored ==

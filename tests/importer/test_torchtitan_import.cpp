@@ -104,12 +104,6 @@ TEST_CASE("torchtitan: data parallelism that trainsim does not model") {
         "parallelism.data_parallel_shard_degree");  // DDP: fp32 gradients under autocast
   CHECK(error_key(config("data_parallel_shard_degree = 1\ntensor_parallel_degree = 8\n"), on("h100-400g", 1)) ==
         "parallelism.data_parallel_shard_degree");  // TP without FSDP trains in fp32
-  CHECK(error_key(config("data_parallel_shard_degree = -1\n", "context_parallel_degree = 2\n"), on("h100-400g", 1)) ==
-        "parallelism.context_parallel_degree");
-  CHECK(message_of([] { titan(config("data_parallel_shard_degree = -1\n", "context_parallel_degree = 2\n"), on("h100-400g", 1)); }) ==
-        "t.toml:15:27: error: key 'parallelism.context_parallel_degree': importing torchtitan's context parallelism is "
-        "not supported yet (its rotation method is not read): set parallelism.cp in the written scenario "
-        "(docs/training.md); expected parallelism.context_parallel_degree = 1");
   CHECK(error_key(config("data_parallel_shard_degree = -1\n", "context_parallel_degree = 1\n"), on("h100-400g", 1)) ==
         "<no error>");
   CHECK(error_key(config("data_parallel_shard_degree = -1\n", "enable_async_tensor_parallel = true\n"),
