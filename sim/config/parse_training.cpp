@@ -112,7 +112,9 @@ TrainingSpec read_training(YamlMap& job, const PlatformSpec& platform) {
   p.micro_batch = static_cast<int>(job.get_int("micro_batch", 1, 1 << 20));
   p.global_batch = static_cast<int>(job.get_int("global_batch", 1, 1 << 30));
   p.schedule = job.optional_enum("schedule", schedule::schedule_names(), ScheduleKind::OneFOneB);
-  p.chunks = static_cast<int>(job.optional_int("chunks", 1, 1, 1024));
+  // zb-v and dualpipe run two chunks per stage: that is their default.
+  p.chunks = static_cast<int>(job.optional_int(
+      "chunks", schedule::chunk_layout(p.schedule) == schedule::ChunkLayout::Looped ? 1 : 2, 1, 1024));
   p.cp_comm = job.optional_enum("cp_comm", std::vector<std::pair<std::string, CpComm>>{{"ring", CpComm::Ring}, {"all-gather", CpComm::AllGather}},
                                 CpComm::Ring);
   p.sequence_parallel = job.optional_bool("sequence_parallel", false);

@@ -56,10 +56,10 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
                                  ") to divide into 2 x cp = " + str(2 * p.cp) + " chunks");
     if (!p.flash_attention)
       fail("parallelism.cp", "context parallelism runs fused (flash) attention; expected attention: flash");
-    // FSDP units run their kernels unit by unit with no attention split yet (docs/training.md).
-    if (p.zero_stage >= 3)
-      fail("parallelism.cp", "context parallelism with ZeRO-3 / FSDP units is not modelled yet; expected zero_stage 0 to 2 "
-                             "with cp > 1");
+    // ZeRO-3 shards over the dp x cp group; HSDP's shard groups are cut from the dp ranks alone.
+    if (p.zero_stage >= 3 && p.shard_ranks() < p.dp)
+      fail("parallelism.cp", "context parallelism with HSDP shard groups is not modelled yet; expected "
+                             "fsdp.shard_group equal to dp (plain ZeRO-3) with cp > 1");
     if (p.sequence_parallel && (model.seq_len / p.cp) % p.tp != 0)
       fail("parallelism.cp", "the " + str(model.seq_len / p.cp) + " tokens per context-parallel rank do not split over tp = " +
                                  str(p.tp) + " for sequence parallelism");
@@ -80,8 +80,15 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   if (p.pp * p.chunks > model.layers + (per_virtual_stage ? 2 : 0))
     fail("parallelism.pp", "pp x chunks = " + str(p.pp * p.chunks) + " virtual stages but the model has only " +
                                str(model.layers) + " layers");
+  if (p.schedule == schedule::ScheduleKind::DualPipe)
+    fail("schedule", "dualpipe is a schedule generator only for now (docs/schedules.md): the training generator does "
+                     "not place its two weight copies yet; expected one of gpipe, 1f1b, interleaved-1f1b, zb-h1, zb-v");
+  const bool v_shape = schedule::chunk_layout(p.schedule) == schedule::ChunkLayout::V;
+  if (v_shape && p.chunks != 2)
+    fail("chunks", "schedule " + std::string(schedule::to_string(p.schedule)) + " runs 2 model chunks per stage (a V); "
+                   "expected chunks: 2, got " + str(p.chunks));
   const bool interleaved = p.schedule == schedule::ScheduleKind::Interleaved1F1B;
-  if (interleaved != (p.chunks > 1))
+  if (!v_shape && interleaved != (p.chunks > 1))
     fail("schedule", std::string(interleaved ? "" : "chunks > 1 needs schedule ") +
                          std::string(schedule::to_string(schedule::ScheduleKind::Interleaved1F1B)) +
                          (interleaved ? " needs chunks >= 2" : ""));
@@ -145,11 +152,22 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   validate_experts(p, model);
 }
 
+schedule::Placement chunk_placement(const ParallelPlan& plan) {
+  return schedule::Placement::of({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks});
+}
+
+int embedding_stage(const ParallelPlan& plan) { return chunk_placement(plan).rank_of(0); }
+
+int lm_head_stage(const ParallelPlan& plan) {
+  const schedule::Placement placement = chunk_placement(plan);
+  return placement.rank_of(placement.virtual_stages() - 1);
+}
+
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
   if (!plan.layers_per_virtual_stage.empty()) {
     std::vector<int> out(plan.pp, 0);
     for (size_t vs = 0; vs < plan.layers_per_virtual_stage.size(); ++vs)
-      out[schedule::rank_of_virtual_stage(static_cast<int>(vs), plan.pp)] += plan.layers_per_virtual_stage[vs];
+      out[chunk_placement(plan).rank_of(static_cast<int>(vs))] += plan.layers_per_virtual_stage[vs];
     return out;
   }
   if (!plan.layers_per_stage.empty()) return plan.layers_per_stage;
@@ -163,10 +181,11 @@ std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpe
 std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model) {
   if (!plan.layers_per_virtual_stage.empty()) return plan.layers_per_virtual_stage;
   const auto layers = stage_layers(plan, model);
+  const schedule::Placement placement = chunk_placement(plan);
   std::vector<int> out(static_cast<size_t>(plan.pp) * plan.chunks);
   for (int s = 0; s < plan.pp; ++s)
     for (int c = 0; c < plan.chunks; ++c)
-      out[schedule::model_chunk_stage(s, c, plan.pp)] = layers[s] / plan.chunks + (c < layers[s] % plan.chunks ? 1 : 0);
+      out[placement.virtual_stage(s, c)] = layers[s] / plan.chunks + (c < layers[s] % plan.chunks ? 1 : 0);
   return out;
 }
 

@@ -41,7 +41,7 @@ struct ParallelPlan {
   CpComm cp_comm = CpComm::Ring;
   int micro_batch = 1;
   int global_batch = 1;
-  int chunks = 1;  // model chunks (virtual stages) per GPU; > 1 means interleaved 1F1B
+  int chunks = 1;  // model chunks (virtual stages) per GPU: > 1 for interleaved 1F1B, 2 for zb-v
   schedule::ScheduleKind schedule = schedule::ScheduleKind::OneFOneB;
   bool sequence_parallel = false;
   // Attention kernels: flash (fused) or Megatron-LM's unfused core attention of 2021-2022,
@@ -53,8 +53,8 @@ struct ParallelPlan {
   int zero_stage = 0;  // 1 = distributed optimizer (optimizer states sharded over dp)
   // Transformer layers per pipeline stage (size pp, summing to the layer count); empty: even.
   std::vector<int> layers_per_stage;
-  // Transformer layers per virtual stage, in model order (pp x chunks entries; virtual stage vs
-  // is chunk vs / pp of stage vs % pp, schedule::model_chunk_stage). Any split, e.g. Llama 3's
+  // Transformer layers per virtual stage, in model order (pp x chunks entries; where each sits:
+  // chunk_placement). Any split, e.g. Llama 3's
   // first and last virtual stages with one layer fewer; the first and last may hold 0 layers
   // (the embedding or the LM head alone). Empty: layers_per_stage, split evenly over chunks.
   std::vector<int> layers_per_virtual_stage;
@@ -109,10 +109,20 @@ void validate_plan(const ParallelPlan& plan, const workload::ModelSpec& model, i
 // layers_per_stage, else an even split with the remainder on the first stages.
 std::vector<int> stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model);
 
+// Where the plan's model chunks sit (schedule::Placement of its schedule, pp, chunks and
+// micro-batches per pipeline): the one placement rule every generator and estimate reads.
+schedule::Placement chunk_placement(const ParallelPlan& plan);
+// The GPU (pipeline stage) holding the embedding (first virtual stage) and the one holding the
+// LM head (last virtual stage): stages 0 and pp-1 under the looped layout, both stage 0 under
+// the V layout (zb-v). Tied embeddings need a second copy and a gradient all-reduce only when
+// they differ.
+int embedding_stage(const ParallelPlan& plan);
+int lm_head_stage(const ParallelPlan& plan);
+
 // Transformer layers of each virtual stage, in virtual-stage order (pp x chunks entries): the
 // plan's layers_per_virtual_stage when given, else stage s's layers (stage_layers) split over its
 // chunks, the first ones taking the remainder; chunk c
-// of stage s is virtual stage schedule::model_chunk_stage(s, c, pp) (the one placement rule).
+// of stage s is virtual stage chunk_placement(plan).virtual_stage(s, c).
 std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::ModelSpec& model);
 
 }  // namespace trainsim

@@ -31,6 +31,8 @@ inline constexpr std::string_view kDpStream = "dp-comm";       // data-parallel 
 inline constexpr std::string_view kOuterStream = "outer-comm"; // DiLoCo outer synchronisations
 inline constexpr std::string_view kTpStream = "tp-comm";       // tensor-parallel collectives overlapping compute
 inline constexpr std::string_view kPpStream = "pp-comm";       // pipeline transfers off the compute stream
+inline constexpr std::string_view kCpStream = "cp-comm";       // context-parallel KV transfers (ring attention)
+inline constexpr std::string_view kCpSlot = "cp";              // the context-parallel group's slot
 
 // What an op's time counts as, in traces and metrics: the trace's activity kinds.
 using Role = output::ActivityKind;

@@ -55,21 +55,22 @@ ExecutionResult execute(const Schedule& schedule, const ExecutorParams& params) 
   const int v = params.chunks;
   if (p < 1) throw std::invalid_argument("executor: empty schedule");
   if (v < 1) throw std::invalid_argument("executor: chunks must be >= 1");
-  const size_t vs_count = static_cast<size_t>(p) * static_cast<size_t>(v);
+  const Placement placement{params.layout, p, v, micro_batch_count(schedule)};
+  const auto vs_count = static_cast<size_t>(placement.virtual_stages());
   if (params.durations.size() != 1 && params.durations.size() != vs_count)
-    throw std::invalid_argument("executor: durations must have 1 or p*v = " + std::to_string(vs_count) +
-                                " entries, got " + std::to_string(params.durations.size()));
+    throw std::invalid_argument("executor: durations must have 1 or one per virtual stage (" +
+                                std::to_string(vs_count) + ") entries, got " +
+                                std::to_string(params.durations.size()));
   for (const OpDurations& d : params.durations)
-    if (d.forward < 0 || d.backward < 0 || d.backward_input < 0 || d.backward_weight < 0)
+    if (d.forward < 0 || d.backward < 0 || d.backward_input < 0 || d.backward_weight < 0 || d.overlap < 0)
       throw std::invalid_argument("executor: op durations must be >= 0");
   if (params.p2p_delay < 0) throw std::invalid_argument("executor: p2p delay must be >= 0");
-  const int m = micro_batch_count(schedule);
-  check_structure(schedule, m, v);
+  const int m = placement.micro_batches;
+  check_structure(schedule, placement);
 
-  auto duration = [&](const OpRef& op) {
-    const OpDurations& d = params.durations.size() == 1 ? params.durations[0]
-                                                        : params.durations[static_cast<size_t>(op.virtual_stage)];
-    return d.of(op.type);
+  auto entry = [&](const OpRef& op) -> const OpDurations& {
+    return params.durations.size() == 1 ? params.durations[0]
+                                        : params.durations[static_cast<size_t>(op.virtual_stage)];
   };
 
   ExecutionResult result;
@@ -82,46 +83,60 @@ ExecutionResult execute(const Schedule& schedule, const ExecutorParams& params) 
   std::deque<int> ready;
   for (int r = 0; r < p; ++r) ready.push_back(r);
 
-  // Run each ready stage as far as its dependencies allow; a finished op wakes the (at most
-  // two) stages that can consume it. Start times do not depend on the visiting order: each op
-  // starts at max(stage free, dependencies ready), a longest-path over a fixed DAG.
+  // Run each ready stage as far as its dependencies allow; a finished op wakes the stages that
+  // can consume it. Start times do not depend on the visiting order: each op (or overlapped
+  // pair, which starts and ends as one unit) starts at max(stage free, dependencies ready), a
+  // longest path over a fixed DAG.
   while (!ready.empty()) {
     const int r = ready.front();
     ready.pop_front();
     const auto ur = static_cast<size_t>(r);
     const auto& ops = schedule[ur];
     while (next[ur] < ops.size()) {
-      const PipelineOp& op = ops[next[ur]];
-      const OpRef g = global_op(op, r, p);
+      const size_t first = next[ur];
+      const size_t count = ops[first].overlapped_with_next ? 2 : 1;
       double start = free_at[ur];
       long blocked = -1;
-      for (const Dependency& dep : dependencies(g, p, v)) {
-        const long k = done.key(dep.producer);
-        const double end = done.at(k);
-        if (end < 0) {
-          blocked = k;
-          break;
+      for (size_t i = first; i < first + count && blocked < 0; ++i)
+        for (const Dependency& dep : dependencies(global_op(ops[i], r, placement), placement)) {
+          const long k = done.key(dep.producer);
+          const double end = done.at(k);
+          if (end < 0) {
+            blocked = k;
+            break;
+          }
+          start = std::max(start, end + (dep.cross_stage ? params.p2p_delay : 0.0));
         }
-        start = std::max(start, end + (dep.cross_stage ? params.p2p_delay : 0.0));
-      }
       if (blocked >= 0) {
         waiting_on[ur] = blocked;
         break;
       }
-      const double end = start + duration(g);
-      result.timeline[ur].push_back({op, start, end});
+      const OpRef g = global_op(ops[first], r, placement);
+      double length = entry(g).of(g.type);
+      if (count == 2) {
+        const OpRef g2 = global_op(ops[first + 1], r, placement);
+        const double second = entry(g2).of(g2.type);
+        length = std::max(length + second - entry(g).overlap, std::max(length, second));
+      }
+      const double end = start + length;
       result.busy[ur] += end - start;
       free_at[ur] = end;
-      ++next[ur];
-      if (op.type == OpType::BackwardWeight) continue;  // nothing waits for a W
-      const long k = done.key(g);
-      done.at(k) = end;
-      // Consumers: the same stage (B after F, W after BI) and the neighbouring virtual stage.
-      const int neighbour_vs = op.type == OpType::Forward ? g.virtual_stage + 1 : g.virtual_stage - 1;
-      for (int c : {r, rank_of_virtual_stage(std::max(neighbour_vs, 0), p)}) {
-        if (waiting_on[static_cast<size_t>(c)] == k) {
-          waiting_on[static_cast<size_t>(c)] = -1;
-          ready.push_back(c);
+      next[ur] += count;
+      for (size_t i = first; i < first + count; ++i) {
+        const PipelineOp& op = ops[i];
+        result.timeline[ur].push_back({op, start, end});
+        if (op.type == OpType::BackwardWeight) continue;  // nothing waits for a W
+        const OpRef gi = global_op(op, r, placement);
+        const long k = done.key(gi);
+        done.at(k) = end;
+        // Consumers: the same stage (B after F, W after BI) and the neighbouring virtual stage.
+        const int neighbour_vs = op.type == OpType::Forward ? gi.virtual_stage + 1 : gi.virtual_stage - 1;
+        const int last = placement.virtual_stages() - 1;
+        for (int c : {r, placement.rank_of(std::clamp(neighbour_vs, 0, last), op.micro_batch)}) {
+          if (waiting_on[static_cast<size_t>(c)] == k) {
+            waiting_on[static_cast<size_t>(c)] = -1;
+            ready.push_back(c);
+          }
         }
       }
     }
@@ -132,12 +147,13 @@ ExecutionResult execute(const Schedule& schedule, const ExecutorParams& params) 
     const auto ur = static_cast<size_t>(r);
     if (next[ur] == schedule[ur].size()) continue;
     const PipelineOp& op = schedule[ur][next[ur]];
-    const auto deps = dependencies(global_op(op, r, p), p, v);
     std::string wants;
-    for (const Dependency& dep : deps)
-      if (done.at(done.key(dep.producer)) < 0)
-        wants = describe({dep.producer.type, dep.producer.micro_batch, 0}, false) + " on virtual stage " +
-                std::to_string(dep.producer.virtual_stage);
+    const size_t count = op.overlapped_with_next ? 2 : 1;
+    for (size_t i = next[ur]; i < next[ur] + count; ++i)
+      for (const Dependency& dep : dependencies(global_op(schedule[ur][i], r, placement), placement))
+        if (done.at(done.key(dep.producer)) < 0)
+          wants = describe({dep.producer.type, dep.producer.micro_batch, 0}, false) + " on virtual stage " +
+                  std::to_string(dep.producer.virtual_stage);
     blocked += "; stage " + std::to_string(r) + " at op " + std::to_string(next[ur]) + " (" + describe(op, v > 1) +
                ") waits for " + wants;
   }

@@ -18,12 +18,18 @@ struct OpDurations {
   double backward = 0;
   double backward_input = 0;
   double backward_weight = 0;
+  // Seconds an overlapped forward-and-backward pair (PipelineOp::overlapped_with_next) saves
+  // against running them one after the other: DeepSeek-V3's F&B = F + B - overlap, read from the
+  // forward's virtual stage; the pair never takes less than its longer op.
+  double overlap = 0;
   double of(OpType type) const;
 };
 
 struct ExecutorParams {
   int chunks = 1;                       // v: model chunks per stage, as in ScheduleParams
-  std::vector<OpDurations> durations;   // per virtual stage (p*v entries), or one for all
+  ChunkLayout layout = ChunkLayout::Looped;  // where the chunks sit (chunk_layout(kind))
+  std::vector<OpDurations> durations;   // per virtual stage (Placement::virtual_stages() entries),
+                                        // or one for all
   double p2p_delay = 0;                 // seconds from a producer's end to a consumer on another GPU
 };
 

@@ -11,6 +11,8 @@ std::vector<PipelineOp> gpipe_stage(int stages, int micro_batches, int rank);
 std::vector<PipelineOp> one_f_one_b_stage(int stages, int micro_batches, int rank);
 std::vector<PipelineOp> interleaved_stage(int stages, int micro_batches, int chunks, int rank);
 std::vector<PipelineOp> zero_bubble_h1_stage(int stages, int micro_batches, int rank);
+std::vector<PipelineOp> zero_bubble_v_stage(int stages, int micro_batches, int rank);
+std::vector<PipelineOp> dualpipe_stage(int stages, int micro_batches, int rank);
 
 // Warm-up forward counts, exposed so tests and docs can check them against Megatron's formula.
 int one_f_one_b_warmup(int stages, int micro_batches, int rank);

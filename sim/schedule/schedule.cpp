@@ -30,9 +30,24 @@ void validate_params(const ScheduleParams& params) {
       throw std::invalid_argument("schedule interleaved-1f1b needs micro-batches (" + str(params.micro_batches) +
                                   ") to be a multiple of pipeline stages (" + str(params.stages) +
                                   "), as Megatron-LM requires");
+  } else if (params.kind == ScheduleKind::ZeroBubbleV || params.kind == ScheduleKind::DualPipe) {
+    if (params.chunks != 2)
+      throw std::invalid_argument("schedule " + name + " runs 2 model chunks per stage, got chunks = " +
+                                  str(params.chunks));
+    // DualPipe's reference implementation asserts the same (deepseek-ai/DualPipe, step()): the
+    // ranks pair up (r with p-1-r) and each direction gets half of the micro-batches, at least p.
+    if (params.kind == ScheduleKind::DualPipe) {
+      if (params.stages % 2 != 0)
+        throw std::invalid_argument("schedule dualpipe needs an even number of pipeline stages, got " +
+                                    str(params.stages));
+      if (params.micro_batches % 2 != 0 || params.micro_batches < 2 * params.stages)
+        throw std::invalid_argument("schedule dualpipe needs an even number of micro-batches, at least twice the "
+                                    "pipeline stages (" + str(2 * params.stages) + "), got " +
+                                    str(params.micro_batches));
+    }
   } else if (params.chunks != 1) {
     throw std::invalid_argument("schedule " + name + " runs one model chunk per stage, got chunks = " +
-                                str(params.chunks) + " (only interleaved-1f1b takes several)");
+                                str(params.chunks) + " (interleaved-1f1b takes several, zb-v and dualpipe 2)");
   }
   // Ops are indexed with int; 3 ops per (micro-batch, chunk) at most, per stage and in total.
   const long long ops = 3LL * params.stages * params.micro_batches * params.chunks;
@@ -59,6 +74,12 @@ Schedule make_schedule(const ScheduleParams& params) {
       case ScheduleKind::ZeroBubbleH1:
         ops = detail::zero_bubble_h1_stage(params.stages, params.micro_batches, rank);
         break;
+      case ScheduleKind::ZeroBubbleV:
+        ops = detail::zero_bubble_v_stage(params.stages, params.micro_batches, rank);
+        break;
+      case ScheduleKind::DualPipe:
+        ops = detail::dualpipe_stage(params.stages, params.micro_batches, rank);
+        break;
     }
   }
   return schedule;
@@ -70,8 +91,22 @@ std::string_view to_string(ScheduleKind kind) {
     case ScheduleKind::OneFOneB: return "1f1b";
     case ScheduleKind::Interleaved1F1B: return "interleaved-1f1b";
     case ScheduleKind::ZeroBubbleH1: return "zb-h1";
+    case ScheduleKind::ZeroBubbleV: return "zb-v";
+    case ScheduleKind::DualPipe: return "dualpipe";
   }
   return "?";
+}
+
+ChunkLayout chunk_layout(ScheduleKind kind) {
+  switch (kind) {
+    case ScheduleKind::ZeroBubbleV: return ChunkLayout::V;
+    case ScheduleKind::DualPipe: return ChunkLayout::Bidirectional;
+    default: return ChunkLayout::Looped;
+  }
+}
+
+Placement Placement::of(const ScheduleParams& params) {
+  return {chunk_layout(params.kind), params.stages, params.chunks, params.micro_batches};
 }
 
 std::string_view to_string(OpType type) {
@@ -88,7 +123,7 @@ const std::vector<std::pair<std::string, ScheduleKind>>& schedule_names() {
   static const std::vector<std::pair<std::string, ScheduleKind>> names = [] {
     std::vector<std::pair<std::string, ScheduleKind>> v;
     for (ScheduleKind k : {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved1F1B,
-                           ScheduleKind::ZeroBubbleH1})
+                           ScheduleKind::ZeroBubbleH1, ScheduleKind::ZeroBubbleV, ScheduleKind::DualPipe})
       v.emplace_back(to_string(k), k);
     return v;
   }();

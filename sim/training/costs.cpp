@@ -72,7 +72,8 @@ std::vector<double> chunk_activation_weights(const ParallelPlan& plan, const wor
   const auto per_vs = virtual_stage_layers(plan, model);
   std::vector<double> w(static_cast<size_t>(plan.chunks));
   double sum = 0;
-  for (int c = 0; c < plan.chunks; ++c) sum += w[c] = per_vs[schedule::model_chunk_stage(stage, c, plan.pp)];
+  const schedule::Placement placement = chunk_placement(plan);
+  for (int c = 0; c < plan.chunks; ++c) sum += w[c] = per_vs[placement.virtual_stage(stage, c)];
   if (sum == 0) w.assign(w.size(), 1.0);
   return w;
 }
@@ -81,7 +82,7 @@ std::vector<int> stage_of_layers(const ParallelPlan& plan, const workload::Model
   std::vector<int> out;
   const auto per_vs = virtual_stage_layers(plan, model);
   for (size_t vs = 0; vs < per_vs.size(); ++vs)
-    out.insert(out.end(), per_vs[vs], schedule::rank_of_virtual_stage(static_cast<int>(vs), plan.pp));
+    out.insert(out.end(), per_vs[vs], chunk_placement(plan).rank_of(static_cast<int>(vs)));
   return out;
 }
 
@@ -92,7 +93,7 @@ PartParams part_params(const workload::ModelSpec& model, const ParallelPlan& pla
   p.layer = workload::layer_parameters_per_rank(model, t);
   // Tied embeddings across stages: the last stage keeps its own copy of the word embeddings,
   // kept equal by an all-reduce of their gradients with the first stage (Megatron).
-  if (model.tied_embeddings && plan.pp > 1) p.tied_copy = double(model.vocab) * model.hidden / t;
+  if (model.tied_embeddings && embedding_stage(plan) != lm_head_stage(plan)) p.tied_copy = double(model.vocab) * model.hidden / t;
   p.head = workload::lm_head_parameters(model) / t + p.tied_copy;
   return p;
 }
@@ -131,9 +132,10 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
   for (auto& st : out) st.chunks.resize(plan.chunks);
   // Layer indices follow the virtual-stage order.
   const auto per_vs = virtual_stage_layers(plan, model);
+  const schedule::Placement placement = chunk_placement(plan);
   int next_layer = 0;
   for (int vs = 0; vs < static_cast<int>(per_vs.size()); ++vs) {
-    auto& ch = out[schedule::rank_of_virtual_stage(vs, plan.pp)].chunks[schedule::chunk_of_virtual_stage(vs, plan.pp)];
+    auto& ch = out[placement.rank_of(vs)].chunks[placement.chunk_of(vs)];
     ch.layers = per_vs[vs];
     ch.first_layer = next_layer;
     next_layer += ch.layers;
@@ -156,8 +158,9 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
     ch.kv_block_bytes = kv_block;
   }
   // Embedding on the first virtual stage, LM head (final norm, logits, loss) on the last.
-  auto& first = out[0].chunks[0];
-  auto& last = out[plan.pp - 1].chunks[plan.chunks - 1];
+  const int last_vs = placement.virtual_stages() - 1;
+  auto& first = out[placement.rank_of(0)].chunks[placement.chunk_of(0)];
+  auto& last = out[placement.rank_of(last_vs)].chunks[placement.chunk_of(last_vs)];
   const auto emb = compute.embedding(model, b, t, plan.sequence_parallel, plan.cp);
   const auto head = compute.lm_head(model, b, t, plan.sequence_parallel, plan.cp);
   const int ar_count = t > 1 ? 1 : 0;

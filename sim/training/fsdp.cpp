@@ -28,7 +28,7 @@ double fsdp_buffer_bytes(const workload::ModelSpec& model, const ParallelPlan& p
   const PartParams parts = part_params(model, plan);
   std::vector<double> units;
   for (int vs = 0; vs < V; ++vs) {
-    if (schedule::rank_of_virtual_stage(vs, plan.pp) != stage) continue;
+    if (chunk_placement(plan).rank_of(vs) != stage) continue;
     if (vs == 0) units.push_back(parts.embedding);
     for (int n : fsdp_unit_layers(per_vs[vs], plan.fsdp.unit_layers)) units.push_back(n * parts.layer);
     if (vs == V - 1) units.push_back(parts.head);

@@ -50,6 +50,7 @@ void describe_training(const TrainingResult& r, const TrainingAccounting& a, con
   line("exposed PP communication", units::format_time(r.exposed_pp) + " per GPU per iteration");
   line("exposed DP communication", units::format_time(r.exposed_dp) + " per GPU per iteration");
   if (r.expert_parallel) line("exposed EP communication", units::format_time(r.exposed_ep) + " per GPU per iteration");
+  if (r.context_parallel) line("exposed CP communication", units::format_time(r.exposed_cp) + " per GPU per iteration");
   line("optimizer step", units::format_time(r.optimizer_time));
   if (r.max_slowdown > 1) line("slowest GPU factor", units::format_significant(r.max_slowdown));
   os << "\nper stage:\n";
@@ -86,6 +87,7 @@ void describe_training(const TrainingResult& r, const TrainingAccounting& a, con
   sum.push_back({"exposed_pp", r.exposed_pp, "s"});
   sum.push_back({"exposed_dp", r.exposed_dp, "s"});
   if (r.expert_parallel) sum.push_back({"exposed_ep", r.exposed_ep, "s"});
+  if (r.context_parallel) sum.push_back({"exposed_cp", r.exposed_cp, "s"});
   sum.push_back({"optimizer_time", r.optimizer_time, "s"});
   sum.push_back({"oom_stages", double(r.oom_stages.size()), "1"});
   sum.push_back({"hbm_per_gpu", hbm, "B"});  // HBM line of analysis/plot.py memory

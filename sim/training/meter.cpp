@@ -14,6 +14,8 @@ TrainingMeter::TrainingMeter(const program::ProgramSet& set)
       outer_(set.stream_index(program::kOuterStream)),
       tp_(set.stream_index(program::kTpStream)),
       pp_(set.stream_index(program::kPpStream)),
+      cp_(set.stream_index(program::kCpStream)),
+      cp_slot_(set.slot_index(program::kCpSlot)),
       ep_slot_(set.slot_index("ep")),
       etp_slot_(set.slot_index("etp")),
       ranks_(set.ranks.size()) {}
@@ -43,6 +45,10 @@ void TrainingMeter::op_done(int rank, const program::Op& op, const program::OpTi
   switch (op.kind()) {
     case OpKind::Compute:
     case OpKind::Collective: {
+      if (op.kind() == OpKind::Collective && cp_slot_ >= 0 && op.slot == cp_slot_) {
+        r.cp += d;  // context parallelism's KV all-gather / dKV reduce-scatter, on the compute stream
+        return;
+      }
       if (op.kind() == OpKind::Collective && op.role != Role::TpComm) {
         if (op.slot >= 0 && (op.slot == ep_slot_ || op.slot == etp_slot_)) r.ep += d;
         return;
@@ -68,6 +74,7 @@ void TrainingMeter::op_done(int rank, const program::Op& op, const program::OpTi
       if (t.source_stream == dp_) r.dp += d;
       if (t.source_stream == tp_) r.tp += d;
       if (t.source_stream == pp_) r.pp += d;
+      if (t.source_stream == cp_) r.cp += d;
       if (t.source_stream == outer_) at(rank, it).outer_wait += d;
       return;
     case OpKind::Marker: {
@@ -102,6 +109,7 @@ TrainingResult TrainingMeter::result(double hbm, int replica) const {
   }
   TrainingResult res;
   res.expert_parallel = ep_slot_ >= 0 || etp_slot_ >= 0;
+  res.context_parallel = cp_ >= 0 || cp_slot_ >= 0;
   if (members.empty() || iters == 0) return res;
   auto stage_of = [&](int r) { return std::max(0, set_.ranks[r].info.stage); };
   auto iteration = [&](int r, int it) -> const PerIteration& {
@@ -137,6 +145,7 @@ TrainingResult TrainingMeter::result(double hbm, int replica) const {
     res.exposed_pp += x.pp / n;
     res.exposed_dp += x.dp / n;
     res.exposed_ep += x.ep / n;
+    res.exposed_cp += x.cp / n;
     res.optimizer_time += x.optimizer / n;
     res.stage_compute[stage_of(r)] += x.busy / iters;
     ++per_stage[stage_of(r)];

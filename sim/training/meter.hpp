@@ -8,6 +8,8 @@
 //               not explain; and waits for events of a "pp-comm" stream
 //   exposed DP  waits for events of the "dp-comm" stream
 //   exposed EP  collectives (all-to-alls, barriers, gathers) of the "ep" and "etp" slots
+//   exposed CP  waits for events of the "cp-comm" stream (ring attention's KV transfers) and
+//               collectives of the "cp" slot on the compute stream (the all-gather variant)
 //   outer wait  waits for events of the "outer-comm" stream (DiLoCo), per iteration
 //   iteration   ends at the rank's end-of-iteration marker; its pipeline phase spans the busy ops
 //   memory      the peak of the rank's allocations minus frees, with its split by category
@@ -36,7 +38,7 @@ class TrainingMeter final : public program::Observer {
     double end = 0, phase_start = -1, phase_end = 0, phase_busy = 0, outer_wait = 0;
   };
   struct PerRank {
-    double busy = 0, tp = 0, pp = 0, dp = 0, ep = 0, optimizer = 0;
+    double busy = 0, tp = 0, pp = 0, dp = 0, ep = 0, cp = 0, optimizer = 0;
     std::vector<PerIteration> its;
     std::array<double, program::kMemoryCategories> held{}, at_peak{};
     double total = 0, peak = 0;
@@ -44,7 +46,7 @@ class TrainingMeter final : public program::Observer {
   PerIteration& at(int rank, int it);
 
   const program::ProgramSet& set_;
-  int compute_, dp_, outer_, tp_, pp_;
+  int compute_, dp_, outer_, tp_, pp_, cp_, cp_slot_;
   int ep_slot_, etp_slot_;  // expert parallelism's group slots (-1: none)
   std::vector<PerRank> ranks_;
 };

@@ -78,7 +78,7 @@ class MoeExtension final : public TrainingExtension {
     const auto per_vs = virtual_stage_layers(p, model_);
     first_.assign(p.pp, std::vector<int>(p.chunks)), count_ = first_;
     for (int vs = 0, next = 0; vs < static_cast<int>(per_vs.size()); next += per_vs[vs], ++vs) {
-      const int s = schedule::rank_of_virtual_stage(vs, p.pp), c = schedule::chunk_of_virtual_stage(vs, p.pp);
+      const int s = chunk_placement(p).rank_of(vs), c = chunk_placement(p).chunk_of(vs);
       first_[s][c] = next, count_[s][c] = per_vs[vs];
     }
     // Parameters per GPU: dense (reduced over dp by the dense generator) and routed experts.
@@ -147,14 +147,17 @@ class MoeExtension final : public TrainingExtension {
         ch.kv_block_bytes = kv_block;
       }
     }
-    auto& first = out[0].chunks[0];
-    auto& last = out[plan_.pp - 1].chunks[plan_.chunks - 1];
+    const schedule::Placement placement = chunk_placement(plan_);
+    const int last_vs = placement.virtual_stages() - 1;
+    auto& first = out[placement.rank_of(0)].chunks[placement.chunk_of(0)];
+    auto& last = out[placement.rank_of(last_vs)].chunks[placement.chunk_of(last_vs)];
     // As part_params (costs.hpp) for a dense model: vocabulary-split over tp, a tied head on
     // another stage with its own copy of the word embeddings.
     const double t = plan_.tp;
     first.embedding = true, first.params += workload::embedding_parameters(model_) / t;
     last.lm_head = true, last.params += workload::lm_head_parameters(model_) / t;
-    if (model_.tied_embeddings && plan_.pp > 1) last.params += double(model_.vocab) * model_.hidden / t;
+    if (model_.tied_embeddings && embedding_stage(plan_) != lm_head_stage(plan_))
+      last.params += double(model_.vocab) * model_.hidden / t;
     return out;
   }
 
@@ -193,8 +196,10 @@ class MoeExtension final : public TrainingExtension {
     select_rank(rank, co);
     const FixedCosts& f = fixed(layout_.ranks().gpu_of_rank(rank));
     const int first = first_[co.stage][op.chunk], n = count_[co.stage][op.chunk];
-    const bool embedding = co.stage == 0 && op.chunk == 0;
-    const bool head = co.stage == plan_.pp - 1 && op.chunk == plan_.chunks - 1;
+    const schedule::Placement placement = chunk_placement(plan_);
+    const int vs = placement.virtual_stage(co.stage, op.chunk);
+    const bool embedding = vs == 0;
+    const bool head = vs == placement.virtual_stages() - 1;
     const bool full = plan_.recompute == workload::Recompute::Full;
     const bool selective = plan_.recompute == workload::Recompute::Selective;
     const bool ep = layout_.ep() > 1, etp = layout_.expert_tp() > 1;

@@ -46,9 +46,6 @@ int cluster_of_gpu(const PlatformSpec& platform, int gpu) {
 
 namespace {
 
-// The stream of context-parallel KV transfers (ring attention), beside compute and dp-comm.
-constexpr std::string_view kCpStream = "cp-comm";
-
 // Gradient buckets released together go out as one collective of their summed size, each
 // bucket's latency kept (Collective::count): exact under aggregated flows, and far fewer
 // flows. The grouping depends only on the plan, never on timing, so every rank of a group
@@ -61,6 +58,7 @@ struct Job {
   const TrainingSpec& spec;
   const ParallelPlan& plan;
   schedule::Schedule sched;
+  schedule::Placement placement;
   int pp = 1, dp = 1, tp = 1, cp = 1, m = 1, v = 1, V = 1;
   double pp_bytes = 0, tp_bytes = 0, full_activation = 0, embedding_grad_bytes = 0;
   double grad_bytes = 2;  // per gradient element reduced (grad_reduce_precision)
@@ -135,7 +133,14 @@ class RankWriter {
              int cp_rank = 0)
       : job_(job), w_(p), rank_(rank), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds), cp_rank_(cp_rank) {
     if (!job_.zero3) return;
-    for (const auto& c : costs_.chunks) units_.push_back(fsdp_units(c, job_.plan.fsdp.unit_layers));
+    for (const auto& c : costs_.chunks) {
+      units_.push_back(fsdp_units(c, job_.plan.fsdp.unit_layers));
+      // Transformer layers of each unit, in fsdp_units' order (embedding, layer units, head).
+      auto& layers = unit_layers_.emplace_back();
+      if (c.embedding) layers.push_back(0);
+      for (int n : fsdp_unit_layers(c.layers, job_.plan.fsdp.unit_layers)) layers.push_back(n);
+      if (c.lm_head) layers.push_back(0);
+    }
     // The iteration's gathers in the order the units run: a forward walks its chunk's units
     // forwards, an (input) backward backwards; weight-gradient ops need no parameters.
     const auto& ops = job_.sched[stage_];
@@ -167,6 +172,7 @@ class RankWriter {
   // ZeRO-3: per chunk its units (forward order); the iteration's gathers in order (bf16
   // bytes, 0 for a unit without parameters: skipped), their events once issued, the next one.
   std::vector<std::vector<PartCosts>> units_;
+  std::vector<std::vector<int>> unit_layers_;  // [chunk][unit]: transformer layers of the unit
   std::vector<double> gather_sequence_;
   std::vector<int> gathered_;
   int next_gather_ = 0;
@@ -222,16 +228,21 @@ class RankWriter {
   // brings them the whole sequence's keys and values (docs/training.md, "Context parallelism").
   // Ring: the KV blocks (and backward the dKV blocks) go round the CP group on their own
   // stream while the attention runs; the op waits for the last one. All-gather: KV gathered
-  // before the attention, dKV reduce-scattered after it, on the compute stream.
-  void context_parallel_attention(int it, const schedule::PipelineOp& op, int vs, const ChunkCosts& c,
-                                  double seconds, Role role) {
-    const bool forward = op.type == OpType::Forward;
+  // before the attention, dKV reduce-scattered after it, on the compute stream. `recomputed`:
+  // the forward attention that full recomputation re-runs inside a backward op, with its
+  // forward traffic again (Megatron recomputes the whole layer, ring or all-gather included).
+  // `layers` of the chunk take part (all of them, or one ZeRO-3 unit's: `unit` keeps its tags apart).
+  void context_parallel_attention(int it, const schedule::PipelineOp& op, int vs, const ChunkCosts& c, int layers,
+                                  int unit, double seconds, Role role, bool recomputed = false) {
+    const bool forward = op.type == OpType::Forward || recomputed;
     const int cp = job_.cp;
-    if (c.layers == 0) return;
+    if (layers == 0) return;
     if (job_.plan.cp_comm == CpComm::Ring) {
-      const double bytes = c.layers * (cp - 1) * c.kv_block_bytes * (forward ? 1 : 2);
-      // Own tag space: the pipeline's tags on the same (micro-batch, virtual stage) stay distinct.
-      const uint64_t tag = job_.tag(it, forward ? 0 : 1, op.micro_batch, vs) | (uint64_t{1} << 62);
+      const double bytes = layers * (cp - 1) * c.kv_block_bytes * (forward ? 1 : 2);
+      // Own tag space: the pipeline's tags on the same (micro-batch, virtual stage) stay distinct,
+      // and so do the recomputed forward's and each unit's (tag() stays below 2^40).
+      const uint64_t tag = job_.tag(it, forward ? 0 : 1, op.micro_batch, vs) | (uint64_t{1} << 62) |
+                           (recomputed ? uint64_t{1} << 61 : 0) | (static_cast<uint64_t>(unit) << 40);
       w_.wait(job_.cps, w_.record(job_.cs));
       w_.send(job_.cps, job_.cp_slot, (cp_rank_ + 1) % cp, bytes, tag);
       w_.recv(job_.cps, job_.cp_slot, (cp_rank_ + cp - 1) % cp, bytes, tag);
@@ -239,14 +250,30 @@ class RankWriter {
       w_.wait(job_.cs, w_.record(job_.cps));
       return;
     }
-    const double gathered = c.layers * cp * c.kv_block_bytes;
-    w_.collective(job_.cs, job_.cp_slot, collective(CollectiveKind::AllGather, CollectiveAlgorithm::Ring, gathered, c.layers),
+    const double gathered = layers * cp * c.kv_block_bytes;
+    w_.collective(job_.cs, job_.cp_slot, collective(CollectiveKind::AllGather, CollectiveAlgorithm::Ring, gathered, layers),
                   Role::Collective);
     w_.compute(job_.cs, seconds, role);
     if (!forward)
       w_.collective(job_.cs, job_.cp_slot,
-                    collective(CollectiveKind::ReduceScatter, CollectiveAlgorithm::Ring, gathered, c.layers),
+                    collective(CollectiveKind::ReduceScatter, CollectiveAlgorithm::Ring, gathered, layers),
                     Role::Collective);
+  }
+
+  // Context parallelism: the attention kernels of `layers` of the chunk (all, or one ZeRO-3
+  // unit's) run first, with their KV traffic (after the recomputed forward's, under full
+  // recomputation); `x` keeps the rest of the op's compute.
+  void attention_first(int it, const schedule::PipelineOp& op, int vs, const ChunkCosts& c, int layers, int unit,
+                       Work& x) {
+    if (job_.cp <= 1 || op.type == OpType::BackwardWeight || c.layers == 0) return;
+    const double share = double(layers) / c.layers;
+    if (op.type != OpType::Forward && job_.plan.recompute == workload::Recompute::Full) {
+      context_parallel_attention(it, op, vs, c, layers, unit, c.attention_fwd * share, x.role, true);
+      x.compute -= c.attention_fwd * share;
+    }
+    const double attention = (op.type == OpType::Forward ? c.attention_fwd : c.attention_bwd) * share;
+    context_parallel_attention(it, op, vs, c, layers, unit, attention, x.role);
+    x.compute -= attention;
   }
 
   void buckets(int chunk, CollectiveKind kind, int issued) {
@@ -272,11 +299,13 @@ class RankWriter {
   }
 
   // ZeRO-3: one schedule op, unit by unit.
-  void sharded_op(const schedule::PipelineOp& op) {
+  void sharded_op(int it, const schedule::PipelineOp& op, int vs) {
     const auto& units = units_[op.chunk];
     for (int u : unit_order(op)) {
       if (op.type != OpType::BackwardWeight) gather_next_unit();
-      pass(work_of(units[u], op.type), 1);
+      Work x = work_of(units[u], op.type);
+      attention_first(it, op, vs, costs_.chunks[op.chunk], unit_layers_[op.chunk][u], u, x);
+      pass(x, 1);
       if ((op.type == OpType::Backward || op.type == OpType::BackwardWeight) && units[u].params > 0) {
         // The unit's gradients: reduce-scattered over the shard group (HSDP: then the shard
         // all-reduced across the replicas).
@@ -312,13 +341,9 @@ class RankWriter {
   void dense_op(int it, int i, const schedule::PipelineOp& op, int vs) {
     const auto& c = costs_.chunks[op.chunk];
     Work x = work_of(whole(c), op.type);
-    if (job_.cp > 1 && op.type != OpType::BackwardWeight) {
-      // Context parallelism: the attention kernels run first, with their KV traffic; the rest
-      // of the op (its GEMMs and other kernels) after.
-      const double attention = op.type == OpType::Forward ? c.attention_fwd : c.attention_bwd;
-      context_parallel_attention(it, op, vs, c, attention, x.role);
-      x.compute -= attention;
-    }
+    // Context parallelism: the attention kernels first, with their KV traffic; the rest of the
+    // op (its GEMMs and other kernels) after.
+    attention_first(it, op, vs, c, c.layers, 0, x);
     if (job_.param_overlap && i == job_.first_forward_op[stage_][op.chunk]) {
       // Its buckets' parameters arrive while it runs: each group's share waits for its gather.
       const double bytes = c.params * workload::kWeightBytesPerParam;
@@ -364,36 +389,37 @@ class RankWriter {
     if (job_.param_overlap) issue_parameter_gathers();
     for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
       const auto& op = ops[i];
-      const int vs = schedule::model_chunk_stage(stage_, op.chunk, job_.pp);
+      const int vs = job_.placement.virtual_stage(stage_, op.chunk);
       const bool forward = op.type == OpType::Forward;
       w_.marker(cs, MarkerKind::MicroBatch, op.micro_batch);
       w_.marker(cs, MarkerKind::Chunk, op.chunk);
       const bool needs_input = forward ? vs > 0 : (op.type != OpType::BackwardWeight && vs < job_.V - 1);
       if (needs_input) {
-        const int src = schedule::rank_of_virtual_stage(forward ? vs - 1 : vs + 1, job_.pp);
+        const int src = job_.placement.rank_of(forward ? vs - 1 : vs + 1, op.micro_batch);
         w_.recv(cs, job_.pp_slot, src, job_.pp_bytes, job_.tag(it, forward ? 0 : 1, op.micro_batch, vs),
                 job_.gather_after_recv ? job_.tp_slot : -1, job_.gather_after_recv ? job_.full_activation : 0);
       }
       if (forward) w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
-      if (job_.zero3) sharded_op(op);
+      if (job_.zero3) sharded_op(it, op, vs);
       else dense_op(it, i, op, vs);
       if (schedule::is_input_backward(op.type)) w_.free(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
       const bool sends = forward ? vs < job_.V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
       if (sends) {
         const int dst_vs = forward ? vs + 1 : vs - 1;
-        w_.send(cs, job_.pp_slot, schedule::rank_of_virtual_stage(dst_vs, job_.pp), job_.pp_bytes,
+        w_.send(cs, job_.pp_slot, job_.placement.rank_of(dst_vs, op.micro_batch), job_.pp_bytes,
                 job_.tag(it, forward ? 0 : 1, op.micro_batch, dst_vs));
       }
     }
     w_.marker(cs, MarkerKind::MicroBatch, 0, true);
     w_.marker(cs, MarkerKind::Chunk, 0, true);
     // Gradient synchronisation, then the optimizer step.
-    if (job_.has_dp || job_.ext || (job_.embedding_sync && (stage_ == 0 || stage_ == job_.pp - 1))) {
+    const bool holds_embedding = stage_ == embedding_stage(job_.plan) || stage_ == lm_head_stage(job_.plan);
+    if (job_.has_dp || job_.ext || (job_.embedding_sync && holds_embedding)) {
       const int issued = w_.record(cs);
       if (!job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp)
         for (int ch = job_.v - 1; ch >= 0; --ch) buckets(ch, job_.grad_collective, issued);
       if (job_.ext) job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
-      if (job_.embedding_sync && (stage_ == 0 || stage_ == job_.pp - 1))
+      if (job_.embedding_sync && holds_embedding)
         on_comm_stream_after(issued, job_.emb_slot,
                              collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, job_.embedding_grad_bytes));
       // Waits for everything the dp-comm stream was given so far.
@@ -425,14 +451,15 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   const auto& model = spec.model;
   validate_plan(plan, model, platform.total_gpus());
   const RankLayout layout(plan);
-  Job job{spec, plan, schedule::make_schedule({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks})};
+  Job job{spec, plan, schedule::make_schedule({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks}),
+          chunk_placement(plan)};
   job.pp = plan.pp, job.dp = plan.dp, job.tp = plan.tp, job.cp = plan.cp, job.m = plan.micro_batches(), job.v = plan.chunks;
-  job.V = job.pp * job.v;
+  job.V = job.placement.virtual_stages();
   job.pp_bytes = pipeline_message_bytes(model, plan);
   job.tp_bytes = tp_message_bytes(model, plan);
   job.full_activation = tp_message_bytes(model, plan);  // this context-parallel rank's bf16 activation
   job.gather_after_recv = plan.tp > 1 && plan.scatter_gather && !plan.sequence_parallel;
-  job.embedding_sync = model.tied_embeddings && plan.pp > 1;
+  job.embedding_sync = model.tied_embeddings && embedding_stage(plan) != lm_head_stage(plan);
   job.grad_bytes = plan.grad_reduce_bytes;
   job.embedding_grad_bytes = job.grad_bytes * model.vocab * model.hidden / plan.tp;
   job.has_dp = plan.dp * plan.cp > 1;  // gradients are reduced over dp x cp
@@ -466,7 +493,7 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   job.pp_slot = b.slot("pp"), job.tp_slot = b.slot("tp"), job.dp_slot = b.slot("dp"), job.emb_slot = b.slot("embedding");
   if (job.tp_overlap) job.ts = b.stream(program::kTpStream);
   if (job.hsdp) job.replica_slot = b.slot("dp-replica");
-  if (plan.cp > 1) job.cps = b.stream(kCpStream), job.cp_slot = b.slot("cp");
+  if (plan.cp > 1) job.cps = b.stream(program::kCpStream), job.cp_slot = b.slot(program::kCpSlot);
 
   // Communication groups: a pipeline per (dp, cp, tp), a TP group per (stage, dp, cp), a DP group
   // per (stage, tp) over every (dp, cp) rank (gradients are reduced over dp x cp), a CP ring per
@@ -489,8 +516,9 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
           for (int s = 0; s < plan.pp; ++s) groups[layout.rank({s, d, t, k})][job.pp_slot] = g;
         }
         if (job.embedding_sync) {
-          const int g = b.group(name("emb", d, t, cp_part(k)), {layout.gpu({0, d, t, k}), layout.gpu({plan.pp - 1, d, t, k})});
-          groups[layout.rank({0, d, t, k})][job.emb_slot] = groups[layout.rank({plan.pp - 1, d, t, k})][job.emb_slot] = g;
+          const int e = embedding_stage(plan), h = lm_head_stage(plan);
+          const int g = b.group(name("emb", d, t, cp_part(k)), {layout.gpu({e, d, t, k}), layout.gpu({h, d, t, k})});
+          groups[layout.rank({e, d, t, k})][job.emb_slot] = groups[layout.rank({h, d, t, k})][job.emb_slot] = g;
         }
       }
   for (int s = 0; s < plan.pp; ++s) {

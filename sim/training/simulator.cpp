@@ -27,8 +27,8 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.virtual_stages = plan.chunks;
     in.micro_batch = plan.micro_batch;
     in.layers_on_stage = layers[s];
-    in.has_embedding = s == 0;
-    in.has_lm_head = s == plan.pp - 1;
+    in.has_embedding = s == embedding_stage(plan);
+    in.has_lm_head = s == lm_head_stage(plan);
     in.seq_parallel = plan.sequence_parallel;
     in.recompute = plan.recompute;
     in.zero_stage = plan.zero_stage;

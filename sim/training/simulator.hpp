@@ -25,8 +25,9 @@ struct TrainingResult {
   double iteration_time = 0;            // mean over iterations
   double bubble_fraction = 0;           // pipeline bubble: idle share of the forward/backward phase
   // Exposed communication per GPU per iteration (seconds, mean over GPUs): time the compute
-  // stream spends on (TP) or waiting for (PP, DP) communication.
-  double exposed_tp = 0, exposed_pp = 0, exposed_dp = 0;
+  // stream spends on (TP, CP all-gathers) or waiting for (PP, DP, CP ring) communication.
+  double exposed_tp = 0, exposed_pp = 0, exposed_dp = 0, exposed_cp = 0;
+  bool context_parallel = false;  // the programs have context-parallel traffic (exposed_cp is reported)
   // Expert parallelism (programs with an "ep" or "etp" group slot): time the compute stream
   // spends in the dispatch and combine all-to-alls, the barriers before closed-form ones and
   // the expert-TP gathers and reduce-scatters (all on the compute stream, so all exposed; like

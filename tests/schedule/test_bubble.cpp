@@ -147,7 +147,7 @@ TEST_CASE("the executor is deterministic", "[schedule][executor]") {
 TEST_CASE("executor parameter errors", "[schedule][executor]") {
   const Schedule s = make_schedule({ScheduleKind::OneFOneB, 2, 2, 1});
   ExecutorParams ep;
-  CHECK_THROWS_WITH(execute(s, ep), Catch::Contains("durations must have 1 or p*v = 2 entries, got 0"));
+  CHECK_THROWS_WITH(execute(s, ep), Catch::Contains("durations must have 1 or one per virtual stage (2) entries, got 0"));
   ep.durations = {{-1, 1, 0, 0}};
   CHECK_THROWS_WITH(execute(s, ep), Catch::Contains(">= 0"));
   ep.durations = {{1, 1, 0, 0}};

@@ -129,6 +129,8 @@ namespace {
 struct Played {
   double iteration = 0;
   double fwd_rest = 0, bwd_rest = 0, attn_fwd = 0, attn_bwd = 0, optimizer = 0, layers = 0;
+  double exposed_cp = 0;
+  bool context_parallel = false;
 };
 
 // The job played on the reference executor with messages taking `transfer` seconds and every
@@ -142,7 +144,9 @@ Played play(const TrainingSpec& spec, double transfer, double collective) {
   const auto costs = stage_costs(spec.model, spec.plan, cm, TpLink{1e30, 0});
   const auto& c = costs[0].chunks[0];
   Played p;
-  p.iteration = meter.result(1e15).iteration_time;
+  const auto result = meter.result(1e15);
+  p.iteration = result.iteration_time;
+  p.exposed_cp = result.exposed_cp, p.context_parallel = result.context_parallel;
   p.attn_fwd = c.attention_fwd, p.attn_bwd = c.attention_bwd;
   p.fwd_rest = c.fwd_compute - c.attention_fwd;
   p.bwd_rest = c.bwd_input_compute + c.bwd_weight - c.attention_bwd;
@@ -178,4 +182,70 @@ TEST_CASE("all-gather context parallelism: KV gathered per layer forward and bac
   const auto ring = play(cp_job(2, CpComm::Ring), 0, y);
   const auto gather = play(cp_job(2, CpComm::AllGather), 0, y);
   CHECK(gather.iteration - ring.iteration == Approx(2 * 3 * ring.layers * y).epsilon(1e-9));
+}
+
+TEST_CASE("full recomputation repeats the ring's forward round inside each backward", "[context-parallel][recompute]") {
+  // Each backward re-runs the forward (its attention and the KV round it needs: a transfer
+  // overlapping the recomputed attention) before the backward attention with its KV + dKV
+  // round. With a transfer x between the two kernels' times, per micro-batch:
+  //   forward  fwd_rest + max(attn_fwd, x)
+  //   backward (bwd_rest - attn_fwd) + max(attn_fwd, x) + max(attn_bwd, x)
+  // (bwd_rest includes the recomputed forward's kernels).
+  auto spec = cp_job(2);
+  spec.plan.recompute = workload::Recompute::Full;
+  const auto fast = play(spec, 0, 0);
+  const double x = 0.5 * (fast.attn_fwd + fast.attn_bwd);
+  REQUIRE(x > fast.attn_fwd);
+  REQUIRE(x < fast.attn_bwd);
+  const auto mid = play(spec, x, 0);
+  CHECK(mid.iteration == Approx(2 * (fast.fwd_rest + x + (fast.bwd_rest - fast.attn_fwd) + x + fast.attn_bwd) +
+                                fast.optimizer)
+                             .epsilon(1e-9));
+  // All-gather variant: one more KV all-gather per layer in each backward (4 collectives per
+  // layer per micro-batch instead of 3).
+  const double y = 1e-3;
+  auto ring = cp_job(2, CpComm::Ring), gather = cp_job(2, CpComm::AllGather);
+  ring.plan.recompute = gather.plan.recompute = workload::Recompute::Full;
+  CHECK(play(gather, 0, y).iteration - play(ring, 0, y).iteration == Approx(2 * 4 * fast.layers * y).epsilon(1e-9));
+}
+
+TEST_CASE("exposed CP communication: the ring's excess over the attention, the all-gathers whole", "[context-parallel]") {
+  const auto spec = cp_job(2);
+  const auto fast = play(spec, 0, 0);
+  CHECK(fast.context_parallel);
+  CHECK(fast.exposed_cp == 0);
+  // Transfer x longer than the forward attention, shorter than the backward one: each of the
+  // two forwards waits x - attn_fwd for its KV round, the backwards hide theirs.
+  const double x = 0.5 * (fast.attn_fwd + fast.attn_bwd);
+  CHECK(play(spec, x, 0).exposed_cp == Approx(2 * (x - fast.attn_fwd)).epsilon(1e-9));
+  // All-gather: 3 collectives per layer per micro-batch on the compute stream, all exposed.
+  const double y = 1e-3;
+  CHECK(play(cp_job(2, CpComm::AllGather), 0, y).exposed_cp == Approx(2 * 3 * fast.layers * y).epsilon(1e-9));
+  // Without context parallelism there is no such metric.
+  CHECK_FALSE(play(cp_job(1), 0, 0).context_parallel);
+}
+
+TEST_CASE("context parallelism with ZeRO-3 units: each unit's attention brings its own KV round", "[context-parallel][zero3]") {
+  // cp 2, dp 1, ZeRO-3 with one layer per unit (4 units of a layer): each unit's forward runs
+  // its layer's attention beside that layer's ring round, so a transfer x (per round) longer
+  // than one layer's attention is exposed per layer: forward 4 (x - attn_fwd/4) per
+  // micro-batch, backward 4 (x - attn_bwd/4) when x exceeds that too.
+  auto spec = cp_job(2);
+  spec.plan.zero_stage = 3;
+  spec.plan.fsdp.unit_layers = 1;
+  const auto fast = play(spec, 0, 0);
+  REQUIRE(fast.layers == 4);
+  // Free communication: the same time as the distributed optimizer without units (both shard
+  // the optimizer step over dp x cp = 2).
+  auto zero1 = cp_job(2);
+  zero1.plan.zero_stage = 1;
+  CHECK(fast.iteration == Approx(play(zero1, 0, 0).iteration).epsilon(1e-9));
+  const double x = fast.attn_bwd;  // longer than one layer's forward and backward attention
+  REQUIRE(x > fast.attn_fwd / 4);
+  const auto slow = play(spec, x, 0);
+  CHECK(slow.exposed_cp == Approx(2 * ((4 * x - fast.attn_fwd) + (4 * x - fast.attn_bwd))).epsilon(1e-9));
+  // HSDP shard groups with cp stay refused.
+  auto hsdp = cp_job(2);
+  hsdp.plan.zero_stage = 3, hsdp.plan.dp = 2, hsdp.plan.global_batch = 4, hsdp.plan.fsdp.shard_group = 1;
+  CHECK_THROWS_WITH(validate_plan(hsdp.plan, hsdp.model, 64), Catch::Contains("HSDP shard groups"));
 }

@@ -112,17 +112,37 @@ TEST_CASE("invalid schedule parameters are refused with clear messages", "[sched
 
 TEST_CASE("schedule names round-trip", "[schedule][names]") {
   for (ScheduleKind k : {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved1F1B,
-                         ScheduleKind::ZeroBubbleH1})
+                         ScheduleKind::ZeroBubbleH1, ScheduleKind::ZeroBubbleV, ScheduleKind::DualPipe})
     CHECK(schedule_kind_from_string(to_string(k)) == k);
   CHECK(schedule_kind_from_string("interleaved-1f1b") == ScheduleKind::Interleaved1F1B);
   CHECK_THROWS_WITH(schedule_kind_from_string("pipedream"), Catch::Contains("expected one of: gpipe, 1f1b"));
 }
 
-TEST_CASE("chunk layout is Megatron's: virtual stage = chunk * p + rank", "[schedule][layout]") {
-  STATIC_REQUIRE(model_chunk_stage(0, 0, 4) == 0);
-  STATIC_REQUIRE(model_chunk_stage(3, 0, 4) == 3);
-  STATIC_REQUIRE(model_chunk_stage(0, 1, 4) == 4);
-  STATIC_REQUIRE(model_chunk_stage(2, 3, 4) == 14);
-  for (int vs = 0; vs < 12; ++vs)
-    CHECK(model_chunk_stage(rank_of_virtual_stage(vs, 4), chunk_of_virtual_stage(vs, 4), 4) == vs);
+TEST_CASE("chunk layouts: Megatron's looped one, the V and the bidirectional", "[schedule][layout]") {
+  // Looped: virtual stage = chunk * p + rank.
+  const Placement looped{ChunkLayout::Looped, 4, 4, 8};
+  CHECK(looped.virtual_stage(0, 0) == 0);
+  CHECK(looped.virtual_stage(3, 0) == 3);
+  CHECK(looped.virtual_stage(0, 1) == 4);
+  CHECK(looped.virtual_stage(2, 3) == 14);
+  // V (zb-v): down the ranks with chunk 0, back up with chunk 1.
+  const Placement v{ChunkLayout::V, 4, 2, 8};
+  const int v_stages[4][2] = {{0, 7}, {1, 6}, {2, 5}, {3, 4}};
+  // Bidirectional (dualpipe): rank r holds stages r and p-1-r.
+  const Placement bi{ChunkLayout::Bidirectional, 4, 2, 8};
+  const int bi_stages[4][2] = {{0, 3}, {1, 2}, {2, 1}, {3, 0}};
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 2; ++c) {
+      CHECK(v.virtual_stage(r, c) == v_stages[r][c]);
+      CHECK(bi.virtual_stage(r, c) == bi_stages[r][c]);
+    }
+  // rank_of/chunk_of invert virtual_stage (for the bidirectional layout, per direction).
+  for (const Placement& pl : {looped, v})
+    for (int vs = 0; vs < pl.virtual_stages(); ++vs)
+      CHECK(pl.virtual_stage(pl.rank_of(vs), pl.chunk_of(vs)) == vs);
+  for (int mb = 0; mb < 8; ++mb)
+    for (int vs = 0; vs < 4; ++vs) {
+      CHECK(bi.chunk_of(vs, mb) == (mb < 4 ? 0 : 1));
+      CHECK(bi.virtual_stage(bi.rank_of(vs, mb), bi.chunk_of(vs, mb)) == vs);
+    }
 }

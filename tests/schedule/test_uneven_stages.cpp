@@ -129,10 +129,11 @@ TEST_CASE("layer-weighted in-flight peak, by hand", "[schedule][uneven]") {
 }
 
 TEST_CASE("uneven interleaved programs run as the schedule executor says, memory as the estimator", "[schedule][uneven]") {
-  for (const auto& s : {llama_like(), llama_like(ScheduleKind::OneFOneB, 1)}) {
+  // zb-v: the same eight virtual stages in a V (rank 0 holds virtual stages 0 and 7).
+  for (const auto& s : {llama_like(), llama_like(ScheduleKind::OneFOneB, 1), llama_like(ScheduleKind::ZeroBubbleV, 2)}) {
     auto spec = s;
     if (spec.plan.chunks == 1) spec.plan.layers_per_virtual_stage = {7, 8, 8, 7};
-    INFO("chunks " << spec.plan.chunks);
+    INFO(schedule::to_string(spec.plan.schedule) << " chunks " << spec.plan.chunks);
     const auto platform = testing::uniform_cluster(4, 1, 1e15, 1e15, 0);
     const auto set = training_programs(spec, platform, 0);
     TrainingMeter meter(set);
@@ -144,8 +145,10 @@ TEST_CASE("uneven interleaved programs run as the schedule executor says, memory
     const int p = spec.plan.pp, v = spec.plan.chunks;
     schedule::ExecutorParams ep;
     ep.chunks = v;
+    const schedule::Placement placement = chunk_placement(spec.plan);
+    ep.layout = placement.layout;
     for (int vs = 0; vs < p * v; ++vs) {
-      const auto& c = costs[schedule::rank_of_virtual_stage(vs, p)].chunks[schedule::chunk_of_virtual_stage(vs, p)];
+      const auto& c = costs[placement.rank_of(vs)].chunks[placement.chunk_of(vs)];
       ep.durations.push_back({c.fwd, c.bwd(), c.bwd_input, c.bwd_weight});
     }
     const auto ref = schedule::execute(
