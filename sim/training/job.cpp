@@ -1,6 +1,8 @@
 #include "training/job.hpp"
 
 #include <cstdio>
+#include <iostream>
+#include <unistd.h>
 #include <sstream>
 
 #include "core/units.hpp"
@@ -131,7 +133,10 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   if (!options.whole_platform) scope.gpus = RankLayout(spec.plan).gpus_of_ranks();
   Simulation sim(scenario.platform, scenario.seed, scope);
   Recorder recorder(sim.network(), options.keep_activities);
-  const TrainingResult r = simulate_training(sim, spec, scenario.seed, &recorder);
+  std::string fold_note;
+  const TrainingResult r = simulate_training(sim, spec, scenario.seed, &recorder, {options.fold, &fold_note});
+  // Why a large run was not folded, on a terminal (like the progress phases); not in the report.
+  if (options.fold && r.folded_copies == 1 && !options.quiet && isatty(STDERR_FILENO)) std::cerr << "note: " << fold_note << "\n";
   const auto& gpu_model = scenario.platform.clusters[sim.network().location(0).cluster].gpu;
   JobOutcome out;
   out.trace = std::move(recorder.finish(Simulation::now()));
@@ -144,7 +149,10 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   std::snprintf(buf, sizeof buf, "plan: tp %d, pp %d, dp %d, micro-batch %d, global batch %d, %d micro-batches per pipeline, schedule %s",
                 p.tp, p.pp, p.dp, p.micro_batch, p.global_batch, p.micro_batches(),
                 std::string(schedule::to_string(p.schedule)).c_str());
-  os << buf << (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : "") << "\n\n";
+  os << buf << (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : "") << "\n";
+  // Said only when it happened: results are the same either way (docs/programs.md, "Folding").
+  if (r.folded_copies > 1) os << "simulated: " << fold_note << "\n";
+  os << "\n";
   describe_training(r, training_accounting(spec), gpu_model, os, out.trace);
   out.report = os.str();
   return out;
