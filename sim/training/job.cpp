@@ -117,6 +117,14 @@ limits::RunSize training_run_size(const Scenario& scenario, const TrainingSpec& 
   limits::RunSize r;
   r.platform_gpus = scenario.platform.total_gpus();
   r.actors = spec.plan.gpus();
+  // Tensor-parallel ranks will most likely fold (engine/fold.hpp decides after the build; it
+  // never folds a trace of activities, heterogeneous links, PCIe nodes or measured fabrics):
+  // one rank of each group is simulated. (`run --no-fold` simulates all with this estimate.)
+  const auto& pf = scenario.platform;
+  bool plain = pf.spreads.empty() && pf.overrides.empty() && !pf.matrix;
+  for (const auto& c : pf.clusters)
+    plain = plain && c.intra.kind != IntraNodeKind::Pcie && c.fabric.kind != FabricKind::Measured;
+  if (plain && !keep_activities && spec.plan.tp > 1) r.actors /= spec.plan.tp;
   r.activities = keep_activities ? r.actors * spec.plan.iterations * training_rows_per_iteration(spec.plan) : 0;
   return r;
 }
