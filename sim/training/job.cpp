@@ -144,7 +144,7 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   std::string fold_note;
   const TrainingResult r = simulate_training(sim, spec, scenario.seed, &recorder, {options.fold, &fold_note});
   // Why a large run was not folded, on a terminal (like the progress phases); not in the report.
-  if (options.fold && r.folded_copies == 1 && !options.quiet && isatty(STDERR_FILENO)) std::cerr << "note: " << fold_note << "\n";
+  if (options.fold && r.folded_copies == 1 && !options.quiet && isatty(STDERR_FILENO)) std::cerr << "\nnote: " << fold_note << "\n";
   const auto& gpu_model = scenario.platform.clusters[sim.network().location(0).cluster].gpu;
   JobOutcome out;
   out.trace = std::move(recorder.finish(Simulation::now()));
