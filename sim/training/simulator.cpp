@@ -66,6 +66,7 @@ TrainingResult play_training(Simulation& sim, const program::ProgramSet& set, Re
   const program::ProgramSet& played = folded.applied() ? folded.set : set;
   TrainingMeter meter(played);
   play(sim, played, {recorder, &meter, folded.applied() ? &folded.folded_group : nullptr});
+  if (recorder) recorder->set_copies(nullptr);  // the fold's copies do not outlive this call
   const Network& net = sim.network();
   TrainingResult r = meter.result(net.spec().clusters[net.location(set.ranks.at(0).gpu).cluster].gpu.memory_bytes);
   r.folded_copies = folded.copies;
