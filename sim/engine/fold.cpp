@@ -99,7 +99,8 @@ Symmetry find_symmetry(const program::ProgramSet& set, const Network& net, int s
         const auto& b = set.groups[gj].gpus;
         if (a.size() != b.size()) return refused<Symmetry>("group " + set.groups[gj].name + " is not a copy of " + set.groups[g].name);
         for (size_t i = 0; i < a.size(); ++i) {
-          const int m = rank_of[a[i]];
+          const int m = a[i] >= 0 && a[i] < net.gpu_count() ? rank_of[a[i]] : -1;
+          if (m < 0) return refused<Symmetry>("group " + set.groups[g].name + " names a GPU without a rank");
           if (s.position[m] != 0) return refused<Symmetry>("group " + set.groups[g].name + " mixes tensor-parallel ranks");
           if (set.ranks[s.members[m][j]].gpu != b[i])
             return refused<Symmetry>("group " + set.groups[gj].name + " is not a copy of " + set.groups[g].name);
