@@ -43,6 +43,8 @@ int run_command(const std::vector<std::string>& words) {
              {"seed", "N", "override the scenario's seed (0 to 2^63-1)"},
              {"force", "", "replace existing output files (regular files only)"},
              host_memory_limit_option(),
+             {"no-fold", "", "simulate every GPU even where tensor-parallel ranks are exact copies of each other "
+                             "(same results, slower; docs/programs.md, \"Folding\")"},
              {"quiet", "", "print nothing but the summary"}},
             "trainsim run scenarios/tutorial/gpt-1.7b-32gpu.yaml --output-dir out --chrome-trace gpt.json");
   args.parse(words);
@@ -68,6 +70,7 @@ int run_command(const std::vector<std::string>& words) {
   }
   const bool keep_trace = !trace_path.empty() || !chrome_path.empty();
   JobOptions options{keep_trace, args.flag("quiet")};
+  options.fold = !args.flag("no-fold");
   // Refuse a run beyond this machine before building anything (docs/robustness.md).
   limits::check_run(scenario, options.keep_activities, host_memory_limit(args));
   // Every output checked (and its folders created) before simulating, so a long run never ends

@@ -16,6 +16,9 @@ struct JobOptions {
   // Build every GPU of the platform instead of only the job's (SimulationOptions::gpus); the
   // results are the same (tests/network/test_scope.cpp), the build slower on large platforms.
   bool whole_platform = false;
+  // Play one rank of each tensor-parallel group when the others are provably exact copies of it
+  // (engine/fold.hpp); same results, far fewer simulated actors. `trainsim run --no-fold`.
+  bool fold = true;
 };
 
 struct JobOutcome {

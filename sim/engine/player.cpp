@@ -101,6 +101,7 @@ class Player {
         set_(set),
         recorder_(options.recorder),
         observer_(options.observer),
+        folded_groups_(options.folded_groups),
         index_(program::index_programs(set)),
         positions_(program::group_positions(set)),
         groups_(set.groups.size()),
@@ -189,6 +190,7 @@ class Player {
   const program::ProgramSet& set_;
   Recorder* recorder_;
   program::Observer* observer_;
+  const std::vector<char>* folded_groups_;
   bool trace_ = false;
   std::vector<int32_t> labels_;  // program label -> recorder label
   std::vector<program::ProgramIndex> index_;
@@ -227,7 +229,17 @@ class Player {
         CollectiveCall unit = call;
         unit.bytes = 1;
         const auto& gpus = set_.groups[g].gpus;
-        cf.for_each_flow(me, unit, [&](int dst, double bytes) { mine->push_back({recorder_->route(gpu, gpus[dst]), bytes}); });
+        if (folded_groups_ && (*folded_groups_)[g]) {
+          // Only this member plays: it charges the flows of every member, each on its own route.
+          for (size_t m = 0; m < gpus.size(); ++m) {
+            cf.seconds(static_cast<int>(m), call);
+            cf.for_each_flow(static_cast<int>(m), unit, [&](int dst, double bytes) {
+              mine->push_back({recorder_->route(gpus[m], gpus[dst], /*expand=*/false), bytes});
+            });
+          }
+        } else {
+          cf.for_each_flow(me, unit, [&](int dst, double bytes) { mine->push_back({recorder_->route(gpu, gpus[dst]), bytes}); });
+        }
       }
     }
     return *mine;

@@ -22,6 +22,9 @@ struct PlayOptions {
   // the activities when it keeps them (and the ranks' roles in its trace's GPU table).
   Recorder* recorder = nullptr;
   program::Observer* observer = nullptr;  // every op as it completes (a job's meter)
+  // Folded runs (engine/fold.hpp): per group, whether it is a folded tensor-parallel group whose
+  // closed forms charge every member's flows (only its rank 0 plays).
+  const std::vector<char>* folded_groups = nullptr;
 };
 
 // The GPUs the set's ranks run on (a Simulation need build no others: SimulationOptions::gpus).

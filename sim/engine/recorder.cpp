@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/error.hpp"
 #include "network/network.hpp"
 #include "platform/link_names.hpp"
 
@@ -25,12 +26,26 @@ Recorder::Recorder(const Network& network, bool keep_activities)
   }
 }
 
-Recorder::Route Recorder::route(int src_gpu, int dst_gpu) {
-  const uint64_t key = (static_cast<uint64_t>(src_gpu) << 32) | static_cast<uint32_t>(dst_gpu);
+void Recorder::append_route(int src_gpu, int dst_gpu, std::vector<int>& out) const {
+  for (const DirectedLink& l : network_.directed_route(src_gpu, dst_gpu)) out.push_back(2 * l.link + (l.down ? 1 : 0));
+}
+
+Recorder::Route Recorder::route(int src_gpu, int dst_gpu, bool expand) {
+  const std::vector<int>* copies = copies_ && expand ? &(*copies_)[static_cast<size_t>(src_gpu)] : nullptr;
+  if (copies && copies->empty()) copies = nullptr;
+  // (GPU indices are below 2^31: bit 63 tells a family of copies' routes from a plain route.)
+  const uint64_t key = (copies ? 1ull << 63 : 0) | (static_cast<uint64_t>(src_gpu) << 32) | static_cast<uint32_t>(dst_gpu);
   auto it = routes_.find(key);
   if (it == routes_.end()) {
     std::vector<int> idx;
-    for (const DirectedLink& l : network_.directed_route(src_gpu, dst_gpu)) idx.push_back(2 * l.link + (l.down ? 1 : 0));
+    append_route(src_gpu, dst_gpu, idx);
+    if (copies) {
+      const auto& dst_copies = (*copies_)[static_cast<size_t>(dst_gpu)];
+      if (dst_copies.size() != copies->size())
+        throw InternalError("folded run: GPUs " + std::to_string(src_gpu) + " and " + std::to_string(dst_gpu) +
+                            " have different numbers of copies");
+      for (size_t j = 0; j < copies->size(); ++j) append_route((*copies)[j], dst_copies[j], idx);
+    }
     it = routes_.emplace(key, std::move(idx)).first;
   }
   return &it->second;

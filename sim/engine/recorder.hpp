@@ -28,8 +28,13 @@ class Recorder {
   }
   // The links a GPU pair's messages cross (cached; stable for the recorder's life), so that
   // callers charging the same pair often look it up once.
+  // In a folded run (engine/fold.hpp) a played GPU pair's route also holds the routes of its
+  // copies, so that a flow is charged once per copy; `expand` false gives the pair's own route
+  // (closed forms of a folded group, charged member by member).
   using Route = const std::vector<int>*;
-  Route route(int src_gpu, int dst_gpu);
+  Route route(int src_gpu, int dst_gpu, bool expand = true);
+  // Per GPU: the GPUs of its copies (Fold::copies_of; must outlive the recorder's use).
+  void set_copies(const std::vector<std::vector<int>>* copies) { copies_ = copies; }
   void flow(Route route, double bytes, double start, double end);
 
   // Fills link statistics, the link-load series (200 bins over the run, links that carried
@@ -46,6 +51,8 @@ class Recorder {
   // (src << 32 | dst) -> link slots: 2 * link index + direction (each direction of a
   // split-duplex link has its own bandwidth, so load and busy time are kept per direction).
   std::unordered_map<uint64_t, std::vector<int>> routes_;
+  const std::vector<std::vector<int>>* copies_ = nullptr;
+  void append_route(int src_gpu, int dst_gpu, std::vector<int>& out) const;
   // Per slot, together (one cache line touched per link a flow crosses): bytes, busy time
   // closed so far, and the interval being merged.
   struct Slot {

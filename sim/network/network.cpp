@@ -87,6 +87,16 @@ Network::Network(const PlatformSpec& spec, uint64_t seed, const GpuScope& scope)
 
 Network::~Network() = default;
 
+void Network::set_simulated_bandwidth(int link, double bandwidth) {
+  auto* l = impl_->topo.links.at(static_cast<size_t>(link)).link;
+  if (auto* duplex = dynamic_cast<simgrid::s4u::SplitDuplexLink*>(l)) {
+    duplex->get_link_up()->set_bandwidth(bandwidth);
+    duplex->get_link_down()->set_bandwidth(bandwidth);
+  } else {
+    l->set_bandwidth(bandwidth);
+  }
+}
+
 const PlatformSpec& Network::spec() const { return impl_->spec; }
 int Network::gpu_count() const { return static_cast<int>(impl_->topo.hosts.size()); }
 

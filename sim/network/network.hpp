@@ -89,6 +89,9 @@ class Network {
   // The links built, in creation order (all of the platform's without a scope).
   const std::vector<LinkInfo>& links() const;
   const LinkInfo* find_link(const std::string& name) const;
+  // Gives SimGrid's link (both halves of a split-duplex one) `bandwidth`; links() keeps the
+  // platform's figures. For folded runs only (engine/fold.hpp): one flow on C/m stands for m.
+  void set_simulated_bandwidth(int link, double bandwidth);
 
  private:
   struct Impl;

@@ -201,16 +201,12 @@ class Builder {
     }
   }
 
-  static int nic_index(const ClusterSpec& c, int gpu) {
-    return static_cast<int>(static_cast<long>(gpu) * c.nic.count / c.gpus_per_node);
-  }
-
   // A GPU's way out of its node, as directed halves: UP its NIC (on a PCIe node, first the PCIe
   // path to that NIC), or DOWN back in (the reverse).
   std::vector<sg4::LinkInRoute> spoke(const ClusterSpec& c, int node, int gpu, bool up) const {
-    auto* nic = link(names::nic(c.name, node, nic_index(c, gpu)));
+    auto* nic = link(names::nic(c.name, node, nic_of_gpu(c, gpu)));
     if (c.intra.kind != IntraNodeKind::Pcie) return {sg4::LinkInRoute(up ? nic->get_link_up() : nic->get_link_down())};
-    const auto path = pcie::gpu_to_nic(c, node, gpu, nic_index(c, gpu));
+    const auto path = pcie::gpu_to_nic(c, node, gpu, nic_of_gpu(c, gpu));
     std::vector<sg4::LinkInRoute> out = halves(up ? path : pcie::reversed(path));
     out.insert(up ? out.end() : out.begin(), sg4::LinkInRoute(up ? nic->get_link_up() : nic->get_link_down()));
     return out;

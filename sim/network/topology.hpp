@@ -30,4 +30,10 @@ BuiltTopology build_topology(const PlatformSpec& spec, const GpuScope& scope = s
 // only has to be positive; it is fixed so that traces are reproducible.
 inline constexpr double kGpuHostSpeed = 1e12;
 
+// The NIC (index within its node) that GPU `local` of a node of cluster `c` leaves through: NICs
+// are spread evenly over the node's GPUs in order.
+inline int nic_of_gpu(const ClusterSpec& c, int local) {
+  return static_cast<int>(static_cast<long>(local) * c.nic.count / c.gpus_per_node);
+}
+
 }  // namespace trainsim

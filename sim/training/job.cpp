@@ -1,6 +1,8 @@
 #include "training/job.hpp"
 
 #include <cstdio>
+#include <iostream>
+#include <unistd.h>
 #include <sstream>
 
 #include "core/units.hpp"
@@ -119,6 +121,14 @@ limits::RunSize training_run_size(const Scenario& scenario, const TrainingSpec& 
   limits::RunSize r;
   r.platform_gpus = scenario.platform.total_gpus();
   r.actors = spec.plan.gpus();
+  // Tensor-parallel ranks will most likely fold (engine/fold.hpp decides after the build; it
+  // never folds a trace of activities, heterogeneous links, PCIe nodes or measured fabrics):
+  // one rank of each group is simulated. (`run --no-fold` simulates all with this estimate.)
+  const auto& pf = scenario.platform;
+  bool plain = pf.spreads.empty() && pf.overrides.empty() && !pf.matrix;
+  for (const auto& c : pf.clusters)
+    plain = plain && c.intra.kind != IntraNodeKind::Pcie && c.fabric.kind != FabricKind::Measured;
+  if (plain && !keep_activities && spec.plan.tp > 1) r.actors /= spec.plan.tp;
   r.activities = keep_activities ? r.actors * spec.plan.iterations * training_rows_per_iteration(spec.plan) : 0;
   return r;
 }
@@ -135,7 +145,10 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   if (!options.whole_platform) scope.gpus = RankLayout(spec.plan).gpus_of_ranks();
   Simulation sim(scenario.platform, scenario.seed, scope);
   Recorder recorder(sim.network(), options.keep_activities);
-  const TrainingResult r = simulate_training(sim, spec, scenario.seed, &recorder);
+  std::string fold_note;
+  const TrainingResult r = simulate_training(sim, spec, scenario.seed, &recorder, {options.fold, &fold_note});
+  // Why a large run was not folded, on a terminal (like the progress phases); not in the report.
+  if (options.fold && r.folded_copies == 1 && !options.quiet && isatty(STDERR_FILENO)) std::cerr << "\nnote: " << fold_note << "\n";
   const auto& gpu_model = scenario.platform.clusters[sim.network().location(0).cluster].gpu;
   JobOutcome out;
   out.trace = std::move(recorder.finish(Simulation::now()));
@@ -148,7 +161,10 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   std::snprintf(buf, sizeof buf, "plan: tp %d, pp %d, dp %d, micro-batch %d, global batch %d, %d micro-batches per pipeline, schedule %s",
                 p.tp, p.pp, p.dp, p.micro_batch, p.global_batch, p.micro_batches(),
                 std::string(schedule::to_string(p.schedule)).c_str());
-  os << buf << (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : "") << "\n\n";
+  os << buf << (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : "") << "\n";
+  // Said only when it happened: results are the same either way (docs/programs.md, "Folding").
+  if (r.folded_copies > 1) os << "simulated: " << fold_note << "\n";
+  os << "\n";
   describe_training(r, training_accounting(spec), gpu_model, os, out.trace);
   out.report = os.str();
   return out;

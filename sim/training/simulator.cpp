@@ -1,6 +1,8 @@
 #include "training/simulator.hpp"
 
+#include "engine/fold.hpp"
 #include "engine/player.hpp"
+#include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
 #include "schedule/in_flight.hpp"
@@ -54,16 +56,27 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
   return out;
 }
 
-TrainingResult play_training(Simulation& sim, const program::ProgramSet& set, Recorder* recorder) {
-  TrainingMeter meter(set);
-  play(sim, set, {recorder, &meter});
+TrainingResult play_training(Simulation& sim, const program::ProgramSet& set, Recorder* recorder, FoldChoice fold) {
+  Fold folded;
+  if (fold.enabled) {
+    folded = fold_tensor_parallel(set, sim.network(), recorder && recorder->keeps_activities());
+    apply_fold(folded, sim.network(), recorder);
+    if (fold.note) *fold.note = folded.note;
+  }
+  const program::ProgramSet& played = folded.applied() ? folded.set : set;
+  TrainingMeter meter(played);
+  play(sim, played, {recorder, &meter, folded.applied() ? &folded.folded_group : nullptr});
+  if (recorder) recorder->set_copies(nullptr);  // the fold's copies do not outlive this call
   const Network& net = sim.network();
-  return meter.result(net.spec().clusters[net.location(set.ranks.at(0).gpu).cluster].gpu.memory_bytes);
+  TrainingResult r = meter.result(net.spec().clusters[net.location(set.ranks.at(0).gpu).cluster].gpu.memory_bytes);
+  r.folded_copies = folded.copies;
+  return r;
 }
 
-TrainingResult simulate_training(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder) {
+TrainingResult simulate_training(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder,
+                                 FoldChoice fold) {
   const auto set = training_programs(spec, sim.network().spec(), seed);
-  return play_training(sim, set, recorder);
+  return play_training(sim, set, recorder, fold);
 }
 
 }  // namespace trainsim

@@ -9,6 +9,7 @@
 // data-parallel gradient reduction runs as flows on a second stream per GPU, bucket by bucket,
 // overlapped with the backward pass when the plan asks for it.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "program/program.hpp"
@@ -39,14 +40,24 @@ struct TrainingResult {
   std::vector<workload::MemoryEstimate> stage_memory;  // per stage: the program's memory peak
   std::vector<int> oom_stages;                          // stages whose peak exceeds HBM
   double max_slowdown = 1;
+  int folded_copies = 1;  // > 1: tensor-parallel ranks folded, each played rank stood for this many
+};
+
+// Folding of symmetric tensor-parallel ranks (engine/fold.hpp): off unless enabled; when it
+// is, `note` (if set) receives what was folded or why nothing was. Same results either way.
+struct FoldChoice {
+  bool enabled = false;
+  std::string* note = nullptr;
 };
 
 // Generates `spec`'s programs, plays them on `sim` and returns the metrics. `recorder` (may be
 // null) receives the link traffic and, if it keeps them, the activities.
-TrainingResult simulate_training(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder);
+TrainingResult simulate_training(Simulation& sim, const TrainingSpec& spec, uint64_t seed, Recorder* recorder,
+                                 FoldChoice fold = {});
 
 // Plays any programs on `sim` and returns their training metrics (HBM of the first rank's GPU).
-TrainingResult play_training(Simulation& sim, const program::ProgramSet& set, Recorder* recorder);
+TrainingResult play_training(Simulation& sim, const program::ProgramSet& set, Recorder* recorder,
+                             FoldChoice fold = {});
 
 // Memory estimate of each stage under the plan's schedule (no simulation needed): the bytes
 // the training programs allocate.
