@@ -69,7 +69,7 @@ std::string results_to_json(const TraceData& r) {
       table["text"].push_back(ordered_json{{"name", t.text_names[c]}, {"values", t.text_columns.at(c)}});
     doc["tables"].push_back(std::move(table));
   }
-  return doc.dump() + "\n";
+  return doc.dump();
 }
 
 TraceData results_from_json(const std::string& text) {
@@ -124,6 +124,36 @@ TraceData results_from_json(const std::string& text) {
     r.tables.push_back(std::move(table));
   }
   return r;
+}
+
+double metric_value(const TraceData& r, const std::string& name) {
+  for (const auto& m : r.summary)
+    if (m.name == name) return m.value;
+  fail("no metric '" + name + "'");
+}
+
+const std::string& text_value(const TraceData& r, const std::string& name) {
+  for (const auto& t : r.summary_text)
+    if (t.name == name) return t.value;
+  fail("no text '" + name + "'");
+}
+
+const Table& table_named(const TraceData& r, const std::string& name) {
+  for (const auto& t : r.tables)
+    if (t.name == name) return t;
+  fail("no table '" + name + "'");
+}
+
+const std::vector<double>& numeric_column(const Table& t, const std::string& name) {
+  for (size_t c = 0; c < t.numeric_names.size(); ++c)
+    if (t.numeric_names[c] == name) return t.numeric_columns.at(c);
+  fail("table " + t.name + " has no numeric column '" + name + "'");
+}
+
+const std::vector<std::string>& text_column(const Table& t, const std::string& name) {
+  for (size_t c = 0; c < t.text_names.size(); ++c)
+    if (t.text_names[c] == name) return t.text_columns.at(c);
+  fail("table " + t.name + " has no text column '" + name + "'");
 }
 
 }  // namespace trainsim::output

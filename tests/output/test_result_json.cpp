@@ -61,7 +61,7 @@ TEST_CASE("results JSON: one line in a fixed key order", "[output][results]") {
   CHECK(results_to_json(r) ==
         "{\"format\":\"trainsim-result\",\"version\":1,\"metrics\":[{\"name\":\"iteration time\",\"value\":5.19,"
         "\"unit\":\"s\"}],\"texts\":[],\"tables\":[{\"name\":\"t\",\"numeric\":[{\"name\":\"x\",\"values\":[1.0]}],"
-        "\"text\":[{\"name\":\"k\",\"values\":[\"a\"]}]}]}\n");
+        "\"text\":[{\"name\":\"k\",\"values\":[\"a\"]}]}]}");
 }
 
 TEST_CASE("results JSON: documents it did not write are refused with the reason", "[output][results]") {
@@ -75,4 +75,25 @@ TEST_CASE("results JSON: documents it did not write are refused with the reason"
       Catch::Contains("table t: column b has 1 rows, expected 2"));
   CHECK_THROWS_WITH(results_from_json(R"({"format":"trainsim-result","version":1,"texts":[],"tables":[]})"),
                     Catch::Contains("the document has no 'metrics'"));
+}
+
+TEST_CASE("results: tables built row by row, and readers that name what is missing", "[output][results]") {
+  TraceData r;
+  r.summary.push_back({"round_time", 2.5, "s"});
+  r.summary_text.push_back({"method", "DiLoCo"});
+  Table t = Table::with_columns("workers", {"name"}, {"compute", "wait"});
+  t.add_row({"a"}, {1.0, 0.5});
+  t.add_row({"b"}, {2.0, 0.0});
+  CHECK_THROWS_WITH(t.add_row({"c"}, {1.0}), Catch::Contains("row of table 'workers' has the wrong width"));
+  r.tables.push_back(t);
+  const TraceData back = results_from_json(results_to_json(r));
+  CHECK(metric_value(back, "round_time") == 2.5);
+  CHECK(text_value(back, "method") == "DiLoCo");
+  CHECK(numeric_column(table_named(back, "workers"), "wait") == std::vector<double>{0.5, 0.0});
+  CHECK(text_column(table_named(back, "workers"), "name") == std::vector<std::string>{"a", "b"});
+  CHECK_THROWS_WITH(metric_value(back, "utilization"), Catch::Contains("no metric 'utilization'"));
+  CHECK_THROWS_WITH(text_value(back, "model"), Catch::Contains("no text 'model'"));
+  CHECK_THROWS_WITH(table_named(back, "links"), Catch::Contains("no table 'links'"));
+  CHECK_THROWS_WITH(numeric_column(table_named(back, "workers"), "window"), Catch::Contains("no numeric column 'window'"));
+  CHECK_THROWS_WITH(text_column(table_named(back, "workers"), "model"), Catch::Contains("no text column 'model'"));
 }
