@@ -1,5 +1,6 @@
 #include "output/result_json.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -10,10 +11,81 @@ namespace {
 
 using nlohmann::ordered_json;
 
-ordered_json number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return v;  // nlohmann writes the shortest representation that round-trips
+// The writer is by hand (children and sweep points write thousands of these: building a JSON
+// tree first costs more than the exact DiLoCo point it carries); the reader is nlohmann's.
+
+// A JSON string: quotes, backslashes and control characters escaped, valid UTF-8 kept as it is,
+// and each byte of an invalid sequence replaced by U+FFFD (nlohmann's `replace` rule), so that
+// any text makes a document every reader accepts.
+void put_string(std::string& out, const std::string& s) {
+  out += '"';
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          if (c < 0x20) {
+            static const char* hex = "0123456789abcdef";
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // Length of a well-formed UTF-8 sequence starting here (RFC 3629), 0 if it is not one.
+    size_t len = 0;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4;
+    bool ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
+    if (ok && len == 3) {
+      const unsigned char d = p[i + 1];
+      ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d > 0x9F);  // overlong, surrogates
+    } else if (ok && len == 4) {
+      const unsigned char d = p[i + 1];
+      ok = !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d > 0x8F);  // overlong, beyond U+10FFFF
+    }
+    if (ok) {
+      out.append(s, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  out += '"';
+}
+
+// The shortest text that reads back to the same double, always with a '.' or an exponent (so
+// that -0.0 stays negative and 3.0 stays a double); NaN and infinities as strings.
+void put_number(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "\"nan\"";
+    return;
+  }
+  if (std::isinf(v)) {
+    out += v > 0 ? "\"inf\"" : "\"-inf\"";
+    return;
+  }
+  char buffer[64];
+  const auto r = std::to_chars(buffer, buffer + sizeof buffer, v);
+  const std::string_view text(buffer, static_cast<size_t>(r.ptr - buffer));
+  out += text;
+  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
 }
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("results JSON: " + what); }
@@ -49,27 +121,62 @@ const ordered_json& array_of(const ordered_json& o, const char* key, const std::
 }  // namespace
 
 std::string results_to_json(const TraceData& r) {
-  ordered_json doc;
-  doc["format"] = kResultFormat;
-  doc["version"] = kResultVersion;
-  doc["metrics"] = ordered_json::array();
-  for (const auto& m : r.summary)
-    doc["metrics"].push_back(ordered_json{{"name", m.name}, {"value", number(m.value)}, {"unit", m.unit}});
-  doc["texts"] = ordered_json::array();
-  for (const auto& t : r.summary_text) doc["texts"].push_back(ordered_json{{"name", t.name}, {"value", t.value}});
-  doc["tables"] = ordered_json::array();
-  for (const auto& t : r.tables) {
-    ordered_json table{{"name", t.name}, {"numeric", ordered_json::array()}, {"text", ordered_json::array()}};
-    for (size_t c = 0; c < t.numeric_names.size(); ++c) {
-      ordered_json values = ordered_json::array();
-      for (double v : t.numeric_columns.at(c)) values.push_back(number(v));
-      table["numeric"].push_back(ordered_json{{"name", t.numeric_names[c]}, {"values", std::move(values)}});
-    }
-    for (size_t c = 0; c < t.text_names.size(); ++c)
-      table["text"].push_back(ordered_json{{"name", t.text_names[c]}, {"values", t.text_columns.at(c)}});
-    doc["tables"].push_back(std::move(table));
+  std::string out;
+  out.reserve(256);
+  out += "{\"format\":";
+  put_string(out, kResultFormat);
+  out += ",\"version\":" + std::to_string(kResultVersion) + ",\"metrics\":[";
+  for (size_t i = 0; i < r.summary.size(); ++i) {
+    const auto& m = r.summary[i];
+    out += i ? ",{\"name\":" : "{\"name\":";
+    put_string(out, m.name);
+    out += ",\"value\":";
+    put_number(out, m.value);
+    out += ",\"unit\":";
+    put_string(out, m.unit);
+    out += '}';
   }
-  return doc.dump();
+  out += "],\"texts\":[";
+  for (size_t i = 0; i < r.summary_text.size(); ++i) {
+    out += i ? ",{\"name\":" : "{\"name\":";
+    put_string(out, r.summary_text[i].name);
+    out += ",\"value\":";
+    put_string(out, r.summary_text[i].value);
+    out += '}';
+  }
+  out += "],\"tables\":[";
+  for (size_t t = 0; t < r.tables.size(); ++t) {
+    const Table& table = r.tables[t];
+    out += t ? ",{\"name\":" : "{\"name\":";
+    put_string(out, table.name);
+    out += ",\"numeric\":[";
+    for (size_t c = 0; c < table.numeric_names.size(); ++c) {
+      out += c ? ",{\"name\":" : "{\"name\":";
+      put_string(out, table.numeric_names[c]);
+      out += ",\"values\":[";
+      const auto& values = table.numeric_columns.at(c);
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        put_number(out, values[i]);
+      }
+      out += "]}";
+    }
+    out += "],\"text\":[";
+    for (size_t c = 0; c < table.text_names.size(); ++c) {
+      out += c ? ",{\"name\":" : "{\"name\":";
+      put_string(out, table.text_names[c]);
+      out += ",\"values\":[";
+      const auto& values = table.text_columns.at(c);
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        put_string(out, values[i]);
+      }
+      out += "]}";
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
 }
 
 TraceData results_from_json(const std::string& text) {

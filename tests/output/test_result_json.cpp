@@ -97,3 +97,13 @@ TEST_CASE("results: tables built row by row, and readers that name what is missi
   CHECK_THROWS_WITH(numeric_column(table_named(back, "workers"), "window"), Catch::Contains("no numeric column 'window'"));
   CHECK_THROWS_WITH(text_column(table_named(back, "workers"), "model"), Catch::Contains("no text column 'model'"));
 }
+
+TEST_CASE("results JSON: any text makes a readable document (control characters, invalid UTF-8)", "[output][results]") {
+  TraceData r;
+  r.summary_text.push_back({"message", std::string("a\x01\tb \"q\" \\ \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80")});
+  r.summary_text.push_back({"path", std::string("bad\xff\xc3(end")});
+  const TraceData back = results_from_json(results_to_json(r));
+  CHECK(back.summary_text[0].value == r.summary_text[0].value);  // valid UTF-8 kept as it is
+  CHECK(back.summary_text[1].value == "bad\xef\xbf\xbd\xef\xbf\xbd(end");  // each invalid byte: U+FFFD
+  CHECK(results_to_json(r).find('\n') == std::string::npos);
+}
