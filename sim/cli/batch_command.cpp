@@ -17,7 +17,6 @@
 #include "config/overrides.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/limits.hpp"
-#include "core/units.hpp"
 #include "engine/isolated.hpp"
 #include "jobs/run_job.hpp"
 #include "output/output_plan.hpp"
@@ -157,17 +156,6 @@ RunResult parse_result(const std::string& text) {
     else r.texts.push_back(std::move(x));
   }
   return r;
-}
-
-// A summary value for people: "560.3 ms", "82.17 TFLOP/s", "26.34 %" for a fraction named so.
-std::string with_unit(double v, const std::string& unit) {
-  if (std::isnan(v)) return "-";
-  if (unit == "s") return units::format_time(v);
-  if (unit == "B") return units::format_size(v);
-  if (unit == "B/s") return units::format_bandwidth(v);
-  if (unit == "FLOP/s") return units::format_significant(v / 1e12) + " TFLOP/s";
-  if (unit == "1") return units::format_significant(v);
-  return units::format_significant(v) + " " + unit;
 }
 
 // Copies a shard's trace of a run to its place among the outputs (output/atomic_file.hpp).
@@ -335,7 +323,7 @@ int batch_main(const std::vector<std::string>& words, const Replay* replay) {
       for (const auto& x : res.values)
         if (x.name == value_names[c]) v = x.value;
       numbers.push_back(v);
-      if (c < shown_values) row.emplace_back(with_unit(v, units[value_names[c]]));
+      if (c < shown_values) row.emplace_back(output::format_metric(v, units[value_names[c]]));
     }
     table.add_row(text, numbers);
     shown.add_row(std::move(row));
