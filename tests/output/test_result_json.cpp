@@ -107,3 +107,24 @@ TEST_CASE("results JSON: any text makes a readable document (control characters,
   CHECK(back.summary_text[1].value == "bad\xef\xbf\xbd\xef\xbf\xbd(end");  // each invalid byte: U+FFFD
   CHECK(results_to_json(r).find('\n') == std::string::npos);
 }
+
+TEST_CASE("results JSON: the fast reader of the canonical text and the general reader agree", "[output][results]") {
+  // A space after the first brace leaves the canonical form: the general reader reads it.
+  const std::string canonical = results_to_json(sample());
+  const std::string spaced = "{ " + canonical.substr(1);
+  const TraceData fast = results_from_json(canonical), general = results_from_json(spaced);
+  CHECK(results_to_json(general) == canonical);
+  REQUIRE(fast.summary.size() == general.summary.size());
+  for (size_t i = 0; i < fast.summary.size(); ++i) CHECK(same_bits(fast.summary[i].value, general.summary[i].value));
+  CHECK(fast.summary_text[0].value == general.summary_text[0].value);
+  // An integer is an integer to both: "-0" reads as +0.0, "7" as 7.0.
+  const std::string ints = R"({"format":"trainsim-result","version":1,"metrics":[{"name":"a","value":-0,"unit":"1"},)"
+                           R"({"name":"b","value":7,"unit":"1"}],"texts":[],"tables":[]})";
+  const TraceData i = results_from_json(ints);
+  CHECK_FALSE(std::signbit(i.summary[0].value));
+  CHECK(i.summary[1].value == 7.0);
+  // A canonical-looking document with a mistake still gets the general reader's message.
+  std::string bad = canonical;
+  bad.insert(bad.find("\"tables\":[") + 10, "{\"name\":\"t\",\"numeric\":[{\"name\":\"a\",\"values\":[1,2]},{\"name\":\"b\",\"values\":[1]}],\"text\":[]},");
+  CHECK_THROWS_WITH(results_from_json(bad), Catch::Contains("table t: column b has 1 rows, expected 2"));
+}
