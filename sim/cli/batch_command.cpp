@@ -11,18 +11,17 @@
 #include "cli/args.hpp"
 #include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
-#include "cli/output_table.hpp"
 #include "cli/sharding.hpp"
 #include "cli/shared_options.hpp"
 #include "config/loader.hpp"
 #include "config/overrides.hpp"
 #include "config/yaml_reader.hpp"
-#include "core/journal.hpp"
 #include "core/limits.hpp"
-#include "core/units.hpp"
 #include "engine/isolated.hpp"
 #include "jobs/run_job.hpp"
 #include "output/output_plan.hpp"
+#include "output/result_json.hpp"
+#include "output/table_printer.hpp"
 #include "output/trace_writer.hpp"
 #include "scaleout/manifest.hpp"
 #include "trainsim/version.hpp"
@@ -122,18 +121,19 @@ struct Run {
   }
 };
 
-// A run's result as text, what a shard's part keeps: one line per summary value
-// ("v<TAB>name<TAB>unit<TAB>%a"), per text value ("t<TAB>name<TAB>value"), or the failure
-// ("e<TAB>message"); names and values escaped (core/journal.hpp).
+// A run's results as a shard's part keeps them: its metrics and texts in the one serialized
+// form (output/result_json.hpp); a failed run's, the text "error" alone.
 std::string serialize(const output::TraceData& t) {
-  std::string out;
-  char hex[64];
-  for (const auto& v : t.summary) {
-    std::snprintf(hex, sizeof hex, "%a", v.value);
-    out += "v\t" + RunJournal::escape(v.name) + "\t" + RunJournal::escape(v.unit) + "\t" + hex + "\n";
-  }
-  for (const auto& v : t.summary_text) out += "t\t" + RunJournal::escape(v.name) + "\t" + RunJournal::escape(v.value) + "\n";
-  return out;
+  output::TraceData r;
+  r.summary = t.summary;
+  r.summary_text = t.summary_text;
+  return output::results_to_json(r);
+}
+
+std::string failure(const std::string& message) {
+  output::TraceData r;
+  r.summary_text.push_back({"error", message});
+  return output::results_to_json(r);
 }
 
 struct RunResult {
@@ -143,35 +143,19 @@ struct RunResult {
 };
 
 RunResult parse_result(const std::string& text) {
+  output::TraceData t;
+  try {
+    t = output::results_from_json(text);
+  } catch (const std::runtime_error& e) {
+    throw InternalError(std::string("batch: a run's results: ") + e.what());
+  }
   RunResult r;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const size_t end = text.find('\n', pos);
-    const std::string line = text.substr(pos, end - pos);
-    pos = end == std::string::npos ? text.size() : end + 1;
-    std::vector<std::string> f(1);
-    for (char c : line) {
-      if (c == '\t') f.emplace_back();
-      else f.back().push_back(c);
-    }
-    for (auto& x : f) x = RunJournal::unescape(x);
-    if (f[0] == "v" && f.size() == 4) r.values.push_back({f[1], std::strtod(f[3].c_str(), nullptr), f[2]});
-    else if (f[0] == "t" && f.size() == 3) r.texts.push_back({f[1], f[2]});
-    else if (f[0] == "e" && f.size() == 2) r.error = f[1];
-    else throw InternalError("batch: malformed run result line '" + line + "'");
+  r.values = std::move(t.summary);
+  for (auto& x : t.summary_text) {
+    if (x.name == "error" && r.values.empty()) r.error = std::move(x.value);
+    else r.texts.push_back(std::move(x));
   }
   return r;
-}
-
-// A summary value for people: "560.3 ms", "82.17 TFLOP/s", "26.34 %" for a fraction named so.
-std::string with_unit(double v, const std::string& unit) {
-  if (std::isnan(v)) return "-";
-  if (unit == "s") return units::format_time(v);
-  if (unit == "B") return units::format_size(v);
-  if (unit == "B/s") return units::format_bandwidth(v);
-  if (unit == "FLOP/s") return units::format_significant(v / 1e12) + " TFLOP/s";
-  if (unit == "1") return units::format_significant(v);
-  return units::format_significant(v) + " " + unit;
 }
 
 // Copies a shard's trace of a run to its place among the outputs (output/atomic_file.hpp).
@@ -294,7 +278,7 @@ int batch_main(const std::vector<std::string>& words, const Replay* replay) {
     if (!positions.empty()) bar.update(0, positions.size());
     const auto out = run_isolated_all(work, jobs, &failures, bar.callback());
     for (size_t j = 0; j < positions.size(); ++j)
-      done(positions[j], failures[j].failed ? "e\t" + RunJournal::escape(failures[j].message) + "\n" : out[j]);
+      done(positions[j], failures[j].failed ? failure(failures[j].message) : out[j]);
   };
   if (!sharding.run([&] { texts = sharding.runs().all(keys, simulate); }, quiet)) return exit_code::kOk;
 
@@ -312,9 +296,9 @@ int batch_main(const std::vector<std::string>& words, const Replay* replay) {
   std::vector<std::string> text_columns = {"scenario", "name", "overrides", "error"}, numeric_columns = {"run", "seed"};
   text_columns.insert(text_columns.end(), text_names.begin(), text_names.end());
   numeric_columns.insert(numeric_columns.end(), value_names.begin(), value_names.end());
-  OutputTable table("runs", text_columns, numeric_columns);
-  OutputTable metrics("metrics", {"name", "unit"}, {});
-  for (const auto& n : value_names) metrics.add({n, units[n]}, {});
+  auto table = output::Table::with_columns("runs", text_columns, numeric_columns);
+  auto metrics = output::Table::with_columns("metrics", {"name", "unit"}, {});
+  for (const auto& n : value_names) metrics.add_row({n, units[n]}, {});
   size_t failed = 0;
   output::TextTable shown;
   shown.text_column("run").text_column("scenario").text_column("overrides");
@@ -339,9 +323,9 @@ int batch_main(const std::vector<std::string>& words, const Replay* replay) {
       for (const auto& x : res.values)
         if (x.name == value_names[c]) v = x.value;
       numbers.push_back(v);
-      if (c < shown_values) row.emplace_back(with_unit(v, units[value_names[c]]));
+      if (c < shown_values) row.emplace_back(output::format_metric(v, units[value_names[c]]));
     }
-    table.add(text, numbers);
+    table.add_row(text, numbers);
     shown.add_row(std::move(row));
   }
   std::cout << runs.size() << " runs";
@@ -355,14 +339,14 @@ int batch_main(const std::vector<std::string>& words, const Replay* replay) {
   t.trainsim_version = kVersion;
   t.simgrid_version = "3.32";
   t.command_line = command_line;
-  t.tables = {table.t, metrics.t};
+  t.tables = {table, metrics};
   t.summary = {{"runs", static_cast<double>(runs.size()), "1"}, {"failed_runs", static_cast<double>(failed), "1"}};
   output::TraceWriteOptions write;
   write.existing = plan.existing();
   if (traces && sharding.merging())
     for (const auto& r : runs) deliver_trace(shard_trace(r), r.trace, plan.existing());
   output::write_trace_hdf5(t, h5, write);
-  table.write_csv(csv, plan.existing());
+  output::write_table_csv(table, csv, plan.existing());
   if (!quiet) std::cout << "results written to " << h5 << ", " << csv << (traces ? " and " + prefix + "-runs/" : "") << "\n";
   if (failed > 0) {
     std::cerr << "trainsim: " << failed << " of " << runs.size() << " runs failed (the error column says why):\n";

@@ -13,11 +13,10 @@
 #include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
 #include "cli/configurator_options.hpp"
-#include "cli/output_table.hpp"
 #include "cli/sharding.hpp"
 #include "config/loader.hpp"
 #include "config/yaml_reader.hpp"
-#include "configurator/rank_correlation.hpp"
+#include "evaluation/compare.hpp"
 #include "core/units.hpp"
 #include "output/atomic_file.hpp"
 #include "output/output_plan.hpp"
@@ -75,12 +74,6 @@ std::string with_interval(double v, double lo, double hi) {
 
 // Characters of a mapping in the terminal tables (the CSV files keep it whole).
 constexpr size_t kTerminalMapping = 72;
-
-Recommendation in_default_order(const Recommendation& r) {
-  Recommendation d = r;
-  d.grid = megatron_grid(r.grid.pp * r.grid.rows, r.grid.pp, r.grid.units_per_node);
-  return d;
-}
 
 }  // namespace
 
@@ -187,90 +180,38 @@ int compare_main(const std::vector<std::string>& words, const Replay* replay) {
           throw InputError(SourceLocation{session.scenario.file, 0, 0}, "job", "the search space is empty");
         megatron_pick = megatron_recs.front();
         // 2. The top K of each method (out-of-memory ones too) and each pick in Megatron's order.
-        std::vector<Recommendation> todo{megatron_pick};
-        for (Method m : methods) {
-          const auto recs = ranking_of(m);
-          for (size_t i = 0; i < recs.size() && static_cast<int>(i) < top; ++i) todo.push_back(recs[i]);
-          if (!recs.empty()) todo.push_back(in_default_order(recs.front()));
-        }
-        cache.ensure(todo, compare_bar.callback());
+        cache.ensure(evaluation::runs_to_compare(megatron_pick, methods, ranking_of, top), compare_bar.callback());
       },
       args.flag("quiet"));
   if (!whole) return exit_code::kOk;  // a shard: its part is written
-  const double megatron_s = cache.at(megatron_pick).seconds;
-
-  // 3. Tables.
-  OutputTable cand("candidates", {"method", "config", "mapping"},
-                   {"predicted_s", "simulated_s", "is_pick", "oom", "rank_predicted", "rank_simulated", "memory_bytes",
-                    "fits_estimate"});
-  OutputTable meth("methods", {"method", "config", "mapping"},
-                   {"predicted_s", "simulated_s", "error", "speedup_vs_megatron", "spearman", "spearman_lo",
-                    "spearman_hi", "kendall", "kendall_lo", "kendall_hi", "space_configs", "oom",
-                    "simulated_default_order_s", "mapping_gain", "candidates"});
-  OutputTable space("space", {"method", "config", "mapping", "search"},
-                    {"predicted_s", "simulated_s", "memory_bytes", "fits_estimate", "placements"});
+  // 3. The evaluation (evaluation/compare.hpp) and its tables, printed.
+  const evaluation::Comparison cmp = evaluation::compare_methods(methods, ranking_of, oracle_result, cache, megatron_pick,
+                                                                 top, options.configure.seed);
+  const double megatron_s = cmp.megatron_s;
   output::TextTable mt, ct;
   mt.text_column("method").text_column("pick").number_column("predicted(s)", 4).number_column("simulated(s)", 4);
   mt.number_column("error(%)", 1).text_column("OOM").number_column("vs megatron", 3).number_column("mapping gain", 3);
   mt.text_column("spearman [95% CI]").text_column("kendall [95% CI]").number_column("configs", 0);
   ct.text_column("method").number_column("rank", 0).text_column("config").text_column("mapping");
   ct.number_column("predicted(s)", 4).number_column("simulated(s)", 4).text_column("sim rank").text_column("OOM");
-  for (Method m : methods) {
-    const std::string name = method_name(m);
-    const auto recs = ranking_of(m);
-    // The whole feasible space as the method ranks it.
-    std::vector<double> space_pred, space_sim;
-    for (const auto& r : recs) {
-      if (!r.fits) continue;
-      const SimulatedRun& run = cache.at(r);
-      std::string search = "-";
-      double placements = 1;
-      if (m == Method::Oracle)
-        for (const auto& s : oracle_result.searches)
-          if (s.config == r.config) search = search_kind_name(s.kind), placements = s.evaluated;
-      space.add({name, config_text(r.config), mapping_text(r), search},
-                {r.predicted, run.seconds, r.memory, 1, placements});
-      space_pred.push_back(r.predicted);
-      space_sim.push_back(run.seconds);
+  for (const auto& mc : cmp.methods) {
+    const std::string name = method_name(mc.method);
+    for (size_t i = 0; i < mc.top.size(); ++i) {
+      const auto& c = mc.top[i];
+      ct.add_row({name, double(i + 1), config_text(c.rec.config), mapping_text(c.rec, kTerminalMapping), num_or_dash(c.rec.predicted),
+                  num_or_dash(c.simulated), rank_text(c.simulated_rank), std::string(c.oom ? "yes" : "no")});
     }
-    if (m == Method::Oracle)  // out-of-memory configurations are listed, not dropped
-      for (const auto& s : oracle_result.searches)
-        if (s.kind == SearchKind::OutOfMemory)
-          space.add({name, config_text(s.config), "-", search_kind_name(s.kind)}, {NAN, NAN, s.memory, 0, 0});
-    const RankAgreement agree = m == Method::Oracle ? RankAgreement{static_cast<int>(space_sim.size()), NAN, NAN, NAN, NAN, NAN, NAN}
-                                                    : rank_agreement(space_pred, space_sim, options.configure.seed);
-    // The top K.
-    std::vector<Recommendation> topk(recs.begin(), recs.begin() + std::min<size_t>(recs.size(), top));
-    std::vector<double> sim;
-    for (const auto& r : topk) sim.push_back(cache.at(r).seconds);
-    const auto sim_rank = average_ranks(sim);
-    for (size_t i = 0; i < topk.size(); ++i) {
-      const auto& r = topk[i];
-      const bool oom = cache.at(r).oom;
-      cand.add({name, config_text(r.config), mapping_text(r)},
-               {r.predicted, sim[i], i == 0 ? 1.0 : 0.0, oom ? 1.0 : 0.0, double(i + 1), sim_rank[i], r.memory,
-                r.fits ? 1.0 : 0.0});
-      ct.add_row({name, double(i + 1), config_text(r.config), mapping_text(r, kTerminalMapping), num_or_dash(r.predicted),
-                  num_or_dash(sim[i]), rank_text(sim_rank[i]), std::string(oom ? "yes" : "no")});
-    }
-    if (topk.empty()) {
+    const auto& agree = mc.agreement;
+    if (mc.top.empty()) {
       mt.add_row({name, std::string("(nothing fits)"), std::string("-"), std::string("-"), std::string("-"),
                   std::string("-"), std::string("-"), std::string("-"), std::string("-"), std::string("-"),
                   double(agree.n)});
       continue;
     }
-    const auto& pick = topk.front();
-    const SimulatedRun& pick_run = cache.at(pick);
-    const double p = pick.predicted, s = pick_run.seconds;
-    const double error = (p - s) / s, speedup = megatron_s / s;
-    const double default_s = cache.at(in_default_order(pick)).seconds;
-    meth.add({name, config_text(pick.config), mapping_text(pick)},
-             {p, s, error, speedup, agree.spearman, agree.spearman_lo, agree.spearman_hi, agree.kendall,
-              agree.kendall_lo, agree.kendall_hi, double(agree.n), pick_run.oom ? 1.0 : 0.0, default_s, default_s / s,
-              double(topk.size())});
-    mt.add_row({name, config_text(pick.config), num_or_dash(p), num_or_dash(s), num_or_dash(100 * error),
-                std::string(pick_run.oom ? "yes" : "no"), num_or_dash(speedup), num_or_dash(default_s / s),
-                with_interval(agree.spearman, agree.spearman_lo, agree.spearman_hi),
+    const auto& pick = mc.top.front();
+    mt.add_row({name, config_text(pick.rec.config), num_or_dash(pick.rec.predicted), num_or_dash(pick.simulated),
+                num_or_dash(100 * mc.error), std::string(pick.oom ? "yes" : "no"), num_or_dash(mc.speedup_vs_megatron),
+                num_or_dash(mc.mapping_gain), with_interval(agree.spearman, agree.spearman_lo, agree.spearman_hi),
                 with_interval(agree.kendall, agree.kendall_lo, agree.kendall_hi), double(agree.n)});
   }
 
@@ -322,13 +263,12 @@ int compare_main(const std::vector<std::string>& words, const Replay* replay) {
   for (const auto& w : words) trace.command_line += " " + w;
   trace.summary.push_back({"megatron_rule_s", megatron_s, "s"});
   trace.summary_text.push_back({"bandwidth_source", session.bandwidth_source});
-  trace.tables = {cand.t, meth.t, space.t};
+  trace.tables = {cmp.candidates, cmp.methods_table, cmp.space};
   output::TraceWriteOptions write;
   write.existing = plan.existing();
   output::write_trace_hdf5(trace, h5, write);
-  cand.write_csv(csv_path("candidates"), plan.existing());
-  meth.write_csv(csv_path("methods"), plan.existing());
-  space.write_csv(csv_path("space"), plan.existing());
+  for (const auto* t : {&cmp.candidates, &cmp.methods_table, &cmp.space})
+    output::write_table_csv(*t, csv_path(t->name), plan.existing());
   std::cout << "\nresults written to " << h5 << ", " << csv_path("candidates") << ", " << csv_path("methods") << ", "
             << csv_path("space") << "\n";
   return exit_code::kOk;

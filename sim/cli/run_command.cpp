@@ -12,6 +12,7 @@
 #include "output/atomic_file.hpp"
 #include "output/chrome_trace.hpp"
 #include "output/output_plan.hpp"
+#include "output/result_json.hpp"
 #include "output/trace_writer.hpp"
 #include "trainsim/version.hpp"
 
@@ -36,8 +37,10 @@ int run_command(const std::vector<std::string>& words) {
             {{"trace", "FILE.h5", "write an HDF5 trace of every activity (docs/trace-format.md)"},
              {"chrome-trace", "FILE.json", "write the trace as Chrome trace JSON for Perfetto (docs/plots.md)"},
              {"chrome-trace-all-gpus", "", "keep GPUs without activity in the Chrome trace (left out by default)"},
+             {"results", "FILE.json", "write the run's results (metrics with units, texts, tables) as one line of JSON "
+                                      "(docs/trace-format.md, \"Results as JSON\")"},
              {"output-dir", "DIR", "write DIR/<scenario>.summary.txt and, unless named, DIR/<scenario>.trace.h5; "
-                                   "bare file names given to --trace and --chrome-trace go in DIR too"},
+                                   "bare file names given to --trace, --chrome-trace and --results go in DIR too"},
              {"dump-programs", "DIR", "also write the job's rank programs to DIR/<scenario>.programs.jsonl "
                                       "(docs/programs.md); a bare name goes in --output-dir"},
              {"seed", "N", "override the scenario's seed (0 to 2^63-1)"},
@@ -62,6 +65,7 @@ int run_command(const std::vector<std::string>& words) {
                                                                  : "--output-dir";
   std::string trace_path = place(out_dir, args.value("trace").value_or(scenario.output.trace));
   const std::string chrome_path = place(out_dir, args.value("chrome-trace").value_or(""));
+  const std::string results_path = place(out_dir, args.value("results").value_or(""));
   std::string summary_path;
   if (!out_dir.empty()) {
     // The scenario name is a validated file name (config/scenario_loader.cpp): it stays in DIR.
@@ -79,6 +83,7 @@ int run_command(const std::vector<std::string>& words) {
   if (!out_dir.empty()) plan.add_folder(out_dir, "--output-dir");
   if (!trace_path.empty()) plan.add(trace_path, trace_key);
   if (!chrome_path.empty()) plan.add(chrome_path, "--chrome-trace");
+  if (!results_path.empty()) plan.add(results_path, "--results");
   if (!summary_path.empty()) plan.add(summary_path, "--output-dir");
   // The job's rank programs (generated now: written before simulating).
   std::vector<ProgramsFileOut> dumps;
@@ -102,6 +107,11 @@ int run_command(const std::vector<std::string>& words) {
   if (!summary_path.empty()) {
     output::write_text_file(summary_path, outcome.report, plan.existing());
     if (!options.quiet) std::cout << "summary written to " << summary_path << "\n";
+  }
+  if (!results_path.empty()) {
+    // The result model's one serialized form (output/result_json.hpp), as a file.
+    output::write_text_file(results_path, output::results_to_json(outcome.trace) + "\n", plan.existing());
+    if (!options.quiet) std::cout << "results written to " << results_path << "\n";
   }
   if (keep_trace) {
     auto& t = outcome.trace;

@@ -25,6 +25,7 @@
 #include "core/units.hpp"
 #include "diloco/abstract_case.hpp"
 #include "diloco/sweep.hpp"
+#include "evaluation/sweep_grade.hpp"
 #include "jobs/run_job.hpp"
 #include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
@@ -129,45 +130,20 @@ int sweep_main(const std::vector<std::string>& words, const Replay* replay) {
     table.number_column(pct + "% grid", 0).number_column(pct + "% exact", 0);
     if (!spec->published.empty()) table.number_column(pct + "% paper", 0);
   }
-  size_t compared = 0, within1 = 0, within2 = 0;
-  output::Table curves{"utilization", {"bandwidth_gbps", "utilization"}, {{}, {}}, {"model", "method"}, {{}, {}}};
-  // grid_steps_from_published: signed grid steps of the simulated grid value over the published
-  // one (both mapped to their nearest grid point, diloco/sweep.hpp); NaN without both.
-  output::Table thresholds{"thresholds",
-                           {"target", "grid_gbps", "exact_gbps", "published_gbps", "grid_steps_from_published"},
-                           {{}, {}, {}, {}, {}},
-                           {"model", "method"},
-                           {{}, {}}};
+  const evaluation::SweepEvaluation graded = evaluation::evaluate_sweep(spec->sweep, outcome);
+  const evaluation::PublishedGrade& grade = graded.grade;
+  auto cell = [](double v, int significant) -> output::TextTable::Cell {
+    if (std::isnan(v)) return std::string("-");
+    return format_significant(v, significant);
+  };
   for (const auto& row : outcome.rows) {
     std::vector<output::TextTable::Cell> cells = {row.model, row.method};
     for (const auto& th : row.thresholds) {
-      auto cell = [](double v, int significant) -> output::TextTable::Cell {
-        if (std::isnan(v)) return std::string("-");
-        return format_significant(v, significant);
-      };
       cells.push_back(cell(th.grid_gbps, digits));
       cells.push_back(cell(th.exact_gbps, digits));
       if (!spec->published.empty()) cells.push_back(cell(th.published_gbps, digits));
-      double signed_steps = std::numeric_limits<double>::quiet_NaN();
-      if (!std::isnan(th.published_gbps) && !std::isnan(th.grid_gbps)) {
-        signed_steps = grid_steps(spec->sweep, th.grid_gbps, th.published_gbps);
-        const double steps = std::abs(signed_steps);
-        ++compared;
-        within1 += steps <= 1;
-        within2 += steps <= 2;
-      } else if (!std::isnan(th.published_gbps)) {
-        ++compared;
-      }
-      thresholds.text_columns[0].push_back(row.model), thresholds.text_columns[1].push_back(row.method);
-      const double v[] = {th.target, th.grid_gbps, th.exact_gbps, th.published_gbps, signed_steps};
-      for (int c = 0; c < 5; ++c) thresholds.numeric_columns[c].push_back(v[c]);
     }
     table.add_row(cells);
-    for (size_t i = 0; i < row.gbps.size(); ++i) {
-      curves.text_columns[0].push_back(row.model), curves.text_columns[1].push_back(row.method);
-      curves.numeric_columns[0].push_back(row.gbps[i]);
-      curves.numeric_columns[1].push_back(row.utilization[i]);
-    }
   }
   // The grid's bounds as the scenario gives them (0.1, not 0.1000).
   auto bound = [](double gbps) {
@@ -182,9 +158,9 @@ int sweep_main(const std::vector<std::string>& words, const Replay* replay) {
   if (outcome.without_cycle > 0)
     std::cout << outcome.without_cycle << " point(s) never repeated a round within " << AbstractCase::kMaxRounds
               << " rounds (docs/diloco.md, \"Steady state\"): their utilization is the mean of their last rounds\n";
-  if (compared > 0)
-    std::cout << "versus published: " << within1 << "/" << compared << " cells within one grid step, " << within2 << "/"
-              << compared << " within two\n";
+  if (grade.compared > 0)
+    std::cout << "versus published: " << grade.within_one_step << "/" << grade.compared << " cells within one grid step, "
+              << grade.within_two_steps << "/" << grade.compared << " within two\n";
   if (!args.flag("quiet"))
     std::cout << outcome.simulations << " simulations"
               << (outcome.resumed ? " (" + std::to_string(outcome.resumed) +
@@ -201,12 +177,8 @@ int sweep_main(const std::vector<std::string>& words, const Replay* replay) {
     t.seed = scenario.seed;
     t.command_line = "trainsim sweep";
     for (const auto& w : words) t.command_line += " " + w;
-    t.tables = {curves, thresholds};
-    // No wall-clock figure in the file: the same scenario and seed give byte-identical output.
-    t.summary = {{"simulations", static_cast<double>(outcome.simulations), "1"},
-                 {"cells_compared", static_cast<double>(compared), "1"},
-                 {"cells_within_one_step", static_cast<double>(within1), "1"},
-                 {"cells_within_two_steps", static_cast<double>(within2), "1"}};
+    t.tables = {graded.curves, graded.thresholds};
+    t.summary = graded.metrics;  // no wall-clock figure: the same scenario and seed give the same bytes
     output::TraceWriteOptions write;
     write.existing = plan.existing();
     output::write_trace_hdf5(t, trace_path, write);

@@ -6,7 +6,6 @@
 #include <memory>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
-#include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
+#include "output/result_json.hpp"
 #include "scenario/scenario.hpp"
 #include "training/costs.hpp"
 #include "training/job.hpp"
@@ -36,16 +36,6 @@ const ClusterSpec& single_cluster(const PlatformSpec& p) {
                          "' has " + std::to_string(p.clusters.size()) + "; expected a single-cluster platform");
   return p.clusters[0];
 }
-
-namespace {
-
-// An error about `key` of the scenario's `job` map, at the line where it is written.
-InputError job_error(const Scenario& s, const std::string& key, const std::string& message) {
-  YamlMap root(parse_yaml(s.text, s.file), s.file, "");
-  return YamlMap(root.node("job"), s.file, "job").error(key, message);
-}
-
-}  // namespace
 
 TpLink intra_node_tp_link(const ClusterSpec& c) {
   switch (c.intra.kind) {
@@ -137,9 +127,13 @@ std::string simulate_recommendation_text(const Scenario& scenario, const Trainin
   s.plan.iterations = 1;
   Simulation sim(scenario.platform, scenario.seed);
   const TrainingResult res = simulate_training(sim, s, scenario.seed, nullptr);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g %d", res.iteration_time, res.oom_stages.empty() ? 0 : 1);
-  return buf;
+  return output::results_to_json(simulated_run_results({res.iteration_time, !res.oom_stages.empty()}));
+}
+
+output::TraceData simulated_run_results(const SimulatedRun& run) {
+  output::TraceData r;
+  r.summary = {{"iteration_time", run.seconds, "s"}, {"oom", run.oom ? 1.0 : 0.0, "1"}};
+  return r;
 }
 
 std::vector<std::string> simulate_texts(const Scenario& scenario, const TrainingSpec& job,
@@ -152,11 +146,13 @@ std::vector<std::string> simulate_texts(const Scenario& scenario, const Training
 }
 
 SimulatedRun parse_simulated_run(const std::string& text) {
-  SimulatedRun run{std::nan(""), false};
-  int oom = 0;
-  if (!text.empty() && std::sscanf(text.c_str(), "%lf %d", &run.seconds, &oom) == 2) run.oom = oom != 0;
-  else run.seconds = std::nan("");
-  return run;
+  if (text.empty()) return {std::nan(""), false};  // the child failed
+  try {
+    const output::TraceData r = output::results_from_json(text);
+    return {output::metric_value(r, "iteration_time"), output::metric_value(r, "oom") != 0};
+  } catch (const std::runtime_error&) {
+    return {std::nan(""), false};
+  }
 }
 
 SimulateFn child_simulator(const Scenario& scenario, const TrainingSpec& job, int jobs) {
@@ -248,23 +244,25 @@ double pipette_matrix_precision(double bytes_per_s) {
 }
 
 NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t seed, const ProfileProcedure& procedure) {
-  const std::string text = run_isolated([&] {
-    std::ostringstream os;
-    os.precision(17);
-    for (const auto& row : profile_bandwidth_here(platform, seed, procedure)) {
-      for (double v : row) os << v << ' ';
-      os << '\n';
-    }
-    return os.str();
+  // The child's results: table `bandwidth` (from, to, bandwidth in B/s), one row per node pair.
+  const output::TraceData r = run_isolated_results([&] {
+    output::TraceData out;
+    auto t = output::Table::with_columns("bandwidth", {}, {"from", "to", "bandwidth"});
+    const auto matrix = profile_bandwidth_here(platform, seed, procedure);
+    for (size_t a = 0; a < matrix.size(); ++a)
+      for (size_t b = 0; b < matrix[a].size(); ++b)
+        t.add_row({}, {static_cast<double>(a), static_cast<double>(b), matrix[a][b]});
+    out.tables.push_back(std::move(t));
+    return out;
   });
-  const int n = single_cluster(platform).nodes;
-  std::istringstream is(text);
+  const size_t n = static_cast<size_t>(single_cluster(platform).nodes);
+  const auto& t = output::table_named(r, "bandwidth");
+  const auto &from = output::numeric_column(t, "from"), &to = output::numeric_column(t, "to"),
+             &value = output::numeric_column(t, "bandwidth");
+  if (t.rows() != n * n) throw InternalError("bandwidth profile: the child measured " + std::to_string(t.rows()) + " pairs");
   std::vector<std::vector<double>> m(n, std::vector<double>(n));
-  for (auto& row : m)
-    for (double& v : row) {
-      if (!(is >> v)) throw InternalError("bandwidth profile: short result from the child");
-      v = pipette_matrix_precision(v);
-    }
+  for (size_t i = 0; i < t.rows(); ++i)
+    m.at(static_cast<size_t>(from[i])).at(static_cast<size_t>(to[i])) = pipette_matrix_precision(value[i]);
   return NodeBandwidth(std::move(m));
 }
 
@@ -273,8 +271,8 @@ Session open_session(const std::string& scenario_file, const SessionOptions& opt
   s.scenario = load_scenario_file(scenario_file);
   const auto* job = std::get_if<TrainingSpec>(&s.scenario.job);
   if (!job)
-    throw job_error(s.scenario, "kind",
-                    std::string("the configurators need a training job (model, global batch, sequence length), this is a ") +
+    throw InputError(s.scenario.kind_at, "job.kind",
+                     std::string("the configurators need a training job (model, global batch, sequence length), this is a ") +
                         std::string(job_kind_name(s.scenario.job)) + " job; expected kind: training");
   s.job = *job;
   s.options = options;

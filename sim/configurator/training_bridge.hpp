@@ -9,6 +9,7 @@
 
 #include "configurator/configurator.hpp"
 #include "configurator/oracle.hpp"
+#include "output/trace.hpp"
 #include "scenario/scenario.hpp"
 #include "training/costs.hpp"
 
@@ -44,11 +45,14 @@ ConfigureInput configure_input(const Scenario& scenario, const TrainingSpec& job
 
 // --- simulated runs (each in its own child process: one SimGrid engine per process) ---
 
-// Child job: one iteration of the recommendation on the scenario's platform; "seconds oom".
+// Child job: one iteration of the recommendation on the scenario's platform, its results
+// (simulated_run_results) in the one serialized form (output/result_json.hpp).
 std::string simulate_recommendation_text(const Scenario& scenario, const TrainingSpec& job,
                                          const Recommendation& r);
+// A simulated configuration as results: metrics iteration_time (s) and oom (1 or 0).
+output::TraceData simulated_run_results(const SimulatedRun& run);
 
-// The runs' results as text ("seconds oom", "" for a failed child): every recommendation in a
+// The runs' results as text (serialized results, "" for a failed child): every recommendation in a
 // child process, `jobs` at a time. `progress(done, total)`, if given, is called with 0 first and
 // as children finish. The text is what a sharded compare's parts keep (scaleout/).
 std::vector<std::string> simulate_texts(const Scenario& scenario, const TrainingSpec& job,

@@ -1,13 +1,11 @@
 #include "diloco/abstract_wan.hpp"
 
-#include <sstream>
-
 #include "core/error.hpp"
 #include "diloco/abstract_sim.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
-#include "output/table_printer.hpp"
+#include "output/result_json.hpp"
 #include "platform/link_names.hpp"
 
 namespace trainsim {
@@ -22,42 +20,38 @@ AbstractWan AbstractWan::scaled(double gbps) const {
   return w;
 }
 
-std::string AbstractWan::serialize() const {
-  std::ostringstream out;
-  out << link_names.size() << '\n';
-  for (size_t i = 0; i < link_names.size(); ++i) out << link_names[i] << ' ' << output::format_roundtrip(bandwidth[i]) << '\n';
-  out << ring_route.size() << '\n';
+output::TraceData AbstractWan::to_results() const {
+  output::TraceData r;
+  auto links = output::Table::with_columns("wan_links", {"link"}, {"bandwidth"});
+  for (size_t i = 0; i < link_names.size(); ++i) links.add_row({link_names[i]}, {bandwidth.at(i)});
+  auto rings = output::Table::with_columns("rings", {}, {"latency"});
+  auto hops = output::Table::with_columns("ring_hops", {}, {"worker", "link", "down"});
   for (size_t w = 0; w < ring_route.size(); ++w) {
-    out << output::format_roundtrip(ring_latency[w]) << ' ' << ring_route[w].size();
-    for (const auto& [link, down] : ring_route[w]) out << ' ' << link << ' ' << down;
-    out << '\n';
+    rings.add_row({}, {ring_latency.at(w)});
+    for (const auto& [link, down] : ring_route[w])
+      hops.add_row({}, {static_cast<double>(w), static_cast<double>(link), down ? 1.0 : 0.0});
   }
-  return out.str();
+  r.tables = {std::move(links), std::move(rings), std::move(hops)};
+  return r;
 }
 
-AbstractWan AbstractWan::parse(const std::string& text) {
-  std::istringstream in(text);
+AbstractWan AbstractWan::from_results(const output::TraceData& r) {
   AbstractWan w;
-  size_t n = 0;
-  in >> n;
-  w.link_names.resize(n);
-  w.bandwidth.resize(n);
-  for (size_t i = 0; i < n; ++i) in >> w.link_names[i] >> w.bandwidth[i];
-  in >> n;
-  w.ring_route.resize(n);
-  w.ring_latency.resize(n);
-  for (size_t r = 0; r < n; ++r) {
-    size_t hops = 0;
-    in >> w.ring_latency[r] >> hops;
-    w.ring_route[r].resize(hops);
-    for (auto& [link, down] : w.ring_route[r]) in >> link >> down;
-  }
-  if (!in) throw InternalError("malformed abstract WAN description: " + text);
+  const auto& links = output::table_named(r, "wan_links");
+  w.link_names = output::text_column(links, "link");
+  w.bandwidth = output::numeric_column(links, "bandwidth");
+  w.ring_latency = output::numeric_column(output::table_named(r, "rings"), "latency");
+  w.ring_route.resize(w.ring_latency.size());
+  const auto& hops = output::table_named(r, "ring_hops");
+  const auto &worker = output::numeric_column(hops, "worker"), &link = output::numeric_column(hops, "link"),
+             &down = output::numeric_column(hops, "down");
+  for (size_t i = 0; i < hops.rows(); ++i)
+    w.ring_route.at(static_cast<size_t>(worker[i])).emplace_back(static_cast<int>(link[i]), down[i] != 0);
   return w;
 }
 
 AbstractWan abstract_wan(const PlatformSpec& platform, uint64_t seed) {
-  return AbstractWan::parse(run_isolated([&platform, seed] {
+  return AbstractWan::from_results(run_isolated_results([&platform, seed] {
     Simulation sim(abstract_platform(platform, 0, seed), seed);
     const Network& net = sim.network();
     AbstractWan w;
@@ -78,7 +72,7 @@ AbstractWan abstract_wan(const PlatformSpec& platform, uint64_t seed) {
       w.ring_route.push_back(route);
       w.ring_latency.push_back(net.route_latency(i, next));
     }
-    return w.serialize();
+    return w.to_results();
   }));
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "output/trace.hpp"
 #include "platform/spec.hpp"
 
 namespace trainsim {
@@ -27,8 +28,10 @@ struct AbstractWan {
   // keep their ratios to it (as abstract_platform scales the SimGrid links). gbps <= 0: as is.
   AbstractWan scaled(double gbps) const;
 
-  std::string serialize() const;
-  static AbstractWan parse(const std::string& text);
+  // As results (a child hands them over): tables `wan_links` (link; bandwidth), `rings`
+  // (latency, one row per worker) and `ring_hops` (worker, link, down: the routes in order).
+  output::TraceData to_results() const;
+  static AbstractWan from_results(const output::TraceData& results);
 };
 
 // Routes of the abstract platform of `platform` (abstract_platform, heterogeneity drawn with

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "output/trace.hpp"
+
 namespace trainsim {
 
 // One worker over the measured window (abstract: one round of the steady state; full: rounds 2..R).
@@ -29,7 +31,13 @@ struct AbstractResult {
   int rounds = 0, steady_round = 0, period = 0;
   bool cycle = true;  // abstract: the steady rounds repeat exactly (false: their mean, no cycle found)
 
-  // One line of text (journals and child processes); parse() inverts it exactly.
+  // As results (docs/diloco.md, "Results"): metrics utilization, round_time, wan_bytes,
+  // wan_bytes_per_round, peak_wan_bandwidth, extra_memory_per_gpu, rounds, steady_round,
+  // period, cycle; tables `workers` (compute, window, wait) and `wan_links` (link; bytes_per_round).
+  output::TraceData to_results() const;
+  static AbstractResult from_results(const output::TraceData& results);
+  // Those results in the one serialized form (output/result_json.hpp): what children return and
+  // journals and parts keep; parse() inverts it exactly (InternalError on anything else).
   std::string serialize() const;
   static AbstractResult parse(const std::string& text);
 };

@@ -174,7 +174,7 @@ std::string sweep_journal_tag(const std::string& scenario_text, uint64_t seed) {
   // FNV-1a (scaleout::fingerprint): portable and stable across builds, unlike std::hash. The
   // result format's version is mixed in, so a journal of an older trainsim (other figures) is
   // never reused.
-  std::string text = "steady-state results v3\n" + scenario_text;
+  std::string text = "steady-state results v4\n" + scenario_text;
   for (int i = 0; i < 8; ++i) text += static_cast<char>(static_cast<unsigned char>(seed >> (8 * i)));
   return scaleout::fingerprint(text);
 }

@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "output/result_json.hpp"
 
 namespace trainsim {
 namespace {
@@ -116,6 +117,15 @@ std::string run_isolated(const std::function<std::string()>& job) {
     throw InternalError(failures[0].message);
   }
   return out[0];
+}
+
+output::TraceData run_isolated_results(const std::function<output::TraceData()>& job) {
+  const std::string text = run_isolated([&job] { return output::results_to_json(job()); });
+  try {
+    return output::results_from_json(text);
+  } catch (const std::runtime_error& e) {
+    throw InternalError(std::string("a child's results: ") + e.what());
+  }
 }
 
 std::vector<std::string> run_isolated_all(const std::vector<std::function<std::string()>>& jobs, int parallel,

@@ -17,12 +17,23 @@ inline constexpr int kResultVersion = 1;
 //  "texts":[{"name","value"}...],"tables":[{"name","numeric":[{"name","values"}...],
 //  "text":[{"name","values"}...]}...]}: in the results' order, keys in this order, one line.
 // Finite doubles are written in the shortest form that reads back to the same double; -0.0 as
-// -0.0; NaN and infinities as the strings "nan", "inf", "-inf".
+// -0.0; NaN and infinities as the strings "nan", "inf", "-inf". No line break inside or at the
+// end: the text is one value, kept as is by journals and parts (a file adds its own newline).
+// Activities, links and provenance are not part of it.
 std::string results_to_json(const TraceData& results);
 
 // The metrics, texts and tables of a document written by results_to_json (other fields of the
 // returned TraceData are empty). Throws std::runtime_error naming what is wrong: not JSON,
 // another format or version, a missing or mistyped field, columns of different lengths.
 TraceData results_from_json(const std::string& text);
+
+// Readers of what a job's results must hold, for the types that convert themselves to and from
+// results (a DiLoCo point, a simulated configuration, ...): each throws std::runtime_error
+// naming the missing metric, text, table or column.
+double metric_value(const TraceData& results, const std::string& name);
+const std::string& text_value(const TraceData& results, const std::string& name);
+const Table& table_named(const TraceData& results, const std::string& name);
+const std::vector<double>& numeric_column(const Table& table, const std::string& name);
+const std::vector<std::string>& text_column(const Table& table, const std::string& name);
 
 }  // namespace trainsim::output

@@ -143,4 +143,32 @@ std::string TextTable::csv() const {
 void TextTable::print(std::ostream& out) const { out << render(); }
 void TextTable::write_csv(std::ostream& out) const { out << csv(); }
 
+std::string format_metric(double v, const std::string& unit) {
+  if (std::isnan(v)) return "-";
+  if (unit == "s") return units::format_time(v);
+  if (unit == "B") return units::format_size(v);
+  if (unit == "B/s") return units::format_bandwidth(v);
+  if (unit == "FLOP/s") return units::format_significant(v / 1e12) + " TFLOP/s";
+  if (unit == "1") return units::format_significant(v);
+  return units::format_significant(v) + " " + unit;
+}
+
+TextTable text_table(const Table& table, int precision) {
+  TextTable out;
+  for (const auto& n : table.text_names) out.text_column(n);
+  for (const auto& n : table.numeric_names) out.number_column(n, precision);
+  for (size_t r = 0; r < table.rows(); ++r) {
+    std::vector<TextTable::Cell> row;
+    for (const auto& c : table.text_columns) row.emplace_back(c[r]);
+    for (const auto& c : table.numeric_columns) row.emplace_back(c[r]);
+    out.add_row(std::move(row));
+  }
+  return out;
+}
+
+void write_table_csv(const Table& table, const std::string& path, Existing existing) {
+  // Temporary + rename: never half a CSV, even on Ctrl-C.
+  write_text_file(path, text_table(table).csv(), existing);
+}
+
 }  // namespace trainsim::output

@@ -10,6 +10,9 @@
 #include <variant>
 #include <vector>
 
+#include "output/atomic_file.hpp"
+#include "output/trace.hpp"
+
 namespace trainsim::output {
 
 class TextTable {
@@ -55,5 +58,16 @@ class TextTable {
 std::string format_fixed(double value, int precision);
 // Shortest text that parses back to the same double (std::to_chars); "nan"/"inf"/"-inf".
 std::string format_roundtrip(double value);
+
+// A metric for people, by its unit: "560.3 ms", "1.5 GiB", "82.17 TFLOP/s", "0.2634" (unit 1),
+// "12.5 tokens/s" (any other unit after the number); "-" for NaN (no value).
+std::string format_metric(double value, const std::string& unit);
+
+// The generic writers of a result table (output/trace.hpp's Table, any job's or command's):
+// as a TextTable, text columns first, then numbers with `precision` decimals on the terminal
+// (full precision in CSV) ...
+TextTable text_table(const Table& table, int precision = 6);
+// ... and as a CSV file, written atomically (output/atomic_file.hpp).
+void write_table_csv(const Table& table, const std::string& path, Existing existing);
 
 }  // namespace trainsim::output

@@ -1,6 +1,7 @@
 #include "output/trace.hpp"
 
 #include <limits>
+#include <stdexcept>
 
 namespace trainsim::output {
 
@@ -44,6 +45,23 @@ std::size_t Table::rows() const {
   if (!numeric_columns.empty()) return numeric_columns.front().size();
   if (!text_columns.empty()) return text_columns.front().size();
   return 0;
+}
+
+Table Table::with_columns(std::string name, std::vector<std::string> text, std::vector<std::string> numeric) {
+  Table t;
+  t.name = std::move(name);
+  t.text_names = std::move(text);
+  t.numeric_names = std::move(numeric);
+  t.text_columns.resize(t.text_names.size());
+  t.numeric_columns.resize(t.numeric_names.size());
+  return t;
+}
+
+void Table::add_row(const std::vector<std::string>& text, const std::vector<double>& numbers) {
+  if (text.size() != text_columns.size() || numbers.size() != numeric_columns.size())
+    throw std::logic_error("row of table '" + name + "' has the wrong width");
+  for (size_t i = 0; i < text.size(); ++i) text_columns[i].push_back(text[i]);
+  for (size_t i = 0; i < numbers.size(); ++i) numeric_columns[i].push_back(numbers[i]);
 }
 
 }  // namespace trainsim::output

@@ -134,6 +134,12 @@ struct Table {
   std::vector<std::vector<std::string>> text_columns;
 
   std::size_t rows() const;  // length of the first column; 0 when there is none
+
+  // An empty table with these columns (text columns first, as every writer orders them).
+  static Table with_columns(std::string name, std::vector<std::string> text, std::vector<std::string> numeric);
+  // Appends one row: a value per text column, then per numeric column (std::logic_error on
+  // another width).
+  void add_row(const std::vector<std::string>& text, const std::vector<double>& numbers);
 };
 
 struct TraceData {

@@ -1,14 +1,10 @@
 #pragma once
 // A part: what one shard hands to the merge for one round, its results by key. The one reader
-// and the one writer of the format (versioned, kPartVersion), so that the results' serialized
-// form can change without touching the commands.
-//
-//   trainsim-part 1
-//   run 3f2a...              the sharded run (Manifest::identity)
-//   round 2
-//   shard 1/4
-//   result <key>\t<result>   one per run, keys sorted; key and result escaped (core/journal.hpp)
-//   end
+// and the one writer of the format (versioned, kPartVersion). A part is itself results in the
+// one serialized form (output/result_json.hpp, docs/trace-format.md), one line:
+//   texts   part = "trainsim-part", part_version = "2", run (Manifest::identity), round, shard ("1/4")
+//   table   results: text columns key, result (each run's results, serialized), keys sorted
+// A file cut short is not JSON and is refused; so is a part of another version.
 #include <map>
 #include <optional>
 #include <string>
@@ -18,7 +14,7 @@
 
 namespace trainsim::scaleout {
 
-inline constexpr int kPartVersion = 1;
+inline constexpr int kPartVersion = 2;
 
 struct Part {
   std::string run;

@@ -1,6 +1,7 @@
 #pragma once
-// The text form of the files a sharded search keeps in its parts folder (the manifest, the
-// parts, the record of Slurm submissions): a header line "<kind> <version>", one record per
+// The text form of the files a sharded search keeps in its parts folder about the search (the
+// manifest, the record of Slurm submissions; the parts hold results, and are results:
+// part_file.hpp): a header line "<kind> <version>", one record per
 // line, "<name> <value>", and a last line "end", so that a file cut short is never taken for a
 // whole one. Values are escaped as in the run journal (core/journal.hpp): no tab, newline or
 // backslash appears raw, so one record is always one line.

@@ -61,7 +61,7 @@ TEST_CASE("results JSON: one line in a fixed key order", "[output][results]") {
   CHECK(results_to_json(r) ==
         "{\"format\":\"trainsim-result\",\"version\":1,\"metrics\":[{\"name\":\"iteration time\",\"value\":5.19,"
         "\"unit\":\"s\"}],\"texts\":[],\"tables\":[{\"name\":\"t\",\"numeric\":[{\"name\":\"x\",\"values\":[1.0]}],"
-        "\"text\":[{\"name\":\"k\",\"values\":[\"a\"]}]}]}\n");
+        "\"text\":[{\"name\":\"k\",\"values\":[\"a\"]}]}]}");
 }
 
 TEST_CASE("results JSON: documents it did not write are refused with the reason", "[output][results]") {
@@ -75,4 +75,56 @@ TEST_CASE("results JSON: documents it did not write are refused with the reason"
       Catch::Contains("table t: column b has 1 rows, expected 2"));
   CHECK_THROWS_WITH(results_from_json(R"({"format":"trainsim-result","version":1,"texts":[],"tables":[]})"),
                     Catch::Contains("the document has no 'metrics'"));
+}
+
+TEST_CASE("results: tables built row by row, and readers that name what is missing", "[output][results]") {
+  TraceData r;
+  r.summary.push_back({"round_time", 2.5, "s"});
+  r.summary_text.push_back({"method", "DiLoCo"});
+  Table t = Table::with_columns("workers", {"name"}, {"compute", "wait"});
+  t.add_row({"a"}, {1.0, 0.5});
+  t.add_row({"b"}, {2.0, 0.0});
+  CHECK_THROWS_WITH(t.add_row({"c"}, {1.0}), Catch::Contains("row of table 'workers' has the wrong width"));
+  r.tables.push_back(t);
+  const TraceData back = results_from_json(results_to_json(r));
+  CHECK(metric_value(back, "round_time") == 2.5);
+  CHECK(text_value(back, "method") == "DiLoCo");
+  CHECK(numeric_column(table_named(back, "workers"), "wait") == std::vector<double>{0.5, 0.0});
+  CHECK(text_column(table_named(back, "workers"), "name") == std::vector<std::string>{"a", "b"});
+  CHECK_THROWS_WITH(metric_value(back, "utilization"), Catch::Contains("no metric 'utilization'"));
+  CHECK_THROWS_WITH(text_value(back, "model"), Catch::Contains("no text 'model'"));
+  CHECK_THROWS_WITH(table_named(back, "links"), Catch::Contains("no table 'links'"));
+  CHECK_THROWS_WITH(numeric_column(table_named(back, "workers"), "window"), Catch::Contains("no numeric column 'window'"));
+  CHECK_THROWS_WITH(text_column(table_named(back, "workers"), "model"), Catch::Contains("no text column 'model'"));
+}
+
+TEST_CASE("results JSON: any text makes a readable document (control characters, invalid UTF-8)", "[output][results]") {
+  TraceData r;
+  r.summary_text.push_back({"message", std::string("a\x01\tb \"q\" \\ \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80")});
+  r.summary_text.push_back({"path", std::string("bad\xff\xc3(end")});
+  const TraceData back = results_from_json(results_to_json(r));
+  CHECK(back.summary_text[0].value == r.summary_text[0].value);  // valid UTF-8 kept as it is
+  CHECK(back.summary_text[1].value == "bad\xef\xbf\xbd\xef\xbf\xbd(end");  // each invalid byte: U+FFFD
+  CHECK(results_to_json(r).find('\n') == std::string::npos);
+}
+
+TEST_CASE("results JSON: the fast reader of the canonical text and the general reader agree", "[output][results]") {
+  // A space after the first brace leaves the canonical form: the general reader reads it.
+  const std::string canonical = results_to_json(sample());
+  const std::string spaced = "{ " + canonical.substr(1);
+  const TraceData fast = results_from_json(canonical), general = results_from_json(spaced);
+  CHECK(results_to_json(general) == canonical);
+  REQUIRE(fast.summary.size() == general.summary.size());
+  for (size_t i = 0; i < fast.summary.size(); ++i) CHECK(same_bits(fast.summary[i].value, general.summary[i].value));
+  CHECK(fast.summary_text[0].value == general.summary_text[0].value);
+  // An integer is an integer to both: "-0" reads as +0.0, "7" as 7.0.
+  const std::string ints = R"({"format":"trainsim-result","version":1,"metrics":[{"name":"a","value":-0,"unit":"1"},)"
+                           R"({"name":"b","value":7,"unit":"1"}],"texts":[],"tables":[]})";
+  const TraceData i = results_from_json(ints);
+  CHECK_FALSE(std::signbit(i.summary[0].value));
+  CHECK(i.summary[1].value == 7.0);
+  // A canonical-looking document with a mistake still gets the general reader's message.
+  std::string bad = canonical;
+  bad.insert(bad.find("\"tables\":[") + 10, "{\"name\":\"t\",\"numeric\":[{\"name\":\"a\",\"values\":[1,2]},{\"name\":\"b\",\"values\":[1]}],\"text\":[]},");
+  CHECK_THROWS_WITH(results_from_json(bad), Catch::Contains("table t: column b has 1 rows, expected 2"));
 }

@@ -109,3 +109,19 @@ TEST_CASE("a column with more decimals than 4 significant digits keeps them", "[
   t.add_row({1.5});
   CHECK(t.render() == "     s\n------\n3.9244\n1.5000\n");
 }
+
+TEST_CASE("generic writers: any result table as text and CSV; a metric by its unit", "[output][table]") {
+  trainsim::output::Table t = trainsim::output::Table::with_columns("runs", {"name"}, {"seconds"});
+  t.add_row({"a, b"}, {0.1 + 0.2});
+  t.add_row({"c"}, {2.0});
+  const auto text = trainsim::output::text_table(t, 2);
+  CHECK(text.render() == "name  seconds\n----  -------\na, b     0.30\nc        2.00\n");
+  CHECK(text.csv() == "name,seconds\n\"a, b\",0.30000000000000004\nc,2\n");
+  using trainsim::output::format_metric;
+  CHECK(format_metric(0.56033, "s") == "560.3 ms");
+  CHECK(format_metric(1.5 * 1024 * 1024 * 1024, "B") == "1.5 GiB");
+  CHECK(format_metric(82.17e12, "FLOP/s") == "82.17 TFLOP/s");
+  CHECK(format_metric(0.26341, "1") == "0.2634");
+  CHECK(format_metric(12.5, "tokens/s") == "12.5 tokens/s");
+  CHECK(format_metric(std::nan(""), "s") == "-");
+}

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "core/journal.hpp"
+#include "output/result_json.hpp"
 #include "scaleout/manifest.hpp"
 #include "scaleout/part_file.hpp"
 #include "scaleout/runs.hpp"
@@ -181,6 +182,12 @@ TEST_CASE("parts: the format round-trips any key and result, and refuses cut or 
   cut.resize(cut.size() - 4);  // no "end"
   CHECK_THROWS_WITH(parse_part(cut, "x.part"), Catch::Contains("cut short"));
   CHECK_THROWS_WITH(parse_part("trainsim-part 99\nend\n", "x.part"), Catch::Contains("another trainsim version"));
+  // A part is results in the one serialized form (output/result_json.hpp), of its own version.
+  const auto doc = trainsim::output::results_from_json(format_part(p));
+  CHECK(trainsim::output::text_value(doc, "shard") == "2/5");
+  std::string older = format_part(p);
+  older.replace(older.find("\"part_version\",\"value\":\"2\""), 26, "\"part_version\",\"value\":\"1\"");
+  CHECK_THROWS_WITH(parse_part(older, "x.part"), Catch::Contains("another trainsim version (part version 1)"));
   CHECK(part_file_name(2, Shard{1, 4}) == "round-2-shard-1-of-4.part");
   CHECK(parse_part_file_name("round-2-shard-1-of-4.part")->first == 2);
   CHECK_FALSE(parse_part_file_name("round-02-shard-1-of-4.part"));
