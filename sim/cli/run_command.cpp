@@ -1,5 +1,6 @@
 #include <filesystem>
 #include <iostream>
+#include <unistd.h>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
@@ -103,6 +104,8 @@ int run_command(const std::vector<std::string>& words) {
   phases.begin("simulating");
   JobOutcome outcome = run_job(scenario, options);
   phases.end();
+  if (!options.quiet && isatty(STDERR_FILENO))
+    for (const auto& note : outcome.notes) std::cerr << "note: " << note << "\n";
   std::cout << outcome.report;
   if (!summary_path.empty()) {
     output::write_text_file(summary_path, outcome.report, plan.existing());

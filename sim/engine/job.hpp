@@ -24,6 +24,9 @@ struct JobOptions {
 struct JobOutcome {
   std::string report;
   output::TraceData trace;
+  // Lines for a terminal, not for the report (e.g. why a large run was not folded): the command
+  // prints them after its progress phase, so they never cut a phase's line.
+  std::vector<std::string> notes;
 };
 
 // One set of rank programs a job plays (one per simulation: full DiLoCo workers play one per

@@ -98,8 +98,11 @@ def test_compare_sharded_on_slurm_equals_the_local_compare(tmp_path, slurm_env):
     local, sharded = local_then_slurm(tmp_path, words, outputs, ["--slurm", "--shards", "3", "--cpus-per-task", "1"],
                                       slurm_env)
     assert local.stdout in sharded.stdout  # the same report, after the submission lines
+    # Several of its rounds go through Slurm (a round without work for the shards submits
+    # nothing; since the space gained stages smaller than a node, this search submits rounds 1
+    # and 3).
     rounds = set(re.findall(r"submitted round (\d+)", sharded.stdout))
-    assert len(rounds) >= 3, sharded.stdout
+    assert len(rounds) >= 2, sharded.stdout
 
 
 SWEEP = """name: slow-sweep
