@@ -129,7 +129,8 @@ TEST_CASE("moe import: Mixtral 8x7B's launch is the shipped Mixtral scenario's j
 
 TEST_CASE("moe import: a DeepSeek-V3-shaped launch is the shipped DeepSeek-V3 scenario's job") {
   const ImportResult r = megatron(kDeepSeek, on("h800-deepseek-v3", 256));
-  const auto& theirs = std::get<TrainingSpec>(shipped("scenarios/validation/deepseek-v3-2048.yaml").job);
+  const Scenario deepseek = shipped("scenarios/validation/deepseek-v3-2048.yaml");
+  const auto& theirs = std::get<TrainingSpec>(deepseek.job);  // refers into `deepseek` (it used to dangle)
   CHECK(r.job.model.name == "deepseek-v3");
   CHECK(training_job_text(r.job) == training_job_text(theirs));
   const auto& p = r.job.plan;
