@@ -108,12 +108,12 @@ int run_command(const std::vector<std::string>& words) {
     for (const auto& note : outcome.notes) std::cerr << "note: " << note << "\n";
   std::cout << outcome.report;
   if (!summary_path.empty()) {
-    output::write_text_file(summary_path, outcome.report, plan.existing());
+    output::write_text_file(summary_path, outcome.report, plan.existing(), "--output-dir");
     if (!options.quiet) std::cout << "summary written to " << summary_path << "\n";
   }
   if (!results_path.empty()) {
     // The result model's one serialized form (output/result_json.hpp), as a file.
-    output::write_text_file(results_path, output::results_to_json(outcome.trace) + "\n", plan.existing());
+    output::write_text_file(results_path, output::results_to_json(outcome.trace) + "\n", plan.existing(), "--results");
     if (!options.quiet) std::cout << "results written to " << results_path << "\n";
   }
   if (keep_trace) {
@@ -129,6 +129,7 @@ int run_command(const std::vector<std::string>& words) {
       phases.begin("writing trace");
       output::TraceWriteOptions write;
       write.existing = plan.existing();
+      write.key = trace_key;
       output::write_trace_hdf5(t, trace_path, write);
       phases.end();
       if (!options.quiet) std::cout << "trace written to " << trace_path << "\n";
@@ -139,6 +140,7 @@ int run_command(const std::vector<std::string>& words) {
       output::ChromeTraceOptions chrome;
       chrome.all_gpus = all_gpus;
       chrome.existing = plan.existing();
+      chrome.key = "--chrome-trace";
       output::write_chrome_trace_file(t, chrome_path, chrome);
       phases.end();
       if (!options.quiet) {

@@ -74,18 +74,18 @@ std::string refusal_of_existing(const std::string& path, Existing existing) {
   return "";
 }
 
-AtomicOutputFile::AtomicOutputFile(std::string target, Existing existing)
-    : target_(std::move(target)), existing_(existing) {
-  if (target_.empty()) throw OutputError(target_, "empty output path");
+AtomicOutputFile::AtomicOutputFile(std::string target, Existing existing, std::string key)
+    : target_(std::move(target)), existing_(existing), key_(std::move(key)) {
+  if (target_.empty()) throw OutputError(target_, "empty output path", key_);
   const fs::path path(target_);
-  if (!path.has_filename()) throw OutputError(target_, "the output path names a folder, not a file");
+  if (!path.has_filename()) throw OutputError(target_, "the output path names a folder, not a file", key_);
   // Only what is not a regular file is refused here; an existing file is the commit's concern
   // (refused without --force), and the command checked for one before running (OutputPlan).
-  if (std::string why = refusal_of_existing(target_, Existing::Replace); !why.empty()) throw OutputError(target_, why);
+  if (std::string why = refusal_of_existing(target_, Existing::Replace); !why.empty()) throw OutputError(target_, why, key_);
   if (const fs::path folder = path.parent_path(); !folder.empty()) {
     std::error_code ec;
     fs::create_directories(folder, ec);
-    if (ec) throw OutputError(target_, "cannot create the folder '" + folder.string() + "': " + ec.message());
+    if (ec) throw OutputError(target_, "cannot create the folder '" + folder.string() + "': " + ec.message(), key_);
   }
   // Created exclusively: never truncate (or follow) something already there under that name.
   for (int attempt = 0;; ++attempt) {
@@ -100,7 +100,7 @@ AtomicOutputFile::AtomicOutputFile(std::string target, Existing existing)
     interrupt_guard_.reset();
     if (error != EEXIST || attempt >= 100) {
       const std::string folder = path.parent_path().empty() ? "." : path.parent_path().string();
-      throw OutputError(target_, "cannot create a file in the folder '" + folder + "': " + os_reason(error));
+      throw OutputError(target_, "cannot create a file in the folder '" + folder + "': " + os_reason(error), key_);
     }
   }
 }
@@ -123,39 +123,39 @@ void AtomicOutputFile::commit() {
     std::string why = os_reason(errno);
     if (fd >= 0) ::close(fd);
     discard();
-    throw OutputError(target_, "cannot flush the temporary file " + temp_ + ": " + why);
+    throw OutputError(target_, "cannot flush the temporary file " + temp_ + ": " + why, key_);
   }
   ::close(fd);
   if (existing_ == Existing::Replace) {
     // What is at the target now, not at the start: a FIFO or link created meanwhile is refused too.
     if (std::string why = refusal_of_existing(target_, existing_); !why.empty()) {
       discard();
-      throw OutputError(target_, why);
+      throw OutputError(target_, why, key_);
     }
     if (std::rename(temp_.c_str(), target_.c_str()) != 0) {
       std::string why = os_reason(errno);
       discard();
-      throw OutputError(target_, "cannot rename " + temp_ + " to the output path: " + why);
+      throw OutputError(target_, "cannot rename " + temp_ + " to the output path: " + why, key_);
     }
   } else if (const int error = rename_no_replace(temp_, target_); error != 0) {
     discard();
     if (error == EEXIST)
       throw OutputError(target_, "a file appeared at this path during the run (another run writing the same "
                                  "output?); it was left as it is and this run's output was discarded; pass --force "
-                                 "to replace it");
-    throw OutputError(target_, "cannot rename " + temp_ + " to the output path: " + os_reason(error));
+                                 "to replace it", key_);
+    throw OutputError(target_, "cannot rename " + temp_ + " to the output path: " + os_reason(error), key_);
   }
   committed_ = true;
   sync_folder(fs::path(target_).parent_path());
 }
 
-void write_text_file(const std::string& path, const std::string& text, Existing existing) {
-  AtomicOutputFile file(path, existing);
+void write_text_file(const std::string& path, const std::string& text, Existing existing, const std::string& key) {
+  AtomicOutputFile file(path, existing, key);
   {
     std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
     if (!out || !(out << text) || !out.flush()) {
       file.discard();
-      throw OutputError(path, "writing the file failed (disk full?)");
+      throw OutputError(path, "writing the file failed (disk full?)", key);
     }
   }
   file.commit();

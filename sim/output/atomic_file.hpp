@@ -33,8 +33,9 @@ class AtomicOutputFile {
   // Creates the missing parent folders of `target` and the temporary ("<dir>/.<name>.tmp-<pid>",
   // created exclusively, empty). Throws OutputError if `target` is empty or not a regular file
   // (see above), or its folder cannot be written. An existing file is refused at commit() when
-  // `existing` is Refuse (commands refuse it before running: OutputPlan).
-  explicit AtomicOutputFile(std::string target, Existing existing = Existing::Refuse);
+  // `existing` is Refuse (commands refuse it before running: OutputPlan). `key` names the output
+  // in errors: the option or scenario key that gave the path ("--trace"; "output" when unknown).
+  explicit AtomicOutputFile(std::string target, Existing existing = Existing::Refuse, std::string key = "output");
   ~AtomicOutputFile();  // removes the temporary unless commit() succeeded
   AtomicOutputFile(const AtomicOutputFile&) = delete;
   AtomicOutputFile& operator=(const AtomicOutputFile&) = delete;
@@ -52,6 +53,7 @@ class AtomicOutputFile {
   std::string target_;
   std::string temp_;
   Existing existing_;
+  std::string key_;
   bool committed_ = false;
   // Removes the temporary if SIGINT/SIGTERM arrives before commit() (core/interrupt.hpp).
   std::unique_ptr<interrupt::RemoveOnInterrupt> interrupt_guard_;
@@ -59,7 +61,8 @@ class AtomicOutputFile {
 
 // Writes `text` to `path` through an AtomicOutputFile: the one way to write a small text output
 // (summaries, CSV, JSON, scenario files).
-void write_text_file(const std::string& path, const std::string& text, Existing existing);
+void write_text_file(const std::string& path, const std::string& text, Existing existing,
+                     const std::string& key = "output");
 
 // Why `path` cannot be an output, or "" if it can: it is not a regular file (directory, FIFO,
 // device, socket, symbolic link), or it exists while `existing` is Refuse. Checks the path only

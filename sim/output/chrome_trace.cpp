@@ -209,13 +209,13 @@ void write_chrome_trace(const TraceData& d, std::ostream& os, const ChromeTraceO
 }
 
 void write_chrome_trace_file(const TraceData& data, const std::string& path, const ChromeTraceOptions& options) {
-  AtomicOutputFile file(path, options.existing);
+  AtomicOutputFile file(path, options.existing, options.key);
   {
     std::ofstream os(file.temp_path(), std::ios::binary);
-    if (!os) throw OutputError(path, "cannot create the Chrome trace file (is the directory writable?)");
+    if (!os) throw OutputError(path, "cannot create the Chrome trace file (is the directory writable?)", options.key);
     write_chrome_trace(data, os, options);
     os.flush();
-    if (!os) throw OutputError(path, "writing the Chrome trace failed (disk full?)");
+    if (!os) throw OutputError(path, "writing the Chrome trace failed (disk full?)", options.key);
   }
   file.commit();
 }

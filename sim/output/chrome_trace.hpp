@@ -23,6 +23,7 @@ namespace trainsim::output {
 struct ChromeTraceOptions {
   bool all_gpus = false;  // also a process for each GPU without activity (trainsim run --chrome-trace-all-gpus)
   Existing existing = Existing::Refuse;  // write_chrome_trace_file: replace an existing file (--force)
+  std::string key = "output";            // the option that named the path, for errors
 };
 
 // GPUs of `data` that have no activity (rows of data.gpus no activity refers to).

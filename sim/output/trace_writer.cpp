@@ -284,7 +284,7 @@ void write_tables(hid_t file, const TraceData& data, const h5::ColumnLayout& lay
 void write_trace_hdf5(const TraceData& data, const std::string& path, const TraceWriteOptions& options) {
   validate(data);
   h5::ColumnLayout layout{std::max<std::size_t>(options.chunk_rows, 1), std::clamp(options.deflate_level, 0, 9)};
-  AtomicOutputFile out(path, options.existing);
+  AtomicOutputFile out(path, options.existing, options.key);
   h5::SilenceErrors quiet;
   auto done = [&](const char* section) {
     if (options.after_section) options.after_section(section);
@@ -310,7 +310,7 @@ void write_trace_hdf5(const TraceData& data, const std::string& path, const Trac
     file.close("cannot close HDF5 file");  // flushes: write errors (disk full) surface here
   } catch (const h5::Hdf5Failure& failure) {
     out.discard();
-    throw OutputError(path, std::string("HDF5 write failed: ") + failure.what());
+    throw OutputError(path, std::string("HDF5 write failed: ") + failure.what(), options.key);
   } catch (...) {
     out.discard();
     throw;

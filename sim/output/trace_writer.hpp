@@ -22,6 +22,7 @@ struct TraceWriteOptions {
   std::function<void(const char* section)> after_section;
   // Whether an existing file at the path is replaced (--force) or refused (atomic_file.hpp).
   Existing existing = Existing::Refuse;
+  std::string key = "output";  // the option or scenario key that named the path, for errors
 };
 
 // Writes `data` to `path` (created or replaced). The file is written under a temporary name in

@@ -37,6 +37,7 @@ def test_a_file_appearing_during_the_run_is_not_replaced(tmp_path):
     out, err = p.communicate(timeout=120)
     assert p.returncode == 2
     assert "a file appeared at this path during the run" in err and err.count("\n") == 1
+    assert "key '--trace'" in err  # the option that named it (it used to say 'output')
     assert target.read_text() == "the other run's"
     assert os.listdir(target.parent) == ["t.h5"]  # no temporary left
 
