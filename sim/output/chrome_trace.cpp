@@ -10,31 +10,16 @@
 
 #include "output/atomic_file.hpp"
 #include "output/output_error.hpp"
+#include "output/result_json.hpp"
 
 namespace trainsim::output {
 namespace {
 
-// JSON string literal of `text` (RFC 8259 escapes; control characters as \u00XX).
+// JSON string literal of `text` (the results' escaping: output/result_json.hpp).
 std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  append_json_string(out, text);
+  return out;
 }
 
 // Seconds to the format's microseconds, nanosecond resolution, no exponent.

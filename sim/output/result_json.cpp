@@ -38,10 +38,12 @@ size_t utf8_sequence(const unsigned char* p, size_t i, size_t n) {
   return ok ? len : 0;
 }
 
+}  // namespace
+
 // A JSON string: quotes, backslashes and control characters escaped, valid UTF-8 kept as it is,
 // and each byte of an invalid sequence replaced by U+FFFD (nlohmann's `replace` rule), so that
 // any text makes a document every reader accepts.
-void put_string(std::string& out, const std::string& s) {
+void append_json_string(std::string& out, const std::string& s) {
   out += '"';
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
@@ -80,6 +82,8 @@ void put_string(std::string& out, const std::string& s) {
   }
   out += '"';
 }
+
+namespace {
 
 // The shortest text that reads back to the same double, always with a '.' or an exponent (so
 // that -0.0 stays negative and 3.0 stays a double); NaN and infinities as strings.
@@ -319,35 +323,35 @@ std::string results_to_json(const TraceData& r) {
   std::string out;
   out.reserve(256);
   out += "{\"format\":";
-  put_string(out, kResultFormat);
+  append_json_string(out, kResultFormat);
   out += ",\"version\":" + std::to_string(kResultVersion) + ",\"metrics\":[";
   for (size_t i = 0; i < r.summary.size(); ++i) {
     const auto& m = r.summary[i];
     out += i ? ",{\"name\":" : "{\"name\":";
-    put_string(out, m.name);
+    append_json_string(out, m.name);
     out += ",\"value\":";
     put_number(out, m.value);
     out += ",\"unit\":";
-    put_string(out, m.unit);
+    append_json_string(out, m.unit);
     out += '}';
   }
   out += "],\"texts\":[";
   for (size_t i = 0; i < r.summary_text.size(); ++i) {
     out += i ? ",{\"name\":" : "{\"name\":";
-    put_string(out, r.summary_text[i].name);
+    append_json_string(out, r.summary_text[i].name);
     out += ",\"value\":";
-    put_string(out, r.summary_text[i].value);
+    append_json_string(out, r.summary_text[i].value);
     out += '}';
   }
   out += "],\"tables\":[";
   for (size_t t = 0; t < r.tables.size(); ++t) {
     const Table& table = r.tables[t];
     out += t ? ",{\"name\":" : "{\"name\":";
-    put_string(out, table.name);
+    append_json_string(out, table.name);
     out += ",\"numeric\":[";
     for (size_t c = 0; c < table.numeric_names.size(); ++c) {
       out += c ? ",{\"name\":" : "{\"name\":";
-      put_string(out, table.numeric_names[c]);
+      append_json_string(out, table.numeric_names[c]);
       out += ",\"values\":[";
       const auto& values = table.numeric_columns.at(c);
       for (size_t i = 0; i < values.size(); ++i) {
@@ -359,12 +363,12 @@ std::string results_to_json(const TraceData& r) {
     out += "],\"text\":[";
     for (size_t c = 0; c < table.text_names.size(); ++c) {
       out += c ? ",{\"name\":" : "{\"name\":";
-      put_string(out, table.text_names[c]);
+      append_json_string(out, table.text_names[c]);
       out += ",\"values\":[";
       const auto& values = table.text_columns.at(c);
       for (size_t i = 0; i < values.size(); ++i) {
         if (i) out += ',';
-        put_string(out, values[i]);
+        append_json_string(out, values[i]);
       }
       out += "]}";
     }

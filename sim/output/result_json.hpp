@@ -22,6 +22,11 @@ inline constexpr int kResultVersion = 1;
 // Activities, links and provenance are not part of it.
 std::string results_to_json(const TraceData& results);
 
+// Appends `s` to `out` as a JSON string: quotes, backslashes and control characters escaped,
+// valid UTF-8 kept, each byte of an invalid sequence replaced by U+FFFD (every JSON writer of
+// the project: results, Chrome traces).
+void append_json_string(std::string& out, const std::string& s);
+
 // The metrics, texts and tables of a document written by results_to_json (other fields of the
 // returned TraceData are empty). Throws std::runtime_error naming what is wrong: not JSON,
 // another format or version, a missing or mistyped field, columns of different lengths.
