@@ -1,6 +1,5 @@
 #include "output/terminal_summary.hpp"
 
-#include <cmath>
 #include <stdexcept>
 
 #include "core/error.hpp"

@@ -6,7 +6,6 @@
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
-#include "output/table_printer.hpp"
 #include "parallel/layout.hpp"
 #include "schedule/schedule.hpp"
 #include "training/programs.hpp"

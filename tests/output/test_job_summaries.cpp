@@ -109,6 +109,18 @@ TEST_CASE("job summaries: training out of memory - with its warning line", "[out
   CHECK(terminal_summary(back).find("OUT OF MEMORY") == std::string::npos);
 }
 
+// Regression: the slowest GPU's factor was printed but not in the result (nor its HDF5 or JSON).
+TEST_CASE("job summaries: training with a straggler holds the slowest GPU factor it shows", "[output][summary][jobs]") {
+  const std::string yaml = "name: straggler\nseed: 1\nplatform: " + (kSource / "platforms/h100-400g.yaml").string() +
+                           "\njob:\n  kind: training\n  model: llama3-8b\n  parallelism: {tp: 8, pp: 2, dp: 2}\n"
+                           "  micro_batch: 1\n  global_batch: 8\n  schedule: 1f1b\n  iterations: 2\n"
+                           "  stragglers: {gpus: {3: 1.3}}\n";
+  const JobOutcome out = run_job(load_scenario_text(yaml, "straggler.yaml"), {false, true});
+  const std::string text = check_from_result(out);
+  CHECK(metric_value(out.trace, "slowest_gpu_factor") == Approx(1.3));
+  CHECK(text.find("\nslowest GPU factor                 1.300\n") != std::string::npos);
+}
+
 TEST_CASE("job summaries: abstract DiLoCo workers", "[output][summary][jobs]") {
   const JobOutcome out = run_file("scenarios/tutorial/streaming-diloco-two-dc.yaml");
   const std::string text = check_from_result(out);
