@@ -106,9 +106,11 @@ int run_command(const std::vector<std::string>& words) {
   phases.end();
   if (!options.quiet && isatty(STDERR_FILENO))
     for (const auto& note : outcome.notes) std::cerr << "note: " << note << "\n";
-  std::cout << outcome.report;
+  // The one terminal writer's text of the result (output/terminal_summary.hpp).
+  const std::string report = outcome.report();
+  std::cout << report;
   if (!summary_path.empty()) {
-    output::write_text_file(summary_path, outcome.report, plan.existing(), "--output-dir");
+    output::write_text_file(summary_path, report, plan.existing(), "--output-dir");
     if (!options.quiet) std::cout << "summary written to " << summary_path << "\n";
   }
   if (!results_path.empty()) {

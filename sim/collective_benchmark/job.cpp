@@ -1,13 +1,10 @@
 #include "collective_benchmark/job.hpp"
 
-#include <sstream>
-
 #include "collective/group.hpp"
-#include "core/units.hpp"
 #include "engine/player.hpp"
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
-#include "output/table_printer.hpp"
+#include "output/trace.hpp"
 
 namespace trainsim {
 namespace {
@@ -69,26 +66,28 @@ JobOutcome benchmark_outcome(const std::vector<BenchResult>& results, int ranks,
                              output::TraceData trace) {
   JobOutcome out;
   out.trace = std::move(trace);
-
-  output::TextTable table;
-  table.text_column("collective").text_column("algorithm").number_column("ranks", 0);
-  table.number_column("size(B)", 0).number_column("time(us)", 2).number_column("algbw(GB/s)", 2);
-  table.number_column("busbw(GB/s)", 2);
   output::Table t{"collectives", {"ranks", "bytes", "seconds", "algbw", "busbw"}, {{}, {}, {}, {}, {}},
                   {"collective", "algorithm"}, {{}, {}}};
   for (const auto& r : results) {
-    table.add_row({collective_name(r.what.kind), algorithm_name(r.what.algorithm), double(r.ranks), r.what.bytes,
-                   r.seconds * 1e6, r.algbw / 1e9, r.busbw / 1e9});
     const double vals[] = {double(r.ranks), r.what.bytes, r.seconds, r.algbw, r.busbw};
     for (int c = 0; c < 5; ++c) t.numeric_columns[c].push_back(vals[c]);
     t.text_columns[0].push_back(collective_name(r.what.kind));
     t.text_columns[1].push_back(algorithm_name(r.what.algorithm));
   }
   out.trace.tables.push_back(std::move(t));
-  std::ostringstream os;
-  os << "# collective benchmark: " << ranks << " GPUs on platform '" << platform_name << "'\n";
-  table.print(os);
-  out.report = os.str();
+  out.trace.display.text("# collective benchmark: " + std::to_string(ranks) + " GPUs on platform '" + platform_name + "'",
+                         "title");
+  using Column = output::ColumnDisplay;
+  // nccl-tests' columns: microseconds and decimal GB/s.
+  out.trace.display.table({"collectives",
+                           "",
+                           {Column::text("collective", "collective"),
+                            Column::text("algorithm", "algorithm"),
+                            Column::number("ranks", "ranks", 0),
+                            Column::number("bytes", "size(B)", 0),
+                            Column::number("seconds", "time(us)", 2, 1e6),
+                            Column::number("algbw", "algbw(GB/s)", 2, 1, 1e9),
+                            Column::number("busbw", "busbw(GB/s)", 2, 1, 1e9)}});
   out.trace.summary.push_back({"ranks", double(ranks), "1"});
   out.trace.summary.push_back({"cases", double(results.size()), "1"});
   // Per collective and algorithm: the latency end (smallest size) and the bandwidth end.

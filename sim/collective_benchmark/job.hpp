@@ -17,8 +17,9 @@ std::vector<BenchResult> run_collective_benchmark(Simulation& sim, const Collect
                                                   const std::vector<int>& gpus, Recorder* recorder,
                                                   Granularity granularity = Granularity::Aggregated);
 
-// An nccl-tests-like table (size, time, algbw, busbw per collective and algorithm) as the
-// report, the same rows as the trace table "collectives", and the summary values.
+// The trace table "collectives" (size, time, algbw, busbw per collective and algorithm), the
+// summary values, and their display appended to trace.display (a header line, then the table
+// nccl-tests-like, in us and GB/s): what comes before it (a programs job's header) is kept.
 JobOutcome benchmark_outcome(const std::vector<BenchResult>& results, int ranks, const std::string& platform_name,
                              output::TraceData trace);
 

@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
-#include <sstream>
 
 #include "core/units.hpp"
 #include "diloco/abstract_case.hpp"
 #include "diloco/full_sim.hpp"
 #include "engine/isolated.hpp"
-#include "output/table_printer.hpp"
 #include "training/job.hpp"
 
 namespace trainsim {
@@ -118,12 +116,6 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
 
   JobOutcome outcome;
   auto& t = outcome.trace;
-  output::TextTable table;
-  table.text_column("model").text_column("method").number_column("CU %", 2).number_column("round s", 3);
-  if (spec.tokens > 0) table.number_column("wall h", 2);
-  if (spec.tokens > 0) table.number_column("WAN TB", 3);
-  table.number_column("WAN GB/round", 3).number_column("peak WAN Gbit/s", 3).number_column("wait s/round", 3)
-      .number_column("extra mem GiB/GPU", 3);
   output::Table results;
   results.name = "diloco_results";
   results.text_names = {"model", "method"};
@@ -144,7 +136,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
   links.numeric_names = {"bytes_per_round"};
   links.text_columns.assign(3, {});
   links.numeric_columns.assign(1, {});
-  std::ostringstream who, means;
+  std::vector<std::string> notes;  // rounds without a repeating cycle
 
   size_t i = 0;
   for (const auto& model : spec.models)
@@ -160,8 +152,6 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
         waits.numeric_columns[0].push_back(r.workers[w].compute);
         waits.numeric_columns[1].push_back(r.workers[w].window);
         waits.numeric_columns[2].push_back(r.workers[w].wait);
-        who << "  " << model.name << " / " << method.name << ": " << scenario.platform.clusters[w].name << " waits "
-            << units::format_significant(r.workers[w].wait) << " s per round\n";
       }
       for (size_t l = 0; l < r.wan_link_names.size(); ++l) {
         links.text_columns[0].push_back(model.name), links.text_columns[1].push_back(method.name);
@@ -176,18 +166,13 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
                                                                            : std::numeric_limits<double>::quiet_NaN();
       const double wall = budget_rounds * r.round_time, wan_total = budget_rounds * r.wan_bytes_per_round;
       if (!r.cycle && !full)
-        means << "  " << model.name << " / " << method.name << ": no repeating cycle within "
-              << AbstractCase::kMaxRounds << " rounds; its figures are the mean of rounds " << r.steady_round << ".."
-              << r.steady_round + r.period - 1 << "\n";
+        notes.push_back("  " + model.name + " / " + method.name + ": no repeating cycle within " +
+                        std::to_string(AbstractCase::kMaxRounds) + " rounds; its figures are the mean of rounds " +
+                        std::to_string(r.steady_round) + ".." + std::to_string(r.steady_round + r.period - 1));
       if (!r.cycle && full)
-        means << "  warning: " << model.name << " / " << method.name << ": round lengths still change after "
-              << r.rounds << " rounds (no steady state): its figures are the mean of rounds " << r.steady_round + 1
-              << ".." << r.rounds << " and may hold warm-up\n";
-      std::vector<output::TextTable::Cell> row = {model.name, method.name, 100 * r.utilization, r.round_time};
-      if (spec.tokens > 0) row.push_back(wall / 3600), row.push_back(wan_total / 1e12);
-      row.insert(row.end(), {r.wan_bytes_per_round / 1e9, r.peak_wan_bandwidth * 8 / 1e9, max_wait,
-                             r.extra_memory_per_gpu / (1024.0 * 1024 * 1024)});
-      table.add_row(row);
+        notes.push_back("  warning: " + model.name + " / " + method.name + ": round lengths still change after " +
+                        std::to_string(r.rounds) + " rounds (no steady state): its figures are the mean of rounds " +
+                        std::to_string(r.steady_round + 1) + ".." + std::to_string(r.rounds) + " and may hold warm-up");
       results.text_columns[0].push_back(model.name), results.text_columns[1].push_back(method.name);
       const double vals[] = {r.utilization, r.round_time, wall, r.wan_bytes_per_round, wan_total,
                              r.peak_wan_bandwidth, max_wait, r.extra_memory_per_gpu,
@@ -196,25 +181,45 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
       for (size_t c = 0; c < results.numeric_names.size(); ++c) results.numeric_columns[c].push_back(vals[c]);
     }
 
-  std::ostringstream report;
-  report << "DiLoCo (" << (full ? "full" : "abstract") << " workers) on " << scenario.platform.name << ", "
-         << scenario.platform.clusters.size() << " workers; "
-         << (full ? std::string("figures per round of the steady state (job.rounds rounds played, doubled until "
-                                "their lengths repeat)")
-                  : std::string("figures per round of the steady state (simulated until the rounds repeat)"))
-         << "\n"
-         << table.render()
-         << (full ? "\nCU: busy compute (forward/backward with their TP collectives, optimizer) / wall time; peak WAN:\n"
-                    "busiest window of about one inner step, both directions of a link together\n"
-                  : "")
-         << (means.str().empty() ? "" : "\n" + means.str())
-         << "\nwho waits for whom (compute blocked on outer results"
-         << (full ? ", plus idle behind the slowest replica" : "") << "):\n"
-         << who.str();
-  outcome.report = report.str();
   t.tables = {results, waits, links};
   t.summary.push_back({"workers", static_cast<double>(scenario.platform.clusters.size()), "1"});
   if (!results.numeric_columns[0].empty()) t.summary.push_back({"utilization", results.numeric_columns[0][0], "1"});
+
+  auto& show = t.display;
+  show.line(output::escape_template("DiLoCo (" + std::string(full ? "full" : "abstract") + " workers) on " +
+                                    scenario.platform.name + ", ") +
+                "{workers:count} workers; " +
+                (full ? "figures per round of the steady state (job.rounds rounds played, doubled until their lengths "
+                        "repeat)"
+                      : "figures per round of the steady state (simulated until the rounds repeat)"),
+            "title");
+  // Scaled to the units of the headings: percent, hours, TB, GB, Gbit/s, GiB.
+  using Column = output::ColumnDisplay;
+  std::vector<Column> columns = {Column::text("model", "model"), Column::text("method", "method"),
+                                 Column::number("utilization", "CU %", 2, 100),
+                                 Column::number("round_time_s", "round s", 3)};
+  if (spec.tokens > 0) {
+    columns.push_back(Column::number("wall_time_s", "wall h", 2, 1, 3600));
+    columns.push_back(Column::number("wan_bytes_total", "WAN TB", 3, 1, 1e12));
+  }
+  columns.insert(columns.end(), {Column::number("wan_bytes_per_round", "WAN GB/round", 3, 1, 1e9),
+                                 Column::number("peak_wan_bandwidth_Bps", "peak WAN Gbit/s", 3, 8, 1e9),
+                                 Column::number("max_wait_per_round_s", "wait s/round", 3),
+                                 Column::number("extra_memory_per_gpu_B", "extra mem GiB/GPU", 3, 1, units::GiB)});
+  show.table({"diloco_results", "", std::move(columns)});
+  if (full) {
+    show.line("");
+    show.line("CU: busy compute (forward/backward with their TP collectives, optimizer) / wall time; peak WAN:");
+    show.line("busiest window of about one inner step, both directions of a link together");
+  }
+  if (!notes.empty()) {
+    show.line("");
+    for (const auto& note : notes) show.text(note, "steady_state");
+  }
+  show.line("");
+  show.line(std::string("who waits for whom (compute blocked on outer results") +
+            (full ? ", plus idle behind the slowest replica" : "") + "):");
+  show.rows("diloco_worker_wait", "  {model} / {method}: {worker} waits {wait_s:significant} s per round");
 
   // One (model, method) pair, or full workers (the first method): also its activities and
   // per-link WAN traffic over time, from one more simulation in this process (which has run
@@ -239,6 +244,7 @@ JobOutcome run_diloco_job(const Scenario& scenario, const DilocoSpec& spec, cons
     }
     detail.tables = std::move(t.tables);
     detail.summary = std::move(t.summary);
+    detail.display = std::move(t.display);
     t = std::move(detail);
   }
   return outcome;

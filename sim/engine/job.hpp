@@ -1,10 +1,12 @@
 #pragma once
-// What running a scenario's job produces: the text report printed on the terminal and the
-// trace (always filled with summary values and link totals; activities only if requested).
+// What running a scenario's job produces: its result (output/trace.hpp: always the summary
+// values, texts, tables, link totals and the display spec of its terminal summary; activities
+// only if requested), from which the terminal report is written.
 #include <string>
 #include <vector>
 
 #include "core/limits.hpp"
+#include "output/terminal_summary.hpp"
 #include "output/trace.hpp"
 #include "program/program.hpp"
 
@@ -22,8 +24,9 @@ struct JobOptions {
 };
 
 struct JobOutcome {
-  std::string report;
   output::TraceData trace;
+  // The terminal summary (`trainsim run`, summary.txt): the one writer's text of the result.
+  std::string report() const { return output::terminal_summary(trace); }
   // Lines for a terminal, not for the report (e.g. why a large run was not folded): the command
   // prints them after its progress phase, so they never cut a phase's line.
   std::vector<std::string> notes;

@@ -1,17 +1,14 @@
 #include "jobs/programs_job.hpp"
 
-#include <sstream>
-
 #include "collective/benchmark.hpp"
 #include "collective_benchmark/job.hpp"
 #include "config/programs_file.hpp"
-#include "core/units.hpp"
 #include "diloco/full_sim.hpp"
 #include "engine/player.hpp"
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
-#include "output/table_printer.hpp"
+#include "output/trace.hpp"
 #include "program/executor.hpp"
 #include "training/job.hpp"
 #include "training/meter.hpp"
@@ -33,18 +30,21 @@ JobOutcome run_programs_job(const Scenario& scenario, const ProgramsSpec& spec, 
     }
   };
   const std::string& kind = set.job.kind;
-  std::ostringstream os;
-  os << "# programs: " << set.ranks.size() << " ranks (" << set.programs.size() << " distinct programs"
-     << (kind.empty() ? "" : ", from a " + kind + " job") << ") from " << spec.file << " on platform '"
-     << scenario.platform.name << "'\n\n";
+  // The summary's header, before the job kind's own lines: what was played (words from the inputs).
+  output::SummaryLayout header;
+  header.text("# programs: " + std::to_string(set.ranks.size()) + " ranks (" + std::to_string(set.programs.size()) +
+                  " distinct programs" + (kind.empty() ? "" : ", from a " + kind + " job") + ") from " + spec.file +
+                  " on platform '" + scenario.platform.name + "'",
+              "title");
+  header.line("");
   if (kind == "collective_benchmark") {
     Recorder recorder(sim.network(), options.keep_activities);
     BenchMeter meter(set);
     play_file({&recorder, &meter});
-    JobOutcome out = benchmark_outcome(meter.results(), static_cast<int>(set.groups.at(0).gpus.size()),
-                                       scenario.platform.name, std::move(recorder.finish(Simulation::now())));
-    out.report = os.str() + out.report;
-    return out;
+    output::TraceData trace = recorder.finish(Simulation::now());
+    trace.display = std::move(header);
+    return benchmark_outcome(meter.results(), static_cast<int>(set.groups.at(0).gpus.size()), scenario.platform.name,
+                             std::move(trace));
   }
   const bool diloco = kind == "diloco_full";
   // Full DiLoCo's peak WAN bandwidth comes from the link series: activities are kept.
@@ -53,22 +53,31 @@ JobOutcome run_programs_job(const Scenario& scenario, const ProgramsSpec& spec, 
   const double makespan = play_file({&recorder, &meter});
   JobOutcome out;
   out.trace = std::move(recorder.finish(makespan));
+  out.trace.display = std::move(header);
   const Network& net = sim.network();
   const auto& gpu = scenario.platform.clusters[net.location(set.ranks.at(0).gpu).cluster].gpu;
   if (diloco) {
     const AbstractResult r = full_result(set, meter, out.trace);
-    os << "DiLoCo full workers: utilization " << units::format_percent(r.utilization) << ", round "
-       << units::format_time(r.round_time) << ", WAN " << units::format_size(r.wan_bytes_per_round) << " per round\n";
-    for (size_t w = 0; w < r.workers.size(); ++w)
-      os << "  replica " << w << ": compute " << units::format_time(r.workers[w].compute) << ", wait "
-         << units::format_time(r.workers[w].wait) << " over " << units::format_time(r.workers[w].window) << "\n";
     out.trace.summary.push_back({"workers", static_cast<double>(r.workers.size()), "1"});
     out.trace.summary.push_back({"utilization", r.utilization, "1"});
+    // The round's figures and each replica's, as tables (the summary values above are the ones
+    // a DiLoCo job's full workers give: the programs round trip compares them).
+    auto round = output::Table::with_columns("diloco_round", {}, {"utilization", "round_time_s", "wan_bytes_per_round"});
+    round.add_row({}, {r.utilization, r.round_time, r.wan_bytes_per_round});
+    auto replicas = output::Table::with_columns("diloco_replicas", {}, {"replica", "compute_s", "window_s", "wait_s"});
+    for (size_t w = 0; w < r.workers.size(); ++w)
+      replicas.add_row({}, {static_cast<double>(w), r.workers[w].compute, r.workers[w].window, r.workers[w].wait});
+    out.trace.tables.push_back(std::move(round));
+    out.trace.tables.push_back(std::move(replicas));
+    out.trace.display.rows("diloco_round",
+                           "DiLoCo full workers: utilization {utilization:percent}, round {round_time_s:time}, "
+                           "WAN {wan_bytes_per_round:size} per round");
+    out.trace.display.rows("diloco_replicas",
+                           "  replica {replica:count}: compute {compute_s:time}, wait {wait_s:time} over {window_s:time}");
   } else {
     const TrainingResult r = meter.result(gpu.memory_bytes);
-    describe_training(r, load_training_accounting(set.job), gpu, os, out.trace);
+    describe_training(r, load_training_accounting(set.job), gpu, out.trace);
   }
-  out.report = os.str();
   return out;
 }
 

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "output/summary_layout.hpp"
+
 namespace trainsim::output {
 
 // What an activity was. The numeric values are part of the file format (the `kind` column
@@ -160,6 +162,9 @@ struct TraceData {
   std::vector<SummaryValue> summary;
   std::vector<SummaryText> summary_text;
   std::vector<Table> tables;
+  // How the terminal summary shows the metrics, texts and tables above (terminal only: not in
+  // the HDF5 trace nor in the serialized results).
+  SummaryLayout display;
 
   int32_t label(std::string_view text) { return labels.intern(text); }
 };

@@ -1,14 +1,11 @@
 #include "training/job.hpp"
 
 #include <cstdio>
-#include <iostream>
-#include <sstream>
 
 #include "core/units.hpp"
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
 #include "network/network.hpp"
-#include "output/table_printer.hpp"
 #include "parallel/layout.hpp"
 #include "schedule/schedule.hpp"
 #include "training/programs.hpp"
@@ -30,68 +27,50 @@ TrainingMetrics training_metrics(const TrainingSpec& spec, const TrainingResult&
   return training_metrics(training_accounting(spec), r, peak);
 }
 
-void describe_training(const TrainingResult& r, const TrainingAccounting& a, const GpuModel& gpu, std::ostream& os,
+namespace {
+// Labels of the training summary's metric lines are left-aligned in this many columns.
+constexpr int kLabelWidth = 34;
+}  // namespace
+
+void describe_training(const TrainingResult& r, const TrainingAccounting& a, const GpuModel& gpu,
                        output::TraceData& trace) {
+  using output::ValueFormat;
   const bool accounted = a.tokens > 0;
   const TrainingMetrics m = training_metrics(a, r, gpu.peak_flops);
-  char buf[256];
-  auto line = [&](const char* name, const std::string& value) {
-    std::snprintf(buf, sizeof buf, "%-34s %s\n", name, value.c_str());
-    os << buf;
-  };
-  line("iteration time", units::format_time(r.iteration_time));
-  if (accounted) {
-    line("tokens per second", units::format_significant(m.tokens_per_s));
-    line("TFLOP/s per GPU (Megatron formula)", units::format_significant(m.tflops_per_gpu));
-    line("MFU", units::format_percent(m.mfu));
-    line("HFU", units::format_percent(m.hfu));
-  }
-  line("pipeline bubble", units::format_percent(r.bubble_fraction));
-  line("exposed TP communication", units::format_time(r.exposed_tp) + " per GPU per iteration");
-  line("exposed PP communication", units::format_time(r.exposed_pp) + " per GPU per iteration");
-  line("exposed DP communication", units::format_time(r.exposed_dp) + " per GPU per iteration");
-  if (r.expert_parallel) line("exposed EP communication", units::format_time(r.exposed_ep) + " per GPU per iteration");
-  if (r.context_parallel) line("exposed CP communication", units::format_time(r.exposed_cp) + " per GPU per iteration");
-  line("optimizer step", units::format_time(r.optimizer_time));
-  if (r.max_slowdown > 1) line("slowest GPU factor", units::format_significant(r.max_slowdown));
-  os << "\nper stage:\n";
-  output::TextTable table;
-  table.number_column("stage", 0).number_column("compute(s)", 4).number_column("weights(GiB)", 2);
-  table.number_column("grads(GiB)", 2).number_column("optim(GiB)", 2).number_column("activ(GiB)", 2);
-  table.number_column("total(GiB)", 2).text_column("fits");
-  const double hbm = gpu.memory_bytes;
-  const int stages = static_cast<int>(r.stage_compute.size());
-  for (int s = 0; s < stages; ++s) {
-    const auto& mem = r.stage_memory[s];
-    table.add_row({double(s), r.stage_compute[s], mem.weights / units::GiB, mem.gradients / units::GiB,
-                   mem.optimizer / units::GiB, mem.activations / units::GiB, mem.total() / units::GiB,
-                   mem.total() <= hbm ? std::string("yes") : std::string("OUT OF MEMORY")});
-  }
-  table.print(os);
-  if (!r.oom_stages.empty()) {
-    os << "\nWARNING: " << r.oom_stages.size() << " stage(s) exceed the " << units::format_size(hbm)
-       << " of HBM per GPU (stages:";
-    for (int s : r.oom_stages) os << " " << s;
-    os << ")\n";
-  }
-
   auto& sum = trace.summary;
-  sum.push_back({"iteration_time", r.iteration_time, "s"});
+  auto& show = trace.display;
+  // A metric of the result and its line on the terminal.
+  auto metric = [&](const char* name, double value, const char* unit, const char* label, output::ValueStyle style,
+                    const char* suffix = "") {
+    sum.push_back({name, value, unit});
+    show.metric(name, label, style, suffix, kLabelWidth);
+  };
+  const char* per_gpu = " per GPU per iteration";
+  metric("iteration_time", r.iteration_time, "s", "iteration time", {ValueFormat::Time});
   if (accounted) {
-    sum.push_back({"tokens_per_s", m.tokens_per_s, "1/s"});
-    sum.push_back({"tflops_per_gpu", m.tflops_per_gpu * 1e12, "FLOP/s"});
-    sum.push_back({"mfu", m.mfu, "1"});
-    sum.push_back({"hfu", m.hfu, "1"});
+    metric("tokens_per_s", m.tokens_per_s, "1/s", "tokens per second", {ValueFormat::Significant});
+    metric("tflops_per_gpu", m.tflops_per_gpu * 1e12, "FLOP/s", "TFLOP/s per GPU (Megatron formula)",
+           {ValueFormat::Significant, 0, 1, 1e12});
+    metric("mfu", m.mfu, "1", "MFU", {ValueFormat::Percent});
+    metric("hfu", m.hfu, "1", "HFU", {ValueFormat::Percent});
   }
-  sum.push_back({"bubble_fraction", r.bubble_fraction, "1"});
-  sum.push_back({"exposed_tp", r.exposed_tp, "s"});
-  sum.push_back({"exposed_pp", r.exposed_pp, "s"});
-  sum.push_back({"exposed_dp", r.exposed_dp, "s"});
-  if (r.expert_parallel) sum.push_back({"exposed_ep", r.exposed_ep, "s"});
-  if (r.context_parallel) sum.push_back({"exposed_cp", r.exposed_cp, "s"});
-  sum.push_back({"optimizer_time", r.optimizer_time, "s"});
+  metric("bubble_fraction", r.bubble_fraction, "1", "pipeline bubble", {ValueFormat::Percent});
+  metric("exposed_tp", r.exposed_tp, "s", "exposed TP communication", {ValueFormat::Time}, per_gpu);
+  metric("exposed_pp", r.exposed_pp, "s", "exposed PP communication", {ValueFormat::Time}, per_gpu);
+  metric("exposed_dp", r.exposed_dp, "s", "exposed DP communication", {ValueFormat::Time}, per_gpu);
+  if (r.expert_parallel) metric("exposed_ep", r.exposed_ep, "s", "exposed EP communication", {ValueFormat::Time}, per_gpu);
+  if (r.context_parallel) metric("exposed_cp", r.exposed_cp, "s", "exposed CP communication", {ValueFormat::Time}, per_gpu);
+  metric("optimizer_time", r.optimizer_time, "s", "optimizer step", {ValueFormat::Time});
+  const double hbm = gpu.memory_bytes;
   sum.push_back({"oom_stages", double(r.oom_stages.size()), "1"});
   sum.push_back({"hbm_per_gpu", hbm, "B"});  // HBM line of analysis/plot.py memory
+  // Straggler runs only (after the metrics every run has, whose order the goldens keep).
+  if (r.max_slowdown > 1) {
+    sum.push_back({"slowest_gpu_factor", r.max_slowdown, "1"});
+    show.metric("slowest_gpu_factor", "slowest GPU factor", {ValueFormat::Significant}, "", kLabelWidth);
+  }
+
+  const int stages = static_cast<int>(r.stage_compute.size());
   output::Table st{"stages", {"stage", "compute_s", "memory_total", "weights", "gradients", "optimizer", "activations"},
                    std::vector<std::vector<double>>(7), {}, {}};
   for (int s = 0; s < stages; ++s) {
@@ -101,6 +80,26 @@ void describe_training(const TrainingResult& r, const TrainingAccounting& a, con
     for (int c = 0; c < 7; ++c) st.numeric_columns[c].push_back(vals[c]);
   }
   trace.tables.push_back(std::move(st));
+  show.line("");
+  using Column = output::ColumnDisplay;
+  auto gib = [](const char* column, const char* heading) { return Column::number(column, heading, 2, 1, units::GiB); };
+  show.table({"stages",
+              "per stage:",
+              {Column::number("stage", "stage", 0),
+               Column::number("compute_s", "compute(s)", 4),
+               gib("weights", "weights(GiB)"),
+               gib("gradients", "grads(GiB)"),
+               gib("optimizer", "optim(GiB)"),
+               gib("activations", "activ(GiB)"),
+               gib("memory_total", "total(GiB)"),
+               Column::check("memory_total", "fits", "hbm_per_gpu", "yes", "OUT OF MEMORY")}});
+  if (!r.oom_stages.empty()) {
+    std::string list;
+    for (int s : r.oom_stages) list += " " + std::to_string(s);
+    show.line("");
+    show.line("WARNING: {oom_stages:count} stage(s) exceed the {hbm_per_gpu:size} of HBM per GPU (stages:" + list + ")",
+              "warning");
+  }
   output::Table its{"iterations", {"iteration", "seconds"}, {{}, {}}, {}, {}};
   for (size_t i = 0; i < r.iteration_times.size(); ++i) {
     its.numeric_columns[0].push_back(double(i));
@@ -160,19 +159,20 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   out.trace = std::move(recorder.finish(Simulation::now()));
   const auto& p = spec.plan;
 
-  std::ostringstream os;
+  // The summary's header: what was run (words from the inputs).
+  auto& show = out.trace.display;
+  show.text("# training: " + spec.model.name + " on " + std::to_string(p.gpus()) + " GPUs of platform '" +
+                scenario.platform.name + "'",
+            "title");
   char buf[256];
-  os << "# training: " << spec.model.name << " on " << p.gpus() << " GPUs of platform '" << scenario.platform.name
-     << "'\n";
   std::snprintf(buf, sizeof buf, "plan: tp %d, pp %d, dp %d, micro-batch %d, global batch %d, %d micro-batches per pipeline, schedule %s",
                 p.tp, p.pp, p.dp, p.micro_batch, p.global_batch, p.micro_batches(),
                 std::string(schedule::to_string(p.schedule)).c_str());
-  os << buf << (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : "") << "\n";
+  show.text(buf + (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : std::string()), "plan");
   // Said only when it happened: results are the same either way (docs/programs.md, "Folding").
-  if (r.folded_copies > 1) os << "simulated: " << fold_note << "\n";
-  os << "\n";
-  describe_training(r, training_accounting(spec), gpu_model, os, out.trace);
-  out.report = os.str();
+  if (r.folded_copies > 1) show.text("simulated: " + fold_note, "folding");
+  show.line("");
+  describe_training(r, training_accounting(spec), gpu_model, out.trace);
   return out;
 }
 

@@ -1,6 +1,4 @@
 #pragma once
-#include <ostream>
-
 #include "engine/job.hpp"
 #include "scenario/scenario.hpp"
 #include "training/accounting.hpp"
@@ -19,9 +17,10 @@ struct TrainingMetrics {
 TrainingMetrics training_metrics(const TrainingAccounting& a, const TrainingResult& result, double peak_flops);
 TrainingMetrics training_metrics(const TrainingSpec& spec, const TrainingResult& result, double peak_flops);
 
-// The report lines (after its header), summary values and tables of a training result. Without
-// accounting (programs from elsewhere: `a.tokens == 0`) the throughput metrics are left out.
-void describe_training(const TrainingResult& r, const TrainingAccounting& a, const GpuModel& gpu, std::ostream& report,
+// Appends a training result's summary values, tables and their terminal display (after the
+// job's header lines) to `trace`. Without accounting (programs from elsewhere: `a.tokens == 0`)
+// the throughput metrics are left out.
+void describe_training(const TrainingResult& r, const TrainingAccounting& a, const GpuModel& gpu,
                        output::TraceData& trace);
 
 // Runs a `training` scenario and builds its report and trace summary.

@@ -276,7 +276,7 @@ TEST_CASE("Full mode regression: eager streaming over a slow WAN reports its ste
     return 0.0;
   };
   CHECK(value(ja, "utilization") == Approx(value(jb, "utilization")).epsilon(1e-9));
-  CHECK(ja.report.find("warning") == std::string::npos);
+  CHECK(ja.report().find("warning") == std::string::npos);
   // The steady state obeys the WAN's floor: a round moves the 4-bit model copy each way over
   // the 1 Gbit/s link, so it cannot be shorter than that transfer.
   const auto steady = AbstractResult::parse(run_isolated_all({[&] { return run(b).serialize(); }}, 1)[0]);

@@ -58,7 +58,7 @@ std::string numbers(const fs::path& file, bool fold) {
   const JobOutcome out = run_job(s, options);
   std::ostringstream os;
   os.precision(17);
-  os << (out.report.find("\nsimulated: tensor-parallel ranks folded") != std::string::npos) << "\n";
+  os << (out.report().find("\nsimulated: tensor-parallel ranks folded") != std::string::npos) << "\n";
   for (const auto& v : out.trace.summary) os << v.name << " " << v.value << "\n";
   for (const auto& t : out.trace.tables)
     for (size_t c = 0; c < t.numeric_columns.size(); ++c)

@@ -120,8 +120,8 @@ TEST_CASE("moe import: Mixtral 8x7B's launch is the shipped Mixtral scenario's j
   CHECK(has(r.ignored, "--moe-aux-loss-coeff"));
   CHECK(has(r.notes, "routing drawn uniformly over the experts"));
   const Scenario mine = beside(r, path, "h100-400g.yaml");
-  const auto reports = run_isolated_all({[&] { return run_job(mine, {}).report; },
-                                         [&] { return run_job(theirs, {}).report; }},
+  const auto reports = run_isolated_all({[&] { return run_job(mine, {}).report(); },
+                                         [&] { return run_job(theirs, {}).report(); }},
                                         2);
   CHECK(reports[0].find("iteration time") != std::string::npos);
   CHECK(reports[0] == reports[1]);

@@ -140,10 +140,10 @@ TEST_CASE("validation rows: imported scenarios simulate to the hand-written scen
   for (const auto& row : rows()) {
     if (!row.simulate) continue;
     names.push_back(row.scenario);
-    jobs.push_back([row] { return run_job(imported(row), {}).report; });
+    jobs.push_back([row] { return run_job(imported(row), {}).report(); });
     jobs.push_back([row] {
       const Scenario mine = imported(row);
-      return run_job(hand_written(row, std::get<TrainingSpec>(mine.job).model.name), {}).report;
+      return run_job(hand_written(row, std::get<TrainingSpec>(mine.job).model.name), {}).report();
     });
   }
   const auto reports = run_isolated_all(jobs, 2);
