@@ -216,7 +216,6 @@ void check_moe_programs(YamlMap& job, const TrainingSpec& spec) {
   if (p.tp_comm_overlap)
     throw job.error("tp_comm_overlap", "tensor-parallel communication overlap" + later + "false");
   if (p.zero_stage >= 3) throw job.error("zero_stage", "ZeRO-3" + later + "zero_stage 0 to 2");
-  if (p.overlap_grad_reduce) throw job.error("overlap_grad_reduce", "overlapped gradient reduction" + later + "false");
 }
 
 }  // namespace trainsim

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "parallel/expert_layout.hpp"
+#include "training/buckets.hpp"
 #include "training/programs.hpp"
 #include "workload/memory.hpp"
 #include "workload/moe_memory.hpp"
@@ -61,10 +62,9 @@ class MoeExtension final : public TrainingExtension {
         layout_(spec.plan) {
     const auto& p = plan_;
     auto refuse = [&](const char* key, const std::string& what) {
-      throw InputError(p.where, key, what + "; expected zero_stage 0 to 2, overlap_grad_reduce: false and tp_comm_overlap: false");
+      throw InputError(p.where, key, what + "; expected zero_stage 0 to 2 and tp_comm_overlap: false");
     };
     if (p.zero_stage >= 3) refuse("zero_stage", "ZeRO-3 is not combined with expert parallelism yet");
-    if (p.overlap_grad_reduce) refuse("overlap_grad_reduce", "overlapped gradient reduction is not combined with expert parallelism yet");
     if (p.tp_comm_overlap) refuse("tp_comm_overlap", "tensor-parallel communication overlap is not combined with expert parallelism yet");
     // With tp > 1 the attention runs sequence-parallel (validate_plan) and a MoE block routes
     // its rank's b s / tp tokens (Megatron-Core's alltoall token dispatcher).
@@ -166,15 +166,38 @@ class MoeExtension final : public TrainingExtension {
     return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? layout_.expert_dp() : 1);
   }
 
+  // Expert gradients in the plan's reduction precision, or with AllGather the distributed
+  // optimizer's bf16 parameters: all the stage's buckets after the backward (or the step).
   void collectives(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind) override {
     if (layout_.expert_dp() <= 1) return;
-    const double bytes = expert_params_[layout_.coord(rank).stage] * workload::kGradBytesPerParam;
+    const double per_param = kind == CollectiveKind::AllGather ? workload::kWeightBytesPerParam : plan_.grad_reduce_bytes;
+    const double bytes = expert_params_[layout_.coord(rank).stage] * per_param;
     if (bytes <= 0) return;
-    Collective c;
-    c.kind = kind, c.algorithm = plan_.dp_algorithm, c.bytes = bytes;
-    c.count = std::max(1.0, std::ceil(bytes / plan_.bucket_bytes));
     w.wait(stream, issued);
-    w.collective(stream, edp_slot_, c, Role::DpComm);
+    w.collective(stream, edp_slot_, expert_dp_collective(kind, bytes, std::max(1.0, std::ceil(bytes / plan_.bucket_bytes))),
+                 Role::DpComm);
+  }
+
+  // overlap_grad_reduce: the chunk's expert buckets (their own buffers in Megatron-Core, reduced
+  // over expert-DP) in at most 4 groups (training/buckets.hpp), group g going out once the MoE
+  // layers its buckets cover are done (every MoE layer of a stage holds the same experts'
+  // parameters, so the buckets spread evenly over them).
+  void release_gradients(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind, int chunk,
+                         int layer) override {
+    if (layout_.expert_dp() <= 1) return;
+    const int s = layout_.coord(rank).stage, first = first_[s][chunk], n = count_[s][chunk];
+    const double bytes = expert_chunk_params_[s][chunk] * plan_.grad_reduce_bytes;
+    if (bytes <= 0) return;
+    int moe_layers = 0, done = 0;  // MoE layers of the chunk, and those done once `layer` is
+    for (int l = first; l < first + n; ++l)
+      if (model_.is_moe_layer(l)) ++moe_layers, done += l >= first + layer;
+    const int buckets = static_cast<int>(std::max(1.0, std::ceil(bytes / plan_.bucket_bytes)));
+    const auto groups = release_groups(buckets);
+    const bool moe = model_.is_moe_layer(first + layer);
+    const int before = complete_groups(groups, buckets, moe_layers, done - moe), after = complete_groups(groups, buckets, moe_layers, done);
+    if (after > before) w.wait(stream, issued);
+    for (int g = before; g < after; ++g)
+      w.collective(stream, edp_slot_, expert_dp_collective(kind, bytes * groups[g] / buckets, groups[g]), Role::DpComm);
   }
 
   // The distributed optimizer's overlapped all-gather of `share` of the chunk's experts over
@@ -184,14 +207,13 @@ class MoeExtension final : public TrainingExtension {
     if (layout_.expert_dp() <= 1) return;
     const double bytes = expert_chunk_params_[layout_.coord(rank).stage][chunk] * workload::kWeightBytesPerParam * share;
     if (bytes <= 0) return;
-    Collective c;
-    c.kind = CollectiveKind::AllGather, c.algorithm = plan_.dp_algorithm, c.bytes = bytes;
-    c.count = share * std::max(1.0, std::ceil(bytes / share / plan_.bucket_bytes));  // its share of the buckets
-    w.collective(stream, edp_slot_, c, Role::DpComm);
+    // its share of the buckets
+    const double count = share * std::max(1.0, std::ceil(bytes / share / plan_.bucket_bytes));
+    w.collective(stream, edp_slot_, expert_dp_collective(CollectiveKind::AllGather, bytes, count), Role::DpComm);
   }
 
   void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
-            const std::function<void(int)>& before_layer) override {
+            const std::function<void(int)>& at_layer) override {
     const ExpertCoord co = layout_.coord(rank);
     select_rank(rank, co);
     const FixedCosts& f = fixed(layout_.ranks().gpu_of_rank(rank));
@@ -246,6 +268,15 @@ class MoeExtension final : public TrainingExtension {
       x.bytes = c.gathered_rows * model_.hidden * bytes_per_element;
       w.collective(stream, etp_slot_, x, Role::Collective);
     };
+    // The caller's hook at layer k of the chunk, once the kernels so far (and their TP
+    // collectives) are written: before each layer of a forward whose parameters are still being
+    // gathered (overlap_param_gather), after each layer of the chunk's last backward, which
+    // releases the gradient buckets the layer completes (overlap_grad_reduce).
+    auto hook = [&](int k) {
+      if (!at_layer) return;
+      flush();
+      at_layer(k);
+    };
     const double dispatch_bytes = workload::operand_bytes(plan_.gemm_precision);
     const int tp_attention = tp_bytes_ > 0 ? 1 : 0, tp_dense = 2 * tp_attention;
     const int tp_shared = model_.moe.shared_ffn_hidden > 0 ? tp_attention : 0;
@@ -254,15 +285,10 @@ class MoeExtension final : public TrainingExtension {
         role = Role::Forward;
         // Parameters still being gathered (overlap_param_gather): the caller's waits go before
         // each layer (and the embedding).
-        auto layer_starts = [&](int k) {
-          if (!before_layer) return;
-          flush();
-          before_layer(k);
-        };
-        layer_starts(0);
+        hook(0);
         if (embedding) pending += f.embedding.fwd, tp += tp_attention;  // vocab-parallel embedding
         for (int l = first; l < first + n; ++l) {
-          if (l > first) layer_starts(l - first);
+          if (l > first) hook(l - first);
           if (!model_.is_moe_layer(l)) {
             pending += f.dense_layer.fwd, tp += tp_dense;
             continue;
@@ -283,13 +309,15 @@ class MoeExtension final : public TrainingExtension {
       case OpType::BackwardWeight: {
         role = Role::BackwardWeight;
         if (head) pending += f.lm_head.bwd_weight;
-        for (int l = first + n - 1; l >= first; --l)
+        for (int l = first + n - 1; l >= first; --l) {
           if (!model_.is_moe_layer(l)) {
             pending += f.dense_layer.bwd_weight;
           } else {
             const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
             pending += f.attention.bwd_weight + c.route.bwd_weight + c.experts.bwd_weight + c.unroute.bwd_weight;
           }
+          hook(l - first);
+        }
         if (embedding) pending += f.embedding.bwd_weight;
         flush();
         return;
@@ -306,6 +334,7 @@ class MoeExtension final : public TrainingExtension {
           if (!model_.is_moe_layer(l)) {
             pending += bwd(f.dense_layer) + (full ? f.dense_layer.fwd + f.core.fwd : selective ? f.dense_recompute : 0);
             tp += again * tp_dense;
+            hook(l - first);
             continue;
           }
           const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
@@ -320,6 +349,7 @@ class MoeExtension final : public TrainingExtension {
           if (ep) all_to_all(l, &Offsets::dispatch_t, 2);  // dispatch's transpose: input gradients back
           pending += bwd(c.route) + bwd(f.attention) + (selective ? f.attention_recompute : 0);
           tp += again * tp_attention;
+          hook(l - first);
         }
         if (embedding && weights) pending += f.embedding.bwd_weight;
         flush();
@@ -329,6 +359,13 @@ class MoeExtension final : public TrainingExtension {
   }
 
  private:
+  // A collective of `bytes` over the expert-DP group, `count` buckets' latencies.
+  Collective expert_dp_collective(CollectiveKind kind, double bytes, double count) const {
+    Collective c;
+    c.kind = kind, c.algorithm = plan_.dp_algorithm, c.bytes = bytes, c.count = count;
+    return c;
+  }
+
   // `count` closed-form ring all-reduces of one activation over the attention's TP group.
   Collective tp_all_reduces(int count) const {
     Collective c;

@@ -11,6 +11,7 @@
 #include "schedule/in_flight.hpp"
 #include "schedule/schedule.hpp"
 #include "training/accounting.hpp"
+#include "training/buckets.hpp"
 #include "training/costs.hpp"
 #include "training/fsdp.hpp"
 #include "training/moe_programs.hpp"
@@ -46,12 +47,7 @@ int cluster_of_gpu(const PlatformSpec& platform, int gpu) {
 
 namespace {
 
-// Gradient buckets released together go out as one collective of their summed size, each
-// bucket's latency kept (Collective::count): exact under aggregated flows, and far fewer
-// flows. The grouping depends only on the plan, never on timing, so every rank of a group
-// issues the same collectives. The same groups carry the distributed optimizer's overlapped
-// parameter all-gather.
-constexpr int kMaxReleasePoints = 4;
+// Gradient buckets are released in groups (training/buckets.hpp).
 
 // Everything one rank's program is made of, shared by the ranks of the job.
 struct Job {
@@ -116,14 +112,6 @@ PartCosts whole(const ChunkCosts& c) {
   p.tp_fwd_count = c.tp_fwd_count, p.tp_bwd_count = c.tp_bwd_count;
   p.params = c.params;
   return p;
-}
-
-// n buckets in at most kMaxReleasePoints groups: the number of buckets of each group.
-std::vector<int> release_groups(int n) {
-  const int groups = std::min(n, kMaxReleasePoints);
-  std::vector<int> out;
-  for (int g = 0; g < groups; ++g) out.push_back(n / groups + (g < n % groups ? 1 : 0));
-  return out;
 }
 
 // Writes the program of one rank of stage `stage`.
@@ -364,11 +352,30 @@ class RankWriter {
         w_.wait(job_.cs, params_ready_[op.chunk][g]);
         pass(x, double(groups[g]) / n);
       }
-    } else if (job_.plan.overlap_grad_reduce && job_.has_dp && i == job_.last_grad_op[stage_][op.chunk]) {
+    } else if (job_.plan.overlap_grad_reduce && (job_.has_dp || job_.ext) && i == job_.last_grad_op[stage_][op.chunk]) {
       // Gradients of the chunk's layers become final as this op walks back through them:
       // release its buckets at even points of the op (at most kMaxReleasePoints groups).
       const double bytes = c.params * job_.grad_bytes;
       const int n = job_.bucket_count(bytes);
+      if (job_.ext) {
+        // A layered generator writes the op: after each layer (walking back) the dense groups
+        // its layers complete go out over dp (complete_groups; the last one, holding the
+        // embedding's gradients on the first stage, after the op), and the generator's own
+        // buckets (experts over expert-DP) by its rule.
+        const auto groups = release_groups(n);
+        int released = 0;
+        auto release = [&](int upto, int issued) {
+          for (; released < upto; ++released)
+            reduce_gradients(issued, job_.grad_collective, bytes * groups[released] / n, groups[released]);
+        };
+        job_.ext->pass(w_, job_.cs, rank_, it, op, [&](int layer) {
+          const int issued = w_.record(job_.cs);
+          if (job_.has_dp && layer > 0) release(complete_groups(groups, n, c.layers, c.layers - layer), issued);
+          job_.ext->release_gradients(w_, job_.ds, rank_, issued, job_.grad_collective, op.chunk, layer);
+        });
+        if (job_.has_dp) release(static_cast<int>(groups.size()), w_.record(job_.cs));
+        return;
+      }
       for (int in_group : release_groups(n)) {
         pass(x, double(in_group) / n);
         reduce_gradients(w_.record(job_.cs), job_.grad_collective, bytes * in_group / n, in_group);
@@ -418,7 +425,7 @@ class RankWriter {
       const int issued = w_.record(cs);
       if (!job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp)
         for (int ch = job_.v - 1; ch >= 0; --ch) buckets(ch, job_.grad_collective, issued);
-      if (job_.ext) job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
+      if (job_.ext && !job_.plan.overlap_grad_reduce) job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
       if (job_.embedding_sync && holds_embedding)
         on_comm_stream_after(issued, job_.emb_slot,
                              collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, job_.embedding_grad_bytes));

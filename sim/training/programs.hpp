@@ -43,18 +43,26 @@ class TrainingExtension {
   // reduction over "dp" moves; the compute fields are unused (pass writes the kernels).
   virtual std::vector<StageCosts> stage_costs(const workload::ComputeModel& compute) const = 0;
   // Writes schedule op `op` of rank `rank` on stream `stream`: everything between its pipeline
-  // receive and send (the chunk's kernels and their communication). When `before_layer` is
-  // given (a forward whose parameters are still being gathered), it is called before each
-  // layer's kernels with the layer's index in the chunk (0 also before the embedding), after
-  // the kernels so far have been written, so that the caller may insert waits there.
+  // receive and send (the chunk's kernels and their communication). When `at_layer` is given it
+  // is called with a layer's index in the chunk, after the kernels so far have been written, so
+  // that the caller may insert ops there: in a forward (whose parameters are still being
+  // gathered) before each layer's kernels (0 also before the embedding); in a backward or
+  // weight backward (the chunk's last, releasing its gradient buckets) after each layer's
+  // kernels, walking back (the LM head's before the last layer's, the embedding's after layer 0).
   virtual void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
-                    const std::function<void(int)>& before_layer) = 0;
+                    const std::function<void(int)>& at_layer) = 0;
   // Parameters of `rank` outside StageCosts::params whose optimizer step runs on it.
   virtual double optimizer_params(int rank) const = 0;
   // Its gradient reductions (kind: the dense ones' all-reduce or reduce-scatter), or with
   // AllGather the distributed optimizer's parameter all-gathers, on stream `stream` after event
   // `issued` of the compute stream.
   virtual void collectives(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind) = 0;
+  // With overlap_grad_reduce, from the chunk's last backward op once layer `layer` of chunk
+  // `chunk` is done (walking back, after event `issued` of the compute stream): its gradient
+  // reductions (`kind`) of the buckets that layer completes, on `stream`; collectives() is then
+  // not called with a reduction kind.
+  virtual void release_gradients(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind,
+                                 int chunk, int layer) = 0;
   // With overlap_param_gather: the all-gather of `share` of chunk `chunk`'s own parameters
   // (issued on `stream` beside the dense bucket group of that share, `buckets` of the dense
   // buckets; the caller records the group's event after it).

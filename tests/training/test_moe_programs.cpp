@@ -48,6 +48,16 @@ TrainingSpec small_moe(int pp, int dp, int ep) {
 
 const PlatformSpec kPlatform = testing::uniform_cluster(2, 4, 100e9, 25e9, 1e-6);
 
+// Dense (non-expert) parameters of small_moe's stage 0 on an EP group of `ep`: embedding, head
+// and both layers' attention, norms, router and the dense layer's FFN.
+double small_moe_dense_params(const TrainingSpec& spec, int ep) {
+  workload::MoeMemoryShape shape;
+  shape.ep = ep;
+  double dense = workload::embedding_parameters(spec.model) + workload::lm_head_parameters(spec.model);
+  for (int l = 0; l < 2; ++l) dense += workload::moe_layer_parameters(spec.model, l, shape).dense;
+  return dense;
+}
+
 // The all-to-alls of a rank's program on the "ep" slot, in program order.
 std::vector<Collective> all_to_alls(const program::ProgramSet& set, int rank) {
   const int ep = set.slot_index("ep");
@@ -169,11 +179,7 @@ TEST_CASE("expert gradients are reduced over the expert-data-parallel group, den
   CHECK(reduce_scatters == 1);
   CHECK(gathers == 1);
   // Dense gradients: everything but the routed experts, 2 bytes each.
-  workload::MoeMemoryShape shape;
-  shape.ep = 4;
-  double dense = workload::embedding_parameters(spec.model) + workload::lm_head_parameters(spec.model);
-  for (int l = 0; l < 2; ++l) dense += workload::moe_layer_parameters(spec.model, l, shape).dense;
-  CHECK(dense_bytes == Approx(2 * dense).epsilon(1e-12));
+  CHECK(dense_bytes == Approx(2 * small_moe_dense_params(spec, 4)).epsilon(1e-12));
 }
 
 TEST_CASE("MoE programs are a pure function of the seed and play the same on the player and the executor", "[moe]") {
@@ -455,11 +461,7 @@ TEST_CASE("overlap_param_gather with experts: dense and expert bucket groups gat
     ++gathers;
   }
   CHECK(gathers == 8);  // 4 groups, each a dense and an expert all-gather
-  workload::MoeMemoryShape shape;
-  shape.ep = 2;
-  double dense = workload::embedding_parameters(spec.model) + workload::lm_head_parameters(spec.model);
-  for (int l = 0; l < 2; ++l) dense += workload::moe_layer_parameters(spec.model, l, shape).dense;
-  CHECK(dense_bytes == Approx(2 * dense).epsilon(1e-12));
+  CHECK(dense_bytes == Approx(2 * small_moe_dense_params(spec, 2)).epsilon(1e-12));
   CHECK(expert_bytes == Approx(2 * 4.0 * 3 * 256 * 128).epsilon(1e-12));
   CHECK(edp >= 0);
   // The first forward (2 layers): groups 0 and 1 (shares starting at 0 and 1/4) waited before
@@ -545,4 +547,97 @@ TEST_CASE("context parallelism with experts: each rank routes its s / cp tokens;
   const auto [played, reference] = makespans(set);
   CHECK(played > 0);
   CHECK(std::abs(played - reference) < 1e-8);
+}
+
+TEST_CASE("overlap_grad_reduce with experts: dense buckets over dp, expert buckets over expert-DP, released as the last "
+          "backward walks back through their layers",
+          "[moe][overlap]") {
+  TrainingSpec spec = small_moe(1, 4, 2);  // expert-DP 2
+  spec.plan.zero_stage = 1, spec.plan.overlap_grad_reduce = true;
+  spec.plan.bucket_bytes = 0.8e6;  // dense: 2.9 MB of bf16 gradients, 4 buckets in 4 groups; experts: 1 bucket
+  const auto set = training_programs(spec, kPlatform, 3);
+  program::validate(set, kPlatform.total_gpus());
+  const auto& prog = set.programs[set.ranks[0].program];
+  const int dp = set.slot_index("dp"), edp = set.slot_index("edp");
+  const int cs = set.stream_index(program::kComputeStream);
+  const double dense = small_moe_dense_params(spec, 2), experts = 4.0 * 3 * 256 * 128;  // 8 / ep experts, 3 h f_e
+  // Program order of the reductions among the compute stream's backward kernels: 'd' a dense
+  // group over dp, 'e' an expert group over expert-DP, 'B' a backward compute op.
+  std::string order;
+  for (const auto& op : prog.ops) {
+    if (op.kind() == OpKind::Compute && op.stream == cs && op.role == Role::Backward) order += 'B';
+    if (op.kind() != OpKind::Collective || op.as<Collective>().kind != CollectiveKind::ReduceScatter) continue;
+    const auto& c = op.as<Collective>();
+    CHECK(c.count == 1);
+    if (op.slot == dp) {
+      CHECK(c.bytes == Approx(2 * dense / 4).epsilon(1e-12));  // one of the 4 buckets
+      order += 'd';
+    }
+    if (op.slot == edp) {
+      CHECK(c.bytes == Approx(2 * experts).epsilon(1e-12));
+      order += 'e';
+    }
+  }
+  // Micro-batch 0's backward releases nothing. The last one (layers 1 then 0): after layer 1
+  // (the MoE layer, half the layers) the dense groups whose buckets are at most half of 4 (2
+  // of them) and the expert group of its one MoE layer; then layer 0 (dense) and the
+  // embedding (two compute ops); the last 2 dense groups after the op.
+  INFO(order);
+  const auto release = order.find("ddeB");
+  REQUIRE(release != std::string::npos);
+  CHECK(order.substr(release) == "ddeBBdd");
+  CHECK(order[release - 1] == 'B');  // layer 1's kernels
+  CHECK(std::count(order.begin(), order.end(), 'd') == 4);
+  CHECK(std::count(order.begin(), order.end(), 'e') == 1);
+}
+
+TEST_CASE("overlap_grad_reduce with experts hides the released groups behind the rest of the backward", "[moe][overlap]") {
+  // Every collective 1 s per bucket (testing::FixedCosts): without overlap the 4 dense and 1
+  // expert buckets go out after the backward (5 s exposed, plus the parameter all-gathers'
+  // 5 s). With it, 3 of them are released after layer 1 and run while layer 0 and the
+  // embedding compute (t0 seconds, the same on every rank: no experts there): the compute
+  // stream waits t0 less at the iteration's end, on every rank (the synchronised groups start
+  // at the last member's release, which is t0 before its end of the op).
+  TrainingSpec spec = small_moe(1, 4, 2);
+  spec.plan.zero_stage = 1, spec.plan.bucket_bytes = 0.8e6;
+  auto exposed = [&](bool overlap) {
+    spec.plan.overlap_grad_reduce = overlap;
+    const auto set = training_programs(spec, kPlatform, 3);
+    TrainingMeter meter(set);
+    program::execute(set, testing::FixedCosts(0, 1.0), &meter);
+    return std::make_pair(meter.result(1e15).exposed_dp, set);
+  };
+  const auto [without, plain] = exposed(false);
+  const auto [with, set] = exposed(true);
+  // t0: the compute ops between the release after layer 1 and the one after the op.
+  const auto& prog = set.programs[set.ranks[0].program];
+  const int cs = set.stream_index(program::kComputeStream), ds = set.stream_index(program::kDpStream);
+  double t0 = 0;
+  int released = 0;
+  for (const auto& op : prog.ops) {
+    if (op.kind() == OpKind::Collective && op.stream == ds && op.as<Collective>().kind == CollectiveKind::ReduceScatter) {
+      if (++released > 3) break;
+      continue;
+    }
+    if (released == 3 && op.kind() == OpKind::Compute && op.stream == cs) t0 += op.as<program::Compute>().seconds;
+  }
+  REQUIRE(t0 > 0);
+  CHECK(without - with == Approx(t0).epsilon(1e-9));
+  CHECK(with >= 7.0);  // the last 2 dense groups and the 5 s of all-gathers stay exposed
+}
+
+TEST_CASE("expert gradients are reduced in the plan's gradient precision (fp32 buckets: 4 bytes a parameter)",
+          "[moe][regression]") {
+  // Regression: expert buckets were 2 bytes a parameter whatever grad_reduce_precision said.
+  TrainingSpec spec = small_moe(1, 4, 2);
+  spec.plan.zero_stage = 1, spec.plan.grad_reduce_bytes = 4;
+  for (bool overlap : {false, true}) {
+    spec.plan.overlap_grad_reduce = overlap;
+    const auto set = training_programs(spec, kPlatform, 1);
+    double reduced = 0, gathered = 0;
+    for (const auto& [op, c] : collectives_of(set, 0, "edp"))
+      (c.kind == CollectiveKind::AllGather ? gathered : reduced) += c.bytes;
+    CHECK(reduced == Approx(4 * 4.0 * 3 * 256 * 128).epsilon(1e-12));
+    CHECK(gathered == Approx(2 * 4.0 * 3 * 256 * 128).epsilon(1e-12));  // bf16 parameters
+  }
 }
