@@ -213,8 +213,6 @@ void check_moe_programs(YamlMap& job, const TrainingSpec& spec) {
   if (!spec.model.is_moe()) return;
   const ParallelPlan& p = spec.plan;
   const std::string later = " is not combined with expert parallelism yet (docs/moe.md, \"Programs\"); expected ";
-  if (p.tp_comm_overlap)
-    throw job.error("tp_comm_overlap", "tensor-parallel communication overlap" + later + "false");
   if (p.zero_stage >= 3) throw job.error("zero_stage", "ZeRO-3" + later + "zero_stage 0 to 2");
 }
 

@@ -17,6 +17,12 @@ struct TpLink {
   double latency = 0;    // largest neighbour route latency
 };
 
+// Seconds of the kernels of `ops` of one kind per pass (the compute model's op times): the GEMMs
+// tensor-parallel communication overlap hides collectives behind (docs/training.md), the
+// flash-attention kernels ring attention overlaps.
+workload::PassTimes kernel_times(const workload::ComputeModel& compute, const std::vector<workload::Op>& ops,
+                                 workload::OpKind kind);
+
 // One piece of a chunk for one micro-batch (the embedding, one transformer layer or the LM
 // head), the grain FSDP units are made of (training/fsdp.hpp).
 struct PartCosts {

@@ -35,23 +35,20 @@ double core_attention_forward(const workload::ComputeModel& cm, const std::vecto
 // them out; full recomputation still re-runs them.
 struct FixedCosts {
   PassTimes dense_layer, attention, embedding, lm_head;
+  PassTimes dense_layer_gemm, attention_gemm;  // their GEMMs' seconds (tp_comm_overlap hides TP collectives behind them)
   double dense_recompute = 0, attention_recompute = 0;  // forward seconds re-run in the backward
   PassTimes core;                                       // one layer's flash-attention kernels (cp > 1)
 };
 
 // Seconds of the flash-attention kernels of `ops` per pass (what ring attention overlaps).
 PassTimes flash_attention(const workload::ComputeModel& cm, const std::vector<workload::Op>& ops) {
-  PassTimes t;
-  for (const auto& op : ops)
-    if (op.kind == workload::OpKind::Attention)
-      (op.pass == workload::Pass::Forward ? t.fwd : op.pass == workload::Pass::BackwardInput ? t.bwd_input : t.bwd_weight) +=
-          cm.op_time(op);
-  return t;
+  return kernel_times(cm, ops, workload::OpKind::Attention);
 }
 
 // One MoE layer's FFN on one GPU for one micro-batch, given its routing.
 struct FfnCosts {
   PassTimes route, experts, unroute;  // shared experts inside `experts` (they run beside them)
+  PassTimes shared_gemm;              // the shared experts' GEMMs (their TP collectives' partners)
   double gathered_rows = 0;  // rows the GPU's experts compute (gathered over expert TP)
 };
 
@@ -62,10 +59,9 @@ class MoeExtension final : public TrainingExtension {
         layout_(spec.plan) {
     const auto& p = plan_;
     auto refuse = [&](const char* key, const std::string& what) {
-      throw InputError(p.where, key, what + "; expected zero_stage 0 to 2 and tp_comm_overlap: false");
+      throw InputError(p.where, key, what + "; expected zero_stage 0 to 2");
     };
     if (p.zero_stage >= 3) refuse("zero_stage", "ZeRO-3 is not combined with expert parallelism yet");
-    if (p.tp_comm_overlap) refuse("tp_comm_overlap", "tensor-parallel communication overlap is not combined with expert parallelism yet");
     // With tp > 1 the attention runs sequence-parallel (validate_plan) and a MoE block routes
     // its rank's b s / tp tokens (Megatron-Core's alltoall token dispatcher).
     shard_.micro_batch = p.micro_batch, shard_.tp = p.tp, shard_.seq_parallel = p.tp > 1 && p.sequence_parallel;
@@ -97,6 +93,8 @@ class MoeExtension final : public TrainingExtension {
 
   void add_slots(program::Builder& b) override {
     ep_slot_ = b.slot("ep"), edp_slot_ = b.slot("edp"), tp_slot_ = b.slot("tp");
+    // The dense generator's tp-comm stream (interned there first), with tp_comm_overlap.
+    if (plan_.tp_comm_overlap && plan_.tp > 1) tp_comm_stream_ = b.stream(program::kTpStream);
     if (layout_.expert_tp() > 1) etp_slot_ = b.slot("etp");
   }
 
@@ -228,14 +226,16 @@ class MoeExtension final : public TrainingExtension {
     // Kernels between two expert-parallel collectives are summed into one compute op, followed
     // by their tensor-parallel all-reduces (`tp` of them; with sequence parallelism each stands
     // for an all-gather + reduce-scatter pair of the same volume, as in the dense generator).
-    double pending = 0;
+    // With tp_comm_overlap the all-reduces run beside the GEMMs they belong to (`gemm`: the
+    // attention's, a dense layer's and the shared experts', not the router's or the routed
+    // experts'), by the dense generator's rule (write_tp_pass).
+    double pending = 0, gemm = 0;
     int tp = 0;
     Role role = Role::Forward;
     auto flush = [&] {
-      if (pending > 0) w.compute(stream, pending, role);
-      if (tp > 0 && tp_bytes_ > 0)
-        w.collective(stream, tp_slot_, tp_all_reduces(tp), Role::TpComm);
-      pending = 0, tp = 0;
+      if (pending > 0 || tp > 0)
+        write_tp_pass(w, {stream, tp_comm_stream_, tp_slot_, plan_.tp}, pending, gemm, 1, tp_all_reduces(tp), role);
+      pending = 0, gemm = 0, tp = 0;
     };
     // An all-to-all of layer l, micro-batch op.micro_batch: as flows with this GPU's per-peer
     // bytes (`which` picks them, offsets()), or in closed form.
@@ -290,14 +290,15 @@ class MoeExtension final : public TrainingExtension {
         for (int l = first; l < first + n; ++l) {
           if (l > first) hook(l - first);
           if (!model_.is_moe_layer(l)) {
-            pending += f.dense_layer.fwd, tp += tp_dense;
+            pending += f.dense_layer.fwd, gemm += f.dense_layer_gemm.fwd, tp += tp_dense;
             continue;
           }
           const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
-          pending += f.attention.fwd + c.route.fwd, tp += tp_attention;
+          pending += f.attention.fwd + c.route.fwd, gemm += f.attention_gemm.fwd, tp += tp_attention;
           if (ep) all_to_all(l, &Offsets::dispatch, dispatch_bytes);
           expert_tp(CollectiveKind::AllGather, c, dispatch_bytes);
-          pending += c.experts.fwd, tp += tp_shared;  // dispatch above: this GPU's rows to the experts' GPUs
+          // dispatch above: this GPU's rows to the experts' GPUs
+          pending += c.experts.fwd, gemm += c.shared_gemm.fwd, tp += tp_shared;
           expert_tp(CollectiveKind::ReduceScatter, c, 2);
           if (ep) all_to_all(l, &Offsets::combine, 2);
           pending += c.unroute.fwd;  // combine above: the experts' outputs back to their tokens' GPUs
@@ -327,13 +328,15 @@ class MoeExtension final : public TrainingExtension {
         const bool weights = op.type == OpType::Backward;
         role = weights ? Role::Backward : Role::BackwardInput;
         auto bwd = [&](const PassTimes& t) { return t.bwd_input + (weights ? t.bwd_weight : 0); };
+        // GEMMs of a backward, and of the forward full recomputation re-runs in it.
+        auto bwd_gemm = [&](const PassTimes& t) { return bwd(t) + (full ? t.fwd : 0); };
         // Full recomputation re-runs the forward's kernels and its TP all-reduces.
         const int again = full ? 2 : 1;
         if (head) pending += bwd(f.lm_head), tp += tp_attention;  // column-parallel head: its input gradient
         for (int l = first + n - 1; l >= first; --l) {
           if (!model_.is_moe_layer(l)) {
             pending += bwd(f.dense_layer) + (full ? f.dense_layer.fwd + f.core.fwd : selective ? f.dense_recompute : 0);
-            tp += again * tp_dense;
+            gemm += bwd_gemm(f.dense_layer_gemm), tp += again * tp_dense;
             hook(l - first);
             continue;
           }
@@ -344,11 +347,11 @@ class MoeExtension final : public TrainingExtension {
           pending += bwd(c.unroute);
           if (ep) all_to_all(l, &Offsets::combine_t, 2);  // combine's transpose: output gradients to the experts' GPUs
           expert_tp(CollectiveKind::AllGather, c, 2);
-          pending += bwd(c.experts), tp += again * tp_shared;
+          pending += bwd(c.experts), gemm += bwd_gemm(c.shared_gemm), tp += again * tp_shared;
           expert_tp(CollectiveKind::ReduceScatter, c, 2);
           if (ep) all_to_all(l, &Offsets::dispatch_t, 2);  // dispatch's transpose: input gradients back
           pending += bwd(c.route) + bwd(f.attention) + (selective ? f.attention_recompute : 0);
-          tp += again * tp_attention;
+          gemm += bwd_gemm(f.attention_gemm), tp += again * tp_attention;
           hook(l - first);
         }
         if (embedding && weights) pending += f.embedding.bwd_weight;
@@ -388,6 +391,7 @@ class MoeExtension final : public TrainingExtension {
   std::vector<std::vector<double>> expert_chunk_params_;  // [stage][chunk]: the same per chunk
   std::vector<int64_t> tokens_;        // tokens each EP rank routes per micro-batch
   int ep_slot_ = -1, edp_slot_ = -1, tp_slot_ = -1, etp_slot_ = -1;
+  int tp_comm_stream_ = -1;
   double tp_bytes_ = 0;  // one attention-TP all-reduce (tp_message_bytes), 0 without TP
   std::map<const GpuModel*, std::pair<workload::ComputeModel, FixedCosts>> fixed_;
 
@@ -426,9 +430,11 @@ class MoeExtension final : public TrainingExtension {
       if (model_.moe.dense_layers > 0) {
         const auto ops = workload::layer_ops(model_, shard_);
         f.dense_layer = cm.pass_times(ops), f.dense_recompute = core_attention_forward(cm, ops);
+        f.dense_layer_gemm = kernel_times(cm, ops, workload::OpKind::Gemm);
       }
       const auto att = workload::attention_ops(model_, shard_);
       f.attention = cm.pass_times(att), f.attention_recompute = core_attention_forward(cm, att);
+      f.attention_gemm = kernel_times(cm, att, workload::OpKind::Gemm);
       if (plan_.cp > 1) {
         f.core = flash_attention(cm, att);
         for (PassTimes* t : {&f.attention, &f.dense_layer})
@@ -512,6 +518,7 @@ class MoeExtension final : public TrainingExtension {
     std::vector<workload::Op> experts = ops.experts;
     experts.insert(experts.end(), ops.shared.begin(), ops.shared.end());
     c.experts = compute_->pass_times(experts);
+    c.shared_gemm = kernel_times(*compute_, ops.shared, workload::OpKind::Gemm);
     c.unroute = compute_->pass_times(ops.unroute);
     return ffn_.emplace(key, c).first->second;
   }

@@ -45,6 +45,22 @@ int cluster_of_gpu(const PlatformSpec& platform, int gpu) {
   throw InternalError("GPU " + std::to_string(gpu) + " is not on the platform");
 }
 
+void write_tp_pass(program::ProgramWriter& w, const TpStreams& s, double compute, double gemm, double share,
+                   const Collective& tp, Role role) {
+  if (s.tp_comm < 0 || tp.count <= 0) {
+    w.compute(s.compute, compute * share, role);
+    if (tp.count > 0) w.collective(s.compute, s.slot, tp, Role::TpComm);
+    return;
+  }
+  const double hidden = std::min(gemm, compute) * (s.tp - 1) / s.tp;
+  w.compute(s.compute, (compute - hidden) * share, role);
+  w.wait(s.tp_comm, w.record(s.compute));
+  w.collective(s.tp_comm, s.slot, tp, Role::TpComm);
+  const int done = w.record(s.tp_comm);
+  w.compute(s.compute, hidden * share, role);
+  w.wait(s.compute, done);
+}
+
 namespace {
 
 // Gradient buckets are released in groups (training/buckets.hpp).
@@ -185,26 +201,12 @@ class RankWriter {
   }
 
   // `share` of a compute op's kernels and of its tensor-parallel all-reduces (buckets released
-  // part-way through an op split it). Without TP overlap the all-reduces follow the kernels on
-  // the compute stream. With it (Megatron-Core's tp-comm overlap: each collective pipelined
-  // with the GEMM that produces or consumes it, in tp chunks), the GEMMs' first 1/tp runs
-  // before the collectives can start and the rest runs beside them on the tp-comm stream:
-  // other kernels + G/tp + max(G (tp-1)/tp, C) (docs/training.md).
+  // part-way through an op split it), by write_tp_pass.
   void pass(const Work& x, double share) {
     const Collective tp = collective(CollectiveKind::AllReduce, CollectiveAlgorithm::Ring,
                                      x.tp_count * share * job_.tp_bytes, x.tp_count * share, Granularity::ClosedForm);
-    if (!job_.tp_overlap || x.tp_count == 0) {
-      w_.compute(job_.cs, x.compute * share, x.role);
-      if (x.tp_count > 0) w_.collective(job_.cs, job_.tp_slot, tp, Role::TpComm);
-      return;
-    }
-    const double gemm = std::min(x.gemm, x.compute), hidden = gemm * (job_.tp - 1) / job_.tp;
-    w_.compute(job_.cs, (x.compute - hidden) * share, x.role);
-    w_.wait(job_.ts, w_.record(job_.cs));
-    w_.collective(job_.ts, job_.tp_slot, tp, Role::TpComm);
-    const int done = w_.record(job_.ts);
-    w_.compute(job_.cs, hidden * share, x.role);
-    w_.wait(job_.cs, done);
+    write_tp_pass(w_, {job_.cs, job_.tp_overlap ? job_.ts : -1, job_.tp_slot, job_.tp}, x.compute, x.gemm, share, tp,
+                  x.role);
   }
 
   // Gradients of `bytes` (already in reduction precision) reduced over the DP group.

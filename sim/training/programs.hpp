@@ -69,6 +69,22 @@ class TrainingExtension {
   virtual void parameter_gather(program::ProgramWriter& w, int stream, int rank, int chunk, double share) = 0;
 };
 
+// Where a pass's tensor-parallel collectives run: the compute stream, the "tp-comm" stream with
+// tp_comm_overlap (else -1), the TP group's slot and size.
+struct TpStreams {
+  int compute = 0, tp_comm = -1, slot = -1, tp = 1;
+};
+
+// Writes `share` of a pass: its kernels (`compute` seconds, `gemm` of them in GEMMs) and its
+// tensor-parallel collectives `tp` (none when tp.count is 0). Without overlap the collectives
+// follow the kernels on the compute stream. With it (Megatron-Core's tp-comm overlap: each
+// collective pipelined with the GEMM that produces or consumes it, in tp chunks) the GEMMs'
+// first 1/tp runs before the collectives can start and the rest beside them on the tp-comm
+// stream: other kernels + G/tp + max(G (tp-1)/tp, C) (docs/training.md). The one rule for the
+// dense generator and the generators layered on it.
+void write_tp_pass(program::ProgramWriter& w, const TpStreams& s, double compute, double gemm, double share,
+                   const program::Collective& tp, program::Role role);
+
 // Appends the ranks of `spec` to `builder`: rank r of the plan on GPU layout.gpu_of_rank(r),
 // its groups named with `prefix`, `replica` in the ranks' info. Throws InputError for a plan the
 // platform cannot run.

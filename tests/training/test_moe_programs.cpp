@@ -655,3 +655,73 @@ TEST_CASE("MoE programs with both overlaps play the same on the player and the e
   // without the overlaps, and with ZeRO 0.
   CHECK(std::abs(played - reference) < 1e-8);
 }
+
+TEST_CASE("tp_comm_overlap with experts: the attention's, dense layers' and shared experts' TP collectives run beside "
+          "their GEMMs by the dense rule, K - G (t-1)/t then G (t-1)/t",
+          "[moe][overlap][tp]") {
+  TrainingSpec spec = small_moe(1, 4, 8);  // tp 2 x dp 4 = ep 8, expert-DP 1
+  spec.model.moe.shared_ffn_hidden = 128;
+  spec.plan.tp = 2, spec.plan.sequence_parallel = true, spec.plan.experts.expert_tp = 1;
+  const auto off = training_programs(spec, kPlatform, 4);
+  spec.plan.tp_comm_overlap = true;
+  const auto on = training_programs(spec, kPlatform, 4);
+  program::validate(on, kPlatform.total_gpus());
+  const int cs = on.stream_index(program::kComputeStream), ts = on.stream_index(program::kTpStream);
+  REQUIRE(ts >= 0);
+  // Per flush before an all-to-all: the compute ops of the compute stream and the TP
+  // collectives' counts, by stream, for the first forward's first two segments (embedding +
+  // dense layer 0 + layer 1's attention and route; then the experts with the shared ones).
+  struct Segment {
+    std::vector<double> compute;
+    double tp_count = 0;
+    int tp_stream = -1;
+  };
+  auto segments = [&](const program::ProgramSet& set) {
+    std::vector<Segment> out(1);
+    const int ep = set.slot_index("ep"), tp = set.slot_index("tp");
+    for (const auto& op : set.programs[set.ranks[0].program].ops) {
+      if (out.size() > 2) break;
+      if (op.kind() == OpKind::Collective && op.slot == ep) {
+        out.emplace_back();
+      } else if (op.kind() == OpKind::Compute && op.stream == cs) {
+        out.back().compute.push_back(op.as<program::Compute>().seconds);
+      } else if (op.kind() == OpKind::Collective && op.slot == tp) {
+        out.back().tp_count += op.as<Collective>().count, out.back().tp_stream = op.stream;
+      }
+    }
+    out.pop_back();
+    return out;
+  };
+  const auto plain = segments(off), overlapped = segments(on);
+  REQUIRE(plain.size() == 2);
+  REQUIRE(overlapped.size() == 2);
+  // GEMM seconds by hand: the dense layer's and the attention's (QKV, projection; FC1, FC2),
+  // then the shared experts' (not the router's, not the routed experts' grouped GEMMs).
+  const workload::ComputeModel cm(kPlatform.clusters[0].gpu);
+  workload::MoeShard shard;
+  shard.layer.tp = 2, shard.layer.seq_parallel = true;
+  const auto s = workload::route_tokens({}, spec.model.moe, expert_placement({0, 1, 2, 3, 4, 5, 6, 7}, 8, kPlatform),
+                                        std::vector<int64_t>(8, 64), 4, {0, 1, 0, 0});
+  const auto ffn = workload::moe_ffn_ops(spec.model, shard, s.rows_sent(0), s.local_expert_rows(0));
+  const double gemm[2] = {kernel_times(cm, workload::layer_ops(spec.model, shard.layer), workload::OpKind::Gemm).fwd +
+                              kernel_times(cm, workload::attention_ops(spec.model, shard.layer), workload::OpKind::Gemm).fwd,
+                          kernel_times(cm, ffn.shared, workload::OpKind::Gemm).fwd};
+  const double counts[2] = {4, 1};  // embedding 1 + dense layer 2 + attention 1; the shared experts 1
+  for (int k = 0; k < 2; ++k) {
+    CAPTURE(k);
+    REQUIRE(plain[k].compute.size() == 1);
+    REQUIRE(overlapped[k].compute.size() == 2);
+    const double K = plain[k].compute[0];
+    REQUIRE(gemm[k] > 0);
+    REQUIRE(gemm[k] < K);
+    CHECK(plain[k].tp_count == counts[k]);
+    CHECK(plain[k].tp_stream == cs);
+    CHECK(overlapped[k].tp_count == counts[k]);
+    CHECK(overlapped[k].tp_stream == ts);
+    CHECK(overlapped[k].compute[1] == Approx(gemm[k] / 2).epsilon(1e-12));  // G (t-1)/t beside the collectives
+    CHECK(overlapped[k].compute[0] + overlapped[k].compute[1] == Approx(K).epsilon(1e-12));
+  }
+  // The player agrees with the reference executor on these programs.
+  const auto [played, reference] = makespans(on);
+  CHECK(std::abs(played - reference) < 1e-8);
+}
