@@ -212,8 +212,12 @@ void read_moe_job(YamlMap& job, TrainingSpec& spec, const PlatformSpec& platform
 void check_moe_programs(YamlMap& job, const TrainingSpec& spec) {
   if (!spec.model.is_moe()) return;
   const ParallelPlan& p = spec.plan;
-  const std::string later = " is not combined with expert parallelism yet (docs/moe.md, \"Programs\"); expected ";
-  if (p.zero_stage >= 3) throw job.error("zero_stage", "ZeRO-3" + later + "zero_stage 0 to 2");
+  // ZeRO-3 runs with experts (docs/moe.md, "Sharded data parallelism"); HSDP's shard groups
+  // would need expert shard groups of their own.
+  if (p.zero_stage >= 3 && p.shard_ranks() < p.dp)
+    throw job.error("fsdp", "HSDP (fsdp.shard_group " + std::to_string(p.shard_ranks()) + " below dp " +
+                                std::to_string(p.dp) + ") is not combined with expert parallelism yet (docs/moe.md, "
+                                "\"Sharded data parallelism\"); expected no shard_group, or shard_group equal to dp");
 }
 
 }  // namespace trainsim

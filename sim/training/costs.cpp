@@ -100,7 +100,8 @@ PartParams part_params(const workload::ModelSpec& model, const ParallelPlan& pla
   const int t = plan.tp;
   PartParams p;
   p.embedding = workload::embedding_parameters(model) / t;
-  p.layer = workload::layer_parameters_per_rank(model, t);
+  // A MoE model's layers differ (workload/moe_memory.hpp asks per layer): layer stays 0.
+  if (!model.is_moe()) p.layer = workload::layer_parameters_per_rank(model, t);
   // Tied embeddings across stages: the last stage keeps its own copy of the word embeddings,
   // kept equal by an all-reduce of their gradients with the first stage (Megatron).
   if (model.tied_embeddings && embedding_stage(plan) != lm_head_stage(plan)) p.tied_copy = double(model.vocab) * model.hidden / t;

@@ -81,7 +81,7 @@ double ring_all_reduce_time(double bytes, int n, const TpLink& link);
 // embeddings under pipelining, its own copy of the word embeddings). The one rule stage_costs
 // and the FSDP buffers use.
 struct PartParams {
-  double embedding = 0, layer = 0, head = 0;
+  double embedding = 0, layer = 0, head = 0;  // layer: 0 for a MoE model (its layers differ)
   double tied_copy = 0;  // part of `head`: the word-embedding copy
 };
 PartParams part_params(const workload::ModelSpec& model, const ParallelPlan& plan);

@@ -58,10 +58,8 @@ class MoeExtension final : public TrainingExtension {
       : model_(spec.model), plan_(spec.plan), platform_(platform), seed_(seed), prefix_(std::move(prefix)),
         layout_(spec.plan) {
     const auto& p = plan_;
-    auto refuse = [&](const char* key, const std::string& what) {
-      throw InputError(p.where, key, what + "; expected zero_stage 0 to 2");
-    };
-    if (p.zero_stage >= 3) refuse("zero_stage", "ZeRO-3 is not combined with expert parallelism yet");
+    if (p.zero_stage >= 3 && p.shard_ranks() < p.dp)
+      throw InputError(p.where, "fsdp", "HSDP is not combined with expert parallelism yet; expected fsdp.shard_group equal to dp");
     // With tp > 1 the attention runs sequence-parallel (validate_plan) and a MoE block routes
     // its rank's b s / tp tokens (Megatron-Core's alltoall token dispatcher).
     shard_.micro_batch = p.micro_batch, shard_.tp = p.tp, shard_.seq_parallel = p.tp > 1 && p.sequence_parallel;
@@ -82,10 +80,11 @@ class MoeExtension final : public TrainingExtension {
     shape.micro_batch = p.micro_batch, shape.tp = p.tp, shape.ep = p.experts.ep, shape.expert_tp = p.expert_tp();
     dense_params_.assign(p.pp, std::vector<double>(p.chunks, 0)), expert_chunk_params_ = dense_params_;
     expert_params_.assign(p.pp, 0);
+    for (int l = 0; l < model_.layers; ++l) layer_params_.push_back(workload::moe_layer_parameters(model_, l, shape));
     for (int s = 0; s < p.pp; ++s)
       for (int c = 0; c < p.chunks; ++c)
         for (int l = first_[s][c]; l < first_[s][c] + count_[s][c]; ++l) {
-          const auto lp = workload::moe_layer_parameters(model_, l, shape);
+          const auto& lp = layer_params_[l];
           dense_params_[s][c] += lp.dense, expert_chunk_params_[s][c] += lp.expert, expert_params_[s] += lp.expert;
         }
     tokens_.assign(p.experts.ep, workload::routed_tokens(model_, moe_shard_));
@@ -149,13 +148,11 @@ class MoeExtension final : public TrainingExtension {
     const int last_vs = placement.virtual_stages() - 1;
     auto& first = out[placement.rank_of(0)].chunks[placement.chunk_of(0)];
     auto& last = out[placement.rank_of(last_vs)].chunks[placement.chunk_of(last_vs)];
-    // As part_params (costs.hpp) for a dense model: vocabulary-split over tp, a tied head on
-    // another stage with its own copy of the word embeddings.
-    const double t = plan_.tp;
-    first.embedding = true, first.params += workload::embedding_parameters(model_) / t;
-    last.lm_head = true, last.params += workload::lm_head_parameters(model_) / t;
-    if (model_.tied_embeddings && embedding_stage(plan_) != lm_head_stage(plan_))
-      last.params += double(model_.vocab) * model_.hidden / t;
+    // As for a dense model (part_params): vocabulary-split over tp, a tied head on another stage
+    // with its own copy of the word embeddings.
+    const PartParams parts = part_params(model_, plan_);
+    first.embedding = true, first.params += parts.embedding;
+    last.lm_head = true, last.params += parts.head;
     return out;
   }
 
@@ -174,6 +171,31 @@ class MoeExtension final : public TrainingExtension {
     w.wait(stream, issued);
     w.collective(stream, edp_slot_, expert_dp_collective(kind, bytes, std::max(1.0, std::ceil(bytes / plan_.bucket_bytes))),
                  Role::DpComm);
+  }
+
+  double unit_params(int rank, int chunk, int first, int count) const override {
+    const int s = layout_.coord(rank).stage, from = first_[s][chunk] + first;
+    double params = 0;
+    for (int l = from; l < from + count; ++l) params += layer_params_[l].dense;
+    const schedule::Placement placement = chunk_placement(plan_);
+    const int vs = placement.virtual_stage(s, chunk);
+    const PartParams parts = part_params(model_, plan_);
+    if (vs == 0 && first == 0) params += parts.embedding;
+    if (vs == placement.virtual_stages() - 1 && first + count == count_[s][chunk]) params += parts.head;
+    return params;
+  }
+
+  // ZeRO-3: the unit's routed experts (E / ep experts at 1 / expert_tp width per MoE layer)
+  // gathered, or their gradients reduce-scattered, over expert-DP (torchtitan's FSDP + EP and
+  // DeepSpeed-MoE shard expert parameters over the expert-data-parallel group).
+  void unit_collective(program::ProgramWriter& w, int stream, int rank, CollectiveKind kind, int chunk, int first,
+                       int count) override {
+    if (layout_.expert_dp() <= 1) return;
+    const int from = first_[layout_.coord(rank).stage][chunk] + first;
+    double params = 0;
+    for (int l = from; l < from + count; ++l) params += layer_params_[l].expert;
+    const double bytes = params * (kind == CollectiveKind::AllGather ? workload::kWeightBytesPerParam : plan_.grad_reduce_bytes);
+    if (bytes > 0) w.collective(stream, edp_slot_, expert_dp_collective(kind, bytes, 1), Role::DpComm);
   }
 
   // overlap_grad_reduce: the chunk's expert buckets (their own buffers in Megatron-Core, reduced
@@ -387,6 +409,7 @@ class MoeExtension final : public TrainingExtension {
   workload::MoeShard moe_shard_;
   std::vector<std::vector<int>> first_, count_;  // [stage][chunk]: first layer, layers
   std::vector<std::vector<double>> dense_params_;
+  std::vector<workload::LayerParameters> layer_params_;  // per layer: dense and routed-expert parameters per GPU
   std::vector<double> expert_params_;  // [stage]: routed-expert parameters per GPU
   std::vector<std::vector<double>> expert_chunk_params_;  // [stage][chunk]: the same per chunk
   std::vector<int64_t> tokens_;        // tokens each EP rank routes per micro-batch

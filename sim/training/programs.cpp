@@ -137,10 +137,22 @@ class RankWriter {
              int cp_rank = 0)
       : job_(job), w_(p), rank_(rank), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds), cp_rank_(cp_rank) {
     if (!job_.zero3) return;
-    for (const auto& c : costs_.chunks) {
+    for (int ch = 0; ch < static_cast<int>(costs_.chunks.size()); ++ch) {
+      const auto& c = costs_.chunks[ch];
+      auto& layers = unit_layers_.emplace_back();
+      if (job_.ext) {
+        // A layered generator writes whole ops: units of layers only, the embedding in the
+        // chunk's first, the head in its last; each unit's dense parameters from the generator.
+        auto& units = units_.emplace_back();
+        int first = 0;
+        for (int n : fsdp_unit_layers(c.layers, job_.plan.fsdp.unit_layers)) {
+          units.emplace_back().params = job_.ext->unit_params(rank_, ch, first, n);
+          layers.push_back(n), first += n;
+        }
+        continue;
+      }
       units_.push_back(fsdp_units(c, job_.plan.fsdp.unit_layers));
       // Transformer layers of each unit, in fsdp_units' order (embedding, layer units, head).
-      auto& layers = unit_layers_.emplace_back();
       if (c.embedding) layers.push_back(0);
       for (int n : fsdp_unit_layers(c.layers, job_.plan.fsdp.unit_layers)) layers.push_back(n);
       if (c.lm_head) layers.push_back(0);
@@ -150,7 +162,10 @@ class RankWriter {
     const auto& ops = job_.sched[stage_];
     for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
       if (ops[i].type == OpType::BackwardWeight) continue;
-      for (int u : unit_order(ops[i])) gather_sequence_.push_back(gather_bytes(ops[i].chunk, u));
+      for (int u : unit_order(ops[i])) {
+        gather_sequence_.push_back(gather_bytes(ops[i].chunk, u));
+        gather_unit_.emplace_back(ops[i].chunk, u);
+      }
     }
   }
 
@@ -178,6 +193,7 @@ class RankWriter {
   std::vector<std::vector<PartCosts>> units_;
   std::vector<std::vector<int>> unit_layers_;  // [chunk][unit]: transformer layers of the unit
   std::vector<double> gather_sequence_;
+  std::vector<std::pair<int, int>> gather_unit_;  // (chunk, unit) of each gather
   std::vector<int> gathered_;
   int next_gather_ = 0;
   // Distributed optimizer with overlap_param_gather: per chunk, the events of its bucket
@@ -283,13 +299,58 @@ class RankWriter {
       if (issued < 0) issued = w_.record(job_.cs);
       on_comm_stream_after(issued, job_.dp_slot,
                            collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, gather_sequence_[k]));
+      if (job_.ext) unit_collective(CollectiveKind::AllGather, gather_unit_[k].first, gather_unit_[k].second);
       gathered_[k] = w_.record(job_.ds);
     }
     w_.wait(job_.cs, gathered_[j]);
   }
 
+  // A layered generator's own collective of unit `unit` of `chunk` (its experts over expert-DP).
+  void unit_collective(CollectiveKind kind, int chunk, int unit) {
+    const auto& layers = unit_layers_[chunk];
+    int first = 0;
+    for (int u = 0; u < unit; ++u) first += layers[u];
+    job_.ext->unit_collective(w_, job_.ds, rank_, kind, chunk, first, layers[unit]);
+  }
+
+  // ZeRO-3 with a layered generator, which writes the op: its units' gathers and reductions at
+  // their boundaries through the at_layer hook. A forward gathers before each unit's first
+  // layer; a backward gathers the last unit before the op, and as it walks back, once a unit's
+  // first layer is done, reduce-scatters that unit's gradients (ops that make weight
+  // gradients) and gathers the unit before it (ops that need parameters). The first unit's
+  // reduction waits for the op's end (the embedding's weight gradients come last).
+  void sharded_layered_op(int it, const schedule::PipelineOp& op, int vs) {
+    const auto& c = costs_.chunks[op.chunk];
+    Work x = work_of(whole(c), op.type);
+    attention_first(it, op, vs, c, c.layers, 0, x);
+    const int n = static_cast<int>(units_[op.chunk].size());
+    const bool forward = op.type == OpType::Forward, gathers = op.type != OpType::BackwardWeight;
+    const bool grads = op.type == OpType::Backward || op.type == OpType::BackwardWeight;
+    std::vector<int> starts;  // first layer of each unit
+    for (int u = 0, first = 0; u < n; first += unit_layers_[op.chunk][u++]) starts.push_back(first);
+    auto reduce = [&](int u) {
+      const double bytes = units_[op.chunk][u].params * job_.grad_bytes;
+      reduce_gradients(w_.record(job_.cs), CollectiveKind::ReduceScatter, bytes, 1);
+      unit_collective(CollectiveKind::ReduceScatter, op.chunk, u);
+    };
+    int unit = forward ? -1 : n - 1;
+    if (!forward && gathers && n > 0) gather_next_unit();
+    job_.ext->pass(w_, job_.cs, rank_, it, op, [&](int layer) {
+      if (forward) {
+        if (unit + 1 < n && layer == starts[unit + 1]) ++unit, gather_next_unit();
+        return;
+      }
+      if (unit <= 0 || layer != starts[unit]) return;
+      if (grads) reduce(unit);
+      --unit;
+      if (gathers) gather_next_unit();
+    });
+    if (grads && n > 0) reduce(0);
+  }
+
   // ZeRO-3: one schedule op, unit by unit.
   void sharded_op(int it, const schedule::PipelineOp& op, int vs) {
+    if (job_.ext) return sharded_layered_op(it, op, vs);
     const auto& units = units_[op.chunk];
     for (int u : unit_order(op)) {
       if (op.type != OpType::BackwardWeight) gather_next_unit();
@@ -427,7 +488,8 @@ class RankWriter {
       const int issued = w_.record(cs);
       if (!job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp)
         for (int ch = job_.v - 1; ch >= 0; --ch) buckets(ch, job_.grad_collective, issued);
-      if (job_.ext && !job_.plan.overlap_grad_reduce) job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
+      if (job_.ext && !job_.plan.overlap_grad_reduce && !job_.zero3)
+        job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
       if (job_.embedding_sync && holds_embedding)
         on_comm_stream_after(issued, job_.emb_slot,
                              collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, job_.embedding_grad_bytes));

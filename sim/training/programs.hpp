@@ -63,6 +63,14 @@ class TrainingExtension {
   // not called with a reduction kind.
   virtual void release_gradients(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind,
                                  int chunk, int layer) = 0;
+  // ZeRO-3 units of layers [first, first + count) of chunk `chunk` (indices in the chunk; the
+  // chunk's embedding in its first unit, its LM head in its last): the dense parameters one GPU
+  // holds before sharding (gathered and reduce-scattered over "dp" by the caller), and the
+  // generator's own collective of the unit (kind AllGather: bf16 parameters; ReduceScatter:
+  // gradients) on `stream`, after the caller's dense one.
+  virtual double unit_params(int rank, int chunk, int first, int count) const = 0;
+  virtual void unit_collective(program::ProgramWriter& w, int stream, int rank, CollectiveKind kind, int chunk, int first,
+                               int count) = 0;
   // With overlap_param_gather: the all-gather of `share` of chunk `chunk`'s own parameters
   // (issued on `stream` beside the dense bucket group of that share, `buckets` of the dense
   // buckets; the caller records the group's event after it).

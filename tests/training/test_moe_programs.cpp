@@ -418,7 +418,7 @@ TEST_CASE("exposed EP communication: the compute stream's time in the ep and etp
   CHECK(r.iteration_time == Approx(2 + 0.75 + 1).epsilon(1e-12));
 }
 
-TEST_CASE("a MoE job reports its exposed EP communication; a dense one has no EP line", "[moe][metrics]") {
+TEST_CASE("a MoE job reports its exposed EP communication, a dense one has no EP line", "[moe][metrics]") {
   TrainingSpec spec = small_moe(1, 4, 4);
   const auto set = training_programs(spec, kPlatform, 1);
   TrainingMeter meter(set);
@@ -497,7 +497,7 @@ TEST_CASE("expert data parallelism without dp (tp 2 folded into expert-DP 2): th
   CHECK(gathers == 1);  // was missing: the all-gather was written only when dp > 1
 }
 
-TEST_CASE("context parallelism with experts: each rank routes its s / cp tokens; flash attention runs with the KV ring",
+TEST_CASE("context parallelism with experts: each rank routes its s / cp tokens, flash attention runs with the KV ring",
           "[moe][cp]") {
   TrainingSpec spec = small_moe(1, 2, 4);  // tp 1 x cp 2 x dp 2 = ep 4 (expert-DP 1)
   spec.plan.cp = 2;
@@ -723,5 +723,100 @@ TEST_CASE("tp_comm_overlap with experts: the attention's, dense layers' and shar
   }
   // The player agrees with the reference executor on these programs.
   const auto [played, reference] = makespans(on);
+  CHECK(std::abs(played - reference) < 1e-8);
+}
+
+TEST_CASE("ZeRO-3 with experts: per layer unit, dense parameters gathered over dp and experts over expert-DP before each "
+          "forward and backward, gradients reduce-scattered after the backward",
+          "[moe][fsdp]") {
+  TrainingSpec spec = small_moe(1, 4, 2);  // expert-DP 2; 2 micro-batches
+  spec.plan.zero_stage = 3, spec.plan.fsdp.unit_layers = 1, spec.plan.fsdp.prefetch = 0;
+  const auto set = training_programs(spec, kPlatform, 3);
+  program::validate(set, kPlatform.total_gpus());
+  const auto& prog = set.programs[set.ranks[0].program];
+  const int dp = set.slot_index("dp"), edp = set.slot_index("edp"), cs = set.stream_index(program::kComputeStream);
+  // Units: layer 0 (dense FFN) with the embedding, layer 1 (MoE) with the head.
+  workload::MoeMemoryShape shape;
+  shape.ep = 2;
+  const double unit0 = workload::embedding_parameters(spec.model) + workload::moe_layer_parameters(spec.model, 0, shape).dense;
+  const double unit1 = workload::lm_head_parameters(spec.model) + workload::moe_layer_parameters(spec.model, 1, shape).dense;
+  const double experts = 4.0 * 3 * 256 * 128;  // layer 1's 8 / ep experts
+  REQUIRE(unit0 + unit1 == Approx(small_moe_dense_params(spec, 2)).epsilon(1e-12));
+  // Program order: 'g'/'G' a dense/expert all-gather, 'r'/'R' a dense/expert reduce-scatter,
+  // 'c' compute.
+  std::string order;
+  std::vector<double> dense_gathers, dense_reductions;
+  for (const auto& op : prog.ops) {
+    if (op.kind() == OpKind::Compute && op.stream == cs && op.role != Role::Optimizer) order += 'c';
+    if (op.kind() != OpKind::Collective || (op.slot != dp && op.slot != edp)) continue;
+    const auto& c = op.as<Collective>();
+    const bool gather = c.kind == CollectiveKind::AllGather;
+    REQUIRE((gather || c.kind == CollectiveKind::ReduceScatter));
+    if (op.slot == edp) {
+      CHECK(c.bytes == Approx(2 * experts).epsilon(1e-12));  // bf16 parameters, bf16 gradients
+      order += gather ? 'G' : 'R';
+    } else {
+      (gather ? dense_gathers : dense_reductions).push_back(c.bytes);
+      order += gather ? 'g' : 'r';
+    }
+  }
+  // 1F1B on one stage: F0 B0 F1 B1. Forward: unit 0, its layer (with the embedding), unit 1,
+  // the MoE layer's three segments (before dispatch, experts, after combine, the head with the
+  // last). Backward: unit 1, its three segments, its gradients, unit 0, its layer, the
+  // embedding, its gradients after the op. Nothing at the iteration's end.
+  const std::string forward = "gcgGccc", backward = "gGcccrRgccr";
+  CHECK(order == forward + backward + forward + backward);
+  REQUIRE(dense_gathers.size() == 8);
+  for (size_t i = 0; i < 8; i += 2) {
+    const bool fwd = i == 0 || i == 4;
+    CHECK(dense_gathers[i] == Approx(2 * (fwd ? unit0 : unit1)).epsilon(1e-12));
+    CHECK(dense_gathers[i + 1] == Approx(2 * (fwd ? unit1 : unit0)).epsilon(1e-12));
+  }
+  REQUIRE(dense_reductions.size() == 4);
+  for (size_t i = 0; i < 4; i += 2) {
+    CHECK(dense_reductions[i] == Approx(2 * unit1).epsilon(1e-12));
+    CHECK(dense_reductions[i + 1] == Approx(2 * unit0).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("ZeRO-3 with experts: prefetch 1 issues the next unit's gathers before the current unit's kernels", "[moe][fsdp]") {
+  TrainingSpec spec = small_moe(1, 4, 2);
+  spec.plan.zero_stage = 3, spec.plan.fsdp.unit_layers = 1, spec.plan.fsdp.prefetch = 1;
+  const auto set = training_programs(spec, kPlatform, 3);
+  program::validate(set, kPlatform.total_gpus());
+  const int dp = set.slot_index("dp"), edp = set.slot_index("edp"), cs = set.stream_index(program::kComputeStream);
+  std::string order;
+  for (const auto& op : set.programs[set.ranks[0].program].ops) {
+    if (order.size() >= 7) break;
+    if (op.kind() == OpKind::Compute && op.stream == cs) order += 'c';
+    if (op.kind() == OpKind::Collective && (op.slot == dp || op.slot == edp)) order += op.slot == edp ? 'G' : 'g';
+  }
+  // Units 0 and 1 (its experts too) before the embedding + layer 0; before layer 1 the next
+  // gather of the sequence, the backward's unit 1 (the sequence runs across ops, as without
+  // experts).
+  CHECK(order == "ggGcgGc");
+}
+
+TEST_CASE("ZeRO-3 with experts: memory holds dense / dp and experts / expert-DP shards plus the gathered units, as the "
+          "programs' peak",
+          "[moe][fsdp][memory]") {
+  TrainingSpec spec = small_moe(1, 4, 2);  // dp 4, expert-DP 2
+  spec.plan.zero_stage = 3, spec.plan.fsdp.unit_layers = 1, spec.plan.fsdp.prefetch = 0;
+  const auto mem = estimate_stage_memory(spec);
+  workload::MoeMemoryShape shape;
+  shape.ep = 2;
+  const double dense = small_moe_dense_params(spec, 2), experts = 4.0 * 3 * 256 * 128;
+  const double unit0 = workload::embedding_parameters(spec.model) + workload::moe_layer_parameters(spec.model, 0, shape).dense;
+  const double unit1 = workload::lm_head_parameters(spec.model) + workload::moe_layer_parameters(spec.model, 1, shape).dense +
+                       experts;
+  // Shards (bf16 weights, gradients, 12-byte optimizer states) and the largest unit gathered (prefetch 0).
+  CHECK(mem[0].weights == Approx(2 * dense / 4 + 2 * experts / 2 + 2 * std::max(unit0, unit1)).epsilon(1e-12));
+  CHECK(mem[0].gradients == Approx(2 * dense / 4 + 2 * experts / 2).epsilon(1e-12));
+  CHECK(mem[0].optimizer == Approx(12 * dense / 4 + 12 * experts / 2).epsilon(1e-12));
+  spec.plan.fsdp.prefetch = 1;  // both units held
+  CHECK(estimate_stage_memory(spec)[0].weights == Approx(2 * dense / 4 + 2 * experts / 2 + 2 * (unit0 + unit1)).epsilon(1e-12));
+  // Played as the reference executor runs it.
+  const auto set = training_programs(spec, kPlatform, 3);
+  const auto [played, reference] = makespans(set);
   CHECK(std::abs(played - reference) < 1e-8);
 }
