@@ -58,8 +58,13 @@ class MoeExtension final : public TrainingExtension {
       : model_(spec.model), plan_(spec.plan), platform_(platform), seed_(seed), prefix_(std::move(prefix)),
         layout_(spec.plan) {
     const auto& p = plan_;
-    if (p.zero_stage >= 3 && p.shard_ranks() < p.dp)
-      throw InputError(p.where, "fsdp", "HSDP is not combined with expert parallelism yet; expected fsdp.shard_group equal to dp");
+    if (!expert_hsdp_supported(p))
+      throw InputError(p.where, "fsdp", "HSDP shard groups split expert-DP blocks; expected tp x fsdp.shard_group a "
+                                        "multiple of ep x expert_tp with rank_order ep_inner, or no shard_group");
+    // HSDP: experts sharded over the expert-DP ranks inside a dense shard group, replicated
+    // across the groups (docs/moe.md, "Sharded data parallelism").
+    expert_shard_ = p.zero_stage >= 3 && p.shard_ranks() < p.dp ? p.tp * p.shard_ranks() / (layout_.ep() * layout_.expert_tp())
+                                                                  : layout_.expert_dp();
     // With tp > 1 the attention runs sequence-parallel (validate_plan) and a MoE block routes
     // its rank's b s / tp tokens (Megatron-Core's alltoall token dispatcher).
     shard_.micro_batch = p.micro_batch, shard_.tp = p.tp, shard_.seq_parallel = p.tp > 1 && p.sequence_parallel;
@@ -92,6 +97,7 @@ class MoeExtension final : public TrainingExtension {
 
   void add_slots(program::Builder& b) override {
     ep_slot_ = b.slot("ep"), edp_slot_ = b.slot("edp"), tp_slot_ = b.slot("tp");
+    if (expert_shard_ < layout_.expert_dp()) edp_replica_slot_ = b.slot("edp-replica");
     // The dense generator's tp-comm stream (interned there first), with tp_comm_overlap.
     if (plan_.tp_comm_overlap && plan_.tp > 1) tp_comm_stream_ = b.stream(program::kTpStream);
     if (layout_.expert_tp() > 1) etp_slot_ = b.slot("etp");
@@ -115,10 +121,28 @@ class MoeExtension final : public TrainingExtension {
             const int g = b.group(name("ep", s, d, t), ints(layout_.ep_group(s, d, t)));
             for (int e = 0; e < ep; ++e) groups[layout_.rank({s, d, e, t})][ep_slot_] = g;
           }
-        if (edp > 1)
+        if (edp > 1 && expert_shard_ == edp)
           for (int e = 0; e < ep; ++e) {
             const int g = b.group(name("edp", s, e, t), ints(layout_.expert_dp_group(s, e, t)));
             for (int d = 0; d < edp; ++d) groups[layout_.rank({s, d, e, t})][edp_slot_] = g;
+          }
+        if (expert_shard_ < edp)
+          // HSDP: shard groups of consecutive expert-DP ranks (those inside one dense shard
+          // group), and the replicas of each shard position across them.
+          for (int e = 0; e < ep; ++e) {
+            const auto members = layout_.expert_dp_group(s, e, t);
+            const int g = expert_shard_, replicas = edp / g;
+            for (int k = 0; k < replicas; ++k) {
+              const int shard = b.group(name("edp", s, e, t) + ".shard" + std::to_string(k),
+                                        ints({members.begin() + k * g, members.begin() + (k + 1) * g}));
+              for (int d = k * g; d < (k + 1) * g; ++d) groups[layout_.rank({s, d, e, t})][edp_slot_] = shard;
+            }
+            for (int i = 0; i < g; ++i) {
+              std::vector<int> across;
+              for (int k = 0; k < replicas; ++k) across.push_back(members[k * g + i]);
+              const int rep = b.group(name("edp", s, e, t) + ".replica" + std::to_string(i), ints(across));
+              for (int k = 0; k < replicas; ++k) groups[layout_.rank({s, k * g + i, e, t})][edp_replica_slot_] = rep;
+            }
           }
         if (etp > 1 && t == 0)
           for (int d = 0; d < edp; ++d)
@@ -158,7 +182,7 @@ class MoeExtension final : public TrainingExtension {
 
   double optimizer_params(int rank) const override {
     const auto co = layout_.coord(rank);
-    return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? layout_.expert_dp() : 1);
+    return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? expert_shard_ : 1);
   }
 
   // Expert gradients in the plan's reduction precision, or with AllGather the distributed
@@ -195,7 +219,12 @@ class MoeExtension final : public TrainingExtension {
     double params = 0;
     for (int l = from; l < from + count; ++l) params += layer_params_[l].expert;
     const double bytes = params * (kind == CollectiveKind::AllGather ? workload::kWeightBytesPerParam : plan_.grad_reduce_bytes);
-    if (bytes > 0) w.collective(stream, edp_slot_, expert_dp_collective(kind, bytes, 1), Role::DpComm);
+    if (bytes <= 0) return;
+    if (expert_shard_ > 1) w.collective(stream, edp_slot_, expert_dp_collective(kind, bytes, 1), Role::DpComm);
+    // HSDP: the reduced shard then all-reduced across the replicas.
+    if (kind == CollectiveKind::ReduceScatter && edp_replica_slot_ >= 0)
+      w.collective(stream, edp_replica_slot_, expert_dp_collective(CollectiveKind::AllReduce, bytes / expert_shard_, 1),
+                   Role::DpComm);
   }
 
   // overlap_grad_reduce: the chunk's expert buckets (their own buffers in Megatron-Core, reduced
@@ -415,6 +444,8 @@ class MoeExtension final : public TrainingExtension {
   std::vector<int64_t> tokens_;        // tokens each EP rank routes per micro-batch
   int ep_slot_ = -1, edp_slot_ = -1, tp_slot_ = -1, etp_slot_ = -1;
   int tp_comm_stream_ = -1;
+  int expert_shard_ = 1;           // expert-DP ranks an expert's states are sharded over (ZeRO >= 1)
+  int edp_replica_slot_ = -1;      // HSDP: the replicas of an expert shard
   double tp_bytes_ = 0;  // one attention-TP all-reduce (tp_message_bytes), 0 without TP
   std::map<const GpuModel*, std::pair<workload::ComputeModel, FixedCosts>> fixed_;
 

@@ -305,6 +305,16 @@ class RankWriter {
     w_.wait(job_.cs, gathered_[j]);
   }
 
+  // ZeRO-3: a unit's gradients (`bytes`) reduce-scattered over the shard group once the compute
+  // stream is here (HSDP: then the shard all-reduced across the replicas).
+  void reduce_unit_gradients(double bytes) {
+    reduce_gradients(w_.record(job_.cs), CollectiveKind::ReduceScatter, bytes, 1);
+    if (job_.hsdp)
+      w_.collective(job_.ds, job_.replica_slot,
+                    collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, bytes / job_.plan.shard_ranks()),
+                    Role::DpComm);
+  }
+
   // A layered generator's own collective of unit `unit` of `chunk` (its experts over expert-DP).
   void unit_collective(CollectiveKind kind, int chunk, int unit) {
     const auto& layers = unit_layers_[chunk];
@@ -329,8 +339,7 @@ class RankWriter {
     std::vector<int> starts;  // first layer of each unit
     for (int u = 0, first = 0; u < n; first += unit_layers_[op.chunk][u++]) starts.push_back(first);
     auto reduce = [&](int u) {
-      const double bytes = units_[op.chunk][u].params * job_.grad_bytes;
-      reduce_gradients(w_.record(job_.cs), CollectiveKind::ReduceScatter, bytes, 1);
+      reduce_unit_gradients(units_[op.chunk][u].params * job_.grad_bytes);
       unit_collective(CollectiveKind::ReduceScatter, op.chunk, u);
     };
     int unit = forward ? -1 : n - 1;
@@ -357,17 +366,8 @@ class RankWriter {
       Work x = work_of(units[u], op.type);
       attention_first(it, op, vs, costs_.chunks[op.chunk], unit_layers_[op.chunk][u], u, x);
       pass(x, 1);
-      if ((op.type == OpType::Backward || op.type == OpType::BackwardWeight) && units[u].params > 0) {
-        // The unit's gradients: reduce-scattered over the shard group (HSDP: then the shard
-        // all-reduced across the replicas).
-        const double bytes = units[u].params * job_.grad_bytes;
-        const int issued = w_.record(job_.cs);
-        reduce_gradients(issued, CollectiveKind::ReduceScatter, bytes, 1);
-        if (job_.hsdp)
-          w_.collective(job_.ds, job_.replica_slot,
-                        collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, bytes / job_.plan.shard_ranks()),
-                        Role::DpComm);
-      }
+      if ((op.type == OpType::Backward || op.type == OpType::BackwardWeight) && units[u].params > 0)
+        reduce_unit_gradients(units[u].params * job_.grad_bytes);
     }
   }
 

@@ -820,3 +820,41 @@ TEST_CASE("ZeRO-3 with experts: memory holds dense / dp and experts / expert-DP 
   const auto [played, reference] = makespans(set);
   CHECK(std::abs(played - reference) < 1e-8);
 }
+
+TEST_CASE("HSDP with experts: dense units over shard groups of dp, experts over shard groups of expert-DP inside them, "
+          "each shard all-reduced across its replicas",
+          "[moe][fsdp][hsdp]") {
+  TrainingSpec spec = small_moe(1, 8, 2);  // dp 8, ep 2: expert-DP 4
+  spec.plan.global_batch = 16;
+  spec.plan.zero_stage = 3, spec.plan.fsdp.unit_layers = 1, spec.plan.fsdp.prefetch = 0, spec.plan.fsdp.shard_group = 4;
+  const auto set = training_programs(spec, kPlatform, 3);
+  program::validate(set, kPlatform.total_gpus());
+  auto gpus = [&](const char* slot) { return set.groups[set.ranks[0].groups[set.slot_index(slot)]].gpus; };
+  // Dense shard groups of 4 consecutive dp ranks, replicated across 2; the expert-DP group
+  // {0, 2, 4, 6} of EP rank 0 splits into shards of tp g / ep = 2 inside them, replicated across 2.
+  CHECK(gpus("dp") == std::vector<int32_t>{0, 1, 2, 3});
+  CHECK(gpus("dp-replica") == std::vector<int32_t>{0, 4});
+  CHECK(gpus("edp") == std::vector<int32_t>{0, 2});
+  CHECK(gpus("edp-replica") == std::vector<int32_t>{0, 4});
+  const double experts = 4.0 * 3 * 256 * 128;
+  int gathers = 0, reductions = 0, replica_sums = 0;
+  for (const auto& [op, c] : collectives_of(set, 0, "edp")) {
+    CHECK(c.bytes == Approx(2 * experts).epsilon(1e-12));
+    gathers += c.kind == CollectiveKind::AllGather, reductions += c.kind == CollectiveKind::ReduceScatter;
+  }
+  for (const auto& [op, c] : collectives_of(set, 0, "edp-replica")) {
+    CHECK(c.kind == CollectiveKind::AllReduce);
+    CHECK(c.bytes == Approx(2 * experts / 2).epsilon(1e-12));  // the shard
+    ++replica_sums;
+  }
+  CHECK(gathers == 4);  // the MoE layer's unit before each of 2 forwards and 2 backwards
+  CHECK(reductions == 2);
+  CHECK(replica_sums == 2);
+  // Memory: dense states over the shard group of 4, experts' over their shard group of 2.
+  const double dense = small_moe_dense_params(spec, 2);
+  const auto mem = estimate_stage_memory(spec);
+  CHECK(mem[0].gradients == Approx(2 * dense / 4 + 2 * experts / 2).epsilon(1e-12));
+  CHECK(mem[0].optimizer == Approx(12 * dense / 4 + 12 * experts / 2).epsilon(1e-12));
+  const auto [played, reference] = makespans(set);
+  CHECK(std::abs(played - reference) < 1e-8);
+}
