@@ -421,10 +421,10 @@ class RankWriter {
       const double bytes = c.params * job_.grad_bytes;
       const int n = job_.bucket_count(bytes);
       if (job_.ext) {
-        // A layered generator writes the op: after each layer (walking back) the dense groups
-        // its layers complete go out over dp (complete_groups; the last one, holding the
-        // embedding's gradients on the first stage, after the op), and the generator's own
-        // buckets (experts over expert-DP) by its rule.
+        // A layered generator writes the op: after each layer but the chunk's first (walking
+        // back) the dense groups the layers done complete go out over dp (complete_groups), the
+        // rest after the op (the first stage's embedding gradients come last); after every
+        // layer the generator's own buckets (experts over expert-DP) by its rule.
         const auto groups = release_groups(n);
         int released = 0;
         auto release = [&](int upto, int issued) {
