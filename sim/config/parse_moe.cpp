@@ -212,11 +212,15 @@ void read_moe_job(YamlMap& job, TrainingSpec& spec, const PlatformSpec& platform
 void check_moe_programs(YamlMap& job, const TrainingSpec& spec) {
   if (!spec.model.is_moe()) return;
   const ParallelPlan& p = spec.plan;
-  const std::string later = " is not combined with expert parallelism yet (docs/moe.md, \"Programs\"); expected ";
-  if (p.tp_comm_overlap)
-    throw job.error("tp_comm_overlap", "tensor-parallel communication overlap" + later + "false");
-  if (p.zero_stage >= 3) throw job.error("zero_stage", "ZeRO-3" + later + "zero_stage 0 to 2");
-  if (p.overlap_grad_reduce) throw job.error("overlap_grad_reduce", "overlapped gradient reduction" + later + "false");
+  // ZeRO-3 and HSDP run with experts (docs/moe.md, "Sharded data parallelism") when each dense
+  // shard group holds whole expert-DP blocks.
+  if (!expert_hsdp_supported(p))
+    throw job.error("fsdp", "HSDP shard groups of " + std::to_string(p.shard_ranks()) + " data-parallel ranks x tp " +
+                                std::to_string(p.tp) + " do not hold whole blocks of ep x expert_tp = " +
+                                std::to_string(p.experts.ep * p.expert_tp()) +
+                                " expert ranks in the ep_inner rank order (docs/moe.md, \"Sharded data "
+                                "parallelism\"); expected a shard_group whose tp x shard_group is a multiple of ep x "
+                                "expert_tp, or none");
 }
 
 }  // namespace trainsim

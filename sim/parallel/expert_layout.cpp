@@ -92,4 +92,9 @@ workload::ExpertPlacement expert_placement(const std::vector<int>& group, int ex
   return p;
 }
 
+bool expert_hsdp_supported(const ParallelPlan& p) {
+  if (p.zero_stage < 3 || p.shard_ranks() >= p.dp) return true;
+  return p.experts.order == ExpertRankOrder::EpInner && (p.tp * p.shard_ranks()) % (p.experts.ep * p.expert_tp()) == 0;
+}
+
 }  // namespace trainsim

@@ -41,6 +41,12 @@ class ExpertLayout {
   ExpertRankOrder order_;
 };
 
+// ZeRO-3 with HSDP shard groups (fsdp.shard_group g < dp): whether a dense shard group (g
+// consecutive dp ranks x tp) holds whole expert-DP blocks, so that the expert-DP groups split
+// into shard groups of their own, tp g / (ep expert_tp) ranks each (EP-inner order, ep x
+// expert_tp dividing tp x g; docs/moe.md "Sharded data parallelism"). True without HSDP.
+bool expert_hsdp_supported(const ParallelPlan& plan);
+
 // Global node index of a GPU: clusters in file order, then nodes (platform/spec.hpp numbering).
 int node_of_gpu(const PlatformSpec& platform, int gpu);
 

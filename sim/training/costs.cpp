@@ -34,16 +34,26 @@ namespace {
 // recomputation), weight backward].
 std::array<double, 3> layer_gemm_seconds(const workload::ModelSpec& model, const ParallelPlan& plan,
                                          const workload::ComputeModel& compute, const workload::LayerTimes& layer) {
-  std::array<double, 3> g{};
-  for (const auto& op : workload::layer_ops(model, {plan.micro_batch, plan.tp, plan.sequence_parallel,
-                                                    plan.flash_attention, plan.fused_bias_dropout_add}))
-    if (op.kind == workload::OpKind::Gemm) g[static_cast<int>(op.pass)] += compute.op_time(op);
+  const auto ops = workload::layer_ops(model, {plan.micro_batch, plan.tp, plan.sequence_parallel, plan.flash_attention,
+                                                plan.fused_bias_dropout_add});
+  const workload::PassTimes t = kernel_times(compute, ops, workload::OpKind::Gemm);
+  std::array<double, 3> g{t.fwd, t.bwd_input, t.bwd_weight};
   if (plan.recompute == workload::Recompute::Full) g[1] += g[0];
   g[0] = std::min(g[0], layer.fwd), g[1] = std::min(g[1], layer.bwd_input), g[2] = std::min(g[2], layer.bwd_weight);
   return g;
 }
 
 }  // namespace
+
+workload::PassTimes kernel_times(const workload::ComputeModel& compute, const std::vector<workload::Op>& ops,
+                                 workload::OpKind kind) {
+  workload::PassTimes t;
+  for (const auto& op : ops)
+    if (op.kind == kind)
+      (op.pass == workload::Pass::Forward ? t.fwd : op.pass == workload::Pass::BackwardInput ? t.bwd_input : t.bwd_weight) +=
+          compute.op_time(op);
+  return t;
+}
 
 double ring_all_reduce_time(double bytes, int n, const TpLink& link) {
   if (n <= 1 || bytes <= 0) return 0;
@@ -90,7 +100,8 @@ PartParams part_params(const workload::ModelSpec& model, const ParallelPlan& pla
   const int t = plan.tp;
   PartParams p;
   p.embedding = workload::embedding_parameters(model) / t;
-  p.layer = workload::layer_parameters_per_rank(model, t);
+  // A MoE model's layers differ (workload/moe_memory.hpp asks per layer): layer stays 0.
+  if (!model.is_moe()) p.layer = workload::layer_parameters_per_rank(model, t);
   // Tied embeddings across stages: the last stage keeps its own copy of the word embeddings,
   // kept equal by an all-reduce of their gradients with the first stage (Megatron).
   if (model.tied_embeddings && embedding_stage(plan) != lm_head_stage(plan)) p.tied_copy = double(model.vocab) * model.hidden / t;

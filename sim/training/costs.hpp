@@ -17,6 +17,12 @@ struct TpLink {
   double latency = 0;    // largest neighbour route latency
 };
 
+// Seconds of the kernels of `ops` of one kind per pass (the compute model's op times): the GEMMs
+// tensor-parallel communication overlap hides collectives behind (docs/training.md), the
+// flash-attention kernels ring attention overlaps.
+workload::PassTimes kernel_times(const workload::ComputeModel& compute, const std::vector<workload::Op>& ops,
+                                 workload::OpKind kind);
+
 // One piece of a chunk for one micro-batch (the embedding, one transformer layer or the LM
 // head), the grain FSDP units are made of (training/fsdp.hpp).
 struct PartCosts {
@@ -75,7 +81,7 @@ double ring_all_reduce_time(double bytes, int n, const TpLink& link);
 // embeddings under pipelining, its own copy of the word embeddings). The one rule stage_costs
 // and the FSDP buffers use.
 struct PartParams {
-  double embedding = 0, layer = 0, head = 0;
+  double embedding = 0, layer = 0, head = 0;  // layer: 0 for a MoE model (its layers differ)
   double tied_copy = 0;  // part of `head`: the word-embedding copy
 };
 PartParams part_params(const workload::ModelSpec& model, const ParallelPlan& plan);

@@ -5,6 +5,7 @@
 
 #include "schedule/schedule.hpp"
 #include "workload/memory.hpp"
+#include "workload/moe_memory.hpp"
 
 namespace trainsim {
 
@@ -26,12 +27,33 @@ double fsdp_buffer_bytes(const workload::ModelSpec& model, const ParallelPlan& p
   const auto per_vs = virtual_stage_layers(plan, model);
   const int V = static_cast<int>(per_vs.size());
   const PartParams parts = part_params(model, plan);
+  // MoE: a unit's dense parameters (over tp) and its routed experts (E / ep experts at
+  // 1 / expert_tp width), both gathered; the embedding in the chunk's first unit, the head in
+  // its last (the expert-parallel generator's units, training/programs.cpp).
+  workload::MoeMemoryShape shape;
+  shape.tp = plan.tp, shape.ep = plan.experts.ep, shape.expert_tp = plan.expert_tp();
   std::vector<double> units;
-  for (int vs = 0; vs < V; ++vs) {
+  for (int vs = 0, next = 0; vs < V; next += per_vs[vs], ++vs) {
     if (chunk_placement(plan).rank_of(vs) != stage) continue;
-    if (vs == 0) units.push_back(parts.embedding);
-    for (int n : fsdp_unit_layers(per_vs[vs], plan.fsdp.unit_layers)) units.push_back(n * parts.layer);
-    if (vs == V - 1) units.push_back(parts.head);
+    if (!model.is_moe()) {
+      if (vs == 0) units.push_back(parts.embedding);
+      for (int n : fsdp_unit_layers(per_vs[vs], plan.fsdp.unit_layers)) units.push_back(n * parts.layer);
+      if (vs == V - 1) units.push_back(parts.head);
+      continue;
+    }
+    const size_t first_unit = units.size();
+    int layer = next;
+    for (int n : fsdp_unit_layers(per_vs[vs], plan.fsdp.unit_layers)) {
+      double params = 0;
+      for (int end = layer + n; layer < end; ++layer) {
+        const auto lp = workload::moe_layer_parameters(model, layer, shape);
+        params += lp.dense + lp.expert;
+      }
+      units.push_back(params);
+    }
+    if (units.size() == first_unit) continue;
+    if (vs == 0) units[first_unit] += parts.embedding;
+    if (vs == V - 1) units.back() += parts.head;
   }
   std::sort(units.begin(), units.end(), std::greater<>());
   double held = 0;

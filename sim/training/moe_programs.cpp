@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "parallel/expert_layout.hpp"
+#include "training/buckets.hpp"
 #include "training/programs.hpp"
 #include "workload/memory.hpp"
 #include "workload/moe_memory.hpp"
@@ -34,23 +35,20 @@ double core_attention_forward(const workload::ComputeModel& cm, const std::vecto
 // them out; full recomputation still re-runs them.
 struct FixedCosts {
   PassTimes dense_layer, attention, embedding, lm_head;
+  PassTimes dense_layer_gemm, attention_gemm;  // their GEMMs' seconds (tp_comm_overlap hides TP collectives behind them)
   double dense_recompute = 0, attention_recompute = 0;  // forward seconds re-run in the backward
   PassTimes core;                                       // one layer's flash-attention kernels (cp > 1)
 };
 
 // Seconds of the flash-attention kernels of `ops` per pass (what ring attention overlaps).
 PassTimes flash_attention(const workload::ComputeModel& cm, const std::vector<workload::Op>& ops) {
-  PassTimes t;
-  for (const auto& op : ops)
-    if (op.kind == workload::OpKind::Attention)
-      (op.pass == workload::Pass::Forward ? t.fwd : op.pass == workload::Pass::BackwardInput ? t.bwd_input : t.bwd_weight) +=
-          cm.op_time(op);
-  return t;
+  return kernel_times(cm, ops, workload::OpKind::Attention);
 }
 
 // One MoE layer's FFN on one GPU for one micro-batch, given its routing.
 struct FfnCosts {
   PassTimes route, experts, unroute;  // shared experts inside `experts` (they run beside them)
+  PassTimes shared_gemm;              // the shared experts' GEMMs (their TP collectives' partners)
   double gathered_rows = 0;  // rows the GPU's experts compute (gathered over expert TP)
 };
 
@@ -60,12 +58,13 @@ class MoeExtension final : public TrainingExtension {
       : model_(spec.model), plan_(spec.plan), platform_(platform), seed_(seed), prefix_(std::move(prefix)),
         layout_(spec.plan) {
     const auto& p = plan_;
-    auto refuse = [&](const char* key, const std::string& what) {
-      throw InputError(p.where, key, what + "; expected zero_stage 0 to 2, overlap_grad_reduce: false and tp_comm_overlap: false");
-    };
-    if (p.zero_stage >= 3) refuse("zero_stage", "ZeRO-3 is not combined with expert parallelism yet");
-    if (p.overlap_grad_reduce) refuse("overlap_grad_reduce", "overlapped gradient reduction is not combined with expert parallelism yet");
-    if (p.tp_comm_overlap) refuse("tp_comm_overlap", "tensor-parallel communication overlap is not combined with expert parallelism yet");
+    if (!expert_hsdp_supported(p))
+      throw InputError(p.where, "fsdp", "HSDP shard groups split expert-DP blocks; expected tp x fsdp.shard_group a "
+                                        "multiple of ep x expert_tp with rank_order ep_inner, or no shard_group");
+    // HSDP: experts sharded over the expert-DP ranks inside a dense shard group, replicated
+    // across the groups (docs/moe.md, "Sharded data parallelism").
+    expert_shard_ = p.zero_stage >= 3 && p.shard_ranks() < p.dp ? p.tp * p.shard_ranks() / (layout_.ep() * layout_.expert_tp())
+                                                                  : layout_.expert_dp();
     // With tp > 1 the attention runs sequence-parallel (validate_plan) and a MoE block routes
     // its rank's b s / tp tokens (Megatron-Core's alltoall token dispatcher).
     shard_.micro_batch = p.micro_batch, shard_.tp = p.tp, shard_.seq_parallel = p.tp > 1 && p.sequence_parallel;
@@ -86,10 +85,11 @@ class MoeExtension final : public TrainingExtension {
     shape.micro_batch = p.micro_batch, shape.tp = p.tp, shape.ep = p.experts.ep, shape.expert_tp = p.expert_tp();
     dense_params_.assign(p.pp, std::vector<double>(p.chunks, 0)), expert_chunk_params_ = dense_params_;
     expert_params_.assign(p.pp, 0);
+    for (int l = 0; l < model_.layers; ++l) layer_params_.push_back(workload::moe_layer_parameters(model_, l, shape));
     for (int s = 0; s < p.pp; ++s)
       for (int c = 0; c < p.chunks; ++c)
         for (int l = first_[s][c]; l < first_[s][c] + count_[s][c]; ++l) {
-          const auto lp = workload::moe_layer_parameters(model_, l, shape);
+          const auto& lp = layer_params_[l];
           dense_params_[s][c] += lp.dense, expert_chunk_params_[s][c] += lp.expert, expert_params_[s] += lp.expert;
         }
     tokens_.assign(p.experts.ep, workload::routed_tokens(model_, moe_shard_));
@@ -97,6 +97,9 @@ class MoeExtension final : public TrainingExtension {
 
   void add_slots(program::Builder& b) override {
     ep_slot_ = b.slot("ep"), edp_slot_ = b.slot("edp"), tp_slot_ = b.slot("tp");
+    if (expert_shard_ < layout_.expert_dp()) edp_replica_slot_ = b.slot("edp-replica");
+    // The dense generator's tp-comm stream (interned there first), with tp_comm_overlap.
+    if (plan_.tp_comm_overlap && plan_.tp > 1) tp_comm_stream_ = b.stream(program::kTpStream);
     if (layout_.expert_tp() > 1) etp_slot_ = b.slot("etp");
   }
 
@@ -118,10 +121,28 @@ class MoeExtension final : public TrainingExtension {
             const int g = b.group(name("ep", s, d, t), ints(layout_.ep_group(s, d, t)));
             for (int e = 0; e < ep; ++e) groups[layout_.rank({s, d, e, t})][ep_slot_] = g;
           }
-        if (edp > 1)
+        if (edp > 1 && expert_shard_ == edp)
           for (int e = 0; e < ep; ++e) {
             const int g = b.group(name("edp", s, e, t), ints(layout_.expert_dp_group(s, e, t)));
             for (int d = 0; d < edp; ++d) groups[layout_.rank({s, d, e, t})][edp_slot_] = g;
+          }
+        if (expert_shard_ < edp)
+          // HSDP: shard groups of consecutive expert-DP ranks (those inside one dense shard
+          // group), and the replicas of each shard position across them.
+          for (int e = 0; e < ep; ++e) {
+            const auto members = layout_.expert_dp_group(s, e, t);
+            const int g = expert_shard_, replicas = edp / g;
+            for (int k = 0; k < replicas; ++k) {
+              const int shard = b.group(name("edp", s, e, t) + ".shard" + std::to_string(k),
+                                        ints({members.begin() + k * g, members.begin() + (k + 1) * g}));
+              for (int d = k * g; d < (k + 1) * g; ++d) groups[layout_.rank({s, d, e, t})][edp_slot_] = shard;
+            }
+            for (int i = 0; i < g; ++i) {
+              std::vector<int> across;
+              for (int k = 0; k < replicas; ++k) across.push_back(members[k * g + i]);
+              const int rep = b.group(name("edp", s, e, t) + ".replica" + std::to_string(i), ints(across));
+              for (int k = 0; k < replicas; ++k) groups[layout_.rank({s, k * g + i, e, t})][edp_replica_slot_] = rep;
+            }
           }
         if (etp > 1 && t == 0)
           for (int d = 0; d < edp; ++d)
@@ -151,30 +172,81 @@ class MoeExtension final : public TrainingExtension {
     const int last_vs = placement.virtual_stages() - 1;
     auto& first = out[placement.rank_of(0)].chunks[placement.chunk_of(0)];
     auto& last = out[placement.rank_of(last_vs)].chunks[placement.chunk_of(last_vs)];
-    // As part_params (costs.hpp) for a dense model: vocabulary-split over tp, a tied head on
-    // another stage with its own copy of the word embeddings.
-    const double t = plan_.tp;
-    first.embedding = true, first.params += workload::embedding_parameters(model_) / t;
-    last.lm_head = true, last.params += workload::lm_head_parameters(model_) / t;
-    if (model_.tied_embeddings && embedding_stage(plan_) != lm_head_stage(plan_))
-      last.params += double(model_.vocab) * model_.hidden / t;
+    // As for a dense model (part_params): vocabulary-split over tp, a tied head on another stage
+    // with its own copy of the word embeddings.
+    const PartParams parts = part_params(model_, plan_);
+    first.embedding = true, first.params += parts.embedding;
+    last.lm_head = true, last.params += parts.head;
     return out;
   }
 
   double optimizer_params(int rank) const override {
     const auto co = layout_.coord(rank);
-    return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? layout_.expert_dp() : 1);
+    return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? expert_shard_ : 1);
   }
 
+  // Expert gradients in the plan's reduction precision, or with AllGather the distributed
+  // optimizer's bf16 parameters: all the stage's buckets after the backward (or the step).
   void collectives(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind) override {
     if (layout_.expert_dp() <= 1) return;
-    const double bytes = expert_params_[layout_.coord(rank).stage] * workload::kGradBytesPerParam;
+    const double per_param = kind == CollectiveKind::AllGather ? workload::kWeightBytesPerParam : plan_.grad_reduce_bytes;
+    const double bytes = expert_params_[layout_.coord(rank).stage] * per_param;
     if (bytes <= 0) return;
-    Collective c;
-    c.kind = kind, c.algorithm = plan_.dp_algorithm, c.bytes = bytes;
-    c.count = std::max(1.0, std::ceil(bytes / plan_.bucket_bytes));
     w.wait(stream, issued);
-    w.collective(stream, edp_slot_, c, Role::DpComm);
+    w.collective(stream, edp_slot_, expert_dp_collective(kind, bytes, std::max(1.0, std::ceil(bytes / plan_.bucket_bytes))),
+                 Role::DpComm);
+  }
+
+  double unit_params(int rank, int chunk, int first, int count) const override {
+    const int s = layout_.coord(rank).stage, from = first_[s][chunk] + first;
+    double params = 0;
+    for (int l = from; l < from + count; ++l) params += layer_params_[l].dense;
+    const schedule::Placement placement = chunk_placement(plan_);
+    const int vs = placement.virtual_stage(s, chunk);
+    const PartParams parts = part_params(model_, plan_);
+    if (vs == 0 && first == 0) params += parts.embedding;
+    if (vs == placement.virtual_stages() - 1 && first + count == count_[s][chunk]) params += parts.head;
+    return params;
+  }
+
+  // ZeRO-3: the unit's routed experts (E / ep experts at 1 / expert_tp width per MoE layer)
+  // gathered, or their gradients reduce-scattered, over expert-DP (torchtitan's FSDP + EP and
+  // DeepSpeed-MoE shard expert parameters over the expert-data-parallel group).
+  void unit_collective(program::ProgramWriter& w, int stream, int rank, CollectiveKind kind, int chunk, int first,
+                       int count) override {
+    if (layout_.expert_dp() <= 1) return;
+    const int from = first_[layout_.coord(rank).stage][chunk] + first;
+    double params = 0;
+    for (int l = from; l < from + count; ++l) params += layer_params_[l].expert;
+    const double bytes = params * (kind == CollectiveKind::AllGather ? workload::kWeightBytesPerParam : plan_.grad_reduce_bytes);
+    if (bytes <= 0) return;
+    if (expert_shard_ > 1) w.collective(stream, edp_slot_, expert_dp_collective(kind, bytes, 1), Role::DpComm);
+    // HSDP: the reduced shard then all-reduced across the replicas.
+    if (kind == CollectiveKind::ReduceScatter && edp_replica_slot_ >= 0)
+      w.collective(stream, edp_replica_slot_, expert_dp_collective(CollectiveKind::AllReduce, bytes / expert_shard_, 1),
+                   Role::DpComm);
+  }
+
+  // overlap_grad_reduce: the chunk's expert buckets (their own buffers in Megatron-Core, reduced
+  // over expert-DP) in at most 4 groups (training/buckets.hpp), group g going out once the MoE
+  // layers its buckets cover are done (every MoE layer of a stage holds the same experts'
+  // parameters, so the buckets spread evenly over them).
+  void release_gradients(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind, int chunk,
+                         int layer) override {
+    if (layout_.expert_dp() <= 1) return;
+    const int s = layout_.coord(rank).stage, first = first_[s][chunk], n = count_[s][chunk];
+    const double bytes = expert_chunk_params_[s][chunk] * plan_.grad_reduce_bytes;
+    if (bytes <= 0) return;
+    int moe_layers = 0, done = 0;  // MoE layers of the chunk, and those done once `layer` is
+    for (int l = first; l < first + n; ++l)
+      if (model_.is_moe_layer(l)) ++moe_layers, done += l >= first + layer;
+    const int buckets = static_cast<int>(std::max(1.0, std::ceil(bytes / plan_.bucket_bytes)));
+    const auto groups = release_groups(buckets);
+    const bool moe = model_.is_moe_layer(first + layer);
+    const int before = complete_groups(groups, buckets, moe_layers, done - moe), after = complete_groups(groups, buckets, moe_layers, done);
+    if (after > before) w.wait(stream, issued);
+    for (int g = before; g < after; ++g)
+      w.collective(stream, edp_slot_, expert_dp_collective(kind, bytes * groups[g] / buckets, groups[g]), Role::DpComm);
   }
 
   // The distributed optimizer's overlapped all-gather of `share` of the chunk's experts over
@@ -184,14 +256,13 @@ class MoeExtension final : public TrainingExtension {
     if (layout_.expert_dp() <= 1) return;
     const double bytes = expert_chunk_params_[layout_.coord(rank).stage][chunk] * workload::kWeightBytesPerParam * share;
     if (bytes <= 0) return;
-    Collective c;
-    c.kind = CollectiveKind::AllGather, c.algorithm = plan_.dp_algorithm, c.bytes = bytes;
-    c.count = share * std::max(1.0, std::ceil(bytes / share / plan_.bucket_bytes));  // its share of the buckets
-    w.collective(stream, edp_slot_, c, Role::DpComm);
+    // its share of the buckets
+    const double count = share * std::max(1.0, std::ceil(bytes / share / plan_.bucket_bytes));
+    w.collective(stream, edp_slot_, expert_dp_collective(CollectiveKind::AllGather, bytes, count), Role::DpComm);
   }
 
   void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
-            const std::function<void(int)>& before_layer) override {
+            const std::function<void(int)>& at_layer) override {
     const ExpertCoord co = layout_.coord(rank);
     select_rank(rank, co);
     const FixedCosts& f = fixed(layout_.ranks().gpu_of_rank(rank));
@@ -206,14 +277,16 @@ class MoeExtension final : public TrainingExtension {
     // Kernels between two expert-parallel collectives are summed into one compute op, followed
     // by their tensor-parallel all-reduces (`tp` of them; with sequence parallelism each stands
     // for an all-gather + reduce-scatter pair of the same volume, as in the dense generator).
-    double pending = 0;
+    // With tp_comm_overlap the all-reduces run beside the GEMMs they belong to (`gemm`: the
+    // attention's, a dense layer's and the shared experts', not the router's or the routed
+    // experts'), by the dense generator's rule (write_tp_pass).
+    double pending = 0, gemm = 0;
     int tp = 0;
     Role role = Role::Forward;
     auto flush = [&] {
-      if (pending > 0) w.compute(stream, pending, role);
-      if (tp > 0 && tp_bytes_ > 0)
-        w.collective(stream, tp_slot_, tp_all_reduces(tp), Role::TpComm);
-      pending = 0, tp = 0;
+      if (pending > 0 || tp > 0)
+        write_tp_pass(w, {stream, tp_comm_stream_, tp_slot_, plan_.tp}, pending, gemm, 1, tp_all_reduces(tp), role);
+      pending = 0, gemm = 0, tp = 0;
     };
     // An all-to-all of layer l, micro-batch op.micro_batch: as flows with this GPU's per-peer
     // bytes (`which` picks them, offsets()), or in closed form.
@@ -246,6 +319,15 @@ class MoeExtension final : public TrainingExtension {
       x.bytes = c.gathered_rows * model_.hidden * bytes_per_element;
       w.collective(stream, etp_slot_, x, Role::Collective);
     };
+    // The caller's hook at layer k of the chunk, once the kernels so far (and their TP
+    // collectives) are written: before each layer of a forward whose parameters are still being
+    // gathered (overlap_param_gather), after each layer of the chunk's last backward, which
+    // releases the gradient buckets the layer completes (overlap_grad_reduce).
+    auto hook = [&](int k) {
+      if (!at_layer) return;
+      flush();
+      at_layer(k);
+    };
     const double dispatch_bytes = workload::operand_bytes(plan_.gemm_precision);
     const int tp_attention = tp_bytes_ > 0 ? 1 : 0, tp_dense = 2 * tp_attention;
     const int tp_shared = model_.moe.shared_ffn_hidden > 0 ? tp_attention : 0;
@@ -254,24 +336,20 @@ class MoeExtension final : public TrainingExtension {
         role = Role::Forward;
         // Parameters still being gathered (overlap_param_gather): the caller's waits go before
         // each layer (and the embedding).
-        auto layer_starts = [&](int k) {
-          if (!before_layer) return;
-          flush();
-          before_layer(k);
-        };
-        layer_starts(0);
+        hook(0);
         if (embedding) pending += f.embedding.fwd, tp += tp_attention;  // vocab-parallel embedding
         for (int l = first; l < first + n; ++l) {
-          if (l > first) layer_starts(l - first);
+          if (l > first) hook(l - first);
           if (!model_.is_moe_layer(l)) {
-            pending += f.dense_layer.fwd, tp += tp_dense;
+            pending += f.dense_layer.fwd, gemm += f.dense_layer_gemm.fwd, tp += tp_dense;
             continue;
           }
           const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
-          pending += f.attention.fwd + c.route.fwd, tp += tp_attention;
+          pending += f.attention.fwd + c.route.fwd, gemm += f.attention_gemm.fwd, tp += tp_attention;
           if (ep) all_to_all(l, &Offsets::dispatch, dispatch_bytes);
           expert_tp(CollectiveKind::AllGather, c, dispatch_bytes);
-          pending += c.experts.fwd, tp += tp_shared;  // dispatch above: this GPU's rows to the experts' GPUs
+          // dispatch above: this GPU's rows to the experts' GPUs
+          pending += c.experts.fwd, gemm += c.shared_gemm.fwd, tp += tp_shared;
           expert_tp(CollectiveKind::ReduceScatter, c, 2);
           if (ep) all_to_all(l, &Offsets::combine, 2);
           pending += c.unroute.fwd;  // combine above: the experts' outputs back to their tokens' GPUs
@@ -283,13 +361,15 @@ class MoeExtension final : public TrainingExtension {
       case OpType::BackwardWeight: {
         role = Role::BackwardWeight;
         if (head) pending += f.lm_head.bwd_weight;
-        for (int l = first + n - 1; l >= first; --l)
+        for (int l = first + n - 1; l >= first; --l) {
           if (!model_.is_moe_layer(l)) {
             pending += f.dense_layer.bwd_weight;
           } else {
             const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
             pending += f.attention.bwd_weight + c.route.bwd_weight + c.experts.bwd_weight + c.unroute.bwd_weight;
           }
+          hook(l - first);
+        }
         if (embedding) pending += f.embedding.bwd_weight;
         flush();
         return;
@@ -299,13 +379,16 @@ class MoeExtension final : public TrainingExtension {
         const bool weights = op.type == OpType::Backward;
         role = weights ? Role::Backward : Role::BackwardInput;
         auto bwd = [&](const PassTimes& t) { return t.bwd_input + (weights ? t.bwd_weight : 0); };
+        // GEMMs of a backward, and of the forward full recomputation re-runs in it.
+        auto bwd_gemm = [&](const PassTimes& t) { return bwd(t) + (full ? t.fwd : 0); };
         // Full recomputation re-runs the forward's kernels and its TP all-reduces.
         const int again = full ? 2 : 1;
         if (head) pending += bwd(f.lm_head), tp += tp_attention;  // column-parallel head: its input gradient
         for (int l = first + n - 1; l >= first; --l) {
           if (!model_.is_moe_layer(l)) {
             pending += bwd(f.dense_layer) + (full ? f.dense_layer.fwd + f.core.fwd : selective ? f.dense_recompute : 0);
-            tp += again * tp_dense;
+            gemm += bwd_gemm(f.dense_layer_gemm), tp += again * tp_dense;
+            hook(l - first);
             continue;
           }
           const FfnCosts& c = ffn(co, l, iteration, op.micro_batch);
@@ -315,11 +398,12 @@ class MoeExtension final : public TrainingExtension {
           pending += bwd(c.unroute);
           if (ep) all_to_all(l, &Offsets::combine_t, 2);  // combine's transpose: output gradients to the experts' GPUs
           expert_tp(CollectiveKind::AllGather, c, 2);
-          pending += bwd(c.experts), tp += again * tp_shared;
+          pending += bwd(c.experts), gemm += bwd_gemm(c.shared_gemm), tp += again * tp_shared;
           expert_tp(CollectiveKind::ReduceScatter, c, 2);
           if (ep) all_to_all(l, &Offsets::dispatch_t, 2);  // dispatch's transpose: input gradients back
           pending += bwd(c.route) + bwd(f.attention) + (selective ? f.attention_recompute : 0);
-          tp += again * tp_attention;
+          gemm += bwd_gemm(f.attention_gemm), tp += again * tp_attention;
+          hook(l - first);
         }
         if (embedding && weights) pending += f.embedding.bwd_weight;
         flush();
@@ -329,6 +413,13 @@ class MoeExtension final : public TrainingExtension {
   }
 
  private:
+  // A collective of `bytes` over the expert-DP group, `count` buckets' latencies.
+  Collective expert_dp_collective(CollectiveKind kind, double bytes, double count) const {
+    Collective c;
+    c.kind = kind, c.algorithm = plan_.dp_algorithm, c.bytes = bytes, c.count = count;
+    return c;
+  }
+
   // `count` closed-form ring all-reduces of one activation over the attention's TP group.
   Collective tp_all_reduces(int count) const {
     Collective c;
@@ -347,10 +438,14 @@ class MoeExtension final : public TrainingExtension {
   workload::MoeShard moe_shard_;
   std::vector<std::vector<int>> first_, count_;  // [stage][chunk]: first layer, layers
   std::vector<std::vector<double>> dense_params_;
+  std::vector<workload::LayerParameters> layer_params_;  // per layer: dense and routed-expert parameters per GPU
   std::vector<double> expert_params_;  // [stage]: routed-expert parameters per GPU
   std::vector<std::vector<double>> expert_chunk_params_;  // [stage][chunk]: the same per chunk
   std::vector<int64_t> tokens_;        // tokens each EP rank routes per micro-batch
   int ep_slot_ = -1, edp_slot_ = -1, tp_slot_ = -1, etp_slot_ = -1;
+  int tp_comm_stream_ = -1;
+  int expert_shard_ = 1;           // expert-DP ranks an expert's states are sharded over (ZeRO >= 1)
+  int edp_replica_slot_ = -1;      // HSDP: the replicas of an expert shard
   double tp_bytes_ = 0;  // one attention-TP all-reduce (tp_message_bytes), 0 without TP
   std::map<const GpuModel*, std::pair<workload::ComputeModel, FixedCosts>> fixed_;
 
@@ -389,9 +484,11 @@ class MoeExtension final : public TrainingExtension {
       if (model_.moe.dense_layers > 0) {
         const auto ops = workload::layer_ops(model_, shard_);
         f.dense_layer = cm.pass_times(ops), f.dense_recompute = core_attention_forward(cm, ops);
+        f.dense_layer_gemm = kernel_times(cm, ops, workload::OpKind::Gemm);
       }
       const auto att = workload::attention_ops(model_, shard_);
       f.attention = cm.pass_times(att), f.attention_recompute = core_attention_forward(cm, att);
+      f.attention_gemm = kernel_times(cm, att, workload::OpKind::Gemm);
       if (plan_.cp > 1) {
         f.core = flash_attention(cm, att);
         for (PassTimes* t : {&f.attention, &f.dense_layer})
@@ -475,6 +572,7 @@ class MoeExtension final : public TrainingExtension {
     std::vector<workload::Op> experts = ops.experts;
     experts.insert(experts.end(), ops.shared.begin(), ops.shared.end());
     c.experts = compute_->pass_times(experts);
+    c.shared_gemm = kernel_times(*compute_, ops.shared, workload::OpKind::Gemm);
     c.unroute = compute_->pass_times(ops.unroute);
     return ffn_.emplace(key, c).first->second;
   }

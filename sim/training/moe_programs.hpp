@@ -24,7 +24,7 @@ namespace trainsim {
 class TrainingExtension;
 
 // The extension for `spec` (a MoE model). InputError for what the generator does not model yet:
-// tp or expert_tp > 1, ZeRO-3, overlapped gradient reduction.
+// HSDP shard groups that split an expert-DP rank's dense block (expert_hsdp_supported).
 std::unique_ptr<TrainingExtension> make_moe_extension(const TrainingSpec& spec, const PlatformSpec& platform,
                                                       uint64_t seed, const std::string& prefix);
 

@@ -11,6 +11,7 @@
 #include "schedule/in_flight.hpp"
 #include "schedule/schedule.hpp"
 #include "training/accounting.hpp"
+#include "training/buckets.hpp"
 #include "training/costs.hpp"
 #include "training/fsdp.hpp"
 #include "training/moe_programs.hpp"
@@ -44,14 +45,25 @@ int cluster_of_gpu(const PlatformSpec& platform, int gpu) {
   throw InternalError("GPU " + std::to_string(gpu) + " is not on the platform");
 }
 
+void write_tp_pass(program::ProgramWriter& w, const TpStreams& s, double compute, double gemm, double share,
+                   const Collective& tp, Role role) {
+  if (s.tp_comm < 0 || tp.count <= 0) {
+    w.compute(s.compute, compute * share, role);
+    if (tp.count > 0) w.collective(s.compute, s.slot, tp, Role::TpComm);
+    return;
+  }
+  const double hidden = std::min(gemm, compute) * (s.tp - 1) / s.tp;
+  w.compute(s.compute, (compute - hidden) * share, role);
+  w.wait(s.tp_comm, w.record(s.compute));
+  w.collective(s.tp_comm, s.slot, tp, Role::TpComm);
+  const int done = w.record(s.tp_comm);
+  w.compute(s.compute, hidden * share, role);
+  w.wait(s.compute, done);
+}
+
 namespace {
 
-// Gradient buckets released together go out as one collective of their summed size, each
-// bucket's latency kept (Collective::count): exact under aggregated flows, and far fewer
-// flows. The grouping depends only on the plan, never on timing, so every rank of a group
-// issues the same collectives. The same groups carry the distributed optimizer's overlapped
-// parameter all-gather.
-constexpr int kMaxReleasePoints = 4;
+// Gradient buckets are released in groups (training/buckets.hpp).
 
 // Everything one rank's program is made of, shared by the ranks of the job.
 struct Job {
@@ -118,14 +130,6 @@ PartCosts whole(const ChunkCosts& c) {
   return p;
 }
 
-// n buckets in at most kMaxReleasePoints groups: the number of buckets of each group.
-std::vector<int> release_groups(int n) {
-  const int groups = std::min(n, kMaxReleasePoints);
-  std::vector<int> out;
-  for (int g = 0; g < groups; ++g) out.push_back(n / groups + (g < n % groups ? 1 : 0));
-  return out;
-}
-
 // Writes the program of one rank of stage `stage`.
 class RankWriter {
  public:
@@ -133,10 +137,22 @@ class RankWriter {
              int cp_rank = 0)
       : job_(job), w_(p), rank_(rank), stage_(stage), costs_(costs), optimizer_seconds_(optimizer_seconds), cp_rank_(cp_rank) {
     if (!job_.zero3) return;
-    for (const auto& c : costs_.chunks) {
+    for (int ch = 0; ch < static_cast<int>(costs_.chunks.size()); ++ch) {
+      const auto& c = costs_.chunks[ch];
+      auto& layers = unit_layers_.emplace_back();
+      if (job_.ext) {
+        // A layered generator writes whole ops: units of layers only, the embedding in the
+        // chunk's first, the head in its last; each unit's dense parameters from the generator.
+        auto& units = units_.emplace_back();
+        int first = 0;
+        for (int n : fsdp_unit_layers(c.layers, job_.plan.fsdp.unit_layers)) {
+          units.emplace_back().params = job_.ext->unit_params(rank_, ch, first, n);
+          layers.push_back(n), first += n;
+        }
+        continue;
+      }
       units_.push_back(fsdp_units(c, job_.plan.fsdp.unit_layers));
       // Transformer layers of each unit, in fsdp_units' order (embedding, layer units, head).
-      auto& layers = unit_layers_.emplace_back();
       if (c.embedding) layers.push_back(0);
       for (int n : fsdp_unit_layers(c.layers, job_.plan.fsdp.unit_layers)) layers.push_back(n);
       if (c.lm_head) layers.push_back(0);
@@ -146,7 +162,10 @@ class RankWriter {
     const auto& ops = job_.sched[stage_];
     for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
       if (ops[i].type == OpType::BackwardWeight) continue;
-      for (int u : unit_order(ops[i])) gather_sequence_.push_back(gather_bytes(ops[i].chunk, u));
+      for (int u : unit_order(ops[i])) {
+        gather_sequence_.push_back(gather_bytes(ops[i].chunk, u));
+        gather_unit_.emplace_back(ops[i].chunk, u);
+      }
     }
   }
 
@@ -174,6 +193,7 @@ class RankWriter {
   std::vector<std::vector<PartCosts>> units_;
   std::vector<std::vector<int>> unit_layers_;  // [chunk][unit]: transformer layers of the unit
   std::vector<double> gather_sequence_;
+  std::vector<std::pair<int, int>> gather_unit_;  // (chunk, unit) of each gather
   std::vector<int> gathered_;
   int next_gather_ = 0;
   // Distributed optimizer with overlap_param_gather: per chunk, the events of its bucket
@@ -197,26 +217,12 @@ class RankWriter {
   }
 
   // `share` of a compute op's kernels and of its tensor-parallel all-reduces (buckets released
-  // part-way through an op split it). Without TP overlap the all-reduces follow the kernels on
-  // the compute stream. With it (Megatron-Core's tp-comm overlap: each collective pipelined
-  // with the GEMM that produces or consumes it, in tp chunks), the GEMMs' first 1/tp runs
-  // before the collectives can start and the rest runs beside them on the tp-comm stream:
-  // other kernels + G/tp + max(G (tp-1)/tp, C) (docs/training.md).
+  // part-way through an op split it), by write_tp_pass.
   void pass(const Work& x, double share) {
     const Collective tp = collective(CollectiveKind::AllReduce, CollectiveAlgorithm::Ring,
                                      x.tp_count * share * job_.tp_bytes, x.tp_count * share, Granularity::ClosedForm);
-    if (!job_.tp_overlap || x.tp_count == 0) {
-      w_.compute(job_.cs, x.compute * share, x.role);
-      if (x.tp_count > 0) w_.collective(job_.cs, job_.tp_slot, tp, Role::TpComm);
-      return;
-    }
-    const double gemm = std::min(x.gemm, x.compute), hidden = gemm * (job_.tp - 1) / job_.tp;
-    w_.compute(job_.cs, (x.compute - hidden) * share, x.role);
-    w_.wait(job_.ts, w_.record(job_.cs));
-    w_.collective(job_.ts, job_.tp_slot, tp, Role::TpComm);
-    const int done = w_.record(job_.ts);
-    w_.compute(job_.cs, hidden * share, x.role);
-    w_.wait(job_.cs, done);
+    write_tp_pass(w_, {job_.cs, job_.tp_overlap ? job_.ts : -1, job_.tp_slot, job_.tp}, x.compute, x.gemm, share, tp,
+                  x.role);
   }
 
   // Gradients of `bytes` (already in reduction precision) reduced over the DP group.
@@ -293,30 +299,75 @@ class RankWriter {
       if (issued < 0) issued = w_.record(job_.cs);
       on_comm_stream_after(issued, job_.dp_slot,
                            collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, gather_sequence_[k]));
+      if (job_.ext) unit_collective(CollectiveKind::AllGather, gather_unit_[k].first, gather_unit_[k].second);
       gathered_[k] = w_.record(job_.ds);
     }
     w_.wait(job_.cs, gathered_[j]);
   }
 
+  // ZeRO-3: a unit's gradients (`bytes`) reduce-scattered over the shard group once the compute
+  // stream is here (HSDP: then the shard all-reduced across the replicas).
+  void reduce_unit_gradients(double bytes) {
+    reduce_gradients(w_.record(job_.cs), CollectiveKind::ReduceScatter, bytes, 1);
+    if (job_.hsdp)
+      w_.collective(job_.ds, job_.replica_slot,
+                    collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, bytes / job_.plan.shard_ranks()),
+                    Role::DpComm);
+  }
+
+  // A layered generator's own collective of unit `unit` of `chunk` (its experts over expert-DP).
+  void unit_collective(CollectiveKind kind, int chunk, int unit) {
+    const auto& layers = unit_layers_[chunk];
+    int first = 0;
+    for (int u = 0; u < unit; ++u) first += layers[u];
+    job_.ext->unit_collective(w_, job_.ds, rank_, kind, chunk, first, layers[unit]);
+  }
+
+  // ZeRO-3 with a layered generator, which writes the op: its units' gathers and reductions at
+  // their boundaries through the at_layer hook. A forward gathers before each unit's first
+  // layer; a backward gathers the last unit before the op, and as it walks back, once a unit's
+  // first layer is done, reduce-scatters that unit's gradients (ops that make weight
+  // gradients) and gathers the unit before it (ops that need parameters). The first unit's
+  // reduction waits for the op's end (the embedding's weight gradients come last).
+  void sharded_layered_op(int it, const schedule::PipelineOp& op, int vs) {
+    const auto& c = costs_.chunks[op.chunk];
+    Work x = work_of(whole(c), op.type);
+    attention_first(it, op, vs, c, c.layers, 0, x);
+    const int n = static_cast<int>(units_[op.chunk].size());
+    const bool forward = op.type == OpType::Forward, gathers = op.type != OpType::BackwardWeight;
+    const bool grads = op.type == OpType::Backward || op.type == OpType::BackwardWeight;
+    std::vector<int> starts;  // first layer of each unit
+    for (int u = 0, first = 0; u < n; first += unit_layers_[op.chunk][u++]) starts.push_back(first);
+    auto reduce = [&](int u) {
+      reduce_unit_gradients(units_[op.chunk][u].params * job_.grad_bytes);
+      unit_collective(CollectiveKind::ReduceScatter, op.chunk, u);
+    };
+    int unit = forward ? -1 : n - 1;
+    if (!forward && gathers && n > 0) gather_next_unit();
+    job_.ext->pass(w_, job_.cs, rank_, it, op, [&](int layer) {
+      if (forward) {
+        if (unit + 1 < n && layer == starts[unit + 1]) ++unit, gather_next_unit();
+        return;
+      }
+      if (unit <= 0 || layer != starts[unit]) return;
+      if (grads) reduce(unit);
+      --unit;
+      if (gathers) gather_next_unit();
+    });
+    if (grads && n > 0) reduce(0);
+  }
+
   // ZeRO-3: one schedule op, unit by unit.
   void sharded_op(int it, const schedule::PipelineOp& op, int vs) {
+    if (job_.ext) return sharded_layered_op(it, op, vs);
     const auto& units = units_[op.chunk];
     for (int u : unit_order(op)) {
       if (op.type != OpType::BackwardWeight) gather_next_unit();
       Work x = work_of(units[u], op.type);
       attention_first(it, op, vs, costs_.chunks[op.chunk], unit_layers_[op.chunk][u], u, x);
       pass(x, 1);
-      if ((op.type == OpType::Backward || op.type == OpType::BackwardWeight) && units[u].params > 0) {
-        // The unit's gradients: reduce-scattered over the shard group (HSDP: then the shard
-        // all-reduced across the replicas).
-        const double bytes = units[u].params * job_.grad_bytes;
-        const int issued = w_.record(job_.cs);
-        reduce_gradients(issued, CollectiveKind::ReduceScatter, bytes, 1);
-        if (job_.hsdp)
-          w_.collective(job_.ds, job_.replica_slot,
-                        collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, bytes / job_.plan.shard_ranks()),
-                        Role::DpComm);
-      }
+      if ((op.type == OpType::Backward || op.type == OpType::BackwardWeight) && units[u].params > 0)
+        reduce_unit_gradients(units[u].params * job_.grad_bytes);
     }
   }
 
@@ -364,11 +415,30 @@ class RankWriter {
         w_.wait(job_.cs, params_ready_[op.chunk][g]);
         pass(x, double(groups[g]) / n);
       }
-    } else if (job_.plan.overlap_grad_reduce && job_.has_dp && i == job_.last_grad_op[stage_][op.chunk]) {
+    } else if (job_.plan.overlap_grad_reduce && (job_.has_dp || job_.ext) && i == job_.last_grad_op[stage_][op.chunk]) {
       // Gradients of the chunk's layers become final as this op walks back through them:
       // release its buckets at even points of the op (at most kMaxReleasePoints groups).
       const double bytes = c.params * job_.grad_bytes;
       const int n = job_.bucket_count(bytes);
+      if (job_.ext) {
+        // A layered generator writes the op: after each layer but the chunk's first (walking
+        // back) the dense groups the layers done complete go out over dp (complete_groups), the
+        // rest after the op (the first stage's embedding gradients come last); after every
+        // layer the generator's own buckets (experts over expert-DP) by its rule.
+        const auto groups = release_groups(n);
+        int released = 0;
+        auto release = [&](int upto, int issued) {
+          for (; released < upto; ++released)
+            reduce_gradients(issued, job_.grad_collective, bytes * groups[released] / n, groups[released]);
+        };
+        job_.ext->pass(w_, job_.cs, rank_, it, op, [&](int layer) {
+          const int issued = w_.record(job_.cs);
+          if (job_.has_dp && layer > 0) release(complete_groups(groups, n, c.layers, c.layers - layer), issued);
+          job_.ext->release_gradients(w_, job_.ds, rank_, issued, job_.grad_collective, op.chunk, layer);
+        });
+        if (job_.has_dp) release(static_cast<int>(groups.size()), w_.record(job_.cs));
+        return;
+      }
       for (int in_group : release_groups(n)) {
         pass(x, double(in_group) / n);
         reduce_gradients(w_.record(job_.cs), job_.grad_collective, bytes * in_group / n, in_group);
@@ -418,7 +488,8 @@ class RankWriter {
       const int issued = w_.record(cs);
       if (!job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp)
         for (int ch = job_.v - 1; ch >= 0; --ch) buckets(ch, job_.grad_collective, issued);
-      if (job_.ext) job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
+      if (job_.ext && !job_.plan.overlap_grad_reduce && !job_.zero3)
+        job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
       if (job_.embedding_sync && holds_embedding)
         on_comm_stream_after(issued, job_.emb_slot,
                              collective(CollectiveKind::AllReduce, job_.plan.dp_algorithm, job_.embedding_grad_bytes));

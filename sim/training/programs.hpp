@@ -43,23 +43,55 @@ class TrainingExtension {
   // reduction over "dp" moves; the compute fields are unused (pass writes the kernels).
   virtual std::vector<StageCosts> stage_costs(const workload::ComputeModel& compute) const = 0;
   // Writes schedule op `op` of rank `rank` on stream `stream`: everything between its pipeline
-  // receive and send (the chunk's kernels and their communication). When `before_layer` is
-  // given (a forward whose parameters are still being gathered), it is called before each
-  // layer's kernels with the layer's index in the chunk (0 also before the embedding), after
-  // the kernels so far have been written, so that the caller may insert waits there.
+  // receive and send (the chunk's kernels and their communication). When `at_layer` is given it
+  // is called with a layer's index in the chunk, after the kernels so far have been written, so
+  // that the caller may insert ops there: in a forward (whose parameters are still being
+  // gathered) before each layer's kernels (0 also before the embedding); in a backward or
+  // weight backward (the chunk's last, releasing its gradient buckets) after each layer's
+  // kernels, walking back (the LM head's before the last layer's, the embedding's after layer 0).
   virtual void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
-                    const std::function<void(int)>& before_layer) = 0;
+                    const std::function<void(int)>& at_layer) = 0;
   // Parameters of `rank` outside StageCosts::params whose optimizer step runs on it.
   virtual double optimizer_params(int rank) const = 0;
   // Its gradient reductions (kind: the dense ones' all-reduce or reduce-scatter), or with
   // AllGather the distributed optimizer's parameter all-gathers, on stream `stream` after event
   // `issued` of the compute stream.
   virtual void collectives(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind) = 0;
+  // With overlap_grad_reduce, from the chunk's last backward op once layer `layer` of chunk
+  // `chunk` is done (walking back, after event `issued` of the compute stream): its gradient
+  // reductions (`kind`) of the buckets that layer completes, on `stream`; collectives() is then
+  // not called with a reduction kind.
+  virtual void release_gradients(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind,
+                                 int chunk, int layer) = 0;
+  // ZeRO-3 units of layers [first, first + count) of chunk `chunk` (indices in the chunk; the
+  // chunk's embedding in its first unit, its LM head in its last): the dense parameters one GPU
+  // holds before sharding (gathered and reduce-scattered over "dp" by the caller), and the
+  // generator's own collective of the unit (kind AllGather: bf16 parameters; ReduceScatter:
+  // gradients) on `stream`, after the caller's dense one.
+  virtual double unit_params(int rank, int chunk, int first, int count) const = 0;
+  virtual void unit_collective(program::ProgramWriter& w, int stream, int rank, CollectiveKind kind, int chunk, int first,
+                               int count) = 0;
   // With overlap_param_gather: the all-gather of `share` of chunk `chunk`'s own parameters
   // (issued on `stream` beside the dense bucket group of that share, `buckets` of the dense
   // buckets; the caller records the group's event after it).
   virtual void parameter_gather(program::ProgramWriter& w, int stream, int rank, int chunk, double share) = 0;
 };
+
+// Where a pass's tensor-parallel collectives run: the compute stream, the "tp-comm" stream with
+// tp_comm_overlap (else -1), the TP group's slot and size.
+struct TpStreams {
+  int compute = 0, tp_comm = -1, slot = -1, tp = 1;
+};
+
+// Writes `share` of a pass: its kernels (`compute` seconds, `gemm` of them in GEMMs) and its
+// tensor-parallel collectives `tp` (none when tp.count is 0). Without overlap the collectives
+// follow the kernels on the compute stream. With it (Megatron-Core's tp-comm overlap: each
+// collective pipelined with the GEMM that produces or consumes it, in tp chunks) the GEMMs'
+// first 1/tp runs before the collectives can start and the rest beside them on the tp-comm
+// stream: other kernels + G/tp + max(G (tp-1)/tp, C) (docs/training.md). The one rule for the
+// dense generator and the generators layered on it.
+void write_tp_pass(program::ProgramWriter& w, const TpStreams& s, double compute, double gemm, double share,
+                   const program::Collective& tp, program::Role role);
 
 // Appends the ranks of `spec` to `builder`: rank r of the plan on GPU layout.gpu_of_rank(r),
 // its groups named with `prefix`, `replica` in the ranks' info. Throws InputError for a plan the

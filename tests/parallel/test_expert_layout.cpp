@@ -90,7 +90,7 @@ TEST_CASE("EP placed intra-node, across nodes and over both (8 GPUs per node)") 
   CHECK(across.expert_dp_group(0, 1, 0) == std::vector<int>{8, 9, 10, 11, 12, 13, 14, 15});
 }
 
-TEST_CASE("Every rank has one expert coordinate; each stage splits into disjoint EP and expert-DP groups") {
+TEST_CASE("Every rank has one expert coordinate, each stage splits into disjoint EP and expert-DP groups") {
   for (auto order : {ExpertRankOrder::EpInner, ExpertRankOrder::EdpInner}) {
     // DeepSeek-V3's layout: PP 16, dp 128, no TP, EP 64: expert-DP 2.
     const ExpertLayout l(plan(1, 16, 128, 64, 0, order));

@@ -48,6 +48,16 @@ TrainingSpec small_moe(int pp, int dp, int ep) {
 
 const PlatformSpec kPlatform = testing::uniform_cluster(2, 4, 100e9, 25e9, 1e-6);
 
+// Dense (non-expert) parameters of small_moe's stage 0 on an EP group of `ep`: embedding, head
+// and both layers' attention, norms, router and the dense layer's FFN.
+double small_moe_dense_params(const TrainingSpec& spec, int ep) {
+  workload::MoeMemoryShape shape;
+  shape.ep = ep;
+  double dense = workload::embedding_parameters(spec.model) + workload::lm_head_parameters(spec.model);
+  for (int l = 0; l < 2; ++l) dense += workload::moe_layer_parameters(spec.model, l, shape).dense;
+  return dense;
+}
+
 // The all-to-alls of a rank's program on the "ep" slot, in program order.
 std::vector<Collective> all_to_alls(const program::ProgramSet& set, int rank) {
   const int ep = set.slot_index("ep");
@@ -169,11 +179,7 @@ TEST_CASE("expert gradients are reduced over the expert-data-parallel group, den
   CHECK(reduce_scatters == 1);
   CHECK(gathers == 1);
   // Dense gradients: everything but the routed experts, 2 bytes each.
-  workload::MoeMemoryShape shape;
-  shape.ep = 4;
-  double dense = workload::embedding_parameters(spec.model) + workload::lm_head_parameters(spec.model);
-  for (int l = 0; l < 2; ++l) dense += workload::moe_layer_parameters(spec.model, l, shape).dense;
-  CHECK(dense_bytes == Approx(2 * dense).epsilon(1e-12));
+  CHECK(dense_bytes == Approx(2 * small_moe_dense_params(spec, 4)).epsilon(1e-12));
 }
 
 TEST_CASE("MoE programs are a pure function of the seed and play the same on the player and the executor", "[moe]") {
@@ -412,7 +418,7 @@ TEST_CASE("exposed EP communication: the compute stream's time in the ep and etp
   CHECK(r.iteration_time == Approx(2 + 0.75 + 1).epsilon(1e-12));
 }
 
-TEST_CASE("a MoE job reports its exposed EP communication; a dense one has no EP line", "[moe][metrics]") {
+TEST_CASE("a MoE job reports its exposed EP communication, a dense one has no EP line", "[moe][metrics]") {
   TrainingSpec spec = small_moe(1, 4, 4);
   const auto set = training_programs(spec, kPlatform, 1);
   TrainingMeter meter(set);
@@ -455,11 +461,7 @@ TEST_CASE("overlap_param_gather with experts: dense and expert bucket groups gat
     ++gathers;
   }
   CHECK(gathers == 8);  // 4 groups, each a dense and an expert all-gather
-  workload::MoeMemoryShape shape;
-  shape.ep = 2;
-  double dense = workload::embedding_parameters(spec.model) + workload::lm_head_parameters(spec.model);
-  for (int l = 0; l < 2; ++l) dense += workload::moe_layer_parameters(spec.model, l, shape).dense;
-  CHECK(dense_bytes == Approx(2 * dense).epsilon(1e-12));
+  CHECK(dense_bytes == Approx(2 * small_moe_dense_params(spec, 2)).epsilon(1e-12));
   CHECK(expert_bytes == Approx(2 * 4.0 * 3 * 256 * 128).epsilon(1e-12));
   CHECK(edp >= 0);
   // The first forward (2 layers): groups 0 and 1 (shares starting at 0 and 1/4) waited before
@@ -495,7 +497,7 @@ TEST_CASE("expert data parallelism without dp (tp 2 folded into expert-DP 2): th
   CHECK(gathers == 1);  // was missing: the all-gather was written only when dp > 1
 }
 
-TEST_CASE("context parallelism with experts: each rank routes its s / cp tokens; flash attention runs with the KV ring",
+TEST_CASE("context parallelism with experts: each rank routes its s / cp tokens, flash attention runs with the KV ring",
           "[moe][cp]") {
   TrainingSpec spec = small_moe(1, 2, 4);  // tp 1 x cp 2 x dp 2 = ep 4 (expert-DP 1)
   spec.plan.cp = 2;
@@ -544,5 +546,315 @@ TEST_CASE("context parallelism with experts: each rank routes its s / cp tokens;
   // (about 1e-9 s per synchronisation; tests/golden's tolerance note): measured 4e-10 here.
   const auto [played, reference] = makespans(set);
   CHECK(played > 0);
+  CHECK(std::abs(played - reference) < 1e-8);
+}
+
+TEST_CASE("overlap_grad_reduce with experts: dense buckets over dp, expert buckets over expert-DP, released as the last "
+          "backward walks back through their layers",
+          "[moe][overlap]") {
+  TrainingSpec spec = small_moe(1, 4, 2);  // expert-DP 2
+  spec.plan.zero_stage = 1, spec.plan.overlap_grad_reduce = true;
+  spec.plan.bucket_bytes = 0.8e6;  // dense: 2.9 MB of bf16 gradients, 4 buckets in 4 groups; experts: 1 bucket
+  const auto set = training_programs(spec, kPlatform, 3);
+  program::validate(set, kPlatform.total_gpus());
+  const auto& prog = set.programs[set.ranks[0].program];
+  const int dp = set.slot_index("dp"), edp = set.slot_index("edp");
+  const int cs = set.stream_index(program::kComputeStream);
+  const double dense = small_moe_dense_params(spec, 2), experts = 4.0 * 3 * 256 * 128;  // 8 / ep experts, 3 h f_e
+  // Program order of the reductions among the compute stream's backward kernels: 'd' a dense
+  // group over dp, 'e' an expert group over expert-DP, 'B' a backward compute op.
+  std::string order;
+  for (const auto& op : prog.ops) {
+    if (op.kind() == OpKind::Compute && op.stream == cs && op.role == Role::Backward) order += 'B';
+    if (op.kind() != OpKind::Collective || op.as<Collective>().kind != CollectiveKind::ReduceScatter) continue;
+    const auto& c = op.as<Collective>();
+    CHECK(c.count == 1);
+    if (op.slot == dp) {
+      CHECK(c.bytes == Approx(2 * dense / 4).epsilon(1e-12));  // one of the 4 buckets
+      order += 'd';
+    }
+    if (op.slot == edp) {
+      CHECK(c.bytes == Approx(2 * experts).epsilon(1e-12));
+      order += 'e';
+    }
+  }
+  // Micro-batch 0's backward releases nothing. The last one (layers 1 then 0): after layer 1
+  // (the MoE layer, half the layers) the dense groups whose buckets are at most half of 4 (2
+  // of them) and the expert group of its one MoE layer; then layer 0 (dense) and the
+  // embedding (two compute ops); the last 2 dense groups after the op.
+  INFO(order);
+  const auto release = order.find("ddeB");
+  REQUIRE(release != std::string::npos);
+  CHECK(order.substr(release) == "ddeBBdd");
+  CHECK(order[release - 1] == 'B');  // layer 1's kernels
+  CHECK(std::count(order.begin(), order.end(), 'd') == 4);
+  CHECK(std::count(order.begin(), order.end(), 'e') == 1);
+}
+
+TEST_CASE("overlap_grad_reduce with experts hides the released groups behind the rest of the backward", "[moe][overlap]") {
+  // Every collective 1 s per bucket (testing::FixedCosts): without overlap the 4 dense and 1
+  // expert buckets go out after the backward (5 s exposed, plus the parameter all-gathers'
+  // 5 s). With it, 3 of them are released after layer 1 and run while layer 0 and the
+  // embedding compute (t0 seconds, the same on every rank: no experts there): the compute
+  // stream waits t0 less at the iteration's end, on every rank (the synchronised groups start
+  // at the last member's release, which is t0 before its end of the op).
+  TrainingSpec spec = small_moe(1, 4, 2);
+  spec.plan.zero_stage = 1, spec.plan.bucket_bytes = 0.8e6;
+  auto exposed = [&](bool overlap) {
+    spec.plan.overlap_grad_reduce = overlap;
+    const auto set = training_programs(spec, kPlatform, 3);
+    TrainingMeter meter(set);
+    program::execute(set, testing::FixedCosts(0, 1.0), &meter);
+    return std::make_pair(meter.result(1e15).exposed_dp, set);
+  };
+  const auto [without, plain] = exposed(false);
+  const auto [with, set] = exposed(true);
+  // t0: the compute ops between the release after layer 1 and the one after the op.
+  const auto& prog = set.programs[set.ranks[0].program];
+  const int cs = set.stream_index(program::kComputeStream), ds = set.stream_index(program::kDpStream);
+  double t0 = 0;
+  int released = 0;
+  for (const auto& op : prog.ops) {
+    if (op.kind() == OpKind::Collective && op.stream == ds && op.as<Collective>().kind == CollectiveKind::ReduceScatter) {
+      if (++released > 3) break;
+      continue;
+    }
+    if (released == 3 && op.kind() == OpKind::Compute && op.stream == cs) t0 += op.as<program::Compute>().seconds;
+  }
+  REQUIRE(t0 > 0);
+  CHECK(without - with == Approx(t0).epsilon(1e-9));
+  CHECK(with >= 7.0);  // the last 2 dense groups and the 5 s of all-gathers stay exposed
+}
+
+TEST_CASE("expert gradients are reduced in the plan's gradient precision (fp32 buckets: 4 bytes a parameter)",
+          "[moe][regression]") {
+  // Regression: expert buckets were 2 bytes a parameter whatever grad_reduce_precision said.
+  TrainingSpec spec = small_moe(1, 4, 2);
+  spec.plan.zero_stage = 1, spec.plan.grad_reduce_bytes = 4;
+  for (bool overlap : {false, true}) {
+    spec.plan.overlap_grad_reduce = overlap;
+    const auto set = training_programs(spec, kPlatform, 1);
+    double reduced = 0, gathered = 0;
+    for (const auto& [op, c] : collectives_of(set, 0, "edp"))
+      (c.kind == CollectiveKind::AllGather ? gathered : reduced) += c.bytes;
+    CHECK(reduced == Approx(4 * 4.0 * 3 * 256 * 128).epsilon(1e-12));
+    CHECK(gathered == Approx(2 * 4.0 * 3 * 256 * 128).epsilon(1e-12));  // bf16 parameters
+  }
+}
+
+TEST_CASE("MoE programs with both overlaps play the same on the player and the executor", "[moe][overlap]") {
+  TrainingSpec spec = small_moe(2, 4, 2);  // pp 2 x dp 4: EP 2 x expert-DP 2; 4 micro-batches
+  spec.plan.global_batch = 16, spec.plan.zero_stage = 1, spec.plan.bucket_bytes = 0.5e6;
+  spec.plan.overlap_grad_reduce = true, spec.plan.overlap_param_gather = true;
+  const auto set = training_programs(spec, kPlatform, 2);
+  program::validate(set, kPlatform.total_gpus());
+  CHECK_FALSE(collectives_of(set, 0, "edp").empty());
+  const auto [played, reference] = makespans(set);
+  CHECK(played > 0);
+  // Within a few SimGrid event resolutions (1e-9 s): this pipeline differs by 2.6 ns with or
+  // without the overlaps, and with ZeRO 0.
+  CHECK(std::abs(played - reference) < 1e-8);
+}
+
+TEST_CASE("tp_comm_overlap with experts: the attention's, dense layers' and shared experts' TP collectives run beside "
+          "their GEMMs by the dense rule, K - G (t-1)/t then G (t-1)/t",
+          "[moe][overlap][tp]") {
+  TrainingSpec spec = small_moe(1, 4, 8);  // tp 2 x dp 4 = ep 8, expert-DP 1
+  spec.model.moe.shared_ffn_hidden = 128;
+  spec.plan.tp = 2, spec.plan.sequence_parallel = true, spec.plan.experts.expert_tp = 1;
+  const auto off = training_programs(spec, kPlatform, 4);
+  spec.plan.tp_comm_overlap = true;
+  const auto on = training_programs(spec, kPlatform, 4);
+  program::validate(on, kPlatform.total_gpus());
+  const int cs = on.stream_index(program::kComputeStream), ts = on.stream_index(program::kTpStream);
+  REQUIRE(ts >= 0);
+  // Per flush before an all-to-all: the compute ops of the compute stream and the TP
+  // collectives' counts, by stream, for the first forward's first two segments (embedding +
+  // dense layer 0 + layer 1's attention and route; then the experts with the shared ones).
+  struct Segment {
+    std::vector<double> compute;
+    double tp_count = 0;
+    int tp_stream = -1;
+  };
+  auto segments = [&](const program::ProgramSet& set) {
+    std::vector<Segment> out(1);
+    const int ep = set.slot_index("ep"), tp = set.slot_index("tp");
+    for (const auto& op : set.programs[set.ranks[0].program].ops) {
+      if (out.size() > 2) break;
+      if (op.kind() == OpKind::Collective && op.slot == ep) {
+        out.emplace_back();
+      } else if (op.kind() == OpKind::Compute && op.stream == cs) {
+        out.back().compute.push_back(op.as<program::Compute>().seconds);
+      } else if (op.kind() == OpKind::Collective && op.slot == tp) {
+        out.back().tp_count += op.as<Collective>().count, out.back().tp_stream = op.stream;
+      }
+    }
+    out.pop_back();
+    return out;
+  };
+  const auto plain = segments(off), overlapped = segments(on);
+  REQUIRE(plain.size() == 2);
+  REQUIRE(overlapped.size() == 2);
+  // GEMM seconds by hand: the dense layer's and the attention's (QKV, projection; FC1, FC2),
+  // then the shared experts' (not the router's, not the routed experts' grouped GEMMs).
+  const workload::ComputeModel cm(kPlatform.clusters[0].gpu);
+  workload::MoeShard shard;
+  shard.layer.tp = 2, shard.layer.seq_parallel = true;
+  const auto s = workload::route_tokens({}, spec.model.moe, expert_placement({0, 1, 2, 3, 4, 5, 6, 7}, 8, kPlatform),
+                                        std::vector<int64_t>(8, 64), 4, {0, 1, 0, 0});
+  const auto ffn = workload::moe_ffn_ops(spec.model, shard, s.rows_sent(0), s.local_expert_rows(0));
+  const double gemm[2] = {kernel_times(cm, workload::layer_ops(spec.model, shard.layer), workload::OpKind::Gemm).fwd +
+                              kernel_times(cm, workload::attention_ops(spec.model, shard.layer), workload::OpKind::Gemm).fwd,
+                          kernel_times(cm, ffn.shared, workload::OpKind::Gemm).fwd};
+  const double counts[2] = {4, 1};  // embedding 1 + dense layer 2 + attention 1; the shared experts 1
+  for (int k = 0; k < 2; ++k) {
+    CAPTURE(k);
+    REQUIRE(plain[k].compute.size() == 1);
+    REQUIRE(overlapped[k].compute.size() == 2);
+    const double K = plain[k].compute[0];
+    REQUIRE(gemm[k] > 0);
+    REQUIRE(gemm[k] < K);
+    CHECK(plain[k].tp_count == counts[k]);
+    CHECK(plain[k].tp_stream == cs);
+    CHECK(overlapped[k].tp_count == counts[k]);
+    CHECK(overlapped[k].tp_stream == ts);
+    CHECK(overlapped[k].compute[1] == Approx(gemm[k] / 2).epsilon(1e-12));  // G (t-1)/t beside the collectives
+    CHECK(overlapped[k].compute[0] + overlapped[k].compute[1] == Approx(K).epsilon(1e-12));
+  }
+  // The player agrees with the reference executor on these programs.
+  const auto [played, reference] = makespans(on);
+  CHECK(std::abs(played - reference) < 1e-8);
+}
+
+TEST_CASE("ZeRO-3 with experts: per layer unit, dense parameters gathered over dp and experts over expert-DP before each "
+          "forward and backward, gradients reduce-scattered after the backward",
+          "[moe][fsdp]") {
+  TrainingSpec spec = small_moe(1, 4, 2);  // expert-DP 2; 2 micro-batches
+  spec.plan.zero_stage = 3, spec.plan.fsdp.unit_layers = 1, spec.plan.fsdp.prefetch = 0;
+  const auto set = training_programs(spec, kPlatform, 3);
+  program::validate(set, kPlatform.total_gpus());
+  const auto& prog = set.programs[set.ranks[0].program];
+  const int dp = set.slot_index("dp"), edp = set.slot_index("edp"), cs = set.stream_index(program::kComputeStream);
+  // Units: layer 0 (dense FFN) with the embedding, layer 1 (MoE) with the head.
+  workload::MoeMemoryShape shape;
+  shape.ep = 2;
+  const double unit0 = workload::embedding_parameters(spec.model) + workload::moe_layer_parameters(spec.model, 0, shape).dense;
+  const double unit1 = workload::lm_head_parameters(spec.model) + workload::moe_layer_parameters(spec.model, 1, shape).dense;
+  const double experts = 4.0 * 3 * 256 * 128;  // layer 1's 8 / ep experts
+  REQUIRE(unit0 + unit1 == Approx(small_moe_dense_params(spec, 2)).epsilon(1e-12));
+  // Program order: 'g'/'G' a dense/expert all-gather, 'r'/'R' a dense/expert reduce-scatter,
+  // 'c' compute.
+  std::string order;
+  std::vector<double> dense_gathers, dense_reductions;
+  for (const auto& op : prog.ops) {
+    if (op.kind() == OpKind::Compute && op.stream == cs && op.role != Role::Optimizer) order += 'c';
+    if (op.kind() != OpKind::Collective || (op.slot != dp && op.slot != edp)) continue;
+    const auto& c = op.as<Collective>();
+    const bool gather = c.kind == CollectiveKind::AllGather;
+    REQUIRE((gather || c.kind == CollectiveKind::ReduceScatter));
+    if (op.slot == edp) {
+      CHECK(c.bytes == Approx(2 * experts).epsilon(1e-12));  // bf16 parameters, bf16 gradients
+      order += gather ? 'G' : 'R';
+    } else {
+      (gather ? dense_gathers : dense_reductions).push_back(c.bytes);
+      order += gather ? 'g' : 'r';
+    }
+  }
+  // 1F1B on one stage: F0 B0 F1 B1. Forward: unit 0, its layer (with the embedding), unit 1,
+  // the MoE layer's three segments (before dispatch, experts, after combine, the head with the
+  // last). Backward: unit 1, its three segments, its gradients, unit 0, its layer, the
+  // embedding, its gradients after the op. Nothing at the iteration's end.
+  const std::string forward = "gcgGccc", backward = "gGcccrRgccr";
+  CHECK(order == forward + backward + forward + backward);
+  REQUIRE(dense_gathers.size() == 8);
+  for (size_t i = 0; i < 8; i += 2) {
+    const bool fwd = i == 0 || i == 4;
+    CHECK(dense_gathers[i] == Approx(2 * (fwd ? unit0 : unit1)).epsilon(1e-12));
+    CHECK(dense_gathers[i + 1] == Approx(2 * (fwd ? unit1 : unit0)).epsilon(1e-12));
+  }
+  REQUIRE(dense_reductions.size() == 4);
+  for (size_t i = 0; i < 4; i += 2) {
+    CHECK(dense_reductions[i] == Approx(2 * unit1).epsilon(1e-12));
+    CHECK(dense_reductions[i + 1] == Approx(2 * unit0).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("ZeRO-3 with experts: prefetch 1 issues the next unit's gathers before the current unit's kernels", "[moe][fsdp]") {
+  TrainingSpec spec = small_moe(1, 4, 2);
+  spec.plan.zero_stage = 3, spec.plan.fsdp.unit_layers = 1, spec.plan.fsdp.prefetch = 1;
+  const auto set = training_programs(spec, kPlatform, 3);
+  program::validate(set, kPlatform.total_gpus());
+  const int dp = set.slot_index("dp"), edp = set.slot_index("edp"), cs = set.stream_index(program::kComputeStream);
+  std::string order;
+  for (const auto& op : set.programs[set.ranks[0].program].ops) {
+    if (order.size() >= 7) break;
+    if (op.kind() == OpKind::Compute && op.stream == cs) order += 'c';
+    if (op.kind() == OpKind::Collective && (op.slot == dp || op.slot == edp)) order += op.slot == edp ? 'G' : 'g';
+  }
+  // Units 0 and 1 (its experts too) before the embedding + layer 0; before layer 1 the next
+  // gather of the sequence, the backward's unit 1 (the sequence runs across ops, as without
+  // experts).
+  CHECK(order == "ggGcgGc");
+}
+
+TEST_CASE("ZeRO-3 with experts: memory holds dense / dp and experts / expert-DP shards plus the gathered units, as the "
+          "programs' peak",
+          "[moe][fsdp][memory]") {
+  TrainingSpec spec = small_moe(1, 4, 2);  // dp 4, expert-DP 2
+  spec.plan.zero_stage = 3, spec.plan.fsdp.unit_layers = 1, spec.plan.fsdp.prefetch = 0;
+  const auto mem = estimate_stage_memory(spec);
+  workload::MoeMemoryShape shape;
+  shape.ep = 2;
+  const double dense = small_moe_dense_params(spec, 2), experts = 4.0 * 3 * 256 * 128;
+  const double unit0 = workload::embedding_parameters(spec.model) + workload::moe_layer_parameters(spec.model, 0, shape).dense;
+  const double unit1 = workload::lm_head_parameters(spec.model) + workload::moe_layer_parameters(spec.model, 1, shape).dense +
+                       experts;
+  // Shards (bf16 weights, gradients, 12-byte optimizer states) and the largest unit gathered (prefetch 0).
+  CHECK(mem[0].weights == Approx(2 * dense / 4 + 2 * experts / 2 + 2 * std::max(unit0, unit1)).epsilon(1e-12));
+  CHECK(mem[0].gradients == Approx(2 * dense / 4 + 2 * experts / 2).epsilon(1e-12));
+  CHECK(mem[0].optimizer == Approx(12 * dense / 4 + 12 * experts / 2).epsilon(1e-12));
+  spec.plan.fsdp.prefetch = 1;  // both units held
+  CHECK(estimate_stage_memory(spec)[0].weights == Approx(2 * dense / 4 + 2 * experts / 2 + 2 * (unit0 + unit1)).epsilon(1e-12));
+  // Played as the reference executor runs it.
+  const auto set = training_programs(spec, kPlatform, 3);
+  const auto [played, reference] = makespans(set);
+  CHECK(std::abs(played - reference) < 1e-8);
+}
+
+TEST_CASE("HSDP with experts: dense units over shard groups of dp, experts over shard groups of expert-DP inside them, "
+          "each shard all-reduced across its replicas",
+          "[moe][fsdp][hsdp]") {
+  TrainingSpec spec = small_moe(1, 8, 2);  // dp 8, ep 2: expert-DP 4
+  spec.plan.global_batch = 16;
+  spec.plan.zero_stage = 3, spec.plan.fsdp.unit_layers = 1, spec.plan.fsdp.prefetch = 0, spec.plan.fsdp.shard_group = 4;
+  const auto set = training_programs(spec, kPlatform, 3);
+  program::validate(set, kPlatform.total_gpus());
+  auto gpus = [&](const char* slot) { return set.groups[set.ranks[0].groups[set.slot_index(slot)]].gpus; };
+  // Dense shard groups of 4 consecutive dp ranks, replicated across 2; the expert-DP group
+  // {0, 2, 4, 6} of EP rank 0 splits into shards of tp g / ep = 2 inside them, replicated across 2.
+  CHECK(gpus("dp") == std::vector<int32_t>{0, 1, 2, 3});
+  CHECK(gpus("dp-replica") == std::vector<int32_t>{0, 4});
+  CHECK(gpus("edp") == std::vector<int32_t>{0, 2});
+  CHECK(gpus("edp-replica") == std::vector<int32_t>{0, 4});
+  const double experts = 4.0 * 3 * 256 * 128;
+  int gathers = 0, reductions = 0, replica_sums = 0;
+  for (const auto& [op, c] : collectives_of(set, 0, "edp")) {
+    CHECK(c.bytes == Approx(2 * experts).epsilon(1e-12));
+    gathers += c.kind == CollectiveKind::AllGather, reductions += c.kind == CollectiveKind::ReduceScatter;
+  }
+  for (const auto& [op, c] : collectives_of(set, 0, "edp-replica")) {
+    CHECK(c.kind == CollectiveKind::AllReduce);
+    CHECK(c.bytes == Approx(2 * experts / 2).epsilon(1e-12));  // the shard
+    ++replica_sums;
+  }
+  CHECK(gathers == 4);  // the MoE layer's unit before each of 2 forwards and 2 backwards
+  CHECK(reductions == 2);
+  CHECK(replica_sums == 2);
+  // Memory: dense states over the shard group of 4, experts' over their shard group of 2.
+  const double dense = small_moe_dense_params(spec, 2);
+  const auto mem = estimate_stage_memory(spec);
+  CHECK(mem[0].gradients == Approx(2 * dense / 4 + 2 * experts / 2).epsilon(1e-12));
+  CHECK(mem[0].optimizer == Approx(12 * dense / 4 + 12 * experts / 2).epsilon(1e-12));
+  const auto [played, reference] = makespans(set);
   CHECK(std::abs(played - reference) < 1e-8);
 }

@@ -72,7 +72,7 @@ TEST_CASE("A grouped GEMM runs at the efficiency of its padded aggregate shape")
   CHECK(cm.op_time(up) == Approx(std::max(compute, memory) + 2e-6).epsilon(1e-12));
 }
 
-TEST_CASE("Small experts: one grouped kernel is faster than a GEMM per expert; imbalance shows in time") {
+TEST_CASE("Small experts: one grouped kernel is faster than a GEMM per expert, imbalance shows in time") {
   const ComputeModel cm(*find_gpu_model("H200"));
   const ModelSpec m = *find_model_preset("qwen3-30b-a3b");
   MoeShard sh;

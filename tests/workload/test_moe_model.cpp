@@ -44,7 +44,7 @@ TEST_CASE("Mixtral 8x22B matches its published 141B total and 39B active") {
   CHECK(active_parameters(m) / 1e9 == Approx(39).epsilon(0.005));
 }
 
-TEST_CASE("DeepSeek-V3 parameters by hand: MLA, 3 dense layers, shared expert; 671.03B total, 37.55B active") {
+TEST_CASE("DeepSeek-V3 parameters by hand: MLA, 3 dense layers, shared expert, 671.03B total, 37.55B active") {
   const ModelSpec m = preset("deepseek-v3");
   const double h = 7168, a = 128, qr = 1536, kvr = 512, dn = 128, dr = 64, dv = 128, fe = 2048, fd = 18432, V = 129280;
   const double mla = h * qr + qr * a * (dn + dr) + h * (kvr + dr) + kvr * a * (dn + dv) + a * dv * h;
@@ -70,7 +70,7 @@ TEST_CASE("DeepSeek-V3 parameters by hand: MLA, 3 dense layers, shared expert; 6
   CHECK(active_parameters(m) / 1e9 == Approx(37).epsilon(0.02));
 }
 
-TEST_CASE("Qwen3-30B-A3B: decoupled head width; 30.53B total, 3.35B active") {
+TEST_CASE("Qwen3-30B-A3B: decoupled head width, 30.53B total, 3.35B active") {
   const ModelSpec m = preset("qwen3-30b-a3b");
   CHECK(m.head_dim() == 128);
   CHECK(m.q_dim() == 4096);  // wider than hidden 2048
@@ -85,7 +85,7 @@ TEST_CASE("Qwen3-30B-A3B: decoupled head width; 30.53B total, 3.35B active") {
   CHECK(active_parameters(m) / 1e9 == Approx(3.3).epsilon(0.02));
 }
 
-TEST_CASE("Dense models are unchanged by the MoE fields; per-layer questions about MoE models are internal errors") {
+TEST_CASE("Dense models are unchanged by the MoE fields, per-layer questions about MoE models are internal errors") {
   const ModelSpec llama = preset("llama3-8b");
   CHECK(active_parameters(llama) == total_parameters(llama));
   CHECK(layer_parameters(llama, 5) == layer_parameters(llama));

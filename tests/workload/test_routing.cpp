@@ -61,7 +61,7 @@ TEST_CASE("Binomial draws have the binomial mean and variance on both algorithms
   CHECK(binomial(rng, 10, 1) == 10);
 }
 
-TEST_CASE("Multinomial draws keep the total; Dirichlet weights sum to one; keyed streams are pure functions") {
+TEST_CASE("Multinomial draws keep the total, Dirichlet weights sum to one, keyed streams are pure functions") {
   Rng rng(3);
   const std::vector<int64_t> c = multinomial(rng, 12345, {0.5, 0, 0.25, 0.25});
   CHECK(std::accumulate(c.begin(), c.end(), int64_t(0)) == 12345);
@@ -110,7 +110,7 @@ TEST_CASE("Expert popularity: uniform, Zipf by hand, Dirichlet seeded per layer"
   CHECK(d == expert_popularity(spec, 16, 9, 3));
 }
 
-TEST_CASE("Dropless routing: every token's k rows are routed; same key, same sample; keys are independent") {
+TEST_CASE("Dropless routing: every token's k rows are routed, same key, same sample, keys are independent") {
   const MoeSpec m = moe(8, 2);
   const ExpertPlacement pl = placement(8, 4, 2);
   const std::vector<int64_t> tokens = {4096, 4096, 1000, 0};
@@ -138,7 +138,7 @@ TEST_CASE("Dropless routing: every token's k rows are routed; same key, same sam
   for (int dst = 0; dst < 4; ++dst) CHECK(other.rows(0, dst) == s.rows(0, dst));
 }
 
-TEST_CASE("Uniform routing: rows per rank have the top-k binomial moments; every expert gets T k / E per source") {
+TEST_CASE("Uniform routing: rows per rank have the top-k binomial moments, every expert gets T k / E per source") {
   // DeepSeek-V3-like group: 256 experts, top 8, EP 64 (8 nodes of 8, 4 experts per rank),
   // 4096 tokens per rank.
   const MoeSpec m = moe(256, 8);
