@@ -167,7 +167,7 @@ struct OneNode {
 
 }  // namespace
 
-TEST_CASE("player: a message is usable after its flow and its route latency; compute does not wait for it", "[engine]") {
+TEST_CASE("player: a message is usable after its flow and its route latency: compute does not wait for it", "[engine]") {
   OneNode n;
   Builder b;
   const int cs = b.stream("compute"), slot = b.slot("g"), g = b.group("g", {0, 1});

@@ -47,7 +47,7 @@ TEST_CASE("command line: variables the text sets are expanded, unquoted expansio
   CHECK_FALSE(cs[0].words[9].unexpanded);
 }
 
-TEST_CASE("command line: commands are separated; prefix assignments and redirections kept apart") {
+TEST_CASE("command line: commands are separated: prefix assignments and redirections kept apart") {
   const auto cs = paste("mkdir -p logs; CUDA_DEVICE_MAX_CONNECTIONS=1 torchrun a.py --x 1 > logs/out.txt 2>&1 && echo done");
   REQUIRE(cs.size() == 3);
   CHECK(texts(cs[0]) == std::vector<std::string>{"mkdir", "-p", "logs"});
@@ -57,7 +57,7 @@ TEST_CASE("command line: commands are separated; prefix assignments and redirect
   CHECK(texts(cs[2]) == std::vector<std::string>{"echo", "done"});
 }
 
-TEST_CASE("command line: command substitutions stay unexpanded; an unclosed quote is an error at the quote") {
+TEST_CASE("command line: command substitutions stay unexpanded: an unclosed quote is an error at the quote") {
   const auto cs = paste("python train.py --save $(date +%s) --load `pwd`");
   CHECK(cs[0].words[3].text == "$(date +%s)");
   CHECK(cs[0].words[3].unexpanded);

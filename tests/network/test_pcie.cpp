@@ -149,7 +149,7 @@ TEST_CASE("two GPU pairs sharing a switch uplink each get half of it", "[network
   CHECK(t[3].flow_elapsed == Approx(1e9 / 16e9).epsilon(kEps));  // alone: the uplink's full rate
 }
 
-TEST_CASE("a root complex is shared by both directions; a socket link is not", "[network][pcie]") {
+TEST_CASE("a root complex is shared by both directions: a socket link is not", "[network][pcie]") {
   TestSim sim(single(two_socket_node()));
   // 0->2 and 2->0 both turn in socket 0's root complex: 12 GB/s for both, 6 each. 0->4 and 4->0
   // cross the socket link in opposite directions: 10 GB/s each (their uplinks are 16 GB/s).

@@ -136,7 +136,7 @@ TEST_CASE("a measured fabric's scope keeps the pair links between its built node
   CHECK(sim.net().find_link("m.n3.gpu1.nvlink")->bandwidth == 320e9);
 }
 
-TEST_CASE("a rule about links outside the scope is accepted; one matching no link is still refused",
+TEST_CASE("a rule about links outside the scope is accepted: one matching no link is still refused",
           "[network][scope]") {
   auto spec = three_sites();
   spec.overrides.push_back(LinkOverride{"a.n5.nic0", std::nullopt, 0.5, std::nullopt, {"p.yaml", 12, 7}});

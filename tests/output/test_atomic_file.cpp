@@ -85,7 +85,7 @@ TEST_CASE("atomic file: a file that appears while writing is never replaced with
   }
 }
 
-TEST_CASE("atomic file: missing parent folders are created; the temporary is created exclusively", "[output]") {
+TEST_CASE("atomic file: missing parent folders are created: the temporary is created exclusively", "[output]") {
   ScratchDir dir("parents");
   const fs::path target = dir.path / "a" / "b" / "t.txt";
   // A stale file under the temporary's first name is neither truncated nor followed.

@@ -110,7 +110,7 @@ TEST_CASE("a column with more decimals than 4 significant digits keeps them", "[
   CHECK(t.render() == "     s\n------\n3.9244\n1.5000\n");
 }
 
-TEST_CASE("generic writers: any result table as text and CSV; a metric by its unit", "[output][table]") {
+TEST_CASE("generic writers: any result table as text and CSV: a metric by its unit", "[output][table]") {
   trainsim::output::Table t = trainsim::output::Table::with_columns("runs", {"name"}, {"seconds"});
   t.add_row({"a, b"}, {0.1 + 0.2});
   t.add_row({"c"}, {2.0});

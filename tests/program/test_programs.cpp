@@ -39,7 +39,7 @@ InvalidPrograms::Where fault(const ProgramSet& set, int gpus = 8) {
 
 }  // namespace
 
-TEST_CASE("identical ranks share one program; different ones do not", "[program]") {
+TEST_CASE("identical ranks share one program: different ones do not", "[program]") {
   Builder b;
   const int s = b.stream("compute");
   Program a, c;
@@ -102,7 +102,7 @@ TEST_CASE("a message is usable its transfer time after the send, not before the 
   CHECK(makespan == Approx(2.25));
 }
 
-TEST_CASE("a collective completes when its last member entered; a closed-form one does not wait", "[program]") {
+TEST_CASE("a collective completes when its last member entered: a closed-form one does not wait", "[program]") {
   Pair x;
   x.w0.compute(x.cs, 1.0, Role::Forward);
   x.w0.collective(x.cs, x.slot, testing::all_reduce(1e6), Role::DpComm);  // op 1

@@ -194,7 +194,7 @@ TEST_CASE("parts: the format round-trips any key and result, and refuses cut or 
   CHECK_FALSE(parse_part_file_name("round-2-shard-4-of-4.part"));
 }
 
-TEST_CASE("manifest: a folder belongs to one search; --force starts it over") {
+TEST_CASE("manifest: a folder belongs to one search: --force starts it over") {
   Folder f;
   const std::string folder = (f.path / "out.h5.parts").string();
   Manifest m{"sweep", {"a.yaml", "--trace", "out.h5"}, "/w", 4, "id-1"};

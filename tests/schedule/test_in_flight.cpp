@@ -11,7 +11,7 @@
 
 using namespace trainsim::schedule;
 
-TEST_CASE("1F1B stage r holds at most p - r micro-batches; GPipe holds m", "[schedule][in-flight]") {
+TEST_CASE("1F1B stage r holds at most p - r micro-batches: GPipe holds m", "[schedule][in-flight]") {
   for (int p : {1, 2, 4, 8})
     for (int m : {1, 3, 8, 32})
       for (int r = 0; r < p; ++r) {
