@@ -13,7 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/sharding.hpp"
 #include "cli/shared_options.hpp"
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "config/overrides.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/limits.hpp"

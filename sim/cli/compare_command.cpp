@@ -14,7 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/configurator_options.hpp"
 #include "cli/sharding.hpp"
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "config/yaml_reader.hpp"
 #include "evaluation/compare.hpp"
 #include "core/units.hpp"

@@ -9,7 +9,7 @@
 #include "cli/batch_progress.hpp"
 #include "cli/commands.hpp"
 #include "cli/configurator_options.hpp"
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "configurator/scenario_text.hpp"
 #include "core/units.hpp"
 #include "output/atomic_file.hpp"

@@ -5,7 +5,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/shared_options.hpp"
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
 #include "core/progress.hpp"

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "importer/scenario_writer.hpp"
 #include "parallel/plan.hpp"
 #include "workload/presets.hpp"

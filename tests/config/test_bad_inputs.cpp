@@ -14,7 +14,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "config/paths.hpp"
 #include "support/run_process.hpp"
 #include "support/files.hpp"

@@ -14,7 +14,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "engine/fold.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"

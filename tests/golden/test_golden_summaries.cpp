@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "engine/isolated.hpp"
 #include "jobs/run_job.hpp"
 

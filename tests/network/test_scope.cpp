@@ -8,7 +8,7 @@
 #include <map>
 #include <sstream>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "engine/isolated.hpp"
 #include "jobs/run_job.hpp"
 #include "sim_harness.hpp"

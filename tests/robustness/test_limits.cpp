@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
 #include "core/units.hpp"

@@ -11,7 +11,7 @@
 #include <memory>
 #include <sstream>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "csv_reader.hpp"
 #include "engine/isolated.hpp"
 #include "jobs/run_job.hpp"
