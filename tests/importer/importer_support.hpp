@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "importer/command_line.hpp"
 #include "importer/megatron_import.hpp"
 #include "support/input_error.hpp"
