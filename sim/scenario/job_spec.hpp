@@ -19,11 +19,13 @@
 
 namespace trainsim {
 
-// A job kind's spec: a copyable plain value with its kind's name.
+// A job kind's spec: a copyable plain value with its kind's name. (The name is checked first:
+// JobSpec itself, which has none, then never asks whether it is copyable through its own
+// converting constructor, a recursion clang refuses.)
 template <class T>
-concept JobSpecType = std::copyable<T> && requires {
+concept JobSpecType = requires {
   { T::kind } -> std::convertible_to<std::string_view>;
-};
+} && std::copyable<T>;
 
 class JobSpec {
  public:
