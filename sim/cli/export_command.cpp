@@ -6,9 +6,9 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/frontend_io.hpp"
-#include "jobs/load.hpp"
 #include "importer/import_result.hpp"
 #include "importer/megatron_export.hpp"
+#include "jobs/load.hpp"
 #include "output/atomic_file.hpp"
 #include "output/output_plan.hpp"
 

@@ -12,7 +12,6 @@
 
 #include "config/bandwidth_matrix.hpp"
 #include "config/job_kinds.hpp"
-#include "jobs/load.hpp"
 #include "config/paths.hpp"
 #include "config/yaml_reader.hpp"
 #include "configurator/configurator.hpp"
@@ -20,6 +19,7 @@
 #include "core/limits.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/load.hpp"
 #include "network/network.hpp"
 #include "output/result_json.hpp"
 #include "scenario/scenario.hpp"

@@ -9,8 +9,8 @@
 
 #include "config/job_kinds.hpp"
 #include "config/link_names.hpp"
-#include "jobs/load.hpp"
 #include "core/suggest.hpp"
+#include "jobs/load.hpp"
 #include "jobs/registry.hpp"
 #include "program/collective_kind.hpp"
 #include "schedule/schedule.hpp"

@@ -9,10 +9,10 @@
 #include <variant>
 
 #include "config/bandwidth_matrix.hpp"
-#include "jobs/load.hpp"
 #include "config/paths.hpp"
 #include "config/yaml_reader.hpp"
 #include "config/yaml_scan.hpp"
+#include "jobs/load.hpp"
 #include "support/input_error.hpp"
 #include "workload/presets.hpp"
 

@@ -3,9 +3,9 @@
 // overridden value reported where it was written.
 #include <catch2/catch.hpp>
 
-#include "jobs/load.hpp"
 #include "config/overrides.hpp"
 #include "config/yaml_reader.hpp"
+#include "jobs/load.hpp"
 
 #include <unistd.h>
 

@@ -11,10 +11,10 @@
 
 #include "cli/commands.hpp"
 #include "config/bandwidth_matrix.hpp"
-#include "jobs/load.hpp"
 #include "configurator/training_bridge.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/load.hpp"
 #include "output/table_printer.hpp"
 #include "support/input_error.hpp"
 #include "tiny_cluster.hpp"

@@ -14,11 +14,11 @@
 #include <tuple>
 #include <variant>
 
-#include "jobs/load.hpp"
 #include "diloco/corpus.hpp"
 #include "diloco/abstract_case.hpp"
 #include "diloco/sweep.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/load.hpp"
 #include "output/table_printer.hpp"
 
 using namespace trainsim;

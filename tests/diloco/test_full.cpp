@@ -5,10 +5,10 @@
 
 #include <set>
 
-#include "jobs/load.hpp"
 #include "diloco/full_sim.hpp"
 #include "diloco/job.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/load.hpp"
 #include "training/simulator.hpp"
 #include "workload/model_spec.hpp"
 

@@ -5,10 +5,10 @@
 #include <cmath>
 #include <variant>
 
-#include "jobs/load.hpp"
 #include "diloco/abstract_case.hpp"
 #include "diloco/abstract_loop.hpp"
 #include "diloco/corpus.hpp"
+#include "jobs/load.hpp"
 
 using namespace trainsim;
 using namespace trainsim::test;

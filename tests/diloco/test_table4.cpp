@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <variant>
 
-#include "jobs/load.hpp"
 #include "diloco/sweep.hpp"
+#include "jobs/load.hpp"
 
 using namespace trainsim;
 

@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "collective/network_costs.hpp"
-#include "jobs/load.hpp"
 #include "engine/isolated.hpp"
 #include "engine/player.hpp"
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 #include "network/network.hpp"
 #include "program/format.hpp"

@@ -9,8 +9,8 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "jobs/load.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 
 using namespace trainsim;

@@ -2,10 +2,10 @@
 // the model's family moe, MLA and head_size keys, ep / expert_tp, the moe: map, gemm_precision.
 #include <catch2/catch.hpp>
 
-#include "jobs/load.hpp"
 #include "config/parse_training.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/error.hpp"
+#include "jobs/load.hpp"
 
 using namespace trainsim;
 

@@ -15,9 +15,9 @@
 #include <functional>
 #include <vector>
 
-#include "jobs/load.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/load.hpp"
 #include "training/job.hpp"
 #include "training/simulator.hpp"
 
