@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 
 using namespace trainsim;

@@ -259,8 +259,9 @@ int main(int argc, char** argv) {
       if (s.name.find("spread") != std::string::npos) cut = &s;
     Scenario sc = cut->session.scenario;
     sc.platform.clusters[0].nodes = 6;
-    auto& job = std::get<TrainingSpec>(sc.job);
+    TrainingSpec job = sc.job.as<TrainingSpec>();
     job.plan.global_batch = 96;
+    sc.job = job;
     const ConfigureInput in = configure_input(sc, job, profile_bandwidth(sc.platform, sc.seed), 0);
     std::vector<Recommendation> proposals;
     for (Method m : model_methods()) {

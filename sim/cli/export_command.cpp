@@ -6,9 +6,9 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/frontend_io.hpp"
-#include "config/loader.hpp"
 #include "importer/import_result.hpp"
 #include "importer/megatron_export.hpp"
+#include "jobs/load.hpp"
 #include "output/atomic_file.hpp"
 #include "output/output_plan.hpp"
 
@@ -34,7 +34,7 @@ int export_megatron_command(const std::vector<std::string>& words) {
     throw UsageError("'export megatron' needs one scenario file, got " + std::to_string(args.positionals().size()));
   const std::string file = args.positionals().front();
   const Scenario scenario = load_scenario_file(file);
-  const auto* job = std::get_if<TrainingSpec>(&scenario.job);
+  const auto* job = scenario.job.get_if<TrainingSpec>();
   if (!job)
     throw InputError({file, 0, 0}, "job.kind", "only training jobs have a Megatron-LM launch; expected kind: training");
   const auto launch = importer::export_megatron(*job, scenario.platform, job->where);

@@ -8,11 +8,11 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/frontend_io.hpp"
-#include "config/loader.hpp"
 #include "importer/megatron_flags.hpp"
 #include "importer/megatron_import.hpp"
 #include "importer/scenario_writer.hpp"
 #include "importer/torchtitan_import.hpp"
+#include "jobs/load.hpp"
 #include "output/atomic_file.hpp"
 #include "output/output_plan.hpp"
 #include "trainsim/version.hpp"
@@ -92,7 +92,7 @@ int finish_import(const Args& args, const std::string& framework, const std::str
   // The file must load as written, into the same job: check before writing anything.
   const std::string where = output ? *output : (fs::current_path() / (name + ".yaml")).string();
   const Scenario loaded = load_scenario_text(text, where);
-  if (importer::training_job_text(std::get<TrainingSpec>(loaded.job)) != importer::training_job_text(job))
+  if (importer::training_job_text(loaded.job.as<TrainingSpec>()) != importer::training_job_text(job))
     throw InternalError("the imported scenario does not load back into the same job");
 
   // The output is checked before anything is said: a refusal is the only line printed.

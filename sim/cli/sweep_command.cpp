@@ -16,7 +16,6 @@
 #include "cli/sharding.hpp"
 #include "cli/shared_options.hpp"
 #include "config/job_kinds.hpp"
-#include "config/loader.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/journal.hpp"
@@ -26,6 +25,7 @@
 #include "diloco/abstract_case.hpp"
 #include "diloco/sweep.hpp"
 #include "evaluation/sweep_grade.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 #include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
@@ -59,11 +59,11 @@ int sweep_main(const std::vector<std::string>& words, const Replay* replay) {
   const int jobs = sharding.jobs(static_cast<int>(args.integer("jobs", 2, 1, 256)));
   const std::string trace_path = args.value("trace").value_or("");
   Scenario scenario = load_scenario_file(scenario_path);
-  const auto* spec = std::get_if<DilocoSpec>(&scenario.job);
+  const auto* spec = scenario.job.get_if<DilocoSpec>();
   if (!spec) {
     throw InputError(scenario.kind_at, "job.kind",
                      "trainsim sweep varies the WAN bandwidth of a DiLoCo job, but this scenario's job kind is " +
-                         std::string(job_kind_name(scenario.job)) +
+                         std::string(scenario.job.kind()) +
                          "; expected kind: diloco (with worker: abstract), e.g. scenarios/diloco/table4.yaml");
   }
   limits::check_run(scenario, false, host_memory_limit(args));

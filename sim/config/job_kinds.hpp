@@ -1,12 +1,13 @@
 #pragma once
-// The parsers of job kinds: `job: {kind: <name>, ...}` dispatches to the parse function of
-// <name>. One entry per JobSpec alternative (scenario/scenario.hpp), in its order; what is done
-// with a parsed job is the registry's (jobs/registry.hpp, which checks the two tables agree).
-// Adding a job kind: docs/howto/job-kind.md.
+// Reading a job from YAML: the parse functions of the shipped job kinds, and the table of
+// parsers the scenario loader dispatches `job: {kind: <name>, ...}` with. The table is not kept
+// here: it is the registry's (jobs/registry.hpp), which holds each kind's parser with its size
+// estimate, programs and run, so a kind registers once (docs/howto/job-kind.md).
 //
 // A parse function reads every key except `kind` (already read) and throws InputErrors via
 // job.error(key, ...); the scenario loader calls job.finish() afterwards, so unknown keys are
 // refused without the parse function doing anything.
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -15,26 +16,21 @@
 
 namespace trainsim {
 
-using JobParseFn = JobSpec (*)(YamlMap& job, const PlatformSpec& platform);
-
 struct JobParser {
-  const char* name;
-  JobParseFn parse;
+  using Parse = std::function<JobSpec(YamlMap& job, const PlatformSpec& platform)>;
+  std::string_view name;  // `job: {kind: <name>}`
+  Parse parse;
 };
-
-// One entry per JobSpec alternative, in the variant's order (jobs/registry.cpp checks it).
-const std::vector<JobParser>& job_parsers();
-
-// The kind name of `job` (as written after `kind:`).
-std::string_view job_kind_name(const JobSpec& job);
+// In the order the kinds are listed to users (errors' "expected one of").
+using JobParsers = std::vector<JobParser>;
 
 // config/parse_collective_benchmark.cpp
-JobSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform);
+CollectiveBenchSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform);
 // config/parse_training.cpp
-JobSpec parse_training(YamlMap& job, const PlatformSpec& platform);
+TrainingSpec parse_training(YamlMap& job, const PlatformSpec& platform);
 // config/parse_diloco.cpp
-JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform);
+DilocoSpec parse_diloco(YamlMap& job, const PlatformSpec& platform);
 // config/parse_programs.cpp
-JobSpec parse_programs(YamlMap& job, const PlatformSpec& platform);
+ProgramsSpec parse_programs(YamlMap& job, const PlatformSpec& platform);
 
 }  // namespace trainsim

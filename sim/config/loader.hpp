@@ -5,21 +5,27 @@
 // directory of the file that names them; the `_text` variants resolve them against the
 // directory part of `name`.
 #include <string>
+#include <vector>
 
+#include "config/job_kinds.hpp"
 #include "platform/spec.hpp"
 #include "scenario/scenario.hpp"
 
 namespace trainsim {
 
 class YamlMap;
+struct Override;
 
 // Platform file: a map with the single key `platform:`.
 PlatformSpec load_platform_file(const std::string& path);
 PlatformSpec load_platform_text(const std::string& text, const std::string& name);
 
-// Scenario file: name, seed, platform (path or inline map), job, output.
-Scenario load_scenario_file(const std::string& path);
-Scenario load_scenario_text(const std::string& text, const std::string& name);
+// Scenario file: name, seed, platform (path or inline map), job, output; the job read by the
+// parser of its kind among `kinds`, with `overrides` applied first (config/overrides.hpp). The
+// registered kinds are the registry's: jobs/load.hpp loads with them, and is what commands use.
+Scenario load_scenario(const std::string& text, const std::string& name, const std::vector<Override>& overrides,
+                       const JobParsers& kinds);
+Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides, const JobParsers& kinds);
 
 // The body of a `platform:` map (shared by platform files and inline scenario platforms).
 // `default_name` names the platform when the map has no `name:`.

@@ -33,9 +33,6 @@ std::string override_path_problem(const std::string& path);
 // second would write into the first's value.
 bool override_paths_overlap(const std::string& a, const std::string& b);
 
-// The scenario file with `overrides` (no two overlapping) applied.
-Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides);
-
 // For the loaders: puts `overrides` into the parsed document `doc` of `file` (InputError at the
 // override when its path cannot be followed there: a list index out of range, a key under a
 // value that is not a map).

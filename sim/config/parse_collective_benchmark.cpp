@@ -74,7 +74,7 @@ GpuGroupSpec parse_group(YamlMap& job, const PlatformSpec& platform) {
 
 }  // namespace
 
-JobSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform) {
+CollectiveBenchSpec parse_collective_benchmark(YamlMap& job, const PlatformSpec& platform) {
   CollectiveBenchSpec s;
   s.where = job.location();
   s.collectives = job.get_enum_list("collectives", benchmarked_collectives());

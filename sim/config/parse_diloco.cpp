@@ -147,7 +147,7 @@ DilocoMethod parse_method(YamlMap& m, int layers) {
 
 }  // namespace
 
-JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform) {
+DilocoSpec parse_diloco(YamlMap& job, const PlatformSpec& platform) {
   DilocoSpec spec;
   spec.where = job.location();
   spec.worker = job.optional_enum("worker", kModes, WorkerMode::Abstract);
@@ -176,7 +176,7 @@ JobSpec parse_diloco(YamlMap& job, const PlatformSpec& platform) {
     PlatformSpec one_dc = platform;
     one_dc.clusters.resize(1);
     one_dc.wan.clear();
-    auto training = std::get<TrainingSpec>(parse_training(t, one_dc));
+    auto training = parse_training(t, one_dc);
     t.finish();
     for (const auto& c : platform.clusters)
       if (training.plan.gpus() > c.nodes * c.gpus_per_node)

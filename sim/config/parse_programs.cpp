@@ -457,7 +457,7 @@ void read_body(Reader& reader, Header& h, Lines& lines) {
 
 }  // namespace
 
-JobSpec parse_programs(YamlMap& job, const PlatformSpec& platform) {
+ProgramsSpec parse_programs(YamlMap& job, const PlatformSpec& platform) {
   ProgramsSpec spec;
   spec.where = job.where("file");
   spec.file = resolve_relative(job.file(), job.get_string("file"));

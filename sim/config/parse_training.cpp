@@ -188,7 +188,7 @@ TrainingSpec read_training(YamlMap& job, const PlatformSpec& platform) {
   return spec;
 }
 
-JobSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
+TrainingSpec parse_training(YamlMap& job, const PlatformSpec& platform) {
   TrainingSpec spec = read_training(job, platform);
   check_moe_programs(job, spec);  // what the expert-parallel programs do not model yet
   return spec;

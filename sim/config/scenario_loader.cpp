@@ -83,15 +83,15 @@ std::string parse_name(YamlMap& root) {
   return stem;
 }
 
-JobSpec parse_job(YamlMap& root, const PlatformSpec& platform, SourceLocation& kind_at) {
+JobSpec parse_job(YamlMap& root, const PlatformSpec& platform, SourceLocation& kind_at, const JobParsers& kinds) {
   YamlMap job = root.get_map("job");
   kind_at = job.where("kind");
   std::vector<std::string> names;
-  for (const auto& k : job_parsers()) names.push_back(k.name);
+  for (const auto& k : kinds) names.emplace_back(k.name);
   const YAML::Node& kind = job.node("kind");
   if (!kind.IsScalar())
     throw job.error("kind", "expected one of: " + join_names(names) + "; got " + describe(kind));
-  for (const auto& k : job_parsers())
+  for (const auto& k : kinds)
     if (kind.Scalar() == k.name) {
       JobSpec spec = k.parse(job, platform);
       job.finish();
@@ -104,7 +104,8 @@ JobSpec parse_job(YamlMap& root, const PlatformSpec& platform, SourceLocation& k
 
 }  // namespace
 
-Scenario load_scenario(const std::string& text, const std::string& name, const std::vector<Override>& overrides) {
+Scenario load_scenario(const std::string& text, const std::string& name, const std::vector<Override>& overrides,
+                       const JobParsers& kinds) {
   Scenario s;
   s.file = name;
   s.text = text;
@@ -127,7 +128,7 @@ Scenario load_scenario(const std::string& text, const std::string& name, const s
   if (const YAML::Node& p = root.node("platform"); p.IsScalar() && is_bare_platform_name(p.Scalar()))
     s.platform_name = p.Scalar();
   s.job_at = root.where("job");
-  s.job = parse_job(root, s.platform, s.kind_at);
+  s.job = parse_job(root, s.platform, s.kind_at, kinds);
   if (root.has("output")) {
     YamlMap out = root.get_map("output");
     s.output.trace = out.optional_string("trace", "");
@@ -137,14 +138,9 @@ Scenario load_scenario(const std::string& text, const std::string& name, const s
   return s;
 }
 
-Scenario load_scenario_text(const std::string& text, const std::string& name) { return load_scenario(text, name, {}); }
-
-Scenario load_scenario_file(const std::string& path) {
-  return load_scenario_text(read_text_file(path), path);
-}
-
-Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides) {
-  return with_overrides_named(path, overrides, [&] { return load_scenario(read_text_file(path), path, overrides); });
+Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides, const JobParsers& kinds) {
+  return with_overrides_named(path, overrides,
+                              [&] { return load_scenario(read_text_file(path), path, overrides, kinds); });
 }
 
 }  // namespace trainsim

@@ -13,7 +13,6 @@
 
 #include "config/bandwidth_matrix.hpp"
 #include "config/job_kinds.hpp"
-#include "config/loader.hpp"
 #include "config/paths.hpp"
 #include "config/yaml_reader.hpp"
 #include "configurator/configurator.hpp"
@@ -21,6 +20,7 @@
 #include "core/limits.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/load.hpp"
 #include "network/network.hpp"
 #include "output/result_json.hpp"
 #include "scenario/scenario.hpp"
@@ -276,11 +276,11 @@ NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t seed, con
 Session open_session(const std::string& scenario_file, const SessionOptions& options) {
   Session s;
   s.scenario = load_scenario_file(scenario_file);
-  const auto* job = std::get_if<TrainingSpec>(&s.scenario.job);
+  const auto* job = s.scenario.job.get_if<TrainingSpec>();
   if (!job)
     throw InputError(s.scenario.kind_at, "job.kind",
                      std::string("the configurators need a training job (model, global batch, sequence length), this is a ") +
-                        std::string(job_kind_name(s.scenario.job)) + " job; expected kind: training");
+                        std::string(s.scenario.job.kind()) + " job; expected kind: training");
   s.job = *job;
   s.options = options;
   const ClusterSpec& c = single_cluster(s.scenario.platform);

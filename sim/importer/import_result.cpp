@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "config/loader.hpp"
 #include "importer/scenario_writer.hpp"
+#include "jobs/load.hpp"
 #include "parallel/plan.hpp"
 #include "workload/presets.hpp"
 

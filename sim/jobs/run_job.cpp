@@ -3,21 +3,22 @@
 #include <filesystem>
 #include <fstream>
 
-#include "jobs/registry.hpp"
 #include "output/output_error.hpp"
 #include "program/format.hpp"
 
 namespace trainsim {
 
-JobOutcome run_job(const Scenario& scenario, const JobOptions& options) {
-  return job_kind(scenario.job).run(scenario, options);
+JobOutcome run_job(const Scenario& scenario, const JobOptions& options, const JobKinds& kinds) {
+  return kinds.of(scenario.job).run(scenario, options);
 }
 
-std::vector<JobPrograms> job_programs(const Scenario& scenario) { return job_kind(scenario.job).programs(scenario); }
+std::vector<JobPrograms> job_programs(const Scenario& scenario, const JobKinds& kinds) {
+  return kinds.of(scenario.job).programs(scenario);
+}
 
-std::vector<ProgramsFileOut> programs_to_dump(const Scenario& scenario, const std::string& dir) {
+std::vector<ProgramsFileOut> programs_to_dump(const Scenario& scenario, const std::string& dir, const JobKinds& kinds) {
   std::vector<ProgramsFileOut> out;
-  for (auto& [suffix, set] : job_programs(scenario))
+  for (auto& [suffix, set] : job_programs(scenario, kinds))
     out.push_back({(std::filesystem::path(dir) / (scenario.name + suffix + ".programs.jsonl")).string(), std::move(set)});
   return out;
 }
@@ -34,12 +35,13 @@ void write_programs_file(const std::string& path, const program::ProgramSet& set
 
 namespace limits {
 
-RunSize run_size(const Scenario& scenario, bool keep_activities) {
-  return job_kind(scenario.job).size(scenario, keep_activities);
+RunSize run_size(const Scenario& scenario, bool keep_activities, const JobKinds& kinds) {
+  return kinds.of(scenario.job).size(scenario, keep_activities);
 }
 
-void check_run(const Scenario& scenario, bool keep_activities, const std::optional<std::string>& option) {
-  check_memory(estimate_memory(run_size(scenario, keep_activities)), memory_ceiling(option), scenario.job_at);
+void check_run(const Scenario& scenario, bool keep_activities, const std::optional<std::string>& option,
+               const JobKinds& kinds) {
+  check_memory(estimate_memory(run_size(scenario, keep_activities, kinds)), memory_ceiling(option), scenario.job_at);
 }
 
 }  // namespace limits

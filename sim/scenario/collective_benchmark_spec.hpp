@@ -2,6 +2,7 @@
 // Collective operations and algorithms (the vocabulary lives in program/collective_kind.hpp),
 // and the collective-benchmark job (like nccl-tests).
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -19,6 +20,7 @@ struct GpuGroupSpec {
 };
 
 struct CollectiveBenchSpec {
+  static constexpr std::string_view kind = "collective_benchmark";  // `job: {kind: collective_benchmark}`
   std::vector<CollectiveKind> collectives;
   std::vector<CollectiveAlgorithm> algorithms;
   GpuGroupSpec group;

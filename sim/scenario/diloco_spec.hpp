@@ -4,6 +4,7 @@
 // are the clusters of the scenario's platform, one per datacenter, joined by its WAN links.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -65,6 +66,7 @@ struct PublishedRow {
 };
 
 struct DilocoSpec {
+  static constexpr std::string_view kind = "diloco";  // `job: {kind: diloco}`
   std::vector<DilocoModel> models;
   std::vector<DilocoMethod> methods;
   std::vector<WorkerVariation> workers;  // one per platform cluster (abstract mode)

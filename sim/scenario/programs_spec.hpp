@@ -2,12 +2,14 @@
 // The `programs` job: rank programs played from a file (docs/programs.md, docs/scenarios.md).
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 
 namespace trainsim {
 
 struct ProgramsSpec {
+  static constexpr std::string_view kind = "programs";  // `job: {kind: programs}`
   std::string file;      // resolved path of the programs file
   SourceLocation where;  // the `file` key, for errors found when the file is read in full
   // From the file's header, checked when the scenario is loaded: what produced the programs and

@@ -1,13 +1,15 @@
 #pragma once
-// Scenario: everything one run needs, as plain values. Loaded by config/loader.hpp.
+// Scenario: everything one run needs, as plain values. Loaded by jobs/load.hpp (with the
+// registered job kinds). The shipped kinds' specs live in this folder (their headers are
+// included for the code that builds them); a new kind's spec can live in the kind's own folder.
 #include <cstdint>
 #include <string>
-#include <variant>
 
 #include "core/error.hpp"
 #include "platform/spec.hpp"
 #include "scenario/collective_benchmark_spec.hpp"
 #include "scenario/diloco_spec.hpp"
+#include "scenario/job_spec.hpp"
 #include "scenario/programs_spec.hpp"
 #include "scenario/training_spec.hpp"
 
@@ -16,10 +18,6 @@ namespace trainsim {
 struct OutputSpec {
   std::string trace;  // HDF5 trace path ("" = none); the CLI's --trace overrides it
 };
-
-// The job variants grow with the issues (training, DiLoCo, ...); each has its own spec type
-// in its module and its own parse function in config/.
-using JobSpec = std::variant<CollectiveBenchSpec, TrainingSpec, DilocoSpec, ProgramsSpec>;
 
 struct Scenario {
   std::string file;   // path of the scenario file
@@ -32,7 +30,7 @@ struct Scenario {
   // `platform:` as written when it names a shipped platform by its bare name ("" otherwise):
   // writers of scenarios (configure) keep the name, which resolves from anywhere.
   std::string platform_name;
-  JobSpec job;
+  JobSpec job;  // any registered job kind (scenario/job_spec.hpp, jobs/registry.hpp)
   OutputSpec output;
 };
 

@@ -9,8 +9,8 @@
 
 #include "config/job_kinds.hpp"
 #include "config/link_names.hpp"
-#include "config/loader.hpp"
 #include "core/suggest.hpp"
+#include "jobs/load.hpp"
 #include "jobs/registry.hpp"
 #include "program/collective_kind.hpp"
 #include "schedule/schedule.hpp"
@@ -49,13 +49,13 @@ TEST_CASE("rules once: every schedule name a scenario accepts is the schedule ta
       continue;
     }
     const Scenario s = load_scenario_text(text, path);
-    CHECK(std::get<TrainingSpec>(s.job).plan.schedule == kind);
+    CHECK(s.job.as<TrainingSpec>().plan.schedule == kind);
   }
   // The message names the schedule as files write it (it used to say "interleaved_1f1b").
   const std::string m = testing::message_of([] {
     const Scenario s =
         load_scenario_text(default_with("1f1b", 2), (fs::path(TRAINSIM_SOURCE_DIR) / "scenarios/x.yaml").string());
-    const auto& t = std::get<TrainingSpec>(s.job);
+    const auto& t = s.job.as<TrainingSpec>();
     validate_plan(t.plan, t.model, s.platform.total_gpus());
   });
   CHECK_THAT(m, Catch::Contains("chunks > 1 needs schedule interleaved-1f1b"));
@@ -72,25 +72,38 @@ TEST_CASE("rules once: algorithm and collective names come from one table each",
   CHECK(ring_only.front().first == "ring");
 }
 
-TEST_CASE("rules once: job kinds are parsed and run by tables that agree with JobSpec", "[architecture]") {
-  const auto& parsers = job_parsers();
-  const auto& kinds = job_kind_registry();
-  REQUIRE(parsers.size() == std::variant_size_v<JobSpec>);
-  REQUIRE(kinds.size() == parsers.size());
-  for (size_t i = 0; i < kinds.size(); ++i) CHECK(kinds[i].name == parsers[i].name);
-  // Each shipped scenario's kind name is the one its parsed job reports.
+TEST_CASE("rules once: job kinds are one table, whose names the loader lists and the jobs report", "[architecture]") {
+  const JobKinds& kinds = job_kinds();
+  std::vector<std::string> names;
+  for (const auto& k : kinds.all()) names.emplace_back(k.name);
+  CHECK(names == std::vector<std::string>{"collective_benchmark", "training", "diloco", "programs"});
+  // The loader's parsers are the registry's, in its order.
+  REQUIRE(kinds.parsers().size() == names.size());
+  for (size_t i = 0; i < names.size(); ++i) CHECK(kinds.parsers()[i].name == names[i]);
+  // An unknown kind is refused with the registry's names (and a suggestion).
+  const std::string bad = "platform: h100-400g\njob:\n  kind: trainig\n";
+  try {
+    load_scenario_text(bad, "s.yaml");
+    FAIL("an unknown kind loaded");
+  } catch (const InputError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("did you mean 'training'") &&
+                             Catch::Contains("expected one of: collective_benchmark, training, diloco, programs"));
+  }
+  // Each shipped scenario's kind name is the one its parsed job reports, and finds its entry.
   const fs::path root = TRAINSIM_SOURCE_DIR;
   std::set<std::string> seen;
   for (const char* file : {"scenarios/default.yaml", "scenarios/nccl/dgx-a100-allreduce-1node.yaml", "scenarios/diloco/table4.yaml"}) {
     REQUIRE(fs::exists(root / file));
     const Scenario s = load_scenario_file((root / file).string());
     const std::string text = read_file(root / file);
-    const std::string name(job_kind_name(s.job));
-    CHECK(job_kind(s.job).name == name);
+    const std::string name(s.job.kind());
+    CHECK(kinds.of(s.job).name == name);
     CHECK(text.find("kind: " + name) != std::string::npos);
     seen.insert(name);
   }
   CHECK(seen.size() >= 2);
+  // Two kinds of one name cannot register.
+  CHECK_THROWS_AS(kinds.with({kinds.all().front()}), InternalError);
 }
 
 TEST_CASE("rules once: link-name examples are names the platform really has", "[architecture]") {

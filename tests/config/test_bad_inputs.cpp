@@ -14,8 +14,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/loader.hpp"
 #include "config/paths.hpp"
+#include "jobs/load.hpp"
 #include "support/run_process.hpp"
 #include "support/files.hpp"
 

@@ -9,10 +9,10 @@
 #include <variant>
 
 #include "config/bandwidth_matrix.hpp"
-#include "config/loader.hpp"
 #include "config/paths.hpp"
 #include "config/yaml_reader.hpp"
 #include "config/yaml_scan.hpp"
+#include "jobs/load.hpp"
 #include "support/input_error.hpp"
 #include "workload/presets.hpp"
 
@@ -29,7 +29,7 @@ std::string training(const std::string& model, const std::string& parallelism = 
 }
 
 workload::ModelSpec model_of(const std::string& text) {
-  return std::get<TrainingSpec>(load_scenario_text(text, "s.yaml").job).model;
+  return load_scenario_text(text, "s.yaml").job.as<TrainingSpec>().model;
 }
 
 }  // namespace
@@ -139,7 +139,7 @@ TEST_CASE("sizes are whole bytes") {
   const std::string text = training("gpt-1.7b") + "  bucket_size: 1.5B\n";
   CHECK(message_of([&] { load_scenario_text(text, "s.yaml"); }) ==
         "s.yaml:9:16: error: key 'job.bucket_size': expected a whole number of bytes, got \"1.5B\" (1.500 bytes)");
-  CHECK(std::get<TrainingSpec>(load_scenario_text(training("gpt-1.7b") + "  bucket_size: 1.5KiB\n", "s.yaml").job)
+  CHECK(load_scenario_text(training("gpt-1.7b") + "  bucket_size: 1.5KiB\n", "s.yaml").job.as<TrainingSpec>()
             .plan.bucket_bytes == 1536);
 }
 

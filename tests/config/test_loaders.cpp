@@ -10,7 +10,7 @@
 
 #include "config/bandwidth_matrix.hpp"
 #include "config/link_names.hpp"
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "support/input_error.hpp"
 
 using namespace trainsim;
@@ -64,7 +64,7 @@ TEST_CASE("loaders: scenario with inline platform and collective benchmark") {
   CHECK(s.text == text);
   CHECK(s.file == "s.yaml");
   CHECK(s.output.trace == "out.h5");
-  const auto& job = std::get<CollectiveBenchSpec>(s.job);
+  const auto& job = s.job.as<CollectiveBenchSpec>();
   CHECK(job.collectives == std::vector<CollectiveKind>{CollectiveKind::AllReduce, CollectiveKind::AllGather});
   CHECK(job.algorithms == std::vector<CollectiveAlgorithm>{CollectiveAlgorithm::Ring, CollectiveAlgorithm::Tree});
   CHECK(job.group.nodes == 2);
@@ -75,7 +75,7 @@ TEST_CASE("loaders: scenario with inline platform and collective benchmark") {
   CHECK(job.granularity == Granularity::Aggregated);
   CHECK(job.where.line == 11);  // the job map starts on the line after `job:`
   text.insert(text.find("output:"), "  granularity: stepwise\n");
-  CHECK(std::get<CollectiveBenchSpec>(load_scenario_text(text, "s.yaml").job).granularity == Granularity::Stepwise);
+  CHECK(load_scenario_text(text, "s.yaml").job.as<CollectiveBenchSpec>().granularity == Granularity::Stepwise);
 }
 
 TEST_CASE("loaders: scenario defaults and a platform path relative to the scenario") {
@@ -87,7 +87,7 @@ TEST_CASE("loaders: scenario defaults and a platform path relative to the scenar
   CHECK(s.seed == 0);
   CHECK(s.platform.total_gpus() == 128);
   CHECK(s.platform.file == std::string(TRAINSIM_SOURCE_DIR) + "/platforms/dgx-a100-16node.yaml");
-  const auto& job = std::get<CollectiveBenchSpec>(s.job);
+  const auto& job = s.job.as<CollectiveBenchSpec>();
   CHECK(job.algorithms == std::vector<CollectiveAlgorithm>{CollectiveAlgorithm::Ring});
   CHECK(job.group.gpus == std::vector<int>{0, 8});
   CHECK(job.min_bytes == 1024);
@@ -100,7 +100,7 @@ TEST_CASE("loaders: group sizes are checked against the platform") {
     return std::string(kSmall) + "job: {kind: collective_benchmark, collectives: [all_reduce], group: " +
            group + "}\n";
   };
-  CHECK(std::get<CollectiveBenchSpec>(load_scenario_text(scen("{gpus: all, cluster: c}"), "s.yaml").job)
+  CHECK(load_scenario_text(scen("{gpus: all, cluster: c}"), "s.yaml").job.as<CollectiveBenchSpec>()
             .group.cluster == "c");
   CHECK(message_of([&] { load_scenario_text(scen("{nodes: 5}"), "s.yaml"); }) ==
         "s.yaml:8:77: error: key 'job.group.nodes': expected an integer between 1 and 4, got 5");

@@ -3,9 +3,9 @@
 // overridden value reported where it was written.
 #include <catch2/catch.hpp>
 
-#include "config/loader.hpp"
 #include "config/overrides.hpp"
 #include "config/yaml_reader.hpp"
+#include "jobs/load.hpp"
 
 #include <unistd.h>
 
@@ -30,7 +30,7 @@ TEST_CASE("overrides: job keys, added keys and the named platform file's keys") 
   const Scenario base = load_scenario_file(kScenario);
   const Scenario s = load_scenario_file(kScenario, from_grid("job.parallelism.dp: [2]\nseed: [7]\n"
                                                              "platform.clusters[0].nic.bandwidth: [100Gbps]\n"));
-  const auto& job = std::get<TrainingSpec>(s.job);
+  const auto& job = s.job.as<TrainingSpec>();
   CHECK(job.plan.dp == 2);
   CHECK(s.seed == 7);  // absent from the file: added
   CHECK(s.platform.clusters[0].nic.bandwidth == Approx(100e9 / 8));

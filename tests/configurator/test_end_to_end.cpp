@@ -11,10 +11,10 @@
 
 #include "cli/commands.hpp"
 #include "config/bandwidth_matrix.hpp"
-#include "config/loader.hpp"
 #include "configurator/training_bridge.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/load.hpp"
 #include "output/table_printer.hpp"
 #include "support/input_error.hpp"
 #include "tiny_cluster.hpp"
@@ -97,7 +97,7 @@ TEST_CASE("configure writes scenarios that load and place stages where the grid 
     const auto file = out / ("tiny-job-pipette-" + std::to_string(i) + ".yaml");
     REQUIRE(fs::exists(file));
     const Scenario s = load_scenario_file(file.string());
-    const auto& spec = std::get<TrainingSpec>(s.job);
+    const auto& spec = s.job.as<TrainingSpec>();
     CHECK(spec.plan.gpus() == 16);
     CHECK(spec.plan.global_batch == 16);
     CHECK(spec.model.layers == 8);
@@ -320,13 +320,13 @@ job:
                                     out.string(), "--iterations", "2000", "--oracle-budget", "4"}) == 0);
   });
   const Scenario input = load_scenario_file((dir / "job.yaml").string());
-  const auto& in = std::get<TrainingSpec>(input.job);
+  const auto& in = input.job.as<TrainingSpec>();
   for (int i = 1; i <= 3; ++i) {
     const auto file = out / ("tiny-keys-oracle-" + std::to_string(i) + ".yaml");
     INFO(file.string());
     REQUIRE(fs::exists(file));
     const Scenario s = load_scenario_file(file.string());
-    const auto& spec = std::get<TrainingSpec>(s.job);
+    const auto& spec = s.job.as<TrainingSpec>();
     CHECK(s.seed == 5);
     CHECK(spec.model.tied_embeddings == false);
     CHECK(spec.plan.flash_attention == false);
@@ -368,7 +368,7 @@ TEST_CASE("configure writes stages smaller than a node that simulate the time th
   int sub_node = 0;
   for (const auto& entry : fs::directory_iterator(out)) {
     const Scenario s = load_scenario_file(entry.path().string());
-    const auto& spec = std::get<TrainingSpec>(s.job);
+    const auto& spec = s.job.as<TrainingSpec>();
     if (spec.plan.pp != 8) continue;
     INFO(entry.path().string());
     ++sub_node;

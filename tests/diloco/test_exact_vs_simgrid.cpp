@@ -14,11 +14,11 @@
 #include <tuple>
 #include <variant>
 
-#include "config/loader.hpp"
 #include "diloco/corpus.hpp"
 #include "diloco/abstract_case.hpp"
 #include "diloco/sweep.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/load.hpp"
 #include "output/table_printer.hpp"
 
 using namespace trainsim;
@@ -219,7 +219,7 @@ void check_same_thresholds(const PlatformSpec& platform, const DilocoSpec& spec)
 
 TEST_CASE("Table 4 sweep: every threshold identical with the SimGrid engine") {
   Scenario sc = load_scenario_file(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/diloco/table4.yaml");
-  check_same_thresholds(sc.platform, std::get<DilocoSpec>(sc.job));
+  check_same_thresholds(sc.platform, sc.job.as<DilocoSpec>());
 }
 
 TEST_CASE("corpus sweeps: every threshold identical with the SimGrid engine") {

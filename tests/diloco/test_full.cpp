@@ -5,10 +5,10 @@
 
 #include <set>
 
-#include "config/loader.hpp"
 #include "diloco/full_sim.hpp"
 #include "diloco/job.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/load.hpp"
 #include "training/simulator.hpp"
 #include "workload/model_spec.hpp"
 
@@ -40,7 +40,7 @@ Scenario scenario(const std::string& plan, const std::string& method, const std:
   return load_scenario_text(scenario_text(plan, method, extra, wan_latency, training_extra), "full.yaml");
 }
 
-const DilocoSpec& diloco(const Scenario& s) { return std::get<DilocoSpec>(s.job); }
+const DilocoSpec& diloco(const Scenario& s) { return s.job.as<DilocoSpec>(); }
 
 AbstractResult run(const Scenario& s, output::TraceData* trace = nullptr) {
   return simulate_full(s.platform, diloco(s), diloco(s).methods[0], s.seed, {trace});
@@ -267,8 +267,8 @@ TEST_CASE("Full mode regression: eager streaming over a slow WAN reports its ste
   const auto three = AbstractResult::parse(run_isolated_all(jobs, 1)[0]);
   CHECK_FALSE(three.cycle);
   const Scenario a = job(3), b = job(12);
-  const auto ja = run_diloco_job(a, std::get<DilocoSpec>(a.job), {});
-  const auto jb = run_diloco_job(b, std::get<DilocoSpec>(b.job), {});
+  const auto ja = run_diloco_job(a, a.job.as<DilocoSpec>(), {});
+  const auto jb = run_diloco_job(b, b.job.as<DilocoSpec>(), {});
   const auto value = [](const JobOutcome& o, const char* name) {
     for (const auto& m : o.trace.summary)
       if (m.name == name) return m.value;

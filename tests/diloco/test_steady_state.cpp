@@ -5,10 +5,10 @@
 #include <cmath>
 #include <variant>
 
-#include "config/loader.hpp"
 #include "diloco/abstract_case.hpp"
 #include "diloco/abstract_loop.hpp"
 #include "diloco/corpus.hpp"
+#include "jobs/load.hpp"
 
 using namespace trainsim;
 using namespace trainsim::test;
@@ -182,7 +182,7 @@ TEST_CASE("peak WAN rate is the steady state rate and not the warm-up rate (two-
   // the steady state the straggler's lag makes each direction alternate. The peak was 6.707
   // Gbit/s over rounds 1..3; the steady state's busiest step-long window carries 5.366 Gbit/s.
   Scenario sc = load_scenario_file(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/diloco/two-dc-10b.yaml");
-  const auto& spec = std::get<DilocoSpec>(sc.job);
+  const auto& spec = sc.job.as<DilocoSpec>();
   const AbstractResult r = simulate_abstract(sc.platform, spec, spec.models[0], spec.methods[0], sc.seed);
   CHECK(r.peak_wan_bandwidth * 8 / 1e9 == Approx(5.366).epsilon(1e-3));
   CHECK(r.peak_wan_bandwidth <= sc.platform.wan[0].bandwidth * (1 + 1e-9));

@@ -4,14 +4,14 @@
 #include <cstdlib>
 #include <variant>
 
-#include "config/loader.hpp"
 #include "diloco/sweep.hpp"
+#include "jobs/load.hpp"
 
 using namespace trainsim;
 
 TEST_CASE("Table 4 rows (1B, 10B): simulated thresholds versus published") {
   Scenario sc = load_scenario_file(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/diloco/table4.yaml");
-  DilocoSpec spec = std::get<DilocoSpec>(sc.job);
+  DilocoSpec spec = sc.job.as<DilocoSpec>();
   // Only the models with published rows (the 100B one has none).
   std::vector<DilocoModel> kept;
   for (const auto& m : spec.models)

@@ -14,10 +14,10 @@
 #include <string>
 #include <unistd.h>
 
-#include "config/loader.hpp"
 #include "engine/fold.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 
 using namespace trainsim;

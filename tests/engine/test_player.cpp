@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "collective/network_costs.hpp"
-#include "config/loader.hpp"
 #include "engine/isolated.hpp"
 #include "engine/player.hpp"
 #include "engine/recorder.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 #include "network/network.hpp"
 #include "program/format.hpp"
@@ -64,13 +64,23 @@ Scenario small(Scenario s) {
     // (HSDP: shard groups that still divide the replicas, two of them when there are two.)
     if (p.fsdp.shard_group > 0 && p.dp % p.fsdp.shard_group != 0) p.fsdp.shard_group = std::max(1, p.dp / 2);
   };
-  if (auto* t = std::get_if<TrainingSpec>(&s.job)) shrink(*t, 1);
-  if (auto* d = std::get_if<DilocoSpec>(&s.job); d && d->training) {
-    d->rounds = 2;
-    d->methods.resize(1);
-    shrink(*d->training, 1);
+  if (s.job.is<TrainingSpec>()) {
+    TrainingSpec t = s.job.as<TrainingSpec>();
+    shrink(t, 1);
+    s.job = t;
   }
-  if (auto* c = std::get_if<CollectiveBenchSpec>(&s.job)) c->max_bytes = std::min(c->max_bytes, 1024.0 * 1024);
+  if (const auto* spec = s.job.get_if<DilocoSpec>(); spec && spec->training) {
+    DilocoSpec d = *spec;
+    d.rounds = 2;
+    d.methods.resize(1);
+    shrink(*d.training, 1);
+    s.job = d;
+  }
+  if (s.job.is<CollectiveBenchSpec>()) {
+    CollectiveBenchSpec c = s.job.as<CollectiveBenchSpec>();
+    c.max_bytes = std::min(c.max_bytes, 1024.0 * 1024);
+    s.job = c;
+  }
   return s;
 }
 
@@ -118,7 +128,7 @@ std::vector<fs::path> scenarios_with_programs() {
     // 16,384 GPUs at 131,072 tokens: too big to play twice here (docs/validation.md).
     if (e.path().string().find("/scenarios/long-context/") != std::string::npos) continue;
     const Scenario s = load_scenario_file(e.path().string());
-    if (const auto* d = std::get_if<DilocoSpec>(&s.job); d && d->worker != WorkerMode::Full) continue;
+    if (const auto* d = s.job.get_if<DilocoSpec>(); d && d->worker != WorkerMode::Full) continue;
     out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "config/loader.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 
 using namespace trainsim;

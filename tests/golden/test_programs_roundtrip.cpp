@@ -9,8 +9,8 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "config/loader.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 
 using namespace trainsim;
@@ -65,7 +65,7 @@ void check_round_trips(const std::vector<std::string>& prefixes) {
       match = rel.rfind("validation/", 0) != 0 && rel.rfind("pipette/", 0) != 0 && rel.rfind("long-context/", 0) != 0;
     if (!match) continue;
     const Scenario s = load_scenario_file(e.path().string());
-    if (const auto* d = std::get_if<DilocoSpec>(&s.job); d && d->worker != WorkerMode::Full) continue;
+    if (const auto* d = s.job.get_if<DilocoSpec>(); d && d->worker != WorkerMode::Full) continue;
     files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());

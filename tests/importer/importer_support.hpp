@@ -4,9 +4,9 @@
 #include <sstream>
 #include <string>
 
-#include "config/loader.hpp"
 #include "importer/command_line.hpp"
 #include "importer/megatron_import.hpp"
+#include "jobs/load.hpp"
 #include "support/input_error.hpp"
 
 namespace trainsim::testing {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "support/files.hpp"
 
 namespace fs = std::filesystem;

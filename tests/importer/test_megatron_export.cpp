@@ -29,7 +29,7 @@ TrainingSpec round_trip(const TrainingSpec& job, const PlatformSpec& platform) {
 
 TEST_CASE("export: SC21's 145.6B row as Megatron-LM flags") {
   const Scenario s = shipped("scenarios/validation/megatron-145.6b.yaml");
-  const auto launch = export_megatron(std::get<TrainingSpec>(s.job), s.platform, {});
+  const auto launch = export_megatron(s.job.as<TrainingSpec>(), s.platform, {});
   CHECK(launch.nodes == 192);
   CHECK(launch.gpus_per_node == 8);
   CHECK(launch.env == std::vector<std::string>{"CUDA_DEVICE_MAX_CONNECTIONS=1"});
@@ -59,7 +59,7 @@ TEST_CASE("export: every shipped training scenario comes back from its launch") 
         "scenarios/overlap/llama3-70b-tp8.yaml", "scenarios/overlap/llama3-70b-tp8-overlap.yaml"}) {
     CAPTURE(path);
     const Scenario s = shipped(path);
-    TrainingSpec job = std::get<TrainingSpec>(s.job);
+    TrainingSpec job = s.job.as<TrainingSpec>();
     const TrainingSpec back = round_trip(job, s.platform);
     job.plan.iterations = 1;  // the simulated iteration count is no Megatron-LM flag
     CHECK(training_job_text(back) == training_job_text(job));
@@ -68,7 +68,7 @@ TEST_CASE("export: every shipped training scenario comes back from its launch") 
 
 TEST_CASE("export: placements Megatron-LM can launch") {
   const PlatformSpec platform = testing::shipped_platform("selene-dgx-a100");
-  TrainingSpec job = std::get<TrainingSpec>(shipped("scenarios/validation/korthikanti-22b-full.yaml").job);
+  TrainingSpec job = shipped("scenarios/validation/korthikanti-22b-full.yaml").job.as<TrainingSpec>();
   job.plan.dp = 2;
   job.plan.global_batch = 8;
   // Four GPUs on each of four nodes (tp 4, dp 4): torchrun --nproc-per-node 4 on four nodes.
@@ -100,7 +100,7 @@ TEST_CASE("export: placements Megatron-LM can launch") {
 TEST_CASE("export: settings Megatron-LM has no flag for are refused by key") {
   const Scenario s = shipped("scenarios/tutorial/gpt-1.7b-32gpu.yaml");
   auto key = [&](const std::function<void(TrainingSpec&)>& change) {
-    TrainingSpec job = std::get<TrainingSpec>(s.job);
+    TrainingSpec job = s.job.as<TrainingSpec>();
     change(job);
     try {
       export_megatron(job, s.platform, {});
@@ -117,30 +117,30 @@ TEST_CASE("export: settings Megatron-LM has no flag for are refused by key") {
   CHECK(key([](TrainingSpec& j) { j.plan.scatter_gather = false; }) == "job.scatter_gather");
   CHECK(key([](TrainingSpec& j) { j.model.vocab = 51201; }) == "job.model.vocab");
   // Any other split: Megatron-Core's --pipeline-model-parallel-layout.
-  TrainingSpec any = std::get<TrainingSpec>(s.job);
+  TrainingSpec any = s.job.as<TrainingSpec>();
   any.plan.layers_per_stage = {5, 7, 6, 6};
   const auto flags = export_megatron(any, s.platform, {}).flags;
   CHECK(std::find(flags.begin(), flags.end(), "--pipeline-model-parallel-layout \"Et*5|t*7|t*6|t*6L\"") != flags.end());
   CHECK(training_job_text(round_trip(any, s.platform)) == training_job_text(any));
   // First and last stages of their own size are Megatron-LM's uneven split.
   CHECK(key([](TrainingSpec& j) { j.plan.layers_per_stage = {5, 7, 7, 5}; }) == "<no error>");
-  TrainingSpec uneven = std::get<TrainingSpec>(s.job);
+  TrainingSpec uneven = s.job.as<TrainingSpec>();
   uneven.plan.layers_per_stage = {5, 7, 7, 5};
   CHECK(training_job_text(round_trip(uneven, s.platform)) == training_job_text(uneven));
   // Uneven stages with interleaving (issue 12): --num-virtual-stages-per-pipeline-rank with the
   // first and last counts, as long as each stage's chunks are equal.
-  TrainingSpec uneven_vpp = std::get<TrainingSpec>(s.job);
+  TrainingSpec uneven_vpp = s.job.as<TrainingSpec>();
   uneven_vpp.plan.schedule = schedule::ScheduleKind::Interleaved1F1B;
   uneven_vpp.plan.chunks = 2;
   uneven_vpp.plan.layers_per_virtual_stage = {1, 5, 5, 1, 1, 5, 5, 1};
   CHECK(training_job_text(round_trip(uneven_vpp, s.platform)) == training_job_text(uneven_vpp));
-  any = std::get<TrainingSpec>(s.job);
+  any = s.job.as<TrainingSpec>();
   any.plan.schedule = schedule::ScheduleKind::Interleaved1F1B;
   any.plan.chunks = 2;
   any.plan.layers_per_virtual_stage = {2, 5, 5, 1, 1, 5, 5, 0};
   CHECK(training_job_text(round_trip(any, s.platform)) == training_job_text(any));
   // What the launch does not carry is said, not dropped.
-  TrainingSpec many = std::get<TrainingSpec>(s.job);
+  TrainingSpec many = s.job.as<TrainingSpec>();
   many.plan.iterations = 3;
   many.stragglers.sigma = 0.1;
   const auto notes = export_megatron(many, s.platform, {}).notes;
@@ -151,7 +151,7 @@ TEST_CASE("export: settings Megatron-LM has no flag for are refused by key") {
 
 TEST_CASE("export: every MoE, MLA and context-parallel setting comes back from its launch") {
   const Scenario s = shipped("scenarios/moe/mixtral-8x7b-64gpu.yaml");
-  const TrainingSpec base = std::get<TrainingSpec>(s.job);
+  const TrainingSpec base = s.job.as<TrainingSpec>();
   auto same = [&](const std::function<void(TrainingSpec&)>& change) {
     TrainingSpec job = base;
     change(job);
@@ -214,7 +214,7 @@ TEST_CASE("export: every MoE, MLA and context-parallel setting comes back from i
   // Context parallelism, both exchanges.
   const Scenario t = shipped("scenarios/tutorial/gpt-1.7b-32gpu.yaml");
   for (const CpComm comm : {CpComm::Ring, CpComm::AllGather}) {
-    TrainingSpec cp = std::get<TrainingSpec>(t.job);
+    TrainingSpec cp = t.job.as<TrainingSpec>();
     cp.plan.flash_attention = true;
     cp.plan.cp = 2;
     cp.plan.dp /= 2;

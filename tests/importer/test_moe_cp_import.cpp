@@ -43,7 +43,7 @@ Scenario shipped(const std::string& path) { return load_scenario_file(std::strin
 Scenario beside(const ImportResult& r, const std::string& path, const std::string& platform_file) {
   const Scenario theirs = shipped(path);
   TrainingSpec job = r.job;
-  if (job.model.name.empty()) job.model.name = std::get<TrainingSpec>(theirs.job).model.name;
+  if (job.model.name.empty()) job.model.name = theirs.job.as<TrainingSpec>().model.name;
   const ScenarioHeader header{theirs.name, theirs.seed, "../../platforms/" + platform_file, {}};
   return load_scenario_text(training_scenario_text(header, job), std::string(TRAINSIM_SOURCE_DIR) + "/" + path);
 }
@@ -115,7 +115,7 @@ TEST_CASE("moe import: Mixtral 8x7B's launch is the shipped Mixtral scenario's j
   const ImportResult r = megatron(kMixtral, on("h100-400g"));
   const Scenario theirs = shipped(path);
   CHECK(r.job.model.name == "mixtral-8x7b");
-  CHECK(training_job_text(r.job) == training_job_text(std::get<TrainingSpec>(theirs.job)));
+  CHECK(training_job_text(r.job) == training_job_text(theirs.job.as<TrainingSpec>()));
   CHECK(has(r.ignored, "--moe-router-load-balancing-type"));
   CHECK(has(r.ignored, "--moe-aux-loss-coeff"));
   CHECK(has(r.notes, "routing drawn uniformly over the experts"));
@@ -130,7 +130,7 @@ TEST_CASE("moe import: Mixtral 8x7B's launch is the shipped Mixtral scenario's j
 TEST_CASE("moe import: a DeepSeek-V3-shaped launch is the shipped DeepSeek-V3 scenario's job") {
   const ImportResult r = megatron(kDeepSeek, on("h800-deepseek-v3", 256));
   const Scenario deepseek = shipped("scenarios/validation/deepseek-v3-2048.yaml");
-  const auto& theirs = std::get<TrainingSpec>(deepseek.job);  // refers into `deepseek` (it used to dangle)
+  const auto& theirs = deepseek.job.as<TrainingSpec>();  // refers into `deepseek` (it used to dangle)
   CHECK(r.job.model.name == "deepseek-v3");
   CHECK(training_job_text(r.job) == training_job_text(theirs));
   const auto& p = r.job.plan;
@@ -144,7 +144,7 @@ TEST_CASE("moe import: a DeepSeek-V3-shaped launch is the shipped DeepSeek-V3 sc
 
 TEST_CASE("cp import: the Llama 3 405B long-context launch is the shipped long-context scenario's job") {
   const ImportResult r = megatron(kLongContext, on("h100-400g", 2048));
-  TrainingSpec theirs = std::get<TrainingSpec>(shipped("scenarios/long-context/llama3-405b-131k.yaml").job);
+  TrainingSpec theirs = shipped("scenarios/long-context/llama3-405b-131k.yaml").job.as<TrainingSpec>();
   TrainingSpec mine = r.job;
   mine.model.name = theirs.model.name;  // a preset with another sequence length: no preset's shape
   CHECK(training_job_text(mine) == training_job_text(theirs));

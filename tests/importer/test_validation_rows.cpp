@@ -105,7 +105,7 @@ Scenario imported(const Row& row) {
 // The hand-written scenario with the row's documented differences applied.
 Scenario hand_written(const Row& row, const std::string& imported_model_name) {
   Scenario s = load_scenario_file(validation_path(row));
-  auto& job = std::get<TrainingSpec>(s.job);
+  TrainingSpec job = s.job.as<TrainingSpec>();
   if (row.vocab) {
     CHECK(job.model.vocab == 51200);
     job.model.vocab = row.vocab;
@@ -116,6 +116,7 @@ Scenario hand_written(const Row& row, const std::string& imported_model_name) {
     job.plan.overlap_grad_reduce = true;
     job.plan.bucket_bytes = 25.0 * 1024 * 1024;
   }
+  s.job = job;
   return s;
 }
 
@@ -125,12 +126,12 @@ TEST_CASE("validation rows: imported from their launch scripts, the hand-written
   for (const auto& row : rows()) {
     CAPTURE(row.scenario);
     const Scenario mine = imported(row);
-    const auto& job = std::get<TrainingSpec>(mine.job);
+    const auto& job = mine.job.as<TrainingSpec>();
     const Scenario theirs = hand_written(row, job.model.name);
-    CHECK(training_job_text(job) == training_job_text(std::get<TrainingSpec>(theirs.job)));
+    CHECK(training_job_text(job) == training_job_text(theirs.job.as<TrainingSpec>()));
     CHECK(mine.platform.file == theirs.platform.file);
     CHECK(mine.seed == theirs.seed);
-    if (!row.vocab && !row.torch_ddp) CHECK(job.model.name == std::get<TrainingSpec>(theirs.job).model.name);
+    if (!row.vocab && !row.torch_ddp) CHECK(job.model.name == theirs.job.as<TrainingSpec>().model.name);
   }
 }
 
@@ -143,7 +144,7 @@ TEST_CASE("validation rows: imported scenarios simulate to the hand-written scen
     jobs.push_back([row] { return run_job(imported(row), {}).report(); });
     jobs.push_back([row] {
       const Scenario mine = imported(row);
-      return run_job(hand_written(row, std::get<TrainingSpec>(mine.job).model.name), {}).report();
+      return run_job(hand_written(row, mine.job.as<TrainingSpec>().model.name), {}).report();
     });
   }
   const auto reports = run_isolated_all(jobs, 2);

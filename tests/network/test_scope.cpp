@@ -8,8 +8,8 @@
 #include <map>
 #include <sstream>
 
-#include "config/loader.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 #include "sim_harness.hpp"
 

@@ -2,10 +2,10 @@
 // the model's family moe, MLA and head_size keys, ep / expert_tp, the moe: map, gemm_precision.
 #include <catch2/catch.hpp>
 
-#include "config/loader.hpp"
 #include "config/parse_training.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/error.hpp"
+#include "jobs/load.hpp"
 
 using namespace trainsim;
 
@@ -134,7 +134,7 @@ TEST_CASE("Through the job kind, a MoE scenario loads (with TP and expert TP too
   const std::string batch = "  micro_batch: 1\n  global_batch: 8\n";
   const Scenario ok = load_scenario_text(head + "  parallelism: {dp: 8, ep: 8}\n" + batch,
                                          TRAINSIM_SOURCE_DIR "/scenarios/s.yaml");
-  CHECK(std::get<TrainingSpec>(ok.job).plan.experts.ep == 8);
+  CHECK(ok.job.as<TrainingSpec>().plan.experts.ep == 8);
   auto refusal = [&](const std::string& rest) {
     try {
       load_scenario_text(head + rest + batch, TRAINSIM_SOURCE_DIR "/scenarios/s.yaml");
@@ -146,11 +146,11 @@ TEST_CASE("Through the job kind, a MoE scenario loads (with TP and expert TP too
   // Tensor parallelism with experts runs (attention TP, expert TP, parallel folding).
   const Scenario tp = load_scenario_text(head + "  parallelism: {tp: 2, dp: 4, ep: 4, expert_tp: 2}\n  sequence_parallel: true\n" +
                                              batch, TRAINSIM_SOURCE_DIR "/scenarios/s.yaml");
-  CHECK(std::get<TrainingSpec>(tp.job).plan.expert_dp() == 1);
+  CHECK(tp.job.as<TrainingSpec>().plan.expert_dp() == 1);
   // Context parallelism folds into expert data parallelism: tp 1 x cp 2 x dp 4 = ep 4 x expert-DP 2.
   const Scenario cp = load_scenario_text(head + "  parallelism: {cp: 2, dp: 4, ep: 4}\n" + batch,
                                          TRAINSIM_SOURCE_DIR "/scenarios/s.yaml");
-  CHECK(std::get<TrainingSpec>(cp.job).plan.expert_dp() == 2);
+  CHECK(cp.job.as<TrainingSpec>().plan.expert_dp() == 2);
   CHECK(refusal("  parallelism: {cp: 2, dp: 2, ep: 8}\n").rfind("job.parallelism.ep: ep x expert_tp = 8 must divide the tp x cp x dp = 4", 0) == 0);
   // Both overlaps and ZeRO-3 run with experts (docs/moe.md); HSDP shard groups are refused.
   CHECK(refusal("  parallelism: {tp: 2, dp: 4, ep: 4}\n  sequence_parallel: true\n  tp_comm_overlap: true\n") == "(no error)");

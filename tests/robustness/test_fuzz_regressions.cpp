@@ -14,6 +14,7 @@
 #include <set>
 
 #include "../fuzz/src/fuzz_input.hpp"
+#include "jobs/registry.hpp"
 
 namespace fs = std::filesystem;
 
@@ -68,3 +69,10 @@ TEST_CASE("fuzz regressions: every fixed finding loads or is refused cleanly, in
   SUCCEED(replayed << " regression inputs replayed");
 }
 
+
+TEST_CASE("fuzz regressions: the fuzz target parses every shipped job kind, in the registry's order") {
+  std::vector<std::string_view> fuzzed, shipped;
+  for (const auto& p : trainsim::fuzz::fuzz_job_parsers()) fuzzed.push_back(p.name);
+  for (const auto& k : trainsim::job_kinds().all()) shipped.push_back(k.name);
+  CHECK(fuzzed == shipped);
+}

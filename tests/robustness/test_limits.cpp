@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "config/loader.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
 #include "core/units.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 
 using namespace trainsim;

@@ -15,9 +15,9 @@
 #include <functional>
 #include <vector>
 
-#include "config/loader.hpp"
 #include "engine/isolated.hpp"
 #include "engine/simulation.hpp"
+#include "jobs/load.hpp"
 #include "training/job.hpp"
 #include "training/simulator.hpp"
 
@@ -30,7 +30,7 @@ enum class Metric { TflopsPerGpu, IterationSeconds };
 // Simulates the scenario and returns the relative error of `metric` against `published`.
 double relative_error(const std::string& name, Metric metric, double published) {
   Scenario sc = load_scenario_file(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/validation/" + name + ".yaml");
-  const auto& spec = std::get<TrainingSpec>(sc.job);
+  const auto& spec = sc.job.as<TrainingSpec>();
   Simulation sim(sc.platform, sc.seed);
   const TrainingResult r = simulate_training(sim, spec, sc.seed, nullptr);
   const auto m = training_metrics(spec, r, sc.platform.clusters[0].gpu.peak_flops);

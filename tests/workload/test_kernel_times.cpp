@@ -11,9 +11,9 @@
 #include <memory>
 #include <sstream>
 
-#include "config/loader.hpp"
 #include "csv_reader.hpp"
 #include "engine/isolated.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 #include "platform/kernel_times.hpp"
 #include "workload/compute_model.hpp"

@@ -10,12 +10,27 @@
 #include <string>
 
 #include "config/bandwidth_matrix.hpp"
+#include "config/job_kinds.hpp"
 #include "config/loader.hpp"
+#include "config/overrides.hpp"
 #include "core/error.hpp"
 
 namespace trainsim::fuzz {
 
 enum class Loader : uint8_t { Scenario = 0, Platform = 1, Matrix = 2 };
+
+// The shipped job kinds' parsers. The fuzz target links only the loader modules (no SimGrid), so
+// not the registry (jobs/registry.cpp), which holds them with the kinds' runs: this list mirrors
+// it, and tests/robustness checks that the two name the same kinds in the same order.
+inline const JobParsers& fuzz_job_parsers() {
+  static const JobParsers parsers = {
+      {CollectiveBenchSpec::kind, parse_collective_benchmark},
+      {TrainingSpec::kind, parse_training},
+      {DilocoSpec::kind, parse_diloco},
+      {ProgramsSpec::kind, parse_programs},
+  };
+  return parsers;
+}
 
 // Thrown for anything a loader must never do with hostile text.
 struct Finding : std::runtime_error {
@@ -30,7 +45,7 @@ inline void load_fuzz_input(const uint8_t* data, size_t size) {
     // Names under scenarios/ and platforms/ so that relative references in seed inputs resolve
     // as in the shipped files (the fuzzer runs from the repository root).
     switch (loader) {
-      case Loader::Scenario: load_scenario_text(text, "scenarios/fuzz.yaml"); break;
+      case Loader::Scenario: load_scenario(text, "scenarios/fuzz.yaml", {}, fuzz_job_parsers()); break;
       case Loader::Platform: load_platform_text(text, "platforms/fuzz.yaml"); break;
       case Loader::Matrix: parse_bandwidth_matrix(text, "platforms/fuzz.json", "fuzz"); break;
     }
