@@ -74,13 +74,17 @@ class MoeExtension final : public TrainingExtension {
     shard_.cp = p.cp;  // this rank's s / cp tokens of each sequence (the load-balanced chunks)
     tp_bytes_ = p.tp > 1 ? tp_message_bytes(model_, p) : 0.0;
     moe_shard_.layer = shard_, moe_shard_.expert_tp = p.expert_tp(), moe_shard_.grouped_gemm = p.experts.grouped_gemm;
-    // Layers of each (stage, chunk), in the dense generator's placement (costs.hpp).
+    // Layers of each (stage, chunk), in the dense generator's placement (costs.hpp; under
+    // DualPipe each virtual stage on two ranks).
     const auto per_vs = virtual_stage_layers(p, model_);
+    std::vector<int> next(per_vs.size() + 1, 0);
+    for (size_t vs = 0; vs < per_vs.size(); ++vs) next[vs + 1] = next[vs] + per_vs[vs];
     first_.assign(p.pp, std::vector<int>(p.chunks)), count_ = first_;
-    for (int vs = 0, next = 0; vs < static_cast<int>(per_vs.size()); next += per_vs[vs], ++vs) {
-      const int s = chunk_placement(p).rank_of(vs), c = chunk_placement(p).chunk_of(vs);
-      first_[s][c] = next, count_[s][c] = per_vs[vs];
-    }
+    for (int s = 0; s < p.pp; ++s)
+      for (int c = 0; c < p.chunks; ++c) {
+        const int vs = chunk_placement(p).virtual_stage(s, c);
+        first_[s][c] = next[vs], count_[s][c] = per_vs[vs];
+      }
     // Parameters per GPU: dense (reduced over dp by the dense generator) and routed experts.
     workload::MoeMemoryShape shape;
     shape.micro_batch = p.micro_batch, shape.tp = p.tp, shape.ep = p.experts.ep, shape.expert_tp = p.expert_tp();
@@ -97,6 +101,9 @@ class MoeExtension final : public TrainingExtension {
 
   void add_slots(program::Builder& b) override {
     ep_slot_ = b.slot("ep"), edp_slot_ = b.slot("edp"), tp_slot_ = b.slot("tp");
+    // DualPipe's F&B pairs run one micro-batch's all-to-alls beside the other's compute.
+    if (plan_.schedule == schedule::ScheduleKind::DualPipe && layout_.ep() > 1 && plan_.cp == 1)
+      ep_stream_ = b.stream(program::kEpStream);
     if (layout_.expert_tp() > 1) etp_slot_ = b.slot("etp");
   }
 
@@ -118,10 +125,19 @@ class MoeExtension final : public TrainingExtension {
             const int g = b.group(name("ep", s, d, t), ints(layout_.ep_group(s, d, t)));
             for (int e = 0; e < ep; ++e) groups[layout_.rank({s, d, e, t})][ep_slot_] = g;
           }
-        if (edp > 1)
+        // DualPipe: the experts of stages s and pp-1-s live on both ranks s and pp-1-s; one
+        // expert-DP group over both reduces them (made at the lower stage).
+        const int pair = weight_copies(plan_) > 1 ? plan_.pp - 1 - s : s;
+        if (edp * weight_copies(plan_) > 1 && pair >= s)
           for (int e = 0; e < ep; ++e) {
-            const int g = b.group(name("edp", s, e, t), ints(layout_.expert_dp_group(s, e, t)));
-            for (int d = 0; d < edp; ++d) groups[layout_.rank({s, d, e, t})][edp_slot_] = g;
+            auto members = layout_.expert_dp_group(s, e, t);
+            if (pair != s) {
+              const auto other = layout_.expert_dp_group(pair, e, t);
+              members.insert(members.end(), other.begin(), other.end());
+            }
+            const int g = b.group(name("edp", s, e, t), ints(members));
+            for (int stage : {s, pair})
+              for (int d = 0; d < edp; ++d) groups[layout_.rank({stage, d, e, t})][edp_slot_] = g;
           }
         if (etp > 1 && t == 0)
           for (int d = 0; d < edp; ++d)
@@ -149,25 +165,28 @@ class MoeExtension final : public TrainingExtension {
     }
     const schedule::Placement placement = chunk_placement(plan_);
     const int last_vs = placement.virtual_stages() - 1;
-    auto& first = out[placement.rank_of(0)].chunks[placement.chunk_of(0)];
-    auto& last = out[placement.rank_of(last_vs)].chunks[placement.chunk_of(last_vs)];
     // As part_params (costs.hpp) for a dense model: vocabulary-split over tp, a tied head on
-    // another stage with its own copy of the word embeddings.
+    // another stage with its own copy of the word embeddings (on every rank holding them: two
+    // under DualPipe).
     const double t = plan_.tp;
-    first.embedding = true, first.params += workload::embedding_parameters(model_) / t;
-    last.lm_head = true, last.params += workload::lm_head_parameters(model_) / t;
-    if (model_.tied_embeddings && embedding_stage(plan_) != lm_head_stage(plan_))
-      last.params += double(model_.vocab) * model_.hidden / t;
+    for (int s = 0; s < plan_.pp; ++s)
+      for (int c = 0; c < plan_.chunks; ++c) {
+        auto& ch = out[s].chunks[c];
+        if (placement.virtual_stage(s, c) == 0) ch.embedding = true, ch.params += workload::embedding_parameters(model_) / t;
+        if (placement.virtual_stage(s, c) != last_vs) continue;
+        ch.lm_head = true, ch.params += workload::lm_head_parameters(model_) / t;
+        if (tied_embedding_copy(plan_, model_)) ch.params += double(model_.vocab) * model_.hidden / t;
+      }
     return out;
   }
 
   double optimizer_params(int rank) const override {
     const auto co = layout_.coord(rank);
-    return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? layout_.expert_dp() : 1);
+    return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? layout_.expert_dp() * weight_copies(plan_) : 1);
   }
 
   void collectives(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind) override {
-    if (layout_.expert_dp() <= 1) return;
+    if (layout_.expert_dp() * weight_copies(plan_) <= 1) return;
     const double bytes = expert_params_[layout_.coord(rank).stage] * workload::kGradBytesPerParam;
     if (bytes <= 0) return;
     Collective c;
@@ -210,9 +229,8 @@ class MoeExtension final : public TrainingExtension {
     int tp = 0;
     Role role = Role::Forward;
     auto flush = [&] {
-      if (pending > 0) w.compute(stream, pending, role);
-      if (tp > 0 && tp_bytes_ > 0)
-        w.collective(stream, tp_slot_, tp_all_reduces(tp), Role::TpComm);
+      if (pending > 0) put(w, stream, {-1, pending, {}, role});
+      if (tp > 0 && tp_bytes_ > 0) put(w, stream, {tp_slot_, 0, tp_all_reduces(tp), Role::TpComm});
       pending = 0, tp = 0;
     };
     // An all-to-all of layer l, micro-batch op.micro_batch: as flows with this GPU's per-peer
@@ -228,10 +246,10 @@ class MoeExtension final : public TrainingExtension {
         // Closed forms do not synchronise: the barrier makes the group wait for its last member.
         Collective barrier;
         barrier.kind = CollectiveKind::Barrier, barrier.algorithm = CollectiveAlgorithm::Direct;
-        w.collective(stream, ep_slot_, barrier, Role::Wait);
+        put(w, stream, {ep_slot_, 0, barrier, Role::Wait});
         c.bytes = sample(co, co.etp, l, iteration, op.micro_batch).closed_form_rows * model_.hidden * bytes_per_element;
       }
-      w.collective(stream, ep_slot_, c, Role::Collective);
+      put(w, stream, {ep_slot_, 0, c, Role::Collective});
     };
     // Expert tensor parallelism: the rows the expert-TP group received are all-gathered before
     // the experts (each rank then computes every row with its 1/expert_tp of the width) and
@@ -244,7 +262,7 @@ class MoeExtension final : public TrainingExtension {
       Collective x;
       x.kind = kind, x.algorithm = CollectiveAlgorithm::Ring, x.granularity = Granularity::ClosedForm;
       x.bytes = c.gathered_rows * model_.hidden * bytes_per_element;
-      w.collective(stream, etp_slot_, x, Role::Collective);
+      put(w, stream, {etp_slot_, 0, x, Role::Collective});
     };
     const double dispatch_bytes = workload::operand_bytes(plan_.gemm_precision);
     const int tp_attention = tp_bytes_ > 0 ? 1 : 0, tp_dense = 2 * tp_attention;
@@ -328,7 +346,70 @@ class MoeExtension final : public TrainingExtension {
     }
   }
 
+ // DualPipe's F&B (docs/moe.md, "DualPipe"): forward `f` and backward `b` of two micro-batches
+  // interleaved as DeepSeek-V3's Fig. 4 does. Each op is cut at its all-to-alls into compute
+  // segments c_0 a_1 c_1 ... a_k c_k; the compute stream runs f.c_0, b.c_0, f.c_1, b.c_1, ...,
+  // the "ep-comm" stream the all-to-alls f.a_1, b.a_1, f.a_2, ... in that order, each all-to-all
+  // starting when the compute segment before it ended and each compute segment waiting for the
+  // all-to-all before it: one micro-batch's dispatch and combine run during the other's compute.
+  void overlapped_pair(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& f,
+                       const schedule::PipelineOp& b) override {
+    if (ep_stream_ < 0) {  // nothing to overlap: back to back
+      pass(w, stream, rank, iteration, f, {});
+      pass(w, stream, rank, iteration, b, {});
+      return;
+    }
+    std::vector<Item> items[2];
+    for (int k = 0; k < 2; ++k) {
+      recording_ = &items[k];
+      pass(w, stream, rank, iteration, k == 0 ? f : b, {});
+    }
+    recording_ = nullptr;
+    size_t next[2] = {0, 0};
+    int ready[2] = {-1, -1};  // event of the op's last all-to-all, which its next segment waits for
+    const auto is_ep = [&](const Item& x) { return x.slot >= 0 && x.slot == ep_slot_; };
+    // One step of op k: its next compute segment, then the all-to-all after it on the EP stream.
+    auto step = [&](int k) {
+      auto& list = items[k];
+      size_t& i = next[k];
+      if (ready[k] >= 0) w.wait(stream, ready[k]), ready[k] = -1;
+      for (; i < list.size() && !is_ep(list[i]); ++i) put(w, stream, list[i]);
+      if (i == list.size()) return;
+      w.wait(ep_stream_, w.record(stream));
+      for (; i < list.size() && is_ep(list[i]); ++i) put(w, ep_stream_, list[i]);
+      ready[k] = w.record(ep_stream_);
+    };
+    while (next[0] < items[0].size() || next[1] < items[1].size())
+      for (int k = 0; k < 2; ++k)
+        if (next[k] < items[k].size()) step(k);
+    for (int k = 0; k < 2; ++k)
+      if (ready[k] >= 0) w.wait(stream, ready[k]);
+  }
+
  private:
+  // What pass() writes, one op at a time: a compute op (slot -1) or a collective on `slot`.
+  struct Item {
+    int slot = -1;
+    double seconds = 0;
+    Collective c;
+    Role role = Role::Forward;
+  };
+  std::vector<Item>* recording_ = nullptr;  // overlapped_pair collects pass()'s ops here
+  int ep_stream_ = -1;                      // "ep-comm" under DualPipe with ep > 1, else -1
+
+  void put(program::ProgramWriter& w, int stream, const Item& x) {
+    if (recording_) return recording_->push_back(x);
+    if (x.slot < 0) return w.compute(stream, x.seconds, x.role);
+    if (x.slot == ep_slot_ && ep_stream_ >= 0 && stream != ep_stream_) {
+      // The EP slot's collectives all live on the ep-comm stream (one stream per slot): outside
+      // a pair the compute stream waits for each.
+      w.wait(ep_stream_, w.record(stream));
+      w.collective(ep_stream_, x.slot, x.c, x.role);
+      return w.wait(stream, w.record(ep_stream_));
+    }
+    w.collective(stream, x.slot, x.c, x.role);
+  }
+
   // `count` closed-form ring all-reduces of one activation over the attention's TP group.
   Collective tp_all_reduces(int count) const {
     Collective c;

@@ -49,6 +49,10 @@ class TrainingExtension {
   // the kernels so far have been written, so that the caller may insert waits there.
   virtual void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
                     const std::function<void(int)>& before_layer) = 0;
+  // DualPipe's F&B (schedule::PipelineOp::overlapped_with_next): forward `f` and backward `b`
+  // of two micro-batches as one unit, each one's communication beside the other's compute.
+  virtual void overlapped_pair(program::ProgramWriter& w, int stream, int rank, int iteration,
+                               const schedule::PipelineOp& f, const schedule::PipelineOp& b) = 0;
   // Parameters of `rank` outside StageCosts::params whose optimizer step runs on it.
   virtual double optimizer_params(int rank) const = 0;
   // Its gradient reductions (kind: the dense ones' all-reduce or reduce-scatter), or with
