@@ -211,6 +211,48 @@ class MoeExtension final : public TrainingExtension {
 
   void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
             const std::function<void(int)>& before_layer) override {
+    if (ep_stream_ < 0) return write_op(w, stream, rank, iteration, op, before_layer);
+    // DualPipe (no before_layer: overlap_param_gather is refused with it): the EP slot's
+    // all-to-alls live on the ep-comm stream (one stream per slot), the compute stream waiting
+    // for each.
+    std::vector<Item> items[1];
+    record(w, stream, rank, iteration, op, items[0]);
+    interleave(w, stream, items);
+  }
+
+  // DualPipe's F&B (docs/moe.md, "DualPipe"): forward `f` and backward `b` of two micro-batches
+  // interleaved as DeepSeek-V3's Fig. 4 does: each op is cut at its all-to-alls into compute
+  // segments c_0 a_1 c_1 ... a_k c_k; the compute stream runs f.c_0, b.c_0, f.c_1, b.c_1, ...,
+  // the "ep-comm" stream the all-to-alls f.a_1, b.a_1, f.a_2, ... in that order, each all-to-all
+  // starting when the compute segment before it ended and each compute segment waiting for the
+  // all-to-all before it: one micro-batch's dispatch and combine run during the other's compute.
+  void overlapped_pair(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& f,
+                       const schedule::PipelineOp& b) override {
+    if (ep_stream_ < 0) {  // nothing to overlap: back to back
+      write_op(w, stream, rank, iteration, f, {});
+      write_op(w, stream, rank, iteration, b, {});
+      return;
+    }
+    std::vector<Item> items[2];
+    record(w, stream, rank, iteration, f, items[0]);
+    record(w, stream, rank, iteration, b, items[1]);
+    interleave(w, stream, items);
+  }
+
+ private:
+  // What write_op() writes, one op at a time: a compute op (slot -1) or a collective on `slot`.
+  struct Item {
+    int slot = -1;
+    double seconds = 0;
+    Collective c;
+    Role role = Role::Forward;
+  };
+  std::vector<Item>* recording_ = nullptr;  // record() collects write_op()'s ops here
+  int ep_stream_ = -1;                      // "ep-comm" under DualPipe with ep > 1, else -1
+
+  // Writes schedule op `op` (TrainingExtension::pass), or records its ops when recording_ is set.
+  void write_op(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
+                const std::function<void(int)>& before_layer) {
     const ExpertCoord co = layout_.coord(rank);
     select_rank(rank, co);
     const FixedCosts& f = fixed(layout_.ranks().gpu_of_rank(rank));
@@ -346,31 +388,18 @@ class MoeExtension final : public TrainingExtension {
     }
   }
 
- // DualPipe's F&B (docs/moe.md, "DualPipe"): forward `f` and backward `b` of two micro-batches
-  // interleaved as DeepSeek-V3's Fig. 4 does. Each op is cut at its all-to-alls into compute
-  // segments c_0 a_1 c_1 ... a_k c_k; the compute stream runs f.c_0, b.c_0, f.c_1, b.c_1, ...,
-  // the "ep-comm" stream the all-to-alls f.a_1, b.a_1, f.a_2, ... in that order, each all-to-all
-  // starting when the compute segment before it ended and each compute segment waiting for the
-  // all-to-all before it: one micro-batch's dispatch and combine run during the other's compute.
-  void overlapped_pair(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& f,
-                       const schedule::PipelineOp& b) override {
-    if (ep_stream_ < 0) {  // nothing to overlap: back to back
-      pass(w, stream, rank, iteration, f, {});
-      pass(w, stream, rank, iteration, b, {});
-      return;
-    }
-    std::vector<Item> items[2];
-    for (int k = 0; k < 2; ++k) {
-      recording_ = &items[k];
-      pass(w, stream, rank, iteration, k == 0 ? f : b, {});
-    }
-    recording_ = nullptr;
-    size_t next[2] = {0, 0};
-    int ready[2] = {-1, -1};  // event of the op's last all-to-all, which its next segment waits for
+  // The ops of one or two schedule ops (`items`, as recorded) written with their EP all-to-alls
+  // on the ep-comm stream: compute segments of the ops in turn on `stream`, each all-to-all after
+  // the segment before it, each segment after its op's all-to-all before it.
+  template <size_t N>
+  void interleave(program::ProgramWriter& w, int stream, const std::vector<Item> (&items)[N]) {
+    size_t next[N] = {};
+    int ready[N];  // event of the op's last all-to-all, which its next segment waits for
+    std::fill(ready, ready + N, -1);
     const auto is_ep = [&](const Item& x) { return x.slot >= 0 && x.slot == ep_slot_; };
     // One step of op k: its next compute segment, then the all-to-all after it on the EP stream.
-    auto step = [&](int k) {
-      auto& list = items[k];
+    auto step = [&](size_t k) {
+      const auto& list = items[k];
       size_t& i = next[k];
       if (ready[k] >= 0) w.wait(stream, ready[k]), ready[k] = -1;
       for (; i < list.size() && !is_ep(list[i]); ++i) put(w, stream, list[i]);
@@ -379,34 +408,26 @@ class MoeExtension final : public TrainingExtension {
       for (; i < list.size() && is_ep(list[i]); ++i) put(w, ep_stream_, list[i]);
       ready[k] = w.record(ep_stream_);
     };
-    while (next[0] < items[0].size() || next[1] < items[1].size())
-      for (int k = 0; k < 2; ++k)
-        if (next[k] < items[k].size()) step(k);
-    for (int k = 0; k < 2; ++k)
+    for (bool left = true; left;) {
+      left = false;
+      for (size_t k = 0; k < N; ++k)
+        if (next[k] < items[k].size()) step(k), left = true;
+    }
+    for (size_t k = 0; k < N; ++k)
       if (ready[k] >= 0) w.wait(stream, ready[k]);
   }
 
- private:
-  // What pass() writes, one op at a time: a compute op (slot -1) or a collective on `slot`.
-  struct Item {
-    int slot = -1;
-    double seconds = 0;
-    Collective c;
-    Role role = Role::Forward;
-  };
-  std::vector<Item>* recording_ = nullptr;  // overlapped_pair collects pass()'s ops here
-  int ep_stream_ = -1;                      // "ep-comm" under DualPipe with ep > 1, else -1
+  void record(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
+              std::vector<Item>& into) {
+    recording_ = &into;
+    write_op(w, stream, rank, iteration, op, {});
+    recording_ = nullptr;
+  }
+
 
   void put(program::ProgramWriter& w, int stream, const Item& x) {
     if (recording_) return recording_->push_back(x);
     if (x.slot < 0) return w.compute(stream, x.seconds, x.role);
-    if (x.slot == ep_slot_ && ep_stream_ >= 0 && stream != ep_stream_) {
-      // The EP slot's collectives all live on the ep-comm stream (one stream per slot): outside
-      // a pair the compute stream waits for each.
-      w.wait(ep_stream_, w.record(stream));
-      w.collective(ep_stream_, x.slot, x.c, x.role);
-      return w.wait(stream, w.record(ep_stream_));
-    }
     w.collective(stream, x.slot, x.c, x.role);
   }
 
