@@ -8,9 +8,11 @@ each feature changes.
 Usage: /usr/bin/python3 docs/gen/validation.py [--check] [--trainsim PATH]   (docs/gen/docgen.py)
 The nine runs take about 30 s on two idle cores (two at a time; the 3,072-GPU row dominates);
 the compared rows (compared.tsv: the 2,048-GPU DeepSeek-V3 run on DualPipe and its 1F1B variant,
-two at a time) add bench/moe_deepseek.sh's time.
+and the 16,384-GPU Llama 3 405B 131k run; two at a time) add bench/moe_deepseek.sh's time and
+about 18 s (one run, two idle cores).
 """
 import csv
+import json
 import statistics
 import subprocess
 import sys
@@ -54,21 +56,29 @@ def run_all(trainsim, scenarios, read=summary, jobs=2):
             return list(pool.map(one, enumerate(scenarios)))
 
 
-PRINTED = {"tokens per second": "tokens_per_s"}
+def run_results(trainsim, scenario):
+    """The results `trainsim run --results` writes (docs/trace-format.md, "Results as JSON"):
+    {"metrics": {name: value (SI)}, "tables": {name: {column: values}}}, full precision, without
+    a trace (a trace of every activity of 2,048 GPUs would take gigabytes)."""
+    with tempfile.TemporaryDirectory(prefix="trainsim-docgen-results-") as out:
+        path = Path(out) / "results.json"
+        r = subprocess.run([trainsim, "run", scenario, "--quiet", "--results", str(path)], cwd=ROOT,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"'trainsim run {scenario}' failed ({r.returncode}):\n{r.stderr}")
+        doc = json.loads(path.read_text())
+    return {"metrics": {m["name"]: m["value"] for m in doc["metrics"]},
+            "tables": {t["name"]: {c["name"]: c["values"] for c in t["numeric"]} for t in doc["tables"]}}
 
 
-def printed_summary(trainsim, scenario):
-    """{name: value} of the summary lines `trainsim run` prints that PRINTED names."""
-    r = subprocess.run([trainsim, "run", scenario, "--quiet"], cwd=ROOT, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"'trainsim run {scenario}' failed ({r.returncode}):\n{r.stderr}")
-    out = {}
-    for line in r.stdout.splitlines():
-        for label, name in PRINTED.items():
-            if line.startswith(label + " "):
-                value = line[len(label):].split()[0]
-                out[name] = float(value)  # tokens per second: a plain number; times are not read
-    return out
+def scenario_path(name):
+    """A row's scenario: scenarios/validation/<name>.yaml, or scenarios/<name>.yaml for a name with
+    a folder (the long-context row lives in scenarios/long-context/)."""
+    return f"scenarios/{name}.yaml" if "/" in name else f"scenarios/validation/{name}.yaml"
+
+
+# How a compared row prints its figures: tokens per second as integers, TFLOP/s with one decimal.
+COMPARED_FORMAT = {"tokens_per_s": ",.0f", "tflops_per_gpu": ",.1f"}
 
 
 def decimals(text):
@@ -96,27 +106,71 @@ def generate(trainsim):
     blocks = [("docs/validation.md", "validation-rows", "\n".join(lines) + "\n")]
     with open(COMPARED, newline="") as f:
         compared = list(csv.DictReader(f, delimiter="\t"))
-    # Read from the printed summary: a trace of every activity of 2,048 GPUs would take gigabytes.
     # A row with a `change` ("old => new") runs its scenario with that one setting replaced.
     with tempfile.TemporaryDirectory(prefix="trainsim-docgen-compared-") as tmp:
-        scenarios = []
+        paths = []
         for i, r in enumerate(compared):
             change = tuple(r["change"].split(" => ")) if r.get("change") else None
-            scenarios.append(variant_file(Path(tmp), i, f"validation/{r['scenario']}", change))
+            paths.append(variant_file(Path(tmp), i, scenario_path(r["scenario"])[len("scenarios/"):-len(".yaml")], change))
         with ThreadPoolExecutor(2) as pool:
-            summaries = list(pool.map(lambda scenario: printed_summary(trainsim, scenario), scenarios))
+            runs = list(pool.map(lambda scenario: run_results(trainsim, scenario), paths))
+    results = {r["scenario"]: run for r, run in zip(compared, runs) if not r.get("change")}
     lines = ["| row | metric | published | simulated | error | differences from the published run | scenario |",
              "|---|---|---|---|---|---|---|"]
-    for r, summary in zip(compared, summaries):
+    for r, run in zip(compared, runs):
         name, scale = METRICS[r["metric"]]
-        simulated = summary[r["metric"]] / scale
+        simulated = run["metrics"][r["metric"]] / scale
         error = simulated / float(r["published"]) - 1
+        shown = COMPARED_FORMAT[r["metric"]]
         row = r["row"] + (f" (`{r['change'].split(' => ')[1]}`)" if r.get("change") else "")
-        lines.append(f"| {row} | {name} | {int(r['published']):,} | {simulated:,.0f} | {100 * error:+.1f}% "
-                     f"| {r['differences']} | [{r['scenario']}](../scenarios/validation/{r['scenario']}.yaml) |")
+        lines.append(f"| {row} | {name} | {int(r['published']):,} | {simulated:{shown}} | {100 * error:+.1f}% "
+                     f"| {r['differences']} | [{r['scenario']}](../{scenario_path(r['scenario'])}) |")
     blocks.append(("docs/validation.md", "validation-compared", "\n".join(lines) + "\n"))
+    blocks.append(long_context(results[LONG_CONTEXT]))
     blocks.append(sharded_and_overlap(trainsim))
     return blocks
+
+
+# The Llama 3 405B 131,072-token row, taken apart (docs/validation.md, "Llama 3 405B at 131,072
+# tokens"). Its shape (workload/presets.cpp, llama3-405b) for the two attention FLOP counts:
+# per token 6 N' + c l s h with N' the layers' and LM head's matrix parameters; c = 12 counts
+# the full s x s attention (Megatron's formula, PaLM's MFU convention), c = 6 its causal half.
+LONG_CONTEXT = "long-context/llama3-405b-131k"
+LLAMA3_405B = {"layers": 126, "hidden": 16384, "kv": 8 * 128, "ffn": 53248, "vocab": 128000, "seq": 131072}
+
+
+def long_context(res):
+    m, stages = res["metrics"], res["tables"]["stages"]
+    x = LLAMA3_405B
+    l, h, s = x["layers"], x["hidden"], x["seq"]
+    matrices = l * (h * (h + 2 * x["kv"]) + h * h + 3 * h * x["ffn"]) + h * x["vocab"]
+    full, causal = 6 * matrices + 12 * l * s * h, 6 * matrices + 6 * l * s * h
+    per_gpu = m["tokens_per_s"] / 16384  # tokens per second per GPU
+    gib = 2.0 ** 30
+    worst = max(range(len(stages["stage"])), key=lambda i: stages["memory_total"][i])
+    rest = stages["memory_total"][worst] - sum(stages[k][worst] for k in ("weights", "gradients", "optimizer",
+                                                                               "activations"))
+    t = m["iteration_time"]
+    rows = [
+        ("iteration time", f"{t:.2f} s", "16.8M tokens (128 sequences of 131,072)"),
+        ("TFLOP/s per GPU, full s² attention counted", f"{per_gpu * full / 1e12:.1f}",
+         f"{full / 1e9:,.0f} GFLOP per token: Megatron's formula, the simulator's figure; published 380"),
+        ("TFLOP/s per GPU, causal half counted", f"{per_gpu * causal / 1e12:.1f}",
+         f"{causal / 1e9:,.0f} GFLOP per token: the work the kernels do"),
+        ("pipeline bubble", f"{100 * m['bubble_fraction']:.1f}%", "(p - 1)/(m v) = 15/128 = 11.7% for 16 stages, 16 micro-batches, 8 chunks"),
+        ("exposed TP communication", f"{m['exposed_tp']:.3f} s", f"{100 * m['exposed_tp'] / t:.1f}% of the iteration"),
+        ("exposed CP communication", f"{m['exposed_cp']:.3f} s",
+         f"{100 * m['exposed_cp'] / t:.1f}%: KV all-gathers and dKV reduce-scatters on the compute stream"),
+        ("exposed PP / DP communication", f"{m['exposed_pp']:.3f} / {m['exposed_dp']:.3f} s", ""),
+        ("largest stage compute", f"{max(stages['compute_s']):.2f} s", "forward and backward of 8 layers x 16 micro-batches"),
+        ("stages over 80 GiB", f"{int(m['oom_stages'])} of {len(stages['stage'])}", ""),
+        (f"stage {worst} memory", f"{stages['memory_total'][worst] / gib:.2f} GiB",
+         f"weights {stages['weights'][worst] / gib:.2f}, gradients {stages['gradients'][worst] / gib:.2f}, "
+         f"optimizer {stages['optimizer'][worst] / gib:.2f}, activations {stages['activations'][worst] / gib:.2f}, "
+         f"buffers and overhead {rest / gib:.2f} GiB"),
+    ]
+    lines = ["| quantity | simulated | note |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return ("docs/validation.md", "long-context", "\n".join(lines) + "\n")
 
 
 # Issue 12's shipped runs, each with variants written next to nothing in the repository: the

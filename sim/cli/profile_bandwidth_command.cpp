@@ -12,6 +12,7 @@
 #include "config/bandwidth_matrix.hpp"
 #include "config/loader.hpp"
 #include "core/limits.hpp"
+#include "core/progress.hpp"
 #include "output/output_plan.hpp"
 #include "output/table_printer.hpp"
 
@@ -34,6 +35,7 @@ int profile_bandwidth_command(const std::vector<std::string>& words) {
             {{"output", "FILE.json", "where to write the matrix (default: print only)"},
              {"seed", "N", "seed of the platform's heterogeneity draws (0 to 2^63-1, default 0, as a scenario's)"},
              {"force", "", "replace an existing output file (regular files only)"},
+             {"quiet", "", "no progress bar (drawn on stderr when it is a terminal)"},
              host_memory_limit_option()},
             "trainsim profile-bandwidth platforms/v100-edr-hetero.yaml --output v100.json");
   args.parse(words);
@@ -53,7 +55,9 @@ int profile_bandwidth_command(const std::vector<std::string>& words) {
                        SourceLocation{platform.file, 0, 0}, "platform");
   output::OutputPlan plan(args.flag("force") ? output::Existing::Replace : output::Existing::Refuse);
   if (!out.empty()) plan.add(out, "--output");
-  const configurator::NodeBandwidth bw = configurator::profile_bandwidth(platform, seed);
+  ProgressOptions progress;  // a bar of the rounds on stderr when it is a terminal: 256 nodes take minutes
+  progress.quiet = args.flag("quiet");
+  const configurator::NodeBandwidth bw = configurator::profile_bandwidth(platform, seed, {}, &progress);
 
   std::cout << "# send/receive bandwidth (GB/s) between the nodes of '" << cluster.name << "' (platform '"
             << platform.name << "'), 31457280-byte messages\n";

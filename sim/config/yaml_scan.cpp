@@ -85,6 +85,13 @@ class Probe : public YAML::EventHandler {
   // The key a tab-indented `line` (0-based) of `text` is written as: its own key under the map
   // it was meant to continue (the pending key's value when that key has none on its line).
   std::string key_of_line(int line) const {
+    // The line above opens a block ("key:" with nothing after it) that yaml-cpp had not reported
+    // when the tab stopped it (it reads a token ahead): the tab line is that key's first entry,
+    // under the chain of keys the text nests it in.
+    if (const std::string opened = unreported_block_above(line); !opened.empty()) {
+      const std::string own = line_key(line);
+      return own.empty() ? opened : join_key(opened, shown(own));
+    }
     std::string base;
     if (!stack_.empty()) {
       const Frame& f = stack_.back();
@@ -277,6 +284,37 @@ class Probe : public YAML::EventHandler {
     for (char c : key)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return "";
     return key;
+  }
+  // The key path of the nearest content line above `line` when that line is a "key:" opening a
+  // block the parser has not reported (the innermost frame still expects a key), built from the
+  // text: each less indented valueless "key:" line above it adds its key. "" when the line above
+  // has a value, the block was reported, or the chain passes a list item (then the frames know).
+  std::string unreported_block_above(int line) const {
+    if (!stack_.empty() && !(stack_.back().map && stack_.back().expect_key)) return "";
+    auto indent = [&](const std::string& t) { return t.find_first_not_of(' '); };
+    auto content = [&](const std::string& t) {
+      const std::size_t i = t.find_first_not_of(" \t");
+      return i != std::string::npos && t[i] != '#';
+    };
+    int above = line - 1;
+    while (above >= 0 && !content(line_text(above))) --above;
+    if (above < 0 || line_key(above).empty() || line_has_value(above)) return "";
+    std::vector<std::string> chain;
+    std::size_t level = std::string::npos;
+    for (int l = above; l >= 0; --l) {
+      const std::string t = line_text(l);
+      if (!content(t)) continue;
+      const std::size_t i = indent(t);
+      if (level != std::string::npos && i >= level) continue;
+      if (t[i] == '-' || t[i] == '\t' || line_key(l).empty() || (l != above && line_has_value(l))) return "";
+      chain.push_back(line_key(l));
+      level = i;
+      if (i == 0) break;
+    }
+    if (level != 0) return "";
+    std::string path;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) path = join_key(path, shown(*it));
+    return path;
   }
   // Whether a "key: value" line holds a value after its ':' (not only a comment).
   bool line_has_value(int line) const {

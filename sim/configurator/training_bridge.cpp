@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <string>
@@ -181,7 +182,8 @@ std::vector<std::vector<std::pair<int, int>>> profile_rounds(int nodes) {
 }
 
 std::vector<std::vector<double>> profile_bandwidth_here(const PlatformSpec& platform, uint64_t seed,
-                                                        const ProfileProcedure& procedure, double bytes) {
+                                                        const ProfileProcedure& procedure, double bytes,
+                                                        const ProgressOptions* progress) {
   const ClusterSpec& c = single_cluster(platform);
   const int n = c.nodes, g = c.gpus_per_node;
   std::vector<std::vector<double>> bw(n, std::vector<double>(n, 0));
@@ -212,6 +214,8 @@ std::vector<std::vector<double>> profile_bandwidth_here(const PlatformSpec& plat
   else
     for (int a = 0; a < n; ++a)
       for (int b = a + 1; b < n; ++b) rounds.push_back({{a, b}});
+  std::optional<ProgressBar> bar;
+  if (progress) bar.emplace("bandwidth profile", double(rounds.size() + (g >= 2 ? 1 : 0)), "rounds", *progress);
   sim.spawn("bandwidth-profile", 0, [&] {
     auto run_round = [&](const std::vector<std::pair<int, int>>& pairs) {
       std::vector<simgrid::s4u::ActorPtr> actors;
@@ -224,6 +228,7 @@ std::vector<std::vector<double>> profile_bandwidth_here(const PlatformSpec& plat
           bw[a][b] = bw[b][a] = ring(gpus);
         }));
       for (auto& actor : actors) actor->join();
+      if (bar) bar->advance();
     };
     for (const auto& pairs : rounds) run_round(pairs);
     if (g >= 2) {
@@ -233,6 +238,7 @@ std::vector<std::vector<double>> profile_bandwidth_here(const PlatformSpec& plat
     }
   });
   sim.run();
+  if (bar) bar->finish();
   if (g < 2)
     for (int a = 0; a < n; ++a) bw[a][a] = c.intra.bandwidth;
   return bw;
@@ -243,12 +249,13 @@ double pipette_matrix_precision(double bytes_per_s) {
   return rounded > 0 ? rounded : bytes_per_s;
 }
 
-NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t seed, const ProfileProcedure& procedure) {
+NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t seed, const ProfileProcedure& procedure,
+                                const ProgressOptions* progress) {
   // The child's results: table `bandwidth` (from, to, bandwidth in B/s), one row per node pair.
   const output::TraceData r = run_isolated_results([&] {
     output::TraceData out;
     auto t = output::Table::with_columns("bandwidth", {}, {"from", "to", "bandwidth"});
-    const auto matrix = profile_bandwidth_here(platform, seed, procedure);
+    const auto matrix = profile_bandwidth_here(platform, seed, procedure, kProfileMessageBytes, progress);
     for (size_t a = 0; a < matrix.size(); ++a)
       for (size_t b = 0; b < matrix[a].size(); ++b)
         t.add_row({}, {static_cast<double>(a), static_cast<double>(b), matrix[a][b]});

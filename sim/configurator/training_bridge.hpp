@@ -9,6 +9,7 @@
 
 #include "configurator/configurator.hpp"
 #include "configurator/oracle.hpp"
+#include "core/progress.hpp"
 #include "output/trace.hpp"
 #include "scenario/scenario.hpp"
 #include "training/costs.hpp"
@@ -82,16 +83,22 @@ struct ProfileProcedure {
 // sendrecv ring over the first `ranks_per_node` GPUs of both nodes (one message per rank,
 // round after round); then every node runs a ring over all its GPUs (the diagonal).
 // Bandwidth = bytes / (time until every message arrived + the ring's largest route latency).
+// With `progress`, a bar of the rounds done ("bandwidth profile [###---] 63/256 rounds ...", the
+// diagonal last) on its stream when that is a terminal (core/progress.hpp): hundreds of nodes
+// take minutes.
 std::vector<std::vector<double>> profile_bandwidth_here(const PlatformSpec& platform, uint64_t seed,
                                                         const ProfileProcedure& procedure = {},
-                                                        double bytes = kProfileMessageBytes);
+                                                        double bytes = kProfileMessageBytes,
+                                                        const ProgressOptions* progress = nullptr);
 
 // A figure as Pipette's JSON keeps it: 2 decimals of GB/s (a value that would round to 0 is
 // kept as it is).
 double pipette_matrix_precision(double bytes_per_s);
 
 // The profile in a child process (the parent never creates an engine), at Pipette's precision.
-NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t seed, const ProfileProcedure& procedure = {});
+// The child draws the progress bar (it inherits the stream).
+NodeBandwidth profile_bandwidth(const PlatformSpec& platform, uint64_t seed, const ProfileProcedure& procedure = {},
+                                const ProgressOptions* progress = nullptr);
 
 // --- what `configure` and `compare` share ---
 

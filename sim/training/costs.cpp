@@ -87,8 +87,8 @@ double ring_all_reduce_time(double bytes, int n, const TpLink& link) {
 }
 
 double kv_block_bytes(const workload::ModelSpec& model, const ParallelPlan& plan) {
-  const double kv_local = std::max(1.0, double(model.kv_heads) / plan.tp) * model.head_dim();
-  return 2.0 * 2.0 * plan.micro_batch * (double(model.seq_len) / plan.cp) * kv_local;
+  const workload::KvWidths kv = workload::kv_widths_per_rank(model, plan.tp);
+  return 2.0 * plan.micro_batch * (double(model.seq_len) / plan.cp) * (kv.k + kv.v);
 }
 
 double pipeline_message_bytes(const workload::ModelSpec& model, const ParallelPlan& plan) {

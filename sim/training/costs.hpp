@@ -85,7 +85,8 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
                                     const workload::ComputeModel& compute, const TpLink& tp_link);
 
 // Bytes of K and V of one layer held by one context-parallel rank (its seq_len / cp tokens, its
-// tensor-parallel share of the KV heads), bf16: 2 x 2 b (s/cp) kv_local. Ring attention passes
+// tensor-parallel share of the heads), bf16: 2 b (s/cp) (k + v) with workload::kv_widths_per_rank
+// (GQA: k = v = kv_local; MLA: the per-head up-projected K and V, not the latent). Ring attention passes
 // cp-1 such blocks per layer forward and 2(cp-1) backward (KV and dKV); the all-gather variant
 // gathers cp of them forward and backward and reduce-scatters the dKV.
 double kv_block_bytes(const workload::ModelSpec& model, const ParallelPlan& plan);

@@ -57,6 +57,17 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     double weight_sum = 0;
     for (double w : weight) weight_sum += w;
     in.micro_batches_in_flight = schedule::peak_weighted_in_flight(sched, s, weight) / weight_sum;
+    // The embedding and the LM head: the peak count of the chunk(s) holding the first and the last
+    // virtual stage alone.
+    const schedule::Placement placement = chunk_placement(plan);
+    auto chunk_in_flight = [&](int virtual_stage) {
+      std::vector<double> only(weight.size(), 0.0);
+      for (int c = 0; c < plan.chunks; ++c)
+        if (placement.virtual_stage(s, c) == virtual_stage) only[static_cast<size_t>(c)] = 1;
+      return schedule::peak_weighted_in_flight(sched, s, only);
+    };
+    if (in.has_embedding) in.embedding_micro_batches_in_flight = chunk_in_flight(0);
+    if (in.has_lm_head) in.lm_head_micro_batches_in_flight = chunk_in_flight(placement.virtual_stages() - 1);
     out.push_back(workload::estimate_memory(in));
     // ZeRO-3: the gathered units' bf16 parameters beside the shard (training/fsdp.hpp).
     if (plan.zero_stage >= 3 && plan.dp > 1) out.back().weights += fsdp_buffer_bytes(spec.model, plan, s);

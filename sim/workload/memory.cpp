@@ -118,15 +118,20 @@ MemoryEstimate estimate_memory(const MemoryInput& in) {
   } else {
     for (int l : in.layer_indices) per_micro_batch += moe_layer_activation_bytes(m, l, moe);
   }
+  // The embedding's and the LM head's activations live as long as their own chunk's micro-batches
+  // (the sum of the separate peaks: an upper bound, exact when they coincide).
+  auto in_flight = [&](double given) { return given < 0 ? in.micro_batches_in_flight : given; };
+  double stage_extras = 0;
   const double tok_h = s * b * h / (in.seq_parallel ? t : 1);
-  if (in.has_embedding && m.family == Family::Gpt) per_micro_batch += tok_h;  // embedding dropout mask
+  if (in.has_embedding && m.family == Family::Gpt)  // embedding dropout mask
+    stage_extras += tok_h * in_flight(in.embedding_micro_batches_in_flight);
   if (in.has_lm_head) {
     // Korthikanti Sec. 4.3: final norm input and logits GEMM input (2 + 2 sbh), fp32 logits 4 sbV/t.
-    per_micro_batch += 4 * tok_h + 4 * s * b * double(m.vocab) / t;
+    stage_extras += (4 * tok_h + 4 * s * b * double(m.vocab) / t) * in_flight(in.lm_head_micro_batches_in_flight);
   }
   // Context parallelism: every term above is per token (flash attention keeps no s x s
   // matrix), so a rank holding s/cp tokens holds 1/cp of them.
-  e.activations = per_micro_batch * in.micro_batches_in_flight / in.cp;
+  e.activations = (per_micro_batch * in.micro_batches_in_flight + stage_extras) / in.cp;
 
   // Communication buffers: sequence-parallel all-gather of a full [s, b, h] bf16 activation,
   // pipeline send + receive buffers of one stage boundary activation, NCCL is in the fixed part.

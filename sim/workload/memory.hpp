@@ -29,6 +29,10 @@ struct MemoryInput {
   // Micro-batches whose activations this GPU holds at its peak, per layer (the schedule knows:
   // 1F1B first stage holds pp; interleaving multiplies by 1 + (pp-1)/(pp*m)). Fractions allowed.
   double micro_batches_in_flight = 1;
+  // Micro-batches whose embedding (first stage) and LM-head (last stage) activations are alive at
+  // the peak: only the chunk holding them counts (interleaved 1F1B's last chunk on the last stage
+  // holds one micro-batch while its other chunks hold many). Negative: micro_batches_in_flight.
+  double embedding_micro_batches_in_flight = -1, lm_head_micro_batches_in_flight = -1;
   // GPT only: flash attention stores no score matrices (Korthikanti's formulas assume it does).
   bool flash_attention = false;
   // MoE models (docs/memory.md, "Mixture of experts"); sequence parallelism when tp > 1.

@@ -140,7 +140,8 @@ std::vector<Op> mla_attention_ops(const ModelSpec& m, const LayerShard& sh) {
   ops.push_back(memory("mla.kv_norm", Pass::Forward, norm_fwd_bytes(T, kvr)));
   push_forward(ops, kv_up);
   ops.push_back(memory("mla.k_assemble", Pass::Forward, k_assemble));
-  const FlashShape flash{b, s, heads, dn + dr, dv, heads * (dn + dr), heads * (dn + dr), heads * dv, heads * dv, double(sh.cp)};
+  const KvWidths kv = kv_widths_per_rank(m, t);
+  const FlashShape flash{b, s, heads, dn + dr, dv, heads * (dn + dr), kv.k, kv.v, heads * dv, double(sh.cp)};
   ops.push_back(flash_attention(flash, Pass::Forward));
   push_forward(ops, proj);
   ops.push_back(memory("attn_residual", Pass::Forward, residual_bytes(m, sh, Tn, Pass::Forward)));
@@ -175,8 +176,7 @@ std::vector<Op> attention_ops(const ModelSpec& m, const LayerShard& sh) {
   const double T = b * s / sh.cp;                  // tokens through every GEMM (this CP rank's)
   const double Tn = sh.seq_parallel ? T / t : T;   // tokens of norms, dropout, residuals
   const double q_local = double(m.heads) / t * d;  // query width on this rank
-  // KV heads are split over tp while they divide; beyond that each rank keeps one (replicated).
-  const double kv_local = std::max(1.0, double(m.kv_heads) / t) * d;
+  const double kv_local = kv_widths_per_rank(m, t).k;
   const Precision p = sh.gemm_precision;
   const FlashShape flash{b, s, double(m.heads) / t, d, d, q_local, kv_local, kv_local, q_local, double(sh.cp)};
 
@@ -341,6 +341,16 @@ double total_bytes(const std::vector<Op>& ops, Pass pass) {
   for (const auto& op : ops)
     if (op.pass == pass) sum += op.bytes;
   return sum;
+}
+
+KvWidths kv_widths_per_rank(const ModelSpec& m, int tp) {
+  if (m.mla.enabled()) {
+    const double heads = double(m.heads) / tp;
+    return {heads * (m.mla.qk_head_dim + m.mla.qk_rope_head_dim), heads * m.mla.v_head_dim};
+  }
+  // KV heads are split over tp while they divide; beyond that each rank keeps one (replicated).
+  const double kv = std::max(1.0, double(m.kv_heads) / tp) * m.head_dim();
+  return {kv, kv};
 }
 
 double layer_forward_model_flops(const ModelSpec& m, int micro_batch) {

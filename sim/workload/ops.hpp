@@ -107,6 +107,17 @@ double megatron_flops_per_iteration(const ModelSpec& model, std::int64_t global_
 // parameters x tokens + 4 b s^2 h. Dense models (InternalError on a MoE model).
 double layer_forward_model_flops(const ModelSpec& model, int micro_batch);
 
+// Widths (elements per token) of K and of V on one tensor-parallel rank, as the attention kernel
+// reads them and context parallelism exchanges them. GQA/MHA: max(1, kv_heads / tp) heads of
+// head_dim each (a KV head is replicated once tp exceeds kv_heads). MLA: the up-projected keys
+// (qk_head_dim + qk_rope_head_dim per head, the shared rotary part copied to every head) and
+// values (v_head_dim) of heads / tp heads, not the compressed latent: Megatron-Core's MLA hands
+// per-head K and V to TransformerEngine's attention, whose context parallelism moves them.
+struct KvWidths {
+  double k = 0, v = 0;
+};
+KvWidths kv_widths_per_rank(const ModelSpec& model, int tp);
+
 // Bytes per element of a GEMM operand in `p` (outputs are always 16-bit).
 double operand_bytes(Precision p);
 

@@ -16,6 +16,7 @@
 #include "training/programs.hpp"
 #include "training/simulator.hpp"
 #include "workload/ops.hpp"
+#include "workload/presets.hpp"
 
 using namespace trainsim;
 using schedule::ScheduleKind;
@@ -77,6 +78,27 @@ TEST_CASE("context parallelism: attention FLOPs and bytes by hand", "[context-pa
   // Pipeline and TP messages carry the rank's tokens only.
   CHECK(pipeline_message_bytes(s.model, s.plan) == 2.0 * 8192 * 1024 / 4 / 2);  // scatter/gather over tp 2
   CHECK(tp_message_bytes(s.model, s.plan) == 2.0 * 8192 * 1024 / 4);
+}
+
+TEST_CASE("context parallelism with MLA exchanges the per-head K and V, not the latent", "[context-parallel][mla]") {
+  // DeepSeek-V3's attention: 128 heads, keys of 128 + 64 rotary dims per head, values of 128;
+  // latent 512 + 64 rotary. Megatron-Core's MLA up-projects the latent before TransformerEngine's
+  // attention, whose context parallelism moves per-head K and V.
+  TrainingSpec s;
+  s.model = *workload::find_model_preset("deepseek-v3");  // seq_len 4096
+  s.plan.cp = 4;
+  s.plan.micro_batch = 1;
+  // One block: 4096 / 4 = 1024 tokens x 128 heads x (128 + 64 + 128) x 2 B = 83,886,080 B (the
+  // latent, 1024 x (512 + 64) x 2 = 1,179,648 B, is 71 x smaller; the generic GQA rule gave
+  // 2 x 2 x 1024 x 128 heads x 56 = 29,360,128 B from hidden / heads).
+  CHECK(kv_block_bytes(s.model, s.plan) == 83886080.0);
+  s.plan.tp = 8;  // tp splits the heads: 16 per rank
+  CHECK(kv_block_bytes(s.model, s.plan) == 83886080.0 / 8);
+  // The attention kernel reads the same K and V, of all 4096 tokens: Q (1024 x 16 x 192) and O
+  // (1024 x 16 x 128) of the rank's tokens, K and V 4096 x 16 x 320, bf16, forward.
+  const auto ops = workload::attention_ops(s.model, {1, 8, true, true, false, 4});
+  CHECK(op_bytes(ops, "attention") == 2.0 * (1024 * 16 * 192 + 4096 * 16 * 320) + 2.0 * 1024 * 16 * 128);
+  CHECK(op_bytes(ops, "attention") - 2.0 * 1024 * 16 * (192 + 128) == 4 * kv_block_bytes(s.model, s.plan));
 }
 
 TEST_CASE("context parallelism: activations divided by cp, optimizer sharded over dp x cp", "[context-parallel]") {
