@@ -7,8 +7,9 @@ each feature changes.
 
 Usage: /usr/bin/python3 docs/gen/validation.py [--check] [--trainsim PATH]   (docs/gen/docgen.py)
 The nine runs take about 30 s on two idle cores (two at a time; the 3,072-GPU row dominates);
-the compared rows (compared.tsv: the 2,048-GPU DeepSeek-V3 run and the 16,384-GPU Llama 3 405B
-131k run) add bench/moe_deepseek.sh's time and about 18 s (one run, two idle cores).
+the compared rows (compared.tsv: the 2,048-GPU DeepSeek-V3 run on DualPipe and its 1F1B variant,
+and the 16,384-GPU Llama 3 405B 131k run; two at a time) add bench/moe_deepseek.sh's time and
+about 18 s (one run, two idle cores).
 """
 import csv
 import json
@@ -105,15 +106,24 @@ def generate(trainsim):
     blocks = [("docs/validation.md", "validation-rows", "\n".join(lines) + "\n")]
     with open(COMPARED, newline="") as f:
         compared = list(csv.DictReader(f, delimiter="\t"))
-    results = {r["scenario"]: run_results(trainsim, scenario_path(r["scenario"])) for r in compared}
+    # A row with a `change` ("old => new") runs its scenario with that one setting replaced.
+    with tempfile.TemporaryDirectory(prefix="trainsim-docgen-compared-") as tmp:
+        paths = []
+        for i, r in enumerate(compared):
+            change = tuple(r["change"].split(" => ")) if r.get("change") else None
+            paths.append(variant_file(Path(tmp), i, scenario_path(r["scenario"])[len("scenarios/"):-len(".yaml")], change))
+        with ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(lambda scenario: run_results(trainsim, scenario), paths))
+    results = {r["scenario"]: run for r, run in zip(compared, runs) if not r.get("change")}
     lines = ["| row | metric | published | simulated | error | differences from the published run | scenario |",
              "|---|---|---|---|---|---|---|"]
-    for r in compared:
+    for r, run in zip(compared, runs):
         name, scale = METRICS[r["metric"]]
-        simulated = results[r["scenario"]]["metrics"][r["metric"]] / scale
+        simulated = run["metrics"][r["metric"]] / scale
         error = simulated / float(r["published"]) - 1
         shown = COMPARED_FORMAT[r["metric"]]
-        lines.append(f"| {r['row']} | {name} | {int(r['published']):,} | {simulated:{shown}} | {100 * error:+.1f}% "
+        row = r["row"] + (f" (`{r['change'].split(' => ')[1]}`)" if r.get("change") else "")
+        lines.append(f"| {row} | {name} | {int(r['published']):,} | {simulated:{shown}} | {100 * error:+.1f}% "
                      f"| {r['differences']} | [{r['scenario']}](../{scenario_path(r['scenario'])}) |")
     blocks.append(("docs/validation.md", "validation-compared", "\n".join(lines) + "\n"))
     blocks.append(long_context(results[LONG_CONTEXT]))
@@ -179,21 +189,24 @@ SHARDED = (
 )
 
 
+def variant_file(tmp, i, name, change):
+    """scenarios/NAME.yaml, or with `change` (old, new) a copy in `tmp` with that setting replaced
+    (and its platform path made absolute)."""
+    path = ROOT / "scenarios" / f"{name}.yaml"
+    if change is None:
+        return f"scenarios/{name}.yaml"
+    text = path.read_text()
+    if change[0] not in text:
+        raise SystemExit(f"{path}: no '{change[0]}' to vary")
+    text = text.replace(change[0], change[1]).replace("../../platforms/", str(ROOT / "platforms") + "/")
+    variant = tmp / f"variant{i}.yaml"
+    variant.write_text(text)
+    return str(variant)
+
+
 def sharded_and_overlap(trainsim):
     with tempfile.TemporaryDirectory(prefix="trainsim-docgen-variants-") as tmp:
-        scenarios = []
-        for i, (name, _, change) in enumerate(SHARDED):
-            path = ROOT / "scenarios" / f"{name}.yaml"
-            if change is None:
-                scenarios.append(f"scenarios/{name}.yaml")
-                continue
-            text = path.read_text()
-            if change[0] not in text:
-                raise SystemExit(f"{path}: no '{change[0]}' to vary")
-            text = text.replace(change[0], change[1]).replace("../../platforms/", str(ROOT / "platforms") + "/")
-            variant = Path(tmp) / f"variant{i}.yaml"
-            variant.write_text(text)
-            scenarios.append(str(variant))
+        scenarios = [variant_file(Path(tmp), i, name, change) for i, (name, _, change) in enumerate(SHARDED)]
         summaries = run_all(trainsim, scenarios)
     lines = ["| scenario | setting | iteration time (s) | TFLOP/s per GPU | MFU | exposed DP (s) | exposed TP (s) |",
              "|---|---|---|---|---|---|---|"]

@@ -7,6 +7,7 @@
 
 #include "core/units.hpp"
 #include "parallel/expert_layout.hpp"
+#include "schedule/schedule.hpp"
 
 namespace trainsim {
 namespace {
@@ -221,6 +222,12 @@ void check_moe_programs(YamlMap& job, const TrainingSpec& spec) {
                                 " expert ranks in the ep_inner rank order (docs/moe.md, \"Sharded data "
                                 "parallelism\"); expected a shard_group whose tp x shard_group is a multiple of ep x "
                                 "expert_tp, or none");
+  // An F&B pair interleaves whole compute segments between its all-to-alls (docs/moe.md,
+  // "DualPipe"); the chunked TP overlap would cut them again, which is not modelled.
+  if (p.schedule == schedule::ScheduleKind::DualPipe && p.tp_comm_overlap && p.tp > 1 && p.experts.ep > 1)
+    throw job.error("tp_comm_overlap", "dualpipe with experts interleaves an F&B pair's compute between its all-to-alls, "
+                                       "and the chunked tensor-parallel overlap is not modelled inside them; expected "
+                                       "tp_comm_overlap: false (or tp 1)");
 }
 
 }  // namespace trainsim

@@ -59,11 +59,14 @@ program::ProgramSet full_programs(const PlatformSpec& platform, const DilocoSpec
   const int ranks = pp.gpus();
 
   // Per fragment, how many of its layers each stage holds (interleaved stages hold several
-  // ranges of layers: the placement rule of training/costs.hpp).
-  const std::vector<int> stage_of = stage_of_layers(pp, training.model);
+  // ranges of layers: the placement rule of training/costs.hpp; under DualPipe every layer sits
+  // on two stages, and each copy is synchronised).
   std::vector<std::vector<int>> on_stage(plan.fragments(), std::vector<int>(pp.pp, 0));
-  for (int f = 0; f < plan.fragments(); ++f)
-    for (int l : plan.fragment_layers(f)) ++on_stage[f][stage_of[l]];
+  for (int s = 0; s < pp.pp; ++s) {
+    const auto held = layers_of_stage(pp, training.model, s);
+    for (int f = 0; f < plan.fragments(); ++f)
+      for (int l : plan.fragment_layers(f)) on_stage[f][s] += std::binary_search(held.begin(), held.end(), l) ? 1 : 0;
+  }
 
   Builder b;
   const auto first = cluster_first_gpus(platform);

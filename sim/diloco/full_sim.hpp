@@ -9,7 +9,7 @@
 // (an event) and waits for the results it needs now: right away when the method does not
 // overlap (DiLoCo, data-parallel, streaming without tau), tau steps later, or H - 1 steps later
 // (eager). Interleaved plans are supported: a fragment's layers are exchanged by the stages that
-// hold them (training::stage_of_layers).
+// hold them (parallel/plan.hpp layers_of_stage; under DualPipe both copies).
 #include "diloco/abstract_sim.hpp"
 #include "output/trace.hpp"
 #include "platform/spec.hpp"

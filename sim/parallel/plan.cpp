@@ -1,5 +1,6 @@
 #include "parallel/plan.hpp"
 
+#include <algorithm>
 #include <numeric>
 #include <set>
 
@@ -43,6 +44,26 @@ void validate_experts(const ParallelPlan& p, const workload::ModelSpec& model) {
 }
 }  // namespace
 
+// DualPipe in training jobs (docs/schedules.md, "DualPipe in training jobs"): what the
+// schedule needs, and what the generator does not combine with it yet.
+void validate_dualpipe(const ParallelPlan& p) {
+  auto fail = [&](const std::string& key, const std::string& msg) { throw InputError(p.where, key, msg); };
+  const int m = p.micro_batches();
+  if (p.pp % 2 != 0)
+    fail("parallelism.pp", "dualpipe runs pairs of mirrored stages; expected an even pp, got " + str(p.pp));
+  if (m % 2 != 0 || m < 2 * p.pp)
+    fail("global_batch", "dualpipe sends half the micro-batches each way and needs at least 2 x pp of them; expected an "
+                         "even number of micro-batches per pipeline >= " + str(2 * p.pp) + ", got " + str(m));
+  if (p.zero_stage >= 3)
+    fail("zero_stage", "ZeRO-3 with dualpipe (gathering both weight copies per unit) is not modelled; expected zero_stage 0 to 2");
+  if (p.overlap_grad_reduce)
+    fail("overlap_grad_reduce", "dualpipe reduces both weight copies' gradients after the backward pass; expected "
+                                "overlap_grad_reduce: false");
+  if (p.overlap_param_gather)
+    fail("overlap_param_gather", "dualpipe gathers both weight copies after the optimizer step; expected "
+                                 "overlap_param_gather: false");
+}
+
 void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int platform_gpus) {
   auto fail = [&](const std::string& key, const std::string& msg) { throw InputError(p.where, key, msg); };
   if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1) fail("parallelism", "tp, cp, pp and dp must be at least 1");
@@ -77,16 +98,17 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   const bool per_virtual_stage = !p.layers_per_virtual_stage.empty();
   // Without an explicit split every virtual stage needs a layer; with one, the first and last
   // may hold only the embedding or the LM head.
-  if (p.pp * p.chunks > model.layers + (per_virtual_stage ? 2 : 0))
-    fail("parallelism.pp", "pp x chunks = " + str(p.pp * p.chunks) + " virtual stages but the model has only " +
-                               str(model.layers) + " layers");
-  if (p.schedule == schedule::ScheduleKind::DualPipe)
-    fail("schedule", "dualpipe is a schedule generator only for now (docs/schedules.md): the training generator does "
-                     "not place its two weight copies yet; expected one of gpipe, 1f1b, interleaved-1f1b, zb-h1, zb-v");
-  const bool v_shape = schedule::chunk_layout(p.schedule) == schedule::ChunkLayout::V;
+  const bool bidirectional = schedule::chunk_layout(p.schedule) == schedule::ChunkLayout::Bidirectional;
+  // DualPipe cuts the model into pp stages (each rank holds two of them, docs/schedules.md).
+  const int model_stages = bidirectional ? p.pp : p.pp * p.chunks;
+  if (model_stages > model.layers + (per_virtual_stage ? 2 : 0))
+    fail("parallelism.pp", (bidirectional ? "pp = " : "pp x chunks = ") + str(model_stages) +
+                               " virtual stages but the model has only " + str(model.layers) + " layers");
+  if (bidirectional) validate_dualpipe(p);
+  const bool v_shape = schedule::chunk_layout(p.schedule) != schedule::ChunkLayout::Looped;
   if (v_shape && p.chunks != 2)
-    fail("chunks", "schedule " + std::string(schedule::to_string(p.schedule)) + " runs 2 model chunks per stage (a V); "
-                   "expected chunks: 2, got " + str(p.chunks));
+    fail("chunks", "schedule " + std::string(schedule::to_string(p.schedule)) + " runs 2 model chunks per stage (" +
+                       (bidirectional ? "one per direction" : "a V") + "); expected chunks: 2, got " + str(p.chunks));
   const bool interleaved = p.schedule == schedule::ScheduleKind::Interleaved1F1B;
   if (!v_shape && interleaved != (p.chunks > 1))
     fail("schedule", std::string(interleaved ? "" : "chunks > 1 needs schedule ") +
@@ -99,10 +121,10 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
   if (per_virtual_stage && !p.layers_per_stage.empty())
     fail("layers_per_virtual_stage", "given with layers_per_stage; expected one of them");
   if (per_virtual_stage) {
-    const int vs_count = p.pp * p.chunks;
+    const int vs_count = model_stages;
     if (static_cast<int>(p.layers_per_virtual_stage.size()) != vs_count)
-      fail("layers_per_virtual_stage", "has " + str(p.layers_per_virtual_stage.size()) +
-                                           " entries; expected pp x chunks = " + str(vs_count) + " (model order)");
+      fail("layers_per_virtual_stage", "has " + str(p.layers_per_virtual_stage.size()) + " entries; expected " +
+                                           (bidirectional ? "pp = " : "pp x chunks = ") + str(vs_count) + " (model order)");
     long long sum = std::accumulate(p.layers_per_virtual_stage.begin(), p.layers_per_virtual_stage.end(), 0LL);
     if (sum != model.layers)
       fail("layers_per_virtual_stage", "sums to " + str(sum) + "; expected the model's " + str(model.layers) + " layers");
@@ -117,14 +139,14 @@ void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int 
     long long sum = std::accumulate(p.layers_per_stage.begin(), p.layers_per_stage.end(), 0LL);
     if (sum != model.layers) fail("layers_per_stage", "sums to " + str(sum) + " but the model has " + str(model.layers) + " layers");
     for (int l : p.layers_per_stage)
-      if (l < p.chunks) fail("layers_per_stage", "every stage needs at least one layer per chunk");
-    if (p.chunks > 1)
+      if (l < (bidirectional ? 1 : p.chunks)) fail("layers_per_stage", "every stage needs at least one layer per chunk");
+    if (p.chunks > 1 && !bidirectional)
       for (int l : p.layers_per_stage)
         if (l % p.chunks != 0)
           fail("layers_per_stage", "with chunks = " + str(p.chunks) +
                                        " every stage's layers must divide by it; layers_per_virtual_stage gives "
                                        "each chunk its own count");
-  } else if (model.layers % (p.pp * p.chunks) != 0 && p.chunks > 1) {
+  } else if (model.layers % (p.pp * p.chunks) != 0 && p.chunks > 1 && !bidirectional) {
     fail("parallelism", "the " + str(model.layers) + " layers do not split evenly into pp x chunks = " +
                             str(p.pp * p.chunks) + " virtual stages; layers_per_virtual_stage gives each its own count");
   }
@@ -156,6 +178,28 @@ schedule::Placement chunk_placement(const ParallelPlan& plan) {
   return schedule::Placement::of({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks});
 }
 
+int weight_copies(const ParallelPlan& plan) {
+  return chunk_placement(plan).layout == schedule::ChunkLayout::Bidirectional ? 2 : 1;
+}
+
+bool tied_embedding_copy(const ParallelPlan& plan, const workload::ModelSpec& model) {
+  return model.tied_embeddings && weight_copies(plan) == 1 && embedding_stage(plan) != lm_head_stage(plan);
+}
+
+std::vector<int> layers_of_stage(const ParallelPlan& plan, const workload::ModelSpec& model, int stage) {
+  const auto per_vs = virtual_stage_layers(plan, model);
+  std::vector<int> first(per_vs.size() + 1, 0);
+  for (size_t vs = 0; vs < per_vs.size(); ++vs) first[vs + 1] = first[vs] + per_vs[vs];
+  const schedule::Placement placement = chunk_placement(plan);
+  std::vector<int> out;
+  for (int c = 0; c < plan.chunks; ++c) {
+    const int vs = placement.virtual_stage(stage, c);
+    for (int l = first[vs]; l < first[vs + 1]; ++l) out.push_back(l);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 int embedding_stage(const ParallelPlan& plan) { return chunk_placement(plan).rank_of(0); }
 
 int lm_head_stage(const ParallelPlan& plan) {
@@ -182,6 +226,8 @@ std::vector<int> virtual_stage_layers(const ParallelPlan& plan, const workload::
   if (!plan.layers_per_virtual_stage.empty()) return plan.layers_per_virtual_stage;
   const auto layers = stage_layers(plan, model);
   const schedule::Placement placement = chunk_placement(plan);
+  // DualPipe: the model's pp stages are the virtual stages (each rank holds two of them).
+  if (placement.layout == schedule::ChunkLayout::Bidirectional) return layers;
   std::vector<int> out(static_cast<size_t>(plan.pp) * plan.chunks);
   for (int s = 0; s < plan.pp; ++s)
     for (int c = 0; c < plan.chunks; ++c)

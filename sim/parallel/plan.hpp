@@ -118,6 +118,16 @@ schedule::Placement chunk_placement(const ParallelPlan& plan);
 // they differ.
 int embedding_stage(const ParallelPlan& plan);
 int lm_head_stage(const ParallelPlan& plan);
+// Ranks of one pipeline holding each stage's parameters: 2 under DualPipe (rank r holds stages r
+// and pp-1-r, so stages r and pp-1-r live on ranks r and pp-1-r both; their gradients are
+// reduced over both ranks' data-parallel groups together), else 1. docs/schedules.md.
+int weight_copies(const ParallelPlan& plan);
+// Whether tied embeddings need the LM head's stage to keep its own copy of the word embeddings
+// (kept equal by an all-reduce of their gradients): embedding and head on different GPUs, and
+// not DualPipe, whose end ranks hold both (their pair reduction keeps the copies equal).
+bool tied_embedding_copy(const ParallelPlan& plan, const workload::ModelSpec& model);
+// The transformer layers (model indices, ascending) GPU stage `stage` holds over its chunks.
+std::vector<int> layers_of_stage(const ParallelPlan& plan, const workload::ModelSpec& model, int stage);
 
 // Transformer layers of each virtual stage, in virtual-stage order (pp x chunks entries): the
 // plan's layers_per_virtual_stage when given, else stage s's layers (stage_layers) split over its

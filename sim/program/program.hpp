@@ -33,6 +33,7 @@ inline constexpr std::string_view kTpStream = "tp-comm";       // tensor-paralle
 inline constexpr std::string_view kPpStream = "pp-comm";       // pipeline transfers off the compute stream
 inline constexpr std::string_view kCpStream = "cp-comm";       // context-parallel KV transfers (ring attention)
 inline constexpr std::string_view kCpSlot = "cp";              // the context-parallel group's slot
+inline constexpr std::string_view kEpStream = "ep-comm";       // all-to-alls overlapping the other micro-batch (DualPipe F&B)
 
 // What an op's time counts as, in traces and metrics: the trace's activity kinds.
 using Role = output::ActivityKind;

@@ -43,6 +43,42 @@ std::array<double, 3> layer_gemm_seconds(const workload::ModelSpec& model, const
   return g;
 }
 
+// The embedding (vocab-parallel: one all-reduce of its output) added to the chunk holding it.
+void add_embedding(ChunkCosts& first, const workload::PassTimes& emb, double ar, int ar_count, const PartParams& part) {
+  first.embedding = true;
+  first.fwd += emb.fwd + ar;  // vocab-parallel embedding: one all-reduce of the output
+  first.fwd_compute += emb.fwd;
+  first.tp_fwd += ar;
+  first.tp_fwd_count += ar_count;
+  first.bwd_weight += emb.bwd();
+  first.params += part.embedding;
+  first.embedding_part.fwd_compute = emb.fwd;
+  first.embedding_part.bwd_weight = emb.bwd();
+  first.embedding_part.tp_fwd_count = ar_count;
+  first.embedding_part.params = part.embedding;
+}
+
+// The LM head (final norm, logits, loss; column-parallel) added to the chunk holding it.
+void add_lm_head(ChunkCosts& last, const workload::PassTimes& head, double ar, int ar_count, const PartParams& part,
+                 const workload::ModelSpec& model, int t) {
+  last.lm_head = true;
+  last.fwd += head.fwd;
+  last.fwd_compute += head.fwd;
+  last.bwd_input += head.bwd_input + ar;  // column-parallel head: all-reduce of the input grad
+  last.bwd_input_compute += head.bwd_input;
+  last.tp_bwd += ar;
+  last.tp_bwd_count += ar_count;
+  last.bwd_weight += head.bwd_weight;
+  last.params += workload::lm_head_parameters(model) / t;  // (two sums: figures kept bit for bit)
+  last.params += part.tied_copy;
+  last.head_part.fwd_compute = head.fwd;
+  last.head_part.bwd_input_compute = head.bwd_input;
+  last.head_part.bwd_weight = head.bwd_weight;
+  last.head_part.tp_bwd_count = ar_count;
+  last.head_part.params = part.head;
+}
+
+
 }  // namespace
 
 workload::PassTimes kernel_times(const workload::ComputeModel& compute, const std::vector<workload::Op>& ops,
@@ -104,7 +140,7 @@ PartParams part_params(const workload::ModelSpec& model, const ParallelPlan& pla
   if (!model.is_moe()) p.layer = workload::layer_parameters_per_rank(model, t);
   // Tied embeddings across stages: the last stage keeps its own copy of the word embeddings,
   // kept equal by an all-reduce of their gradients with the first stage (Megatron).
-  if (model.tied_embeddings && embedding_stage(plan) != lm_head_stage(plan)) p.tied_copy = double(model.vocab) * model.hidden / t;
+  if (tied_embedding_copy(plan, model)) p.tied_copy = double(model.vocab) * model.hidden / t;
   p.head = workload::lm_head_parameters(model) / t + p.tied_copy;
   return p;
 }
@@ -141,66 +177,43 @@ std::vector<StageCosts> stage_costs(const workload::ModelSpec& model, const Para
 
   std::vector<StageCosts> out(plan.pp);
   for (auto& st : out) st.chunks.resize(plan.chunks);
-  // Layer indices follow the virtual-stage order.
+  // Layer indices follow the virtual-stage order. Each (stage, chunk) gets its virtual stage's
+  // costs: under DualPipe every virtual stage sits on two ranks (the two weight copies).
   const auto per_vs = virtual_stage_layers(plan, model);
   const schedule::Placement placement = chunk_placement(plan);
-  int next_layer = 0;
-  for (int vs = 0; vs < static_cast<int>(per_vs.size()); ++vs) {
-    auto& ch = out[placement.rank_of(vs)].chunks[placement.chunk_of(vs)];
-    ch.layers = per_vs[vs];
-    ch.first_layer = next_layer;
-    next_layer += ch.layers;
-    ch.fwd_compute = ch.layers * layer.fwd;
-    ch.bwd_input_compute = ch.layers * layer.bwd_input;
-    ch.bwd_weight = ch.layers * layer.bwd_weight;
-    ch.tp_fwd_count = ch.layers * fwd_per_layer;
-    ch.tp_bwd_count = ch.layers * bwd_per_layer;
-    ch.fwd = ch.layers * (layer.fwd + tp_fwd_layer);
-    ch.bwd_input = ch.layers * (layer.bwd_input + tp_bwd_layer);
-    ch.tp_fwd = ch.layers * tp_fwd_layer;
-    ch.tp_bwd = ch.layers * tp_bwd_layer;
-    ch.params = ch.layers * layer_params;
-    ch.fwd_gemm = ch.layers * gemm[0];
-    ch.bwd_input_gemm = ch.layers * gemm[1];
-    ch.bwd_weight_gemm = ch.layers * gemm[2];
-    ch.layer_part = one_layer;
-    ch.attention_fwd = ch.layers * attention_fwd;
-    ch.attention_bwd = ch.layers * attention_bwd;
-    ch.kv_block_bytes = kv_block;
-  }
-  // Embedding on the first virtual stage, LM head (final norm, logits, loss) on the last.
   const int last_vs = placement.virtual_stages() - 1;
-  auto& first = out[placement.rank_of(0)].chunks[placement.chunk_of(0)];
-  auto& last = out[placement.rank_of(last_vs)].chunks[placement.chunk_of(last_vs)];
+  std::vector<int> first_layer(per_vs.size() + 1, 0);
+  for (size_t vs = 0; vs < per_vs.size(); ++vs) first_layer[vs + 1] = first_layer[vs] + per_vs[vs];
   const auto emb = compute.embedding(model, b, t, plan.sequence_parallel, plan.cp);
   const auto head = compute.lm_head(model, b, t, plan.sequence_parallel, plan.cp);
   const int ar_count = t > 1 ? 1 : 0;
-  first.embedding = true;
-  first.fwd += emb.fwd + ar;  // vocab-parallel embedding: one all-reduce of the output
-  first.fwd_compute += emb.fwd;
-  first.tp_fwd += ar;
-  first.tp_fwd_count += ar_count;
-  first.bwd_weight += emb.bwd();
-  first.params += part.embedding;
-  first.embedding_part.fwd_compute = emb.fwd;
-  first.embedding_part.bwd_weight = emb.bwd();
-  first.embedding_part.tp_fwd_count = ar_count;
-  first.embedding_part.params = part.embedding;
-  last.lm_head = true;
-  last.fwd += head.fwd;
-  last.fwd_compute += head.fwd;
-  last.bwd_input += head.bwd_input + ar;  // column-parallel head: all-reduce of the input grad
-  last.bwd_input_compute += head.bwd_input;
-  last.tp_bwd += ar;
-  last.tp_bwd_count += ar_count;
-  last.bwd_weight += head.bwd_weight;
-  last.params += workload::lm_head_parameters(model) / t;  // (two sums: figures kept bit for bit)
-  last.params += part.tied_copy;
-  last.head_part.fwd_compute = head.fwd;
-  last.head_part.bwd_input_compute = head.bwd_input;
-  last.head_part.bwd_weight = head.bwd_weight;
-  last.head_part.tp_bwd_count = ar_count;
-  last.head_part.params = part.head;
+  for (int s = 0; s < plan.pp; ++s)
+    for (int c = 0; c < plan.chunks; ++c) {
+      const int vs = placement.virtual_stage(s, c);
+      auto& ch = out[s].chunks[c];
+      ch.layers = per_vs[vs];
+      ch.first_layer = first_layer[vs];
+      ch.fwd_compute = ch.layers * layer.fwd;
+      ch.bwd_input_compute = ch.layers * layer.bwd_input;
+      ch.bwd_weight = ch.layers * layer.bwd_weight;
+      ch.tp_fwd_count = ch.layers * fwd_per_layer;
+      ch.tp_bwd_count = ch.layers * bwd_per_layer;
+      ch.fwd = ch.layers * (layer.fwd + tp_fwd_layer);
+      ch.bwd_input = ch.layers * (layer.bwd_input + tp_bwd_layer);
+      ch.tp_fwd = ch.layers * tp_fwd_layer;
+      ch.tp_bwd = ch.layers * tp_bwd_layer;
+      ch.params = ch.layers * layer_params;
+      ch.fwd_gemm = ch.layers * gemm[0];
+      ch.bwd_input_gemm = ch.layers * gemm[1];
+      ch.bwd_weight_gemm = ch.layers * gemm[2];
+      ch.layer_part = one_layer;
+      ch.attention_fwd = ch.layers * attention_fwd;
+      ch.attention_bwd = ch.layers * attention_bwd;
+      ch.kv_block_bytes = kv_block;
+      // Embedding on the first virtual stage, LM head (final norm, logits, loss) on the last.
+      if (vs == 0) add_embedding(ch, emb, ar, ar_count, part);
+      if (vs == last_vs) add_lm_head(ch, head, ar, ar_count, part, model, t);
+    }
   return out;
 }
 

@@ -15,6 +15,7 @@ TrainingMeter::TrainingMeter(const program::ProgramSet& set)
       tp_(set.stream_index(program::kTpStream)),
       pp_(set.stream_index(program::kPpStream)),
       cp_(set.stream_index(program::kCpStream)),
+      ep_(set.stream_index(program::kEpStream)),
       cp_slot_(set.slot_index(program::kCpSlot)),
       ep_slot_(set.slot_index("ep")),
       etp_slot_(set.slot_index("etp")),
@@ -75,6 +76,7 @@ void TrainingMeter::op_done(int rank, const program::Op& op, const program::OpTi
       if (t.source_stream == tp_) r.tp += d;
       if (t.source_stream == pp_) r.pp += d;
       if (t.source_stream == cp_) r.cp += d;
+      if (t.source_stream == ep_) r.ep += d;  // DualPipe F&B: all-to-alls beside the other micro-batch
       if (t.source_stream == outer_) at(rank, it).outer_wait += d;
       return;
     case OpKind::Marker: {

@@ -7,7 +7,8 @@
 //   exposed PP  per receive, ready - max(asked, posted): the wait the producer's compute does
 //               not explain; and waits for events of a "pp-comm" stream
 //   exposed DP  waits for events of the "dp-comm" stream
-//   exposed EP  collectives (all-to-alls, barriers, gathers) of the "ep" and "etp" slots
+//   exposed EP  collectives (all-to-alls, barriers, gathers) of the "ep" and "etp" slots on the
+//               compute stream, and waits for events of the "ep-comm" stream (DualPipe's F&B)
 //   exposed CP  waits for events of the "cp-comm" stream (ring attention's KV transfers) and
 //               collectives of the "cp" slot on the compute stream (the all-gather variant)
 //   outer wait  waits for events of the "outer-comm" stream (DiLoCo), per iteration
@@ -46,7 +47,7 @@ class TrainingMeter final : public program::Observer {
   PerIteration& at(int rank, int it);
 
   const program::ProgramSet& set_;
-  int compute_, dp_, outer_, tp_, pp_, cp_, cp_slot_;
+  int compute_, dp_, outer_, tp_, pp_, cp_, ep_, cp_slot_;
   int ep_slot_, etp_slot_;  // expert parallelism's group slots (-1: none)
   std::vector<PerRank> ranks_;
 };

@@ -73,13 +73,17 @@ class MoeExtension final : public TrainingExtension {
     shard_.cp = p.cp;  // this rank's s / cp tokens of each sequence (the load-balanced chunks)
     tp_bytes_ = p.tp > 1 ? tp_message_bytes(model_, p) : 0.0;
     moe_shard_.layer = shard_, moe_shard_.expert_tp = p.expert_tp(), moe_shard_.grouped_gemm = p.experts.grouped_gemm;
-    // Layers of each (stage, chunk), in the dense generator's placement (costs.hpp).
+    // Layers of each (stage, chunk), in the dense generator's placement (costs.hpp; under
+    // DualPipe each virtual stage on two ranks).
     const auto per_vs = virtual_stage_layers(p, model_);
+    std::vector<int> next(per_vs.size() + 1, 0);
+    for (size_t vs = 0; vs < per_vs.size(); ++vs) next[vs + 1] = next[vs] + per_vs[vs];
     first_.assign(p.pp, std::vector<int>(p.chunks)), count_ = first_;
-    for (int vs = 0, next = 0; vs < static_cast<int>(per_vs.size()); next += per_vs[vs], ++vs) {
-      const int s = chunk_placement(p).rank_of(vs), c = chunk_placement(p).chunk_of(vs);
-      first_[s][c] = next, count_[s][c] = per_vs[vs];
-    }
+    for (int s = 0; s < p.pp; ++s)
+      for (int c = 0; c < p.chunks; ++c) {
+        const int vs = chunk_placement(p).virtual_stage(s, c);
+        first_[s][c] = next[vs], count_[s][c] = per_vs[vs];
+      }
     // Parameters per GPU: dense (reduced over dp by the dense generator) and routed experts.
     workload::MoeMemoryShape shape;
     shape.micro_batch = p.micro_batch, shape.tp = p.tp, shape.ep = p.experts.ep, shape.expert_tp = p.expert_tp();
@@ -100,6 +104,9 @@ class MoeExtension final : public TrainingExtension {
     if (expert_shard_ < layout_.expert_dp()) edp_replica_slot_ = b.slot("edp-replica");
     // The dense generator's tp-comm stream (interned there first), with tp_comm_overlap.
     if (plan_.tp_comm_overlap && plan_.tp > 1) tp_comm_stream_ = b.stream(program::kTpStream);
+    // DualPipe's F&B pairs run one micro-batch's all-to-alls beside the other's compute.
+    if (plan_.schedule == schedule::ScheduleKind::DualPipe && layout_.ep() > 1 && plan_.cp == 1)
+      ep_stream_ = b.stream(program::kEpStream);
     if (layout_.expert_tp() > 1) etp_slot_ = b.slot("etp");
   }
 
@@ -121,10 +128,20 @@ class MoeExtension final : public TrainingExtension {
             const int g = b.group(name("ep", s, d, t), ints(layout_.ep_group(s, d, t)));
             for (int e = 0; e < ep; ++e) groups[layout_.rank({s, d, e, t})][ep_slot_] = g;
           }
-        if (edp > 1 && expert_shard_ == edp)
+        // DualPipe: the experts of stages s and pp-1-s live on both ranks s and pp-1-s; one
+        // expert-DP group over both reduces them (made at the lower stage). (DualPipe refuses
+        // ZeRO-3, so its expert shard is then the whole expert-DP group.)
+        const int pair = weight_copies(plan_) > 1 ? plan_.pp - 1 - s : s;
+        if (edp * weight_copies(plan_) > 1 && expert_shard_ == edp && pair >= s)
           for (int e = 0; e < ep; ++e) {
-            const int g = b.group(name("edp", s, e, t), ints(layout_.expert_dp_group(s, e, t)));
-            for (int d = 0; d < edp; ++d) groups[layout_.rank({s, d, e, t})][edp_slot_] = g;
+            auto members = layout_.expert_dp_group(s, e, t);
+            if (pair != s) {
+              const auto other = layout_.expert_dp_group(pair, e, t);
+              members.insert(members.end(), other.begin(), other.end());
+            }
+            const int g = b.group(name("edp", s, e, t), ints(members));
+            for (int stage : {s, pair})
+              for (int d = 0; d < edp; ++d) groups[layout_.rank({stage, d, e, t})][edp_slot_] = g;
           }
         if (expert_shard_ < edp)
           // HSDP: shard groups of consecutive expert-DP ranks (those inside one dense shard
@@ -170,25 +187,27 @@ class MoeExtension final : public TrainingExtension {
     }
     const schedule::Placement placement = chunk_placement(plan_);
     const int last_vs = placement.virtual_stages() - 1;
-    auto& first = out[placement.rank_of(0)].chunks[placement.chunk_of(0)];
-    auto& last = out[placement.rank_of(last_vs)].chunks[placement.chunk_of(last_vs)];
     // As for a dense model (part_params): vocabulary-split over tp, a tied head on another stage
-    // with its own copy of the word embeddings.
+    // with its own copy of the word embeddings; on every rank holding them (two under DualPipe).
     const PartParams parts = part_params(model_, plan_);
-    first.embedding = true, first.params += parts.embedding;
-    last.lm_head = true, last.params += parts.head;
+    for (int s = 0; s < plan_.pp; ++s)
+      for (int c = 0; c < plan_.chunks; ++c) {
+        auto& ch = out[s].chunks[c];
+        if (placement.virtual_stage(s, c) == 0) ch.embedding = true, ch.params += parts.embedding;
+        if (placement.virtual_stage(s, c) == last_vs) ch.lm_head = true, ch.params += parts.head;
+      }
     return out;
   }
 
   double optimizer_params(int rank) const override {
     const auto co = layout_.coord(rank);
-    return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? expert_shard_ : 1);
+    return expert_params_[co.stage] / (plan_.zero_stage >= 1 ? expert_shard_ * weight_copies(plan_) : 1);
   }
 
   // Expert gradients in the plan's reduction precision, or with AllGather the distributed
   // optimizer's bf16 parameters: all the stage's buckets after the backward (or the step).
   void collectives(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind) override {
-    if (layout_.expert_dp() <= 1) return;
+    if (layout_.expert_dp() * weight_copies(plan_) <= 1) return;
     const double per_param = kind == CollectiveKind::AllGather ? workload::kWeightBytesPerParam : plan_.grad_reduce_bytes;
     const double bytes = expert_params_[layout_.coord(rank).stage] * per_param;
     if (bytes <= 0) return;
@@ -263,6 +282,48 @@ class MoeExtension final : public TrainingExtension {
 
   void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
             const std::function<void(int)>& at_layer) override {
+    if (ep_stream_ < 0) return write_op(w, stream, rank, iteration, op, at_layer);
+    // DualPipe (no at_layer: DualPipe refuses overlap_param_gather and overlap_grad_reduce): the EP slot's
+    // all-to-alls live on the ep-comm stream (one stream per slot), the compute stream waiting
+    // for each.
+    std::vector<Item> items[1];
+    record(w, stream, rank, iteration, op, items[0]);
+    interleave(w, stream, items);
+  }
+
+  // DualPipe's F&B (docs/moe.md, "DualPipe"): forward `f` and backward `b` of two micro-batches
+  // interleaved as DeepSeek-V3's Fig. 4 does: each op is cut at its all-to-alls into compute
+  // segments c_0 a_1 c_1 ... a_k c_k; the compute stream runs f.c_0, b.c_0, f.c_1, b.c_1, ...,
+  // the "ep-comm" stream the all-to-alls f.a_1, b.a_1, f.a_2, ... in that order, each all-to-all
+  // starting when the compute segment before it ended and each compute segment waiting for the
+  // all-to-all before it: one micro-batch's dispatch and combine run during the other's compute.
+  void overlapped_pair(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& f,
+                       const schedule::PipelineOp& b) override {
+    if (ep_stream_ < 0) {  // nothing to overlap: back to back
+      write_op(w, stream, rank, iteration, f, {});
+      write_op(w, stream, rank, iteration, b, {});
+      return;
+    }
+    std::vector<Item> items[2];
+    record(w, stream, rank, iteration, f, items[0]);
+    record(w, stream, rank, iteration, b, items[1]);
+    interleave(w, stream, items);
+  }
+
+ private:
+  // What write_op() writes, one op at a time: a compute op (slot -1) or a collective on `slot`.
+  struct Item {
+    int slot = -1;
+    double seconds = 0;
+    Collective c;
+    Role role = Role::Forward;
+  };
+  std::vector<Item>* recording_ = nullptr;  // record() collects write_op()'s ops here
+  int ep_stream_ = -1;                      // "ep-comm" under DualPipe with ep > 1, else -1
+
+  // Writes schedule op `op` (TrainingExtension::pass), or records its ops when recording_ is set.
+  void write_op(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
+                const std::function<void(int)>& at_layer) {
     const ExpertCoord co = layout_.coord(rank);
     select_rank(rank, co);
     const FixedCosts& f = fixed(layout_.ranks().gpu_of_rank(rank));
@@ -284,8 +345,12 @@ class MoeExtension final : public TrainingExtension {
     int tp = 0;
     Role role = Role::Forward;
     auto flush = [&] {
-      if (pending > 0 || tp > 0)
+      if (recording_) {  // DualPipe's ops, interleaved later (tp_comm_overlap is refused with it)
+        if (pending > 0) put(w, stream, {-1, pending, {}, role});
+        if (tp > 0 && tp_bytes_ > 0) put(w, stream, {tp_slot_, 0, tp_all_reduces(tp), Role::TpComm});
+      } else if (pending > 0 || tp > 0) {
         write_tp_pass(w, {stream, tp_comm_stream_, tp_slot_, plan_.tp}, pending, gemm, 1, tp_all_reduces(tp), role);
+      }
       pending = 0, gemm = 0, tp = 0;
     };
     // An all-to-all of layer l, micro-batch op.micro_batch: as flows with this GPU's per-peer
@@ -301,10 +366,10 @@ class MoeExtension final : public TrainingExtension {
         // Closed forms do not synchronise: the barrier makes the group wait for its last member.
         Collective barrier;
         barrier.kind = CollectiveKind::Barrier, barrier.algorithm = CollectiveAlgorithm::Direct;
-        w.collective(stream, ep_slot_, barrier, Role::Wait);
+        put(w, stream, {ep_slot_, 0, barrier, Role::Wait});
         c.bytes = sample(co, co.etp, l, iteration, op.micro_batch).closed_form_rows * model_.hidden * bytes_per_element;
       }
-      w.collective(stream, ep_slot_, c, Role::Collective);
+      put(w, stream, {ep_slot_, 0, c, Role::Collective});
     };
     // Expert tensor parallelism: the rows the expert-TP group received are all-gathered before
     // the experts (each rank then computes every row with its 1/expert_tp of the width) and
@@ -317,7 +382,7 @@ class MoeExtension final : public TrainingExtension {
       Collective x;
       x.kind = kind, x.algorithm = CollectiveAlgorithm::Ring, x.granularity = Granularity::ClosedForm;
       x.bytes = c.gathered_rows * model_.hidden * bytes_per_element;
-      w.collective(stream, etp_slot_, x, Role::Collective);
+      put(w, stream, {etp_slot_, 0, x, Role::Collective});
     };
     // The caller's hook at layer k of the chunk, once the kernels so far (and their TP
     // collectives) are written: before each layer of a forward whose parameters are still being
@@ -412,7 +477,48 @@ class MoeExtension final : public TrainingExtension {
     }
   }
 
- private:
+  // The ops of one or two schedule ops (`items`, as recorded) written with their EP all-to-alls
+  // on the ep-comm stream: compute segments of the ops in turn on `stream`, each all-to-all after
+  // the segment before it, each segment after its op's all-to-all before it.
+  template <size_t N>
+  void interleave(program::ProgramWriter& w, int stream, const std::vector<Item> (&items)[N]) {
+    size_t next[N] = {};
+    int ready[N];  // event of the op's last all-to-all, which its next segment waits for
+    std::fill(ready, ready + N, -1);
+    const auto is_ep = [&](const Item& x) { return x.slot >= 0 && x.slot == ep_slot_; };
+    // One step of op k: its next compute segment, then the all-to-all after it on the EP stream.
+    auto step = [&](size_t k) {
+      const auto& list = items[k];
+      size_t& i = next[k];
+      if (ready[k] >= 0) w.wait(stream, ready[k]), ready[k] = -1;
+      for (; i < list.size() && !is_ep(list[i]); ++i) put(w, stream, list[i]);
+      if (i == list.size()) return;
+      w.wait(ep_stream_, w.record(stream));
+      for (; i < list.size() && is_ep(list[i]); ++i) put(w, ep_stream_, list[i]);
+      ready[k] = w.record(ep_stream_);
+    };
+    for (bool left = true; left;) {
+      left = false;
+      for (size_t k = 0; k < N; ++k)
+        if (next[k] < items[k].size()) step(k), left = true;
+    }
+    for (size_t k = 0; k < N; ++k)
+      if (ready[k] >= 0) w.wait(stream, ready[k]);
+  }
+
+  void record(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
+              std::vector<Item>& into) {
+    recording_ = &into;
+    write_op(w, stream, rank, iteration, op, {});
+    recording_ = nullptr;
+  }
+
+  void put(program::ProgramWriter& w, int stream, const Item& x) {
+    if (recording_) return recording_->push_back(x);
+    if (x.slot < 0) return w.compute(stream, x.seconds, x.role);
+    w.collective(stream, x.slot, x.c, x.role);
+  }
+
   // A collective of `bytes` over the expert-DP group, `count` buckets' latencies.
   Collective expert_dp_collective(CollectiveKind kind, double bytes, double count) const {
     Collective c;

@@ -83,6 +83,10 @@ struct Job {
   std::vector<std::vector<int>> first_forward_op{};  // [stage][chunk]: the chunk's first forward
   std::vector<workload::MemoryEstimate> memory{};    // per stage
   std::vector<std::vector<double>> activation_per_op{};  // [stage][chunk]: one (micro-batch, chunk)'s activations
+  // [stage]: its chunks by descending virtual stage, the order every member of a gradient group
+  // reduces them in (under DualPipe the pair's ranks hold the same two stages as chunks 0 and 1
+  // the other way round; the distributed optimizer's all-gathers run in the reverse order).
+  std::vector<std::vector<int>> reduction_order{};
   TrainingExtension* ext = nullptr;  // a layered generator (expert parallelism), or none
   // Slots and streams.
   int cs = 0, ds = 0, ts = -1, pp_slot = 0, tp_slot = 0, dp_slot = 0, emb_slot = 0, replica_slot = -1;
@@ -450,6 +454,28 @@ class RankWriter {
     }
   }
 
+  // The pipeline receive of op's input (activation or output gradient), when it has one.
+  void receive(int it, const schedule::PipelineOp& op) {
+    const int vs = job_.placement.virtual_stage(stage_, op.chunk);
+    const bool forward = op.type == OpType::Forward;
+    const bool needs_input = forward ? vs > 0 : (op.type != OpType::BackwardWeight && vs < job_.V - 1);
+    if (!needs_input) return;
+    const int src = job_.placement.rank_of(forward ? vs - 1 : vs + 1, op.micro_batch);
+    w_.recv(job_.cs, job_.pp_slot, src, job_.pp_bytes, job_.tag(it, forward ? 0 : 1, op.micro_batch, vs),
+            job_.gather_after_recv ? job_.tp_slot : -1, job_.gather_after_recv ? job_.full_activation : 0);
+  }
+
+  // The pipeline send of op's output to the next virtual stage (or its input gradient back).
+  void send(int it, const schedule::PipelineOp& op) {
+    const int vs = job_.placement.virtual_stage(stage_, op.chunk);
+    const bool forward = op.type == OpType::Forward;
+    const bool sends = forward ? vs < job_.V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
+    if (!sends) return;
+    const int dst_vs = forward ? vs + 1 : vs - 1;
+    w_.send(job_.cs, job_.pp_slot, job_.placement.rank_of(dst_vs, op.micro_batch), job_.pp_bytes,
+            job_.tag(it, forward ? 0 : 1, op.micro_batch, dst_vs));
+  }
+
   void iteration(int it) {
     const auto& ops = job_.sched[stage_];
     const int cs = job_.cs;
@@ -460,25 +486,26 @@ class RankWriter {
     for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
       const auto& op = ops[i];
       const int vs = job_.placement.virtual_stage(stage_, op.chunk);
-      const bool forward = op.type == OpType::Forward;
       w_.marker(cs, MarkerKind::MicroBatch, op.micro_batch);
       w_.marker(cs, MarkerKind::Chunk, op.chunk);
-      const bool needs_input = forward ? vs > 0 : (op.type != OpType::BackwardWeight && vs < job_.V - 1);
-      if (needs_input) {
-        const int src = job_.placement.rank_of(forward ? vs - 1 : vs + 1, op.micro_batch);
-        w_.recv(cs, job_.pp_slot, src, job_.pp_bytes, job_.tag(it, forward ? 0 : 1, op.micro_batch, vs),
-                job_.gather_after_recv ? job_.tp_slot : -1, job_.gather_after_recv ? job_.full_activation : 0);
+      if (op.overlapped_with_next && job_.ext && job_.cp == 1 && !job_.zero3) {
+        // DualPipe's F&B with experts: both inputs, then the two ops interleaved by the layered
+        // generator (each one's all-to-alls beside the other's compute), then both outputs.
+        const auto& other = ops[++i];
+        receive(it, op), receive(it, other);
+        w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
+        job_.ext->overlapped_pair(w_, cs, rank_, it, op, other);
+        if (schedule::is_input_backward(other.type))
+          w_.free(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][other.chunk]);
+        send(it, op), send(it, other);
+        continue;
       }
-      if (forward) w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
+      receive(it, op);
+      if (op.type == OpType::Forward) w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
       if (job_.zero3) sharded_op(it, op, vs);
       else dense_op(it, i, op, vs);
       if (schedule::is_input_backward(op.type)) w_.free(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
-      const bool sends = forward ? vs < job_.V - 1 : (op.type != OpType::BackwardWeight && vs > 0);
-      if (sends) {
-        const int dst_vs = forward ? vs + 1 : vs - 1;
-        w_.send(cs, job_.pp_slot, job_.placement.rank_of(dst_vs, op.micro_batch), job_.pp_bytes,
-                job_.tag(it, forward ? 0 : 1, op.micro_batch, dst_vs));
-      }
+      send(it, op);
     }
     w_.marker(cs, MarkerKind::MicroBatch, 0, true);
     w_.marker(cs, MarkerKind::Chunk, 0, true);
@@ -486,8 +513,16 @@ class RankWriter {
     const bool holds_embedding = stage_ == embedding_stage(job_.plan) || stage_ == lm_head_stage(job_.plan);
     if (job_.has_dp || job_.ext || (job_.embedding_sync && holds_embedding)) {
       const int issued = w_.record(cs);
-      if (!job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp)
-        for (int ch = job_.v - 1; ch >= 0; --ch) buckets(ch, job_.grad_collective, issued);
+      if (!job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp) {
+        if (weight_copies(job_.plan) > 1) {
+          // DualPipe: the group's two halves end their backward passes at different times, and
+          // a ring reduction completes no earlier than its last member's contribution.
+          Collective barrier;
+          barrier.kind = CollectiveKind::Barrier, barrier.algorithm = CollectiveAlgorithm::Direct;
+          on_comm_stream_after(issued, job_.dp_slot, barrier);
+        }
+        for (int ch : job_.reduction_order[stage_]) buckets(ch, job_.grad_collective, issued);
+      }
       if (job_.ext && !job_.plan.overlap_grad_reduce && !job_.zero3)
         job_.ext->collectives(w_, job_.ds, rank_, issued, job_.grad_collective);
       if (job_.embedding_sync && holds_embedding)
@@ -502,7 +537,9 @@ class RankWriter {
       // Distributed optimizer: all-gather the updated bf16 parameters (ZeRO-3 gathers them
       // before each use instead; with overlap_param_gather the next iteration's forward does).
       const int issued = w_.record(cs);
-      for (int ch = 0; ch < job_.v && job_.has_dp; ++ch) {
+      const auto& order = job_.reduction_order[stage_];
+      for (auto c = order.rbegin(); c != order.rend() && job_.has_dp; ++c) {
+        const int ch = *c;
         const double bytes = costs_.chunks[ch].params * workload::kWeightBytesPerParam;
         on_comm_stream_after(issued, job_.dp_slot,
                              collective(CollectiveKind::AllGather, job_.plan.dp_algorithm, bytes, job_.bucket_count(bytes)));
@@ -530,10 +567,11 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
   job.tp_bytes = tp_message_bytes(model, plan);
   job.full_activation = tp_message_bytes(model, plan);  // this context-parallel rank's bf16 activation
   job.gather_after_recv = plan.tp > 1 && plan.scatter_gather && !plan.sequence_parallel;
-  job.embedding_sync = model.tied_embeddings && embedding_stage(plan) != lm_head_stage(plan);
+  job.embedding_sync = tied_embedding_copy(plan, model);
   job.grad_bytes = plan.grad_reduce_bytes;
   job.embedding_grad_bytes = job.grad_bytes * model.vocab * model.hidden / plan.tp;
-  job.has_dp = plan.dp * plan.cp > 1;  // gradients are reduced over dp x cp
+  // Gradients are reduced over dp x cp (x the pair of ranks holding each stage under DualPipe).
+  job.has_dp = plan.dp * plan.cp * weight_copies(plan) > 1;
   job.zero3 = plan.zero_stage >= 3 && job.has_dp;
   job.hsdp = job.zero3 && plan.shard_ranks() < plan.dp;
   job.param_overlap = plan.overlap_param_gather && job.has_dp && plan.zero_stage >= 1 && plan.zero_stage < 3;
@@ -547,6 +585,13 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
       if (op.type == OpType::Backward || op.type == OpType::BackwardWeight) job.last_grad_op[s][op.chunk] = i;
       if (op.type == OpType::Forward && job.first_forward_op[s][op.chunk] < 0) job.first_forward_op[s][op.chunk] = i;
     }
+  for (int s = 0; s < plan.pp; ++s) {
+    auto& order = job.reduction_order.emplace_back(plan.chunks);
+    for (int c = 0; c < plan.chunks; ++c) order[c] = c;
+    std::sort(order.begin(), order.end(), [&](int a, int c) {
+      return job.placement.virtual_stage(s, a) > job.placement.virtual_stage(s, c);
+    });
+  }
   job.memory = estimate_stage_memory(spec);
   for (int s = 0; s < plan.pp; ++s) {
     // The estimator's activations are those of the peak layer-weighted count of (micro-batch,
@@ -599,11 +644,20 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
           const int g = b.group(name("tp", s, d, cp_part(k)), ints(layout.tp_group(s, d, k)));
           for (int t = 0; t < plan.tp; ++t) groups[layout.rank({s, d, t, k})][job.tp_slot] = g;
         }
-    if (job.has_dp && !job.hsdp)
+    // DualPipe: stages s and pp-1-s live on both ranks s and pp-1-s, one group over both
+    // ranks' dp x cp ranks reduces them (made once, at the lower stage).
+    const int pair = weight_copies(plan) > 1 ? plan.pp - 1 - s : s;
+    if (job.has_dp && !job.hsdp && pair >= s)
       for (int t = 0; t < plan.tp; ++t) {
-        const int g = b.group(name("dp", s, t), ints(layout.dp_cp_group(s, t)));
-        for (int d = 0; d < plan.dp; ++d)
-          for (int k = 0; k < plan.cp; ++k) groups[layout.rank({s, d, t, k})][job.dp_slot] = g;
+        auto members = layout.dp_cp_group(s, t);
+        if (pair != s) {
+          const auto other = layout.dp_cp_group(pair, t);
+          members.insert(members.end(), other.begin(), other.end());
+        }
+        const int g = b.group(name("dp", s, t), ints(members));
+        for (int stage : {s, pair})
+          for (int d = 0; d < plan.dp; ++d)
+            for (int k = 0; k < plan.cp; ++k) groups[layout.rank({stage, d, t, k})][job.dp_slot] = g;
       }
     if (job.hsdp)
       // HSDP: shard groups of consecutive data-parallel ranks (a node under Megatron's order
@@ -652,7 +706,8 @@ void add_training_programs(program::Builder& b, const TrainingSpec& spec, const 
     double scale = 1;
     for (int member : layout.tp_group(co.stage, co.dp, co.cp)) scale = std::max(scale, slow[member]);
     const double optimizer =
-        compute.optimizer_step(costs[co.stage].params() / (plan.zero_stage >= 1 ? plan.shard_ranks() * plan.cp : 1) +
+        compute.optimizer_step(costs[co.stage].params() /
+                                   (plan.zero_stage >= 1 ? plan.shard_ranks() * plan.cp * weight_copies(plan) : 1) +
                                (job.ext ? job.ext->optimizer_params(r) : 0));
     const program::RankInfo info{co.stage, co.tp, co.dp, replica};
     // Ranks of a stage on the same GPU type run the same program (peers are group ranks; the

@@ -51,6 +51,10 @@ class TrainingExtension {
   // kernels, walking back (the LM head's before the last layer's, the embedding's after layer 0).
   virtual void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
                     const std::function<void(int)>& at_layer) = 0;
+  // DualPipe's F&B (schedule::PipelineOp::overlapped_with_next): forward `f` and backward `b`
+  // of two micro-batches as one unit, each one's communication beside the other's compute.
+  virtual void overlapped_pair(program::ProgramWriter& w, int stream, int rank, int iteration,
+                               const schedule::PipelineOp& f, const schedule::PipelineOp& b) = 0;
   // Parameters of `rank` outside StageCosts::params whose optimizer step runs on it.
   virtual double optimizer_params(int rank) const = 0;
   // Its gradient reductions (kind: the dense ones' all-reduce or reduce-scatter), or with

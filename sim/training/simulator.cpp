@@ -17,29 +17,37 @@ namespace trainsim {
 std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& spec) {
   const auto& plan = spec.plan;
   const auto sched = schedule::make_schedule({plan.schedule, plan.pp, plan.micro_batches(), plan.chunks});
-  const auto layers = stage_layers(plan, spec.model);
+  const schedule::Placement placement = chunk_placement(plan);
   std::vector<workload::MemoryEstimate> out;
   for (int s = 0; s < plan.pp; ++s) {
+    // What GPU stage s holds over its chunks (under DualPipe two model stages, both copies'
+    // states: docs/schedules.md, "DualPipe in training jobs").
+    const auto layers = layers_of_stage(plan, spec.model, s);
+    bool embedding = false, head = false;
+    for (int c = 0; c < plan.chunks; ++c) {
+      embedding |= placement.virtual_stage(s, c) == 0;
+      head |= placement.virtual_stage(s, c) == placement.virtual_stages() - 1;
+    }
     workload::MemoryInput in;
     in.model = spec.model;
     in.tp = plan.tp;
     in.pp = plan.pp;
-    in.dp = plan.shard_ranks() * plan.cp;  // ZeRO shards over dp x cp, or the HSDP shard group
+    // ZeRO shards over dp x cp (x the two ranks holding each stage under DualPipe), or the
+    // HSDP shard group.
+    in.dp = plan.shard_ranks() * plan.cp * weight_copies(plan);
     in.cp = plan.cp;
     in.virtual_stages = plan.chunks;
     in.micro_batch = plan.micro_batch;
-    in.layers_on_stage = layers[s];
-    in.has_embedding = s == embedding_stage(plan);
-    in.has_lm_head = s == lm_head_stage(plan);
+    in.layers_on_stage = static_cast<int>(layers.size());
+    in.has_embedding = embedding;
+    in.has_lm_head = head;
     in.seq_parallel = plan.sequence_parallel;
     in.recompute = plan.recompute;
     in.zero_stage = plan.zero_stage;
     in.grad_bytes_per_param = plan.grad_reduce_bytes;
     in.flash_attention = plan.flash_attention;
     if (spec.model.is_moe()) {  // MoE terms need the layers' indices (dense or MoE) and the expert layout
-      const auto stage_of = stage_of_layers(plan, spec.model);
-      for (int l = 0; l < spec.model.layers; ++l)
-        if (stage_of[l] == s) in.layer_indices.push_back(l);
+      in.layer_indices = layers;
       in.ep = plan.experts.ep, in.expert_tp = plan.expert_tp();
       in.dispatch_bytes_per_element = workload::operand_bytes(plan.gemm_precision);
     }

@@ -60,6 +60,8 @@ TEST_CASE("export: every shipped training scenario comes back from its launch") 
     CAPTURE(path);
     const Scenario s = shipped(path);
     TrainingSpec job = s.job.as<TrainingSpec>();
+    // Megatron-LM has no DualPipe (the export refuses it): the DeepSeek-V3 scenario on 1F1B.
+    if (job.plan.schedule == schedule::ScheduleKind::DualPipe) job.plan.schedule = schedule::ScheduleKind::OneFOneB, job.plan.chunks = 1;
     const TrainingSpec back = round_trip(job, s.platform);
     job.plan.iterations = 1;  // the simulated iteration count is no Megatron-LM flag
     CHECK(training_job_text(back) == training_job_text(job));

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "jobs/run_job.hpp"
 #include "output/result_json.hpp"
 #include "output/terminal_summary.hpp"

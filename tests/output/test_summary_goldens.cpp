@@ -12,7 +12,7 @@
 #include <functional>
 #include <sstream>
 
-#include "config/loader.hpp"
+#include "jobs/load.hpp"
 #include "engine/isolated.hpp"
 #include "jobs/run_job.hpp"
 

@@ -119,9 +119,10 @@ TEST_CASE("generic writers: any result table as text and CSV: a metric by its un
   CHECK(text.csv() == "name,seconds\n\"a, b\",0.30000000000000004\nc,2\n");
   using trainsim::output::format_metric;
   CHECK(format_metric(0.56033, "s") == "560.3 ms");
-  CHECK(format_metric(1.5 * 1024 * 1024 * 1024, "B") == "1.5 GiB");
+  // Four significant digits throughout (units::format_significant), trailing zeros kept.
+  CHECK(format_metric(1.5 * 1024 * 1024 * 1024, "B") == "1.500 GiB");
   CHECK(format_metric(82.17e12, "FLOP/s") == "82.17 TFLOP/s");
   CHECK(format_metric(0.26341, "1") == "0.2634");
-  CHECK(format_metric(12.5, "tokens/s") == "12.5 tokens/s");
+  CHECK(format_metric(12.5, "tokens/s") == "12.50 tokens/s");
   CHECK(format_metric(std::nan(""), "s") == "-");
 }
