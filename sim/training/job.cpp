@@ -164,11 +164,16 @@ JobOutcome run_training_job(const Scenario& scenario, const TrainingSpec& spec, 
   show.text("# training: " + spec.model.name + " on " + std::to_string(p.gpus()) + " GPUs of platform '" +
                 scenario.platform.name + "'",
             "title");
+  // Context and expert parallelism are named when used (a plan without them reads as before).
+  std::string plan = "plan: tp " + std::to_string(p.tp);
+  if (p.cp > 1) plan += ", cp " + std::to_string(p.cp);
+  plan += ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp);
+  if (p.experts.ep > 1) plan += ", ep " + std::to_string(p.experts.ep);
+  if (p.experts.ep > 1 && p.expert_tp() != p.tp) plan += ", expert tp " + std::to_string(p.expert_tp());
   char buf[256];
-  std::snprintf(buf, sizeof buf, "plan: tp %d, pp %d, dp %d, micro-batch %d, global batch %d, %d micro-batches per pipeline, schedule %s",
-                p.tp, p.pp, p.dp, p.micro_batch, p.global_batch, p.micro_batches(),
-                std::string(schedule::to_string(p.schedule)).c_str());
-  show.text(buf + (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : std::string()), "plan");
+  std::snprintf(buf, sizeof buf, ", micro-batch %d, global batch %d, %d micro-batches per pipeline, schedule %s",
+                p.micro_batch, p.global_batch, p.micro_batches(), std::string(schedule::to_string(p.schedule)).c_str());
+  show.text(plan + buf + (p.chunks > 1 ? ", " + std::to_string(p.chunks) + " chunks per GPU" : std::string()), "plan");
   // Said only when it happened: results are the same either way (docs/programs.md, "Folding").
   if (r.folded_copies > 1) show.text("simulated: " + fold_note, "folding");
   show.line("");

@@ -121,6 +121,13 @@ TEST_CASE("job summaries: training with a straggler holds the slowest GPU factor
   CHECK(text.find("\nslowest GPU factor                 1.300\n") != std::string::npos);
 }
 
+TEST_CASE("job summaries: the plan line names context and expert parallelism when used", "[output][summary][jobs]") {
+  // It used to print "plan: tp 1, pp 4, dp 8" for this cp 2, ep 8 plan (and "tp 8, pp 16, dp 8"
+  // for Llama 3's long-context run with cp 16).
+  const std::string text = check_from_result(run_file("scenarios/moe/mixtral-8x7b-cp2.yaml"));
+  CHECK_THAT(text, Catch::Contains("plan: tp 1, cp 2, pp 4, dp 8, ep 8, micro-batch 1,"));
+}
+
 TEST_CASE("job summaries: abstract DiLoCo workers", "[output][summary][jobs]") {
   const JobOutcome out = run_file("scenarios/tutorial/streaming-diloco-two-dc.yaml");
   const std::string text = check_from_result(out);
