@@ -16,6 +16,7 @@
 #include "program/validate.hpp"
 #include "schedule/executor.hpp"
 #include "support/platforms.hpp"
+#include "support/play_both.hpp"
 #include "training/costs.hpp"
 #include "training/meter.hpp"
 #include "training/programs.hpp"
@@ -58,22 +59,6 @@ TrainingSpec moe(int pp, int dp, int ep, int m) {
 }
 
 const PlatformSpec kPlatform = testing::uniform_cluster(2, 4, 100e9, 25e9, 1e-6);
-
-// The player's and the reference executor's makespans on links that add only latency 0.
-std::pair<double, double> makespans(const program::ProgramSet& set, int nodes, int gpus) {
-  const PlatformSpec fast = testing::uniform_cluster(nodes, gpus, 1e18, 1e18, 0);
-  std::istringstream is(run_isolated([&] {
-    Simulation sim(fast, 0);
-    const double played = play(sim, set, {nullptr, nullptr});
-    std::ostringstream os;
-    os.precision(17);
-    os << played << " " << program::execute(set, NetworkCosts(sim.network(), set));
-    return os.str();
-  }));
-  std::pair<double, double> out;
-  is >> out.first >> out.second;
-  return out;
-}
 
 // Every all-to-all takes `a2a` seconds, every other transfer or collective none.
 class AllToAllCosts final : public program::CostModel {
@@ -126,7 +111,7 @@ TEST_CASE("dualpipe: with nearly free links a training iteration is the schedule
   for (int s = 0; s < 4; ++s)
     expect = std::max(expect, std::max(ref.timeline[s].back().end, ref.timeline[3 - s].back().end) +
                                   cm.optimizer_step(costs[s].params()));
-  const auto [played, reference] = makespans(set, 4, 1);
+  const auto [played, reference] = testing::played_and_executed(set, 4, 1);
   CHECK(played == Approx(expect).epsilon(1e-8));
   CHECK(reference == Approx(expect).epsilon(1e-8));
 }
@@ -216,7 +201,7 @@ TEST_CASE("dualpipe with experts: expert gradients over the pair x expert-DP gro
     if (op.kind() == OpKind::Collective && op.slot == edp && op.as<Collective>().kind == CollectiveKind::ReduceScatter)
       scattered += op.as<Collective>().bytes;
   CHECK(scattered == Approx(2 * experts).epsilon(1e-12));
-  const auto [played, reference] = makespans(set, 2, 4);
+  const auto [played, reference] = testing::played_and_executed(set, 2, 4);
   CHECK(played > 0);
   CHECK(played == Approx(reference).epsilon(1e-8));
 }

@@ -16,6 +16,7 @@
 #include "program/executor.hpp"
 #include "program/validate.hpp"
 #include "support/platforms.hpp"
+#include "support/play_both.hpp"
 #include "support/programs.hpp"
 #include "training/meter.hpp"
 #include "training/programs.hpp"
@@ -65,23 +66,6 @@ std::vector<Collective> all_to_alls(const program::ProgramSet& set, int rank) {
   for (const auto& op : set.programs[set.ranks[rank].program].ops)
     if (op.kind() == OpKind::Collective && op.slot == ep && op.as<Collective>().kind == CollectiveKind::AllToAll)
       out.push_back(op.as<Collective>());
-  return out;
-}
-
-// Plays `set` with the player (in a child process: one SimGrid engine per process) and the
-// reference executor on links that add nothing but latency 0: their makespans.
-std::pair<double, double> makespans(const program::ProgramSet& set) {
-  const PlatformSpec fast = testing::uniform_cluster(2, 4, 1e18, 1e18, 0);
-  std::istringstream is(run_isolated([&] {
-    Simulation sim(fast, 0);
-    const double played = play(sim, set, {nullptr, nullptr});
-    std::ostringstream os;
-    os.precision(17);
-    os << played << " " << program::execute(set, NetworkCosts(sim.network(), set));
-    return os.str();
-  }));
-  std::pair<double, double> out;
-  is >> out.first >> out.second;
   return out;
 }
 
@@ -190,7 +174,7 @@ TEST_CASE("MoE programs are a pure function of the seed and play the same on the
   CHECK_FALSE(a.programs == c.programs);
   program::validate(a, kPlatform.total_gpus());
   // With nearly free links the player matches the executor's list scheduling.
-  const auto [played, reference] = makespans(a);
+  const auto [played, reference] = testing::played_and_executed(a);
   CHECK(played > 0);
   CHECK(played == Approx(reference).epsilon(1e-8));
 }
@@ -229,7 +213,7 @@ TEST_CASE("closed-form all-to-alls wait for the EP group's last member", "[moe]"
     }
   // Played (a closed-form all-to-all with per-peer bytes once crashed the player: its group's
   // closed forms were never prepared), it gives the executor's time on nearly free links.
-  const auto [played, reference] = makespans(set);
+  const auto [played, reference] = testing::played_and_executed(set);
   CHECK(played > 0);
   // Each barrier resumes its members at SimGrid's clock, whose events are resolved to about
   // 1e-9 s (tests/golden's tolerance note): 16 of them here.
@@ -544,7 +528,7 @@ TEST_CASE("context parallelism with experts: each rank routes its s / cp tokens,
   }
   // It plays: player and executor agree on nearly free links, to SimGrid's clock resolution
   // (about 1e-9 s per synchronisation; tests/golden's tolerance note): measured 4e-10 here.
-  const auto [played, reference] = makespans(set);
+  const auto [played, reference] = testing::played_and_executed(set);
   CHECK(played > 0);
   CHECK(std::abs(played - reference) < 1e-8);
 }
@@ -649,7 +633,7 @@ TEST_CASE("MoE programs with both overlaps play the same on the player and the e
   const auto set = training_programs(spec, kPlatform, 2);
   program::validate(set, kPlatform.total_gpus());
   CHECK_FALSE(collectives_of(set, 0, "edp").empty());
-  const auto [played, reference] = makespans(set);
+  const auto [played, reference] = testing::played_and_executed(set);
   CHECK(played > 0);
   // Within a few SimGrid event resolutions (1e-9 s): this pipeline differs by 2.6 ns with or
   // without the overlaps, and with ZeRO 0.
@@ -722,7 +706,7 @@ TEST_CASE("tp_comm_overlap with experts: the attention's, dense layers' and shar
     CHECK(overlapped[k].compute[0] + overlapped[k].compute[1] == Approx(K).epsilon(1e-12));
   }
   // The player agrees with the reference executor on these programs.
-  const auto [played, reference] = makespans(on);
+  const auto [played, reference] = testing::played_and_executed(on);
   CHECK(std::abs(played - reference) < 1e-8);
 }
 
@@ -817,7 +801,7 @@ TEST_CASE("ZeRO-3 with experts: memory holds dense / dp and experts / expert-DP 
   CHECK(estimate_stage_memory(spec)[0].weights == Approx(2 * dense / 4 + 2 * experts / 2 + 2 * (unit0 + unit1)).epsilon(1e-12));
   // Played as the reference executor runs it.
   const auto set = training_programs(spec, kPlatform, 3);
-  const auto [played, reference] = makespans(set);
+  const auto [played, reference] = testing::played_and_executed(set);
   CHECK(std::abs(played - reference) < 1e-8);
 }
 
@@ -855,6 +839,6 @@ TEST_CASE("HSDP with experts: dense units over shard groups of dp, experts over 
   const auto mem = estimate_stage_memory(spec);
   CHECK(mem[0].gradients == Approx(2 * dense / 4 + 2 * experts / 2).epsilon(1e-12));
   CHECK(mem[0].optimizer == Approx(12 * dense / 4 + 12 * experts / 2).epsilon(1e-12));
-  const auto [played, reference] = makespans(set);
+  const auto [played, reference] = testing::played_and_executed(set);
   CHECK(std::abs(played - reference) < 1e-8);
 }
