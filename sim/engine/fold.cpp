@@ -181,6 +181,10 @@ Fold fold_tensor_parallel(const program::ProgramSet& set, const Network& net, bo
   if (keep_activities) return refuse("a trace of every GPU's activities was asked for");
   const int slot = set.slot_index("tp");
   if (slot < 0 || set.ranks.empty()) return refuse("no tensor parallelism");
+  // (Before the scan of every op below: a run without tensor parallelism learns it per rank.)
+  bool any_pair = false;
+  for (const auto& r : set.ranks) any_pair = any_pair || (r.groups.at(slot) >= 0 && set.groups[r.groups[slot]].gpus.size() > 1);
+  if (!any_pair) return refuse("no tensor parallelism");
   if (std::string why = slot_use_problem(set, slot); !why.empty()) return refuse(why);
   Symmetry s = find_symmetry(set, net, slot);
   if (!s.why_not.empty()) return refuse(s.why_not);

@@ -8,7 +8,6 @@
 #include <optional>
 #include <tuple>
 #include <simgrid/s4u/Actor.hpp>
-#include <simgrid/s4u/Barrier.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Semaphore.hpp>
 
@@ -43,6 +42,8 @@ struct Charge {
   double per_byte;
 };
 
+struct StreamState;
+
 struct GroupState {
   std::vector<std::unique_ptr<Inbox>> inboxes;  // when some member exchanges messages in it
   std::vector<uint64_t> sequence;               // per member: flow collectives issued
@@ -50,7 +51,11 @@ struct GroupState {
   std::unique_ptr<ClosedForms> closed;
   // (kind, algorithm, root) -> per member: its charges, once computed.
   std::map<std::tuple<int, int, int>, std::vector<std::optional<std::vector<Charge>>>> charges;
-  sg4::BarrierPtr barrier;
+  // The synchronising collective being entered: how many members have, the latest entry and
+  // the streams waiting for the others (Player::rendezvous).
+  int entered = 0;
+  double latest_entry = -std::numeric_limits<double>::infinity();
+  std::vector<StreamState*> waiting;
 };
 
 struct StreamState {
@@ -58,7 +63,7 @@ struct StreamState {
   size_t next = 0;    // position in its ops (for deadlock reports)
   bool done = false;
   Context ctx;
-  sg4::SemaphorePtr wake;  // streams that wait for other streams' events
+  sg4::SemaphorePtr wake;  // released by the stream it waits for, or by a group's last member
   int32_t waiting = -1;    // the event it is blocked on
   std::vector<sg4::CommPtr> sends;  // scratch of its flow collectives
 };
@@ -134,7 +139,7 @@ class Player {
       rs.events.assign(rs.program->events, kNotYet);
       rs.streams.resize(set.streams.size());
       for (size_t s = 0; s < set.streams.size(); ++s)
-        if (rs.index->stream_waits[s]) rs.streams[s].wake = sg4::Semaphore::create(0);
+        if (!rs.index->stream_ops[s].empty()) rs.streams[s].wake = sg4::Semaphore::create(0);
       if (recorder_) {
         auto& info = recorder_->trace().gpus[rs.rank->gpu];
         info.stage = rs.rank->info.stage, info.tp_rank = rs.rank->info.tp_rank;
@@ -200,6 +205,33 @@ class Player {
 
   static void catch_up(const StreamState& st) {
     if (st.t > Simulation::now()) sg4::this_actor::sleep_until(st.t);
+  }
+
+  // A synchronising collective (a barrier, or flows) starts for every member when the last has
+  // entered it, at the latest entry: the executor's rule (docs/programs.md, "When a collective
+  // starts"), so that a ring's members arriving at different times agree in both. Played in the
+  // streams' own clocks: the entering stream records its clock without catching the simulated
+  // clock up; the last member to enter gives every waiting member the latest entry as its clock.
+  // (A member cannot enter the group's next collective before all have entered this one.)
+  void rendezvous(int g, StreamState& st) {
+    GroupState& gs = groups_[g];
+    gs.latest_entry = std::max(gs.latest_entry, st.t);
+    if (++gs.entered < static_cast<int>(set_.groups[g].gpus.size())) {
+      gs.waiting.push_back(&st);
+      st.wake->acquire();  // st.t is the latest entry now
+      return;
+    }
+    // The group is ready for its next collective before any member is released: a release is a
+    // simcall, after which SimGrid may run the released members first.
+    st.t = gs.latest_entry;
+    std::vector<StreamState*> released;
+    released.swap(gs.waiting);
+    gs.entered = 0;
+    gs.latest_entry = -std::numeric_limits<double>::infinity();
+    for (StreamState* w : released) {
+      w->t = st.t;
+      w->wake->release();
+    }
   }
 
   GroupTopology& topology(int g) {
@@ -294,11 +326,7 @@ class Player {
           const auto& c = op.as<program::Collective>();
           const int g = rank.groups[op.slot], me = (*rs.positions)[op.slot];
           if (c.kind == CollectiveKind::Barrier) {
-            catch_up(st);
-            GroupState& gs = groups_[g];
-            if (!gs.barrier) gs.barrier = sg4::Barrier::create(static_cast<unsigned>(set_.groups[g].gpus.size()));
-            gs.barrier->wait();
-            st.t = Simulation::now();
+            rendezvous(g, st);
             break;
           }
           const CollectiveCall call = collective_call(c, c.per_peer >= 0 ? prog.values.data() + c.per_peer : nullptr);
@@ -306,6 +334,7 @@ class Player {
             st.t = closed_form(rs, g, me, call, st.t);
             break;
           }
+          rendezvous(g, st);
           catch_up(st);
           GroupState& gs = groups_[g];
           InboxSink sink(gs, me, rank.gpu, st.sends);

@@ -514,13 +514,6 @@ class RankWriter {
     if (job_.has_dp || job_.ext || (job_.embedding_sync && holds_embedding)) {
       const int issued = w_.record(cs);
       if (!job_.plan.overlap_grad_reduce && !job_.zero3 && job_.has_dp) {
-        if (weight_copies(job_.plan) > 1) {
-          // DualPipe: the group's two halves end their backward passes at different times, and
-          // a ring reduction completes no earlier than its last member's contribution.
-          Collective barrier;
-          barrier.kind = CollectiveKind::Barrier, barrier.algorithm = CollectiveAlgorithm::Direct;
-          on_comm_stream_after(issued, job_.dp_slot, barrier);
-        }
         for (int ch : job_.reduction_order[stage_]) buckets(ch, job_.grad_collective, issued);
       }
       if (job_.ext && !job_.plan.overlap_grad_reduce && !job_.zero3)

@@ -59,7 +59,6 @@ std::vector<workload::MemoryEstimate> estimate_stage_memory(const TrainingSpec& 
     in.micro_batches_in_flight = schedule::peak_weighted_in_flight(sched, s, weight) / weight_sum;
     // The embedding and the LM head: the peak count of the chunk(s) holding the first and the last
     // virtual stage alone.
-    const schedule::Placement placement = chunk_placement(plan);
     auto chunk_in_flight = [&](int virtual_stage) {
       std::vector<double> only(weight.size(), 0.0);
       for (int c = 0; c < plan.chunks; ++c)

@@ -345,6 +345,33 @@ TEST_CASE("player: a barrier releases every member when the last arrives", "[eng
   for (int i = 0; i < 3; ++i) CHECK(log.at(i, 1).end == Approx(0.3).epsilon(1e-12));
 }
 
+TEST_CASE("player: a ring all-reduce starts when its last member enters, as the executor says", "[engine]") {
+  // Members entering at 0.1, 0.2, 0.3 and 0.4 s: every one completes the ring's closed form after
+  // the last entry (docs/programs.md, "When a collective starts"). Before that rule the early
+  // members' first ring steps went out eagerly, and they finished before the executor's time
+  // (DualPipe's mirrored stages reduce gradients that way).
+  OneNode n;
+  Builder b;
+  const int cs = b.stream("compute"), slot = b.slot("dp"), g = b.group("dp", {0, 1, 2, 3});
+  const double S = 4e9;
+  for (int i = 0; i < 4; ++i) {
+    Program p;
+    ProgramWriter w(p);
+    w.compute(cs, 0.1 * (i + 1), Role::Forward);
+    w.collective(cs, slot, testing::all_reduce(S), Role::DpComm);
+    b.add_rank(i, p, {g});
+  }
+  const auto set = b.finish();
+  validate(set, 4);
+  testing::TimingLog log(set);
+  play(n.sim, set, {nullptr, &log});
+  const double ar = 2.0 * 3 / 4 * S / kPort + 6 * n.latency(0, 1);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(log.at(i, 1).start == Approx(0.1 * (i + 1)).epsilon(1e-12));
+    CHECK(log.at(i, 1).end == Approx(0.4 + ar).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("programs from a file that deadlock are refused at an op that waits for ever", "[engine]") {
   Builder b;
   const int cs = b.stream("compute"), slot = b.slot("g"), g = b.group("g", {0, 1});
