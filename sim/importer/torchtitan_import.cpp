@@ -109,7 +109,7 @@ const std::vector<TitanKey>& titan_keys() {
       {"parallelism.fsdp_reshard_after_forward", Use::Read, "always (default without pipelining) required"},
       {"parallelism.tensor_parallel_degree", Use::Read, "parallelism.tp, sequence_parallel when above 1"},
       {"parallelism.pipeline_parallel_degree", Use::Read, "parallelism.pp"},
-      {"parallelism.pipeline_parallel_schedule", Use::Read, "1F1B (default), GPipe, Interleaved1F1B"},
+      {"parallelism.pipeline_parallel_schedule", Use::Read, "1F1B (default), GPipe, Interleaved1F1B, ZBVZeroBubble (zb-v)"},
       {"parallelism.pipeline_parallel_microbatch_size", Use::Read, "micro_batch with pipelining (default 1)"},
       {"parallelism.pipeline_parallel_layers_per_stage", Use::Read, "chunks = layers / (pp x N) with Interleaved1F1B"},
       {"parallelism.pipeline_parallel_split_points", Use::Read, "layers_per_stage (\"layers.N\" boundaries)"},
@@ -654,67 +654,81 @@ class TitanImport {
     p.micro_batch = static_cast<int>(micro);
     // Stages per rank.
     const long long per_stage = integer("parallelism.pipeline_parallel_layers_per_stage", 0, 1, m.layers);
-    const bool multi = lower == "interleaved1f1b" || lower == "loopedbfs" || lower == "interleavedzerobubble" ||
-                       lower == "zbvzerobubble" || lower == "dualpipev";
-    const bool weighted = node(kFirstLess) || node(kLastLess);
-    if (weighted && (lower == "1f1b" || lower == "gpipe" || lower == "interleaved1f1b")) {
+    // torchtitan's schedules trainsim runs: one stage per rank, several (looped), or two in a V
+    // (PyTorch's ScheduleZBVZeroBubble, which is trainsim's zb-v, docs/schedules.md).
+    const bool single = lower == "1f1b" || lower == "gpipe", interleaved = lower == "interleaved1f1b",
+               v = lower == "zbvzerobubble";
+    const std::string schedule_at = schedule_key.value_or("parallelism.pipeline_parallel_schedule");
+    if (!single && !interleaved && !v)
+      throw error(schedule_at,
+                  "pipeline schedule '" + name + "' is not modelled" +
+                      (lower == "dualpipev" ? std::string(" (trainsim's dualpipe is DeepSeek's, with two weight copies, "
+                                                          "not the V cut in half)")
+                       : lower == "loopedbfs" || lower == "interleavedzerobubble"
+                           ? std::string(" (trainsim has no looped breadth-first or interleaved zero-bubble schedule)")
+                           : std::string()) +
+                      "; expected 1F1B, GPipe, Interleaved1F1B or ZBVZeroBubble");
+    p.schedule = interleaved ? schedule::ScheduleKind::Interleaved1F1B
+                 : v         ? schedule::ScheduleKind::ZeroBubbleV
+                 : lower == "gpipe" ? schedule::ScheduleKind::GPipe
+                                    : schedule::ScheduleKind::OneFOneB;
+    const bool split_given =
+        node("parallelism.pipeline_parallel_split_points") || node("experimental.pipeline_parallel_split_points");
+    if (split_given && !single)
+      throw error("parallelism.pipeline_parallel_split_points",
+                  "split points with a multi-stage schedule are not modelled; expected layers_per_stage alone");
+    if (node(kFirstLess) || node(kLastLess)) {
       // torchtitan's split with the embedding and head weighed as layers (pipeline_llm): the
-      // virtual stages from layers_per_stage, else one per rank (two with Interleaved1F1B).
+      // virtual stages from layers_per_stage, else one per rank (two with the others).
       const long long first = integer(kFirstLess, 1, 0, m.layers), last = integer(kLastLess, 1, 0, m.layers);
-      const bool looped = lower == "interleaved1f1b";
-      const long long stages = per_stage ? (m.layers + first + last + per_stage - 1) / per_stage : pp_ * (looped ? 2 : 1);
-      if (per_stage && (stages % pp_ != 0 || (looped ? stages / pp_ < 2 : stages != pp_)))
+      const long long stages =
+          per_stage ? (m.layers + first + last + per_stage - 1) / per_stage : pp_ * (single ? 1 : 2);
+      const bool fits = single ? stages == pp_ : v ? stages == 2 * pp_ : stages % pp_ == 0 && stages / pp_ >= 2;
+      if (!fits)
         throw error("parallelism.pipeline_parallel_layers_per_stage",
                     str(per_stage) + " layers per stage make " + str(stages) + " stages of " + str(m.layers) +
                         " layers + " + str(first + last) + " (the embedding and head's weights), which " + name +
                         " cannot run on " + str(pp_) + " ranks; expected " +
-                        (looped ? "at least two stages per rank, a multiple of " + str(pp_)
-                                : std::string("one stage per rank")));
-      if (node("parallelism.pipeline_parallel_split_points") || node("experimental.pipeline_parallel_split_points"))
+                        (single ? std::string("one stage per rank")
+                         : v    ? "two stages per rank (" + str(2 * pp_) + ")"
+                                : "at least two stages per rank, a multiple of " + str(pp_)));
+      if (split_given)
         throw error("parallelism.pipeline_parallel_split_points",
                     "split points and first/last_stage_less_layers are two splits; expected one of them");
       const auto split = weighted_split(stages, first, last);
-      p.schedule = looped ? schedule::ScheduleKind::Interleaved1F1B
-                   : lower == "gpipe" ? schedule::ScheduleKind::GPipe
-                                      : schedule::ScheduleKind::OneFOneB;
       p.chunks = static_cast<int>(stages / pp_);
-      if (!looped && std::count(split.begin(), split.end(), 0) == 0) {
+      const char* key = node(kFirstLess) ? kFirstLess : kLastLess;
+      if (single && std::count(split.begin(), split.end(), 0) == 0) {
         p.layers_per_stage = split;
-        setters_.emplace_back("layers_per_stage", node(kFirstLess) ? kFirstLess : kLastLess);
+        setters_.emplace_back("layers_per_stage", key);
       } else {
         p.layers_per_virtual_stage = split;
-        setters_.emplace_back("layers_per_virtual_stage", node(kFirstLess) ? kFirstLess : kLastLess);
+        setters_.emplace_back("layers_per_virtual_stage", key);
       }
       return;
     }
-    if (lower == "1f1b" || lower == "gpipe") {
-      p.schedule = lower == "gpipe" ? schedule::ScheduleKind::GPipe : schedule::ScheduleKind::OneFOneB;
+    if (single) {
       if (per_stage && per_stage * pp_ != m.layers)
         throw error("parallelism.pipeline_parallel_layers_per_stage",
                     str(per_stage) + " layers per stage make " + str(m.layers / per_stage) + " stages, but " + name +
                         " runs one per rank (" + str(pp_) + "); expected " + str(m.layers / pp_));
       split_points();
-    } else if (lower == "interleaved1f1b") {
+    } else if (interleaved) {
       if (!per_stage)
-        throw error(schedule_key.value_or("parallelism.pipeline_parallel_schedule"),
-                    "Interleaved1F1B needs the layers of each virtual stage; expected "
-                    "parallelism.pipeline_parallel_layers_per_stage");
+        throw error(schedule_at, "Interleaved1F1B needs the layers of each virtual stage; expected "
+                                 "parallelism.pipeline_parallel_layers_per_stage");
       if (m.layers % (per_stage * pp_) != 0 || m.layers / (per_stage * pp_) < 2)
         throw error("parallelism.pipeline_parallel_layers_per_stage",
                     str(per_stage) + " layers per stage do not give at least two stages per rank over " + str(pp_) +
                         " ranks for " + str(m.layers) + " layers; expected a divisor of " + str(m.layers / pp_) +
                         " below it");
       p.chunks = static_cast<int>(m.layers / (per_stage * pp_));
-      p.schedule = schedule::ScheduleKind::Interleaved1F1B;
-      if (node("parallelism.pipeline_parallel_split_points") || node("experimental.pipeline_parallel_split_points"))
-        throw error("parallelism.pipeline_parallel_split_points",
-                    "split points with an interleaved schedule are not modelled; expected layers_per_stage alone");
     } else {
-      throw error(schedule_key.value_or("parallelism.pipeline_parallel_schedule"),
-                  "pipeline schedule '" + name + "' is not modelled" +
-                      (multi ? std::string(" (trainsim's zero-bubble schedule is ZB-H1 with one stage per rank)")
-                             : std::string()) +
-                      "; expected 1F1B, GPipe or Interleaved1F1B");
+      if (per_stage && per_stage * 2 * pp_ != m.layers)
+        throw error("parallelism.pipeline_parallel_layers_per_stage",
+                    str(per_stage) + " layers per stage make " + str(m.layers / per_stage) + " stages, but " + name +
+                        " runs two per rank (" + str(2 * pp_) + "); expected " + str(m.layers / (2 * pp_)));
+      p.chunks = 2;
     }
     if (p.layers_per_stage.empty())
       out_.notes.push_back("layers split evenly over the stages (torchtitan versions with "

@@ -262,3 +262,32 @@ TEST_CASE("torchtitan features: first/last_stage_less_layers split the layers as
   // Without the keys, the even split of the config's torchtitan version, said in a note.
   CHECK(has(split("").notes, "layers split evenly over the stages"));
 }
+
+TEST_CASE("torchtitan features: ZBVZeroBubble is zb-v, PyTorch's V schedule, two stages per rank") {
+  const auto o = on("h100-400g", 1);
+  auto v = [&](const std::string& keys) {
+    std::string text = config(kLlama, "data_parallel_shard_degree = 2\npipeline_parallel_degree = 4\n"
+                                      "fsdp_reshard_after_forward = \"always\"\n"
+                                      "pipeline_parallel_schedule = \"ZBVZeroBubble\"\n" + keys);
+    return titan(text.replace(text.find("local_batch_size = 1"), 20, "local_batch_size = 8"), o);
+  };
+  const auto r = v("");
+  CHECK(r.job.plan.schedule == schedule::ScheduleKind::ZeroBubbleV);
+  CHECK(r.job.plan.chunks == 2);
+  CHECK(training_job_text(r.job).find("  schedule: zb-v\n  chunks: 2\n") != std::string::npos);
+  // torchtitan's weighted split over the 8 virtual stages, in model order (rank r holds r and 7 - r).
+  const auto w = v("pipeline_parallel_first_stage_less_layers = 1\npipeline_parallel_last_stage_less_layers = 1\n");
+  CHECK(w.job.plan.layers_per_virtual_stage == std::vector<int>{4, 5, 4, 4, 4, 4, 4, 3});
+  CHECK(v("pipeline_parallel_layers_per_stage = 4\n").job.plan.chunks == 2);
+  const auto reports = simulate({scenario(r, o), scenario(w, o)});
+  for (const auto& rep : reports) CHECK(rep.find("iteration time") != std::string::npos);
+  CHECK(message_of([&] { v("pipeline_parallel_layers_per_stage = 2\n"); }) ==
+        "t.toml:17:38: error: key 'parallelism.pipeline_parallel_layers_per_stage': 2 layers per stage make 16 "
+        "stages, but ZBVZeroBubble runs two per rank (8); expected 4");
+  std::string dual = config(kLlama, "data_parallel_shard_degree = 2\npipeline_parallel_degree = 4\n"
+                                    "fsdp_reshard_after_forward = \"always\"\npipeline_parallel_schedule = \"DualPipeV\"\n");
+  CHECK(message_of([&] { titan(dual, o); }) ==
+        "t.toml:16:30: error: key 'parallelism.pipeline_parallel_schedule': pipeline schedule 'DualPipeV' is not "
+        "modelled (trainsim's dualpipe is DeepSeek's, with two weight copies, not the V cut in half); expected 1F1B, "
+        "GPipe, Interleaved1F1B or ZBVZeroBubble");
+}

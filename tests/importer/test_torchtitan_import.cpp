@@ -122,7 +122,7 @@ TEST_CASE("torchtitan: pipeline schedules, micro-batches and split points") {
   CHECK(s.job.plan.layers_per_stage == std::vector<int>{12, 20});
   CHECK(titan(config(pp2, "pipeline_parallel_schedule = \"GPipe\"\n"), on("h100-400g", 1)).job.plan.schedule ==
         schedule::ScheduleKind::GPipe);
-  CHECK(error_key(config(pp2, "pipeline_parallel_schedule = \"ZBVZeroBubble\"\n"), on("h100-400g", 1)) ==
+  CHECK(error_key(config(pp2, "pipeline_parallel_schedule = \"DualPipeV\"\n"), on("h100-400g", 1)) ==
         "parallelism.pipeline_parallel_schedule");
   // FSDP's default with pipelining keeps parameters gathered from forward to backward.
   CHECK(error_key(config("data_parallel_shard_degree = -1\npipeline_parallel_degree = 2\n"), on("h100-400g", 1)) ==
