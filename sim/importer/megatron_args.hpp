@@ -69,6 +69,7 @@ struct MegatronArgs {
   Set<int> recompute_num_layers{1};
   // Communication and memory.
   Set<bool> sequence_parallel, use_distributed_optimizer, overlap_grad_reduce, overlap_param_gather, tp_comm_overlap;
+  Set<bool> use_torch_fsdp2;
   Set<long long> ddp_bucket_size;  // parameters per bucket
   Set<std::string> ddp_impl;        // 2021: local | torch
   Set<bool> scatter_gather_tensors_in_pipeline{true};

@@ -491,6 +491,7 @@ class MegatronImport {
     p.scatter_gather = a.scatter_gather_tensors_in_pipeline.value;
     // Data-parallel gradients.
     p.zero_stage = a.use_distributed_optimizer.value ? 1 : 0;
+    if (a.use_torch_fsdp2.value) torch_fsdp2();
     p.grad_reduce_bytes = grad_reduce_bytes();
     const double kGradBytes = p.grad_reduce_bytes;
     if (a.ddp_impl.value == "torch") {
@@ -525,6 +526,29 @@ class MegatronImport {
   }
 
   // --cp-comm-type -> cp_comm.
+  // --use-torch-fsdp2: Megatron-LM wraps each transformer layer, the embedding and the output
+  // layer in PyTorch's fully_shard (core/distributed/torch_fully_sharded_data_parallel.py),
+  // parameters resharded after the forward: trainsim's ZeRO-3 units of one layer with the
+  // embedding and the head as units of their own, one unit gathered ahead (FSDP2's prefetch;
+  // docs/training.md, "Sharded data parallelism and overlap"). Megatron-LM's argument checks
+  // refuse it with pipelining and with its distributed optimizer.
+  void torch_fsdp2() {
+    auto& p = out_.job.plan;
+    const auto& a = args_;
+    if (a.use_distributed_optimizer.value)
+      throw error(a.use_torch_fsdp2, "--use-torch-fsdp2",
+                  "with --use-distributed-optimizer, which Megatron-LM refuses (FSDP2 shards the optimizer states "
+                  "itself); expected one of the two");
+    if (p.pp > 1)
+      throw error(a.use_torch_fsdp2, "--use-torch-fsdp2",
+                  "with pipeline parallelism, which Megatron-LM refuses; expected --pipeline-model-parallel-size 1");
+    p.zero_stage = 3;
+    p.fsdp.unit_layers = 1;
+    p.fsdp.prefetch = 1;
+    out_.notes.push_back("--use-torch-fsdp2: zero_stage 3, one transformer layer per FSDP unit (the embedding and "
+                         "the output layer their own), one unit gathered ahead");
+  }
+
   void context_parallel() {
     auto& p = out_.job.plan;
     const auto& a = args_;
@@ -643,7 +667,8 @@ class MegatronImport {
     if (k == "parallelism.ep") return ref(a.expert_model_parallel_size);
     if (k == "parallelism.expert_tp") return ref(a.expert_tensor_parallel_size);
     if (k == "cp_comm") return ref(a.cp_comm_type);
-    if (k == "zero_stage") return ref(a.use_distributed_optimizer);
+    if (k == "zero_stage" || k.rfind("fsdp", 0) == 0)
+      return a.use_torch_fsdp2.value ? ref(a.use_torch_fsdp2) : ref(a.use_distributed_optimizer);
     if (k == "overlap_grad_reduce") return a.overlap_grad_reduce.given() ? ref(a.overlap_grad_reduce) : ref(a.ddp_impl);
     if (k == "overlap_param_gather") return ref(a.overlap_param_gather);
     if (k == "tp_comm_overlap") return ref(a.tp_comm_overlap);
