@@ -59,6 +59,7 @@ struct MegatronArgs {
   Set<std::string> cp_comm_type{"p2p"};
   // Pipeline split counting the embedding / the loss as a layer.
   Set<bool> account_for_embedding_in_pipeline_split, account_for_loss_in_pipeline_split;
+  Set<bool> standalone_embedding_stage;  // 2022 flag: the first stage holds the embedding alone
   Set<std::string> pipeline_model_parallel_layout;
   // FP8 GEMMs (--fp8-format e4m3 | hybrid).
   Set<std::string> fp8_format;

@@ -334,6 +334,8 @@ std::vector<MegatronFlag> build_table() {
       {"--account-for-embedding-in-pipeline-split", N, E::Modelled,
        on<&A::account_for_embedding_in_pipeline_split>,
        "the embedding counts as a layer: the first (virtual) stage holds one layer fewer"},
+      {"--standalone-embedding-stage", N, E::Modelled, on<&A::standalone_embedding_stage>,
+       "layers_per_virtual_stage [0, L / (pp-1), ...]: the first stage holds the embedding alone (2022 flag)"},
       {"--account-for-loss-in-pipeline-split", N, E::Modelled, on<&A::account_for_loss_in_pipeline_split>,
        "the loss counts as a layer: the last (virtual) stage holds one layer fewer"},
       {"--pipeline-model-parallel-layout", V, E::Modelled, pipeline_layout,
@@ -498,8 +500,6 @@ std::vector<MegatronFlag> build_table() {
       {"--encoder-tensor-model-parallel-size", V, E::Refused, nullptr, encdec, "0"},
       {"--encoder-pipeline-model-parallel-size", V, E::Refused, nullptr, encdec, "0"},
       {"--pipeline-model-parallel-split-rank", V, E::Refused, nullptr, encdec},
-      {"--standalone-embedding-stage", N, E::Refused, nullptr,
-       "a pipeline stage holding only the embedding is not modelled"},
       {"--microbatch-group-size-per-virtual-pipeline-stage", V, E::Refused, nullptr,
        "regrouping interleaved 1F1B's micro-batches is not modelled (trainsim groups them by pp, Megatron-LM's "
        "default)"},
