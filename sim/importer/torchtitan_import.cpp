@@ -124,8 +124,8 @@ const std::vector<TitanKey>& titan_keys() {
        "the embedding's weight in torchtitan's split: layers_per_stage / layers_per_virtual_stage"},
       {"parallelism.pipeline_parallel_last_stage_less_layers", Use::Read,
        "the norm and head's weight in torchtitan's split: layers_per_stage / layers_per_virtual_stage"},
-      {"parallelism.module_fqns_per_model_part", Use::Refused, "a hand-made pipeline split by module is not modelled",
-       "[]"},
+      {"parallelism.module_fqns_per_model_part", Use::Read,
+       "layers_per_stage / layers_per_virtual_stage: the \"layers.N\" of each part (embedding first, head last)"},
       {"parallelism.disable_loss_parallel", Use::Ignored},
       {"parallelism.context_parallel_rotate_method", Use::Read,
        "cp_comm: allgather (default) all-gather, alltoall ring"},
@@ -168,6 +168,7 @@ const std::vector<TitanKey>& titan_keys() {
 
 constexpr const char* kFirstLess = "parallelism.pipeline_parallel_first_stage_less_layers";
 constexpr const char* kLastLess = "parallelism.pipeline_parallel_last_stage_less_layers";
+constexpr const char* kModelParts = "parallelism.module_fqns_per_model_part";
 
 // Sections with no effect on the iteration, read as a whole: any key in them is ignored.
 const std::set<std::string> kOpenSections = {"job",     "profiling",  "metrics",         "checkpoint",
@@ -677,6 +678,29 @@ class TitanImport {
     if (split_given && !single)
       throw error("parallelism.pipeline_parallel_split_points",
                   "split points with a multi-stage schedule are not modelled; expected layers_per_stage alone");
+    if (const auto parts = model_parts(); !parts.empty()) {
+      const long long stages = static_cast<long long>(parts.size());
+      const bool fits = single ? stages == pp_ : v ? stages == 2 * pp_ : stages % pp_ == 0 && stages / pp_ >= 2;
+      if (!fits)
+        throw error(kModelParts, str(stages) + " model parts, which " + name + " cannot run on " + str(pp_) +
+                                     " ranks; expected " +
+                                     (single ? str(pp_) : v ? str(2 * pp_) : "a multiple of " + str(pp_) + " from " +
+                                                                              str(2 * pp_)));
+      if (split_given)
+        throw error("parallelism.pipeline_parallel_split_points",
+                    "split points and module_fqns_per_model_part are two splits; expected one of them");
+      for (const char* key : {kFirstLess, kLastLess})
+        if (node(key)) out_.ignored.push_back(std::string(key) + " (module_fqns_per_model_part sets the split)");
+      p.chunks = static_cast<int>(stages / pp_);
+      if (single && std::count(parts.begin(), parts.end(), 0) == 0) {
+        p.layers_per_stage = parts;
+        setters_.emplace_back("layers_per_stage", kModelParts);
+      } else {
+        p.layers_per_virtual_stage = parts;
+        setters_.emplace_back("layers_per_virtual_stage", kModelParts);
+      }
+      return;
+    }
     if (node(kFirstLess) || node(kLastLess)) {
       // torchtitan's split with the embedding and head weighed as layers (pipeline_llm): the
       // virtual stages from layers_per_stage, else one per rank (two with the others).
@@ -758,6 +782,49 @@ class TitanImport {
       split.push_back(static_cast<int>(n));
     }
     return split;
+  }
+
+  // module_fqns_per_model_part: the modules of each model part (virtual stage, in model order),
+  // as torchtitan's pipeline_module_split takes them: "tok_embeddings" in the first part,
+  // "layers.N" in order, "norm" and "output" in the last. Layer counts per part; none given: {}.
+  std::vector<int> model_parts() const {
+    const auto* n = node(kModelParts);
+    if (!n) return {};
+    const auto* outer = n->as_array();
+    const std::string expected = "; expected lists of module names per model part, such as [[\"tok_embeddings\", "
+                                 "\"layers.0\"], [\"layers.1\", \"norm\", \"output\"]]";
+    if (!outer) throw error(kModelParts, "expected a list of lists of module names, got " + render(*n) + expected);
+    std::vector<int> counts;
+    int next = 0;
+    const int layers = out_.job.model.layers;
+    for (size_t i = 0; i < outer->size(); ++i) {
+      const auto* part = outer->get(i)->as_array();
+      if (!part) throw error(kModelParts, "part " + str(i) + " is " + render(*outer->get(i)) + ", not a list" + expected);
+      int count = 0;
+      for (const auto& e : *part) {
+        const std::string name = e.value<std::string>().value_or(render(e));
+        const bool first = i == 0, last = i + 1 == outer->size();
+        if (name == "tok_embeddings" ? first : name == "norm" || name == "output" ? last : false) continue;
+        if (name == "tok_embeddings" || name == "norm" || name == "output")
+          throw error(kModelParts, "'" + name + "' in part " + str(i) + ": trainsim places the embedding in the first "
+                                   "part and the norm and head in the last; expected it there");
+        if (name != "layers." + str(next) || next >= layers)
+          throw error(kModelParts, "'" + name + "' in part " + str(i) + " is not the next layer; expected \"layers." +
+                                       str(next) + "\" (the layers in order, each once, layers.0 to layers." +
+                                       str(layers - 1) + ")");
+        ++next, ++count;
+      }
+      counts.push_back(count);
+    }
+    if (counts.empty()) return {};
+    if (next != layers)
+      throw error(kModelParts, "the parts hold layers.0 to layers." + str(next - 1) + " of the " + str(layers) +
+                                   "; expected every layer in one part");
+    for (size_t i = 1; i + 1 < counts.size(); ++i)
+      if (counts[i] == 0)
+        throw error(kModelParts, "part " + str(i) + " holds no layer, which is modelled only for the first and last "
+                                 "parts (the embedding or the head alone); expected at least one layer in it");
+    return counts;
   }
 
   // "layers.8" split points -> layers per stage (single-stage schedules).
@@ -861,7 +928,7 @@ class TitanImport {
            {"parallelism.pipeline_parallel_schedule", "parallelism.pipeline_parallel_microbatch_size",
             "parallelism.pipeline_parallel_layers_per_stage", "parallelism.pipeline_parallel_split_points",
             "experimental.pipeline_parallel_schedule", "experimental.pipeline_parallel_split_points",
-            "experimental.pipeline_parallel_microbatches", kFirstLess, kLastLess},
+            "experimental.pipeline_parallel_microbatches", kFirstLess, kLastLess, kModelParts},
            "no pipeline parallelism");
     ignore(!out_.job.plan.tp_comm_overlap, {"compile.components"}, "only for enable_async_tensor_parallel");
     ignore(text("activation_checkpoint.mode", "selective") != "selective", {"activation_checkpoint.selective_ac_option"},

@@ -291,3 +291,45 @@ TEST_CASE("torchtitan features: ZBVZeroBubble is zb-v, PyTorch's V schedule, two
         "modelled (trainsim's dualpipe is DeepSeek's, with two weight copies, not the V cut in half); expected 1F1B, "
         "GPipe, Interleaved1F1B or ZBVZeroBubble");
 }
+
+TEST_CASE("torchtitan features: module_fqns_per_model_part gives the layers of each model part") {
+  const auto o = on("h100-400g", 1);
+  // The parts' module lists for layer counts `counts` (the embedding first, the norm and head last).
+  auto parts = [](const std::vector<int>& counts) {
+    std::string text;
+    int layer = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      std::vector<std::string> names;
+      if (i == 0) names.push_back("tok_embeddings");
+      for (int k = 0; k < counts[i]; ++k) names.push_back("layers." + std::to_string(layer++));
+      if (i + 1 == counts.size()) names.insert(names.end(), {"norm", "output"});
+      std::string part;
+      for (const auto& n : names) part += (part.empty() ? "\"" : ", \"") + n + "\"";
+      text += (text.empty() ? "[" : ", [") + part + "]";
+    }
+    return "module_fqns_per_model_part = [" + text + "]\n";
+  };
+  auto split = [&](const std::string& keys) {
+    std::string text = config(kLlama, "data_parallel_shard_degree = 2\npipeline_parallel_degree = 4\n"
+                                      "fsdp_reshard_after_forward = \"always\"\n" + keys);
+    return titan(text.replace(text.find("local_batch_size = 1"), 20, "local_batch_size = 8"), o);
+  };
+  const auto r = split(parts({7, 9, 9, 7}));
+  CHECK(r.job.plan.layers_per_stage == std::vector<int>{7, 9, 9, 7});
+  CHECK(r.job.plan.chunks == 1);
+  CHECK(split(parts({0, 11, 11, 10})).job.plan.layers_per_virtual_stage == std::vector<int>{0, 11, 11, 10});
+  const auto i = split("pipeline_parallel_schedule = \"Interleaved1F1B\"\n" + parts({3, 4, 4, 4, 4, 4, 4, 5}));
+  CHECK(i.job.plan.chunks == 2);
+  CHECK(i.job.plan.layers_per_virtual_stage == std::vector<int>{3, 4, 4, 4, 4, 4, 4, 5});
+  const auto reports = simulate({scenario(r, o), scenario(i, o)});
+  for (const auto& rep : reports) CHECK(rep.find("iteration time") != std::string::npos);
+  CHECK(message_of([&] { split(parts({8, 8, 16})); }) ==
+        "t.toml:16:30: error: key 'parallelism.module_fqns_per_model_part': 3 model parts, which 1F1B cannot run on 4 "
+        "ranks; expected 4");
+  CHECK(message_of([&] { split("module_fqns_per_model_part = [[\"tok_embeddings\", \"layers.0\"], [\"layers.2\"]]\n"); }) ==
+        "t.toml:16:30: error: key 'parallelism.module_fqns_per_model_part': 'layers.2' in part 1 is not the next "
+        "layer; expected \"layers.1\" (the layers in order, each once, layers.0 to layers.31)");
+  CHECK(message_of([&] { split(parts({10, 0, 11, 11})); }) ==
+        "t.toml:16:30: error: key 'parallelism.module_fqns_per_model_part': part 1 holds no layer, which is modelled "
+        "only for the first and last parts (the embedding or the head alone); expected at least one layer in it");
+}
