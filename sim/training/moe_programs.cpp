@@ -252,7 +252,7 @@ class MoeExtension final : public TrainingExtension {
   // parameters, so the buckets spread evenly over them).
   void release_gradients(program::ProgramWriter& w, int stream, int rank, int issued, CollectiveKind kind, int chunk,
                          int layer) override {
-    if (layout_.expert_dp() <= 1) return;
+    if (layout_.expert_dp() * weight_copies(plan_) <= 1) return;  // (DualPipe: the pair makes a group)
     const int s = layout_.coord(rank).stage, first = first_[s][chunk], n = count_[s][chunk];
     const double bytes = expert_chunk_params_[s][chunk] * plan_.grad_reduce_bytes;
     if (bytes <= 0) return;
@@ -272,7 +272,7 @@ class MoeExtension final : public TrainingExtension {
   // expert-DP, beside the dense bucket group of the same share (Megatron-Core keeps expert
   // parameters in their own buffers, gathered over the expert-data-parallel group).
   void parameter_gather(program::ProgramWriter& w, int stream, int rank, int chunk, double share) override {
-    if (layout_.expert_dp() <= 1) return;
+    if (layout_.expert_dp() * weight_copies(plan_) <= 1) return;
     const double bytes = expert_chunk_params_[layout_.coord(rank).stage][chunk] * workload::kWeightBytesPerParam * share;
     if (bytes <= 0) return;
     // its share of the buckets
@@ -283,12 +283,16 @@ class MoeExtension final : public TrainingExtension {
   void pass(program::ProgramWriter& w, int stream, int rank, int iteration, const schedule::PipelineOp& op,
             const std::function<void(int)>& at_layer) override {
     if (ep_stream_ < 0) return write_op(w, stream, rank, iteration, op, at_layer);
-    // DualPipe (no at_layer: DualPipe refuses overlap_param_gather and overlap_grad_reduce): the EP slot's
-    // all-to-alls live on the ep-comm stream (one stream per slot), the compute stream waiting
-    // for each.
+    // DualPipe: the EP slot's all-to-alls live on the ep-comm stream (one stream per slot), the
+    // compute stream waiting for each. The op's layers are interleaved with the stream's waits,
+    // so the caller's hook (overlap_grad_reduce at the chunk's last backward: DualPipe refuses
+    // overlap_param_gather) runs for every layer once the op is written: its gradient buckets go
+    // out at the op's end instead of layer by layer.
     std::vector<Item> items[1];
     record(w, stream, rank, iteration, op, items[0]);
     interleave(w, stream, items);
+    if (at_layer)
+      for (int k = count_[layout_.coord(rank).stage][op.chunk] - 1; k >= 0; --k) at_layer(k);
   }
 
   // DualPipe's F&B (docs/moe.md, "DualPipe"): forward `f` and backward `b` of two micro-batches

@@ -492,6 +492,9 @@ class RankWriter {
         // DualPipe's F&B with experts: both inputs, then the two ops interleaved by the layered
         // generator (each one's all-to-alls beside the other's compute), then both outputs.
         const auto& other = ops[++i];
+        // (A chunk's last backward is never half of a pair: every forward of the rank precedes it.)
+        if (job_.plan.overlap_grad_reduce && (i - 1 == job_.last_grad_op[stage_][op.chunk] || i == job_.last_grad_op[stage_][other.chunk]))
+          throw InternalError("dualpipe: a chunk's last backward is paired with a forward; its gradient buckets would not be released");
         receive(it, op), receive(it, other);
         w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
         job_.ext->overlapped_pair(w_, cs, rank_, it, op, other);
