@@ -59,6 +59,7 @@ struct MegatronArgs {
   Set<std::string> cp_comm_type{"p2p"};
   // Pipeline split counting the embedding / the loss as a layer.
   Set<bool> account_for_embedding_in_pipeline_split, account_for_loss_in_pipeline_split;
+  Set<bool> standalone_embedding_stage;  // 2022 flag: the first stage holds the embedding alone
   Set<std::string> pipeline_model_parallel_layout;
   // FP8 GEMMs (--fp8-format e4m3 | hybrid).
   Set<std::string> fp8_format;
@@ -69,6 +70,7 @@ struct MegatronArgs {
   Set<int> recompute_num_layers{1};
   // Communication and memory.
   Set<bool> sequence_parallel, use_distributed_optimizer, overlap_grad_reduce, overlap_param_gather, tp_comm_overlap;
+  Set<bool> use_torch_fsdp2;
   Set<long long> ddp_bucket_size;  // parameters per bucket
   Set<std::string> ddp_impl;        // 2021: local | torch
   Set<bool> scatter_gather_tensors_in_pipeline{true};

@@ -263,9 +263,17 @@ class Exporter {
       flag("--recompute-num-layers", "1");
     }
     if (p.zero_stage == 1) flag("--use-distributed-optimizer");
+    // --use-torch-fsdp2 is ZeRO-3 in units of one layer, one gathered ahead, over the whole
+    // data-parallel group, without pipelining (megatron_import.cpp's torch_fsdp2).
+    const bool fsdp2 = p.zero_stage == 3 && p.fsdp.unit_layers == 1 && p.fsdp.prefetch == 1 &&
+                       (p.fsdp.shard_group == 0 || p.fsdp.shard_group == p.dp) && p.pp == 1;
+    if (fsdp2) flag("--use-torch-fsdp2");
     else if (p.zero_stage > 1)
-      throw refuse("zero_stage", "ZeRO stage " + str(p.zero_stage) + " has no Megatron-LM flag trainsim models the "
-                                 "same way; expected 0 or 1 (--use-distributed-optimizer)");
+      throw refuse("zero_stage", "ZeRO stage " + str(p.zero_stage) +
+                                     (p.zero_stage == 3 ? " with these fsdp units, HSDP or pipelining" : "") +
+                                     " has no Megatron-LM flag trainsim models the same way; expected 0, 1 "
+                                     "(--use-distributed-optimizer) or 3 with fsdp {unit_layers: 1, prefetch: 1}, no "
+                                     "shard_group and pp 1 (--use-torch-fsdp2)");
     if (p.overlap_grad_reduce) flag("--overlap-grad-reduce");
     if (p.overlap_param_gather) flag("--overlap-param-gather");
     if (p.tp_comm_overlap) flag("--tp-comm-overlap");

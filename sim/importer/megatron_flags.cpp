@@ -334,6 +334,8 @@ std::vector<MegatronFlag> build_table() {
       {"--account-for-embedding-in-pipeline-split", N, E::Modelled,
        on<&A::account_for_embedding_in_pipeline_split>,
        "the embedding counts as a layer: the first (virtual) stage holds one layer fewer"},
+      {"--standalone-embedding-stage", N, E::Modelled, on<&A::standalone_embedding_stage>,
+       "layers_per_virtual_stage [0, L / (pp-1), ...]: the first stage holds the embedding alone (2022 flag)"},
       {"--account-for-loss-in-pipeline-split", N, E::Modelled, on<&A::account_for_loss_in_pipeline_split>,
        "the loss counts as a layer: the last (virtual) stage holds one layer fewer"},
       {"--pipeline-model-parallel-layout", V, E::Modelled, pipeline_layout,
@@ -400,6 +402,8 @@ std::vector<MegatronFlag> build_table() {
        "as --recompute-num-layers (2020 flag)", {}, true},
       // Data-parallel communication and memory.
       {"--use-distributed-optimizer", N, E::Modelled, on<&A::use_distributed_optimizer>, "zero_stage 1"},
+      {"--use-torch-fsdp2", N, E::Modelled, on<&A::use_torch_fsdp2>,
+       "zero_stage 3, fsdp {unit_layers: 1, prefetch: 1} (PyTorch FSDP2 per transformer layer; no pipelining)"},
       {"--overlap-grad-reduce", N, E::Modelled, on<&A::overlap_grad_reduce>, "overlap_grad_reduce true"},
       {"--overlap-param-gather", N, E::Modelled, on<&A::overlap_param_gather>,
        "overlap_param_gather true (needs --use-distributed-optimizer)"},
@@ -435,8 +439,9 @@ std::vector<MegatronFlag> build_table() {
   };
 
   // Refused: they change the iteration in ways trainsim does not model.
-  const std::string_view fsdp = "Megatron-LM's FSDP is not modelled (trainsim's ZeRO-3 gathers per op with another "
-                                "schedule; --use-distributed-optimizer is modelled)";
+  const std::string_view fsdp = "Megatron-FSDP (its own bucketed, double-buffered parameter gathers and "
+                                "--data-parallel-sharding-strategy) is not modelled; --use-torch-fsdp2 (PyTorch "
+                                "FSDP2 per transformer layer: zero_stage 3) and --use-distributed-optimizer are";
   const std::string_view encdec = "encoder-decoder models are not modelled (trainsim simulates decoder-only GPT)";
   const std::string_view hybrid = "hybrid Mamba models are not modelled (trainsim simulates transformer layers)";
   const std::vector<MegatronFlag> refused = {
@@ -457,7 +462,6 @@ std::vector<MegatronFlag> build_table() {
        "all-gather per layer)", {}, true},
       {"--num-distributed-optimizer-instances", V, E::Refused, nullptr,
        "sharding the optimizer over part of the data-parallel group is not modelled", "1"},
-      {"--use-torch-fsdp2", N, E::Refused, nullptr, fsdp},
       {"--use-custom-fsdp", N, E::Refused, nullptr, fsdp},
       {"--use-megatron-fsdp", N, E::Refused, nullptr, fsdp},
       {"--use-precision-aware-optimizer", N, E::Refused, nullptr,
@@ -496,8 +500,6 @@ std::vector<MegatronFlag> build_table() {
       {"--encoder-tensor-model-parallel-size", V, E::Refused, nullptr, encdec, "0"},
       {"--encoder-pipeline-model-parallel-size", V, E::Refused, nullptr, encdec, "0"},
       {"--pipeline-model-parallel-split-rank", V, E::Refused, nullptr, encdec},
-      {"--standalone-embedding-stage", N, E::Refused, nullptr,
-       "a pipeline stage holding only the embedding is not modelled"},
       {"--microbatch-group-size-per-virtual-pipeline-stage", V, E::Refused, nullptr,
        "regrouping interleaved 1F1B's micro-batches is not modelled (trainsim groups them by pp, Megatron-LM's "
        "default)"},

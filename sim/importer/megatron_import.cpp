@@ -491,6 +491,7 @@ class MegatronImport {
     p.scatter_gather = a.scatter_gather_tensors_in_pipeline.value;
     // Data-parallel gradients.
     p.zero_stage = a.use_distributed_optimizer.value ? 1 : 0;
+    if (a.use_torch_fsdp2.value) torch_fsdp2();
     p.grad_reduce_bytes = grad_reduce_bytes();
     const double kGradBytes = p.grad_reduce_bytes;
     if (a.ddp_impl.value == "torch") {
@@ -525,6 +526,29 @@ class MegatronImport {
   }
 
   // --cp-comm-type -> cp_comm.
+  // --use-torch-fsdp2: Megatron-LM wraps each transformer layer, the embedding and the output
+  // layer in PyTorch's fully_shard (core/distributed/torch_fully_sharded_data_parallel.py),
+  // parameters resharded after the forward: trainsim's ZeRO-3 units of one layer with the
+  // embedding and the head as units of their own, one unit gathered ahead (FSDP2's prefetch;
+  // docs/training.md, "Sharded data parallelism and overlap"). Megatron-LM's argument checks
+  // refuse it with pipelining and with its distributed optimizer.
+  void torch_fsdp2() {
+    auto& p = out_.job.plan;
+    const auto& a = args_;
+    if (a.use_distributed_optimizer.value)
+      throw error(a.use_torch_fsdp2, "--use-torch-fsdp2",
+                  "with --use-distributed-optimizer, which Megatron-LM refuses (FSDP2 shards the optimizer states "
+                  "itself); expected one of the two");
+    if (p.pp > 1)
+      throw error(a.use_torch_fsdp2, "--use-torch-fsdp2",
+                  "with pipeline parallelism, which Megatron-LM refuses; expected --pipeline-model-parallel-size 1");
+    p.zero_stage = 3;
+    p.fsdp.unit_layers = 1;
+    p.fsdp.prefetch = 1;
+    out_.notes.push_back("--use-torch-fsdp2: zero_stage 3, one transformer layer per FSDP unit (the embedding and "
+                         "the output layer their own), one unit gathered ahead");
+  }
+
   void context_parallel() {
     auto& p = out_.job.plan;
     const auto& a = args_;
@@ -643,7 +667,8 @@ class MegatronImport {
     if (k == "parallelism.ep") return ref(a.expert_model_parallel_size);
     if (k == "parallelism.expert_tp") return ref(a.expert_tensor_parallel_size);
     if (k == "cp_comm") return ref(a.cp_comm_type);
-    if (k == "zero_stage") return ref(a.use_distributed_optimizer);
+    if (k == "zero_stage" || k.rfind("fsdp", 0) == 0)
+      return a.use_torch_fsdp2.value ? ref(a.use_torch_fsdp2) : ref(a.use_distributed_optimizer);
     if (k == "overlap_grad_reduce") return a.overlap_grad_reduce.given() ? ref(a.overlap_grad_reduce) : ref(a.ddp_impl);
     if (k == "overlap_param_gather") return ref(a.overlap_param_gather);
     if (k == "tp_comm_overlap") return ref(a.tp_comm_overlap);
@@ -660,6 +685,8 @@ class MegatronImport {
     if (k == "model.dense_layers") return ref(a.moe_layer_freq);
     if (k == "model.capacity_factor") return ref(a.moe_expert_capacity_factor);
     if (k.rfind("model.mla", 0) == 0) return ref(a.multi_latent_attention);
+    if ((k == "layers_per_stage" || k == "layers_per_virtual_stage") && a.standalone_embedding_stage.value)
+      return ref(a.standalone_embedding_stage);
     if (k == "layers_per_stage" || k == "layers_per_virtual_stage") {
       for (const auto* f : {&a.decoder_first_pipeline_num_layers, &a.decoder_last_pipeline_num_layers})
         if (f->given()) return ref(*f);
@@ -695,6 +722,8 @@ class MegatronImport {
       if (accounted)
         throw error(acc, acc.flag, "given with --pipeline-model-parallel-layout, which places the embedding and loss");
       layout();
+    } else if (a.standalone_embedding_stage.value) {
+      standalone_embedding_stage(uneven || accounted);
     } else {
       split(uneven, accounted);
     }
@@ -703,6 +732,35 @@ class MegatronImport {
                   "gives " + str(p.micro_batches()) + " micro-batches per pipeline, not a multiple of pp " +
                       str(p.pp) + "; trainsim's interleaved 1F1B needs one (Megatron-LM's original schedule)");
     (void)m;
+  }
+
+  // --standalone-embedding-stage (Megatron-LM 2022): pipeline rank 0 holds the embedding and no
+  // transformer layer, the others num_layers / (pp - 1) each (its get_num_layers); with
+  // interleaving every virtual stage of rank 0 would be empty, which trainsim's virtual stages
+  // (only the first and last may be empty) do not model.
+  void standalone_embedding_stage(bool other_split) {
+    auto& p = out_.job.plan;
+    const auto& a = args_;
+    const auto& f = a.standalone_embedding_stage;
+    if (other_split)
+      throw error(f, f.flag, "given with another split of the layers (--decoder-*-pipeline-num-layers, "
+                             "--account-for-*-in-pipeline-split); expected one way of splitting them");
+    if (a.num_layers_per_virtual_pipeline_stage.given() || a.num_virtual_stages_per_pipeline_rank.given())
+      throw error(f, f.flag, "with virtual pipeline stages empties every virtual stage of rank 0, which is not "
+                             "modelled (only the first and last virtual stage may hold no layer); expected it "
+                             "without --num-layers-per-virtual-pipeline-stage");
+    if (p.pp < 2) throw error(f, f.flag, "needs pipeline parallelism (--pipeline-model-parallel-size > 1)");
+    const int layers = out_.job.model.layers;
+    if (layers % (p.pp - 1) != 0)
+      throw error(a.num_layers, "--num-layers",
+                  str(layers) + " layers do not split evenly over the " + str(p.pp - 1) +
+                      " stages after the embedding's (--standalone-embedding-stage), as Megatron-LM requires");
+    p.layers_per_virtual_stage.assign(static_cast<size_t>(p.pp), layers / (p.pp - 1));
+    p.layers_per_virtual_stage.front() = 0;
+    p.chunks = 1;
+    p.schedule = schedule::ScheduleKind::OneFOneB;
+    out_.notes.push_back("--standalone-embedding-stage: the first pipeline stage holds the embedding alone, the "
+                         "others " + str(layers / (p.pp - 1)) + " layers each");
   }
 
   void split(bool uneven, bool accounted) {

@@ -26,19 +26,54 @@ enum class Use { Read, Ignored, Refused };
 struct TitanKey {
   std::string_view path;
   Use use;
-  std::string_view why = {};
+  std::string why = {};
   const char* harmless = nullptr;  // the value with which a Refused key changes nothing, if any
 };
 
-constexpr std::string_view kFp8 = "FP8 GEMMs are not modelled (trainsim times 16-bit kernels; without float8 the "
-                                  "job simulates as bf16 training)";
+// torchtitan's models and the flavours that are trainsim presets of exactly their shape
+// (docs/import.md, "Model"); other flavours are refused with this list.
+struct Flavour {
+  std::string_view model, flavour, preset;
+};
+const std::vector<Flavour> kFlavours = {
+    {"llama3", "8B", "llama3-8b"},       {"llama3", "70B", "llama3-70b"}, {"llama3", "405B", "llama3-405b"},
+    {"deepseek_v3", "671B", "deepseek-v3"}, {"qwen3", "30B-A3B", "qwen3-30b-a3b"},
+};
+
+// The flavours of `model` ("8B, 70B or 405B"), or of every model ("llama3 8B, 70B, 405B;
+// deepseek_v3 671B; ..."). kFlavours lists each model's flavours together.
+std::string flavour_list(std::string_view model = {}) {
+  std::string out;
+  std::string_view previous;
+  for (size_t i = 0; i < kFlavours.size(); ++i) {
+    const auto& f = kFlavours[i];
+    if (model.empty()) {
+      out += f.model == previous ? ", " + std::string(f.flavour)
+                                 : (out.empty() ? "" : "; ") + std::string(f.model) + " " + std::string(f.flavour);
+      previous = f.model;
+    } else if (f.model == model) {
+      const bool last = i + 1 == kFlavours.size() || kFlavours[i + 1].model != model;
+      out += (out.empty() ? "" : last ? " or " : ", ") + std::string(f.flavour);
+    }
+  }
+  return out;
+}
+
+// "8B: llama3-8b, ..." for the key table.
+std::string flavour_presets() {
+  std::string out;
+  for (const auto& f : kFlavours)
+    out += std::string(out.empty() ? "" : ", ") + std::string(f.model) + " " + std::string(f.flavour) + ": " +
+           std::string(f.preset);
+  return out;
+}
 
 const std::vector<TitanKey>& titan_keys() {
   static const std::vector<TitanKey> keys = {
-      {"model.name", Use::Read, "llama3 (its flavours are trainsim presets)"},
-      {"model.flavor", Use::Read, "8B, 70B, 405B: model llama3-8b, llama3-70b, llama3-405b"},
+      {"model.name", Use::Read, "llama3, deepseek_v3, qwen3 (the flavours that are trainsim presets)"},
+      {"model.flavor", Use::Read, flavour_presets()},
       {"model.norm_type", Use::Read, "rmsnorm variants; layernorm noted as an approximation"},
-      {"model.converters", Use::Read, "float8 and mx refused (FP8 and MX GEMMs are not modelled)"},
+      {"model.converters", Use::Read, "float8: gemm_precision fp8 (MoE models, GPUs with an FP8 rate); mx refused"},
       {"model.tokenizer_path", Use::Ignored},
       {"model.hf_assets_path", Use::Ignored},
       {"model.print_after_conversion", Use::Ignored},
@@ -47,13 +82,13 @@ const std::vector<TitanKey>& titan_keys() {
       {"training.global_batch_size", Use::Read, "global_batch; default local batch x dp (more: gradient accumulation)"},
       {"training.seq_len", Use::Read, "model.seq_len (default 2048)"},
       {"training.mixed_precision_param", Use::Read, "bfloat16 required"},
-      {"training.mixed_precision_reduce", Use::Read, "bfloat16 required with data parallelism (the default float32 is refused)"},
+      {"training.mixed_precision_reduce", Use::Read, "grad_reduce_precision: float32 (default) fp32, bfloat16 bf16"},
       {"training.compile", Use::Read, "listed as ignored when true (kernel fusion is not modelled)"},
       {"training.data_parallel_replicate_degree", Use::Read, "as parallelism.data_parallel_replicate_degree (older place)"},
       {"training.data_parallel_shard_degree", Use::Read, "as parallelism.data_parallel_shard_degree (older place)"},
       {"training.tensor_parallel_degree", Use::Read, "as parallelism.tensor_parallel_degree (older place)"},
       {"training.fsdp_reshard_after_forward", Use::Read, "as parallelism.fsdp_reshard_after_forward (older place)"},
-      {"training.enable_float8_linear", Use::Refused, kFp8, "false"},
+      {"training.enable_float8_linear", Use::Read, "as model.converters float8 (older place)"},
       {"training.enable_cpu_offload", Use::Refused, "offloading parameters and optimizer states to the CPU is not "
                                                     "modelled", "false"},
       {"training.steps", Use::Ignored},
@@ -68,35 +103,33 @@ const std::vector<TitanKey>& titan_keys() {
       {"training.enable_loss_parallel", Use::Ignored},
       {"training.disable_loss_parallel", Use::Ignored},
       {"training.debug_moe_force_load_balance", Use::Ignored},
-      {"parallelism.data_parallel_replicate_degree", Use::Read, "dp (DDP: refused, it reduces fp32 gradients; with sharding: HSDP, refused)"},
+      {"parallelism.data_parallel_replicate_degree", Use::Read,
+       "dp = replicate x shard; with sharding HSDP: fsdp.shard_group = shard (DDP alone refused: fp32 parameters)"},
       {"parallelism.data_parallel_shard_degree", Use::Read, "dp with FSDP: zero_stage 3; -1: the remaining GPUs (default)"},
       {"parallelism.fsdp_reshard_after_forward", Use::Read, "always (default without pipelining) required"},
       {"parallelism.tensor_parallel_degree", Use::Read, "parallelism.tp, sequence_parallel when above 1"},
       {"parallelism.pipeline_parallel_degree", Use::Read, "parallelism.pp"},
-      {"parallelism.pipeline_parallel_schedule", Use::Read, "1F1B (default), GPipe, Interleaved1F1B"},
+      {"parallelism.pipeline_parallel_schedule", Use::Read, "1F1B (default), GPipe, Interleaved1F1B, ZBVZeroBubble (zb-v)"},
       {"parallelism.pipeline_parallel_microbatch_size", Use::Read, "micro_batch with pipelining (default 1)"},
       {"parallelism.pipeline_parallel_layers_per_stage", Use::Read, "chunks = layers / (pp x N) with Interleaved1F1B"},
       {"parallelism.pipeline_parallel_split_points", Use::Read, "layers_per_stage (\"layers.N\" boundaries)"},
       {"parallelism.context_parallel_degree", Use::Read,
        "parallelism.cp; FSDP over data_parallel_shard_degree x cp (zero_stage 3), as torchtitan applies it"},
-      {"parallelism.expert_parallel_degree", Use::Refused,
-       "expert parallelism is not modelled yet (scenarios have no expert-parallel degree; issue 12)", "1"},
-      {"parallelism.enable_async_tensor_parallel", Use::Refused,
-       "asynchronous tensor parallelism (communication overlapped with GEMMs) is not modelled (trainsim's "
-       "tensor-parallel collectives are exposed: without it the simulated time is an upper bound)",
-       "false"},
+      {"parallelism.expert_parallel_degree", Use::Read,
+       "parallelism.ep, borrowed from dp_shard x cp (x tp with expert_tensor_parallel_degree 1)"},
+      {"parallelism.enable_async_tensor_parallel", Use::Read, "tp_comm_overlap (tp > 1, with compile)"},
       {"parallelism.pipeline_parallel_schedule_csv", Use::Refused, "a pipeline schedule from a CSV file is not modelled",
        ""},
-      {"parallelism.pipeline_parallel_first_stage_less_layers", Use::Refused,
-       "shortening the first pipeline stage is not modelled (trainsim splits the layers evenly)"},
-      {"parallelism.pipeline_parallel_last_stage_less_layers", Use::Refused,
-       "shortening the last pipeline stage is not modelled (trainsim splits the layers evenly)"},
-      {"parallelism.module_fqns_per_model_part", Use::Refused, "a hand-made pipeline split by module is not modelled",
-       "[]"},
+      {"parallelism.pipeline_parallel_first_stage_less_layers", Use::Read,
+       "the embedding's weight in torchtitan's split: layers_per_stage / layers_per_virtual_stage"},
+      {"parallelism.pipeline_parallel_last_stage_less_layers", Use::Read,
+       "the norm and head's weight in torchtitan's split: layers_per_stage / layers_per_virtual_stage"},
+      {"parallelism.module_fqns_per_model_part", Use::Read,
+       "layers_per_stage / layers_per_virtual_stage: the \"layers.N\" of each part (embedding first, head last)"},
       {"parallelism.disable_loss_parallel", Use::Ignored},
       {"parallelism.context_parallel_rotate_method", Use::Read,
        "cp_comm: allgather (default) all-gather, alltoall ring"},
-      {"parallelism.expert_tensor_parallel_degree", Use::Ignored},
+      {"parallelism.expert_tensor_parallel_degree", Use::Read, "expert_tp: tp (experts sharded as the rest) or 1 (default)"},
       {"parallelism.enable_compiled_autograd", Use::Ignored},
       {"activation_checkpoint.mode", Use::Read, "none, full; selective with selective_ac_option \"1\" is full"},
       {"activation_checkpoint.selective_ac_option", Use::Read, "\"1\": full; \"op\" and other layer counts refused"},
@@ -108,7 +141,7 @@ const std::vector<TitanKey>& titan_keys() {
       {"activation_checkpoint.determinism_check", Use::Ignored},
       {"activation_checkpoint.debug", Use::Ignored},
       {"compile.enable", Use::Read, "listed as ignored when true (kernel fusion is not modelled)"},
-      {"compile.components", Use::Ignored},
+      {"compile.components", Use::Read, "\"model\" required by enable_async_tensor_parallel"},
       {"compile.backend", Use::Ignored},
       {"optimizer.name", Use::Read, "AdamW or Adam"},
       {"optimizer.lr", Use::Ignored},
@@ -124,8 +157,7 @@ const std::vector<TitanKey>& titan_keys() {
       {"experimental.pipeline_parallel_split_points", Use::Read, "as parallelism.pipeline_parallel_split_points (older place)"},
       {"experimental.pipeline_parallel_schedule", Use::Read, "as parallelism.pipeline_parallel_schedule (older place)"},
       {"experimental.pipeline_parallel_microbatches", Use::Read, "micro-batches per pipeline (older): micro_batch = local / N"},
-      {"experimental.enable_async_tensor_parallel", Use::Refused,
-       "asynchronous tensor parallelism is not modelled (trainsim's tensor-parallel collectives are exposed)", "false"},
+      {"experimental.enable_async_tensor_parallel", Use::Read, "as parallelism.enable_async_tensor_parallel (older place)"},
       {"experimental.enable_compiled_autograd", Use::Ignored},
       {"experimental.custom_model_path", Use::Refused, "a custom model is not modelled", ""},
       {"experimental.custom_import", Use::Refused, "a custom model is not modelled", ""},
@@ -134,13 +166,16 @@ const std::vector<TitanKey>& titan_keys() {
   return keys;
 }
 
+constexpr const char* kFirstLess = "parallelism.pipeline_parallel_first_stage_less_layers";
+constexpr const char* kLastLess = "parallelism.pipeline_parallel_last_stage_less_layers";
+constexpr const char* kModelParts = "parallelism.module_fqns_per_model_part";
+
 // Sections with no effect on the iteration, read as a whole: any key in them is ignored.
 const std::set<std::string> kOpenSections = {"job",     "profiling",  "metrics",         "checkpoint",
                                              "comm",    "lr_scheduler", "validation",    "fault_tolerance",
                                              "memory_estimation", "float8", "mx"};
 
 // torchtitan's Llama 3 flavours and the presets with their shapes.
-const std::map<std::string, std::string> kLlama3 = {{"8B", "llama3-8b"}, {"70B", "llama3-70b"}, {"405B", "llama3-405b"}};
 
 SourceLocation location(const std::string& file, const toml::source_region& r) {
   return {file, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
@@ -182,6 +217,8 @@ class TitanImport {
     classify();
     model();
     layout();
+    experts();
+    async_tensor_parallel();
     batches();
     pipeline();
     recompute();
@@ -193,7 +230,10 @@ class TitanImport {
       if (key == "parallelism.cp" && cp_ > 1) return FlagRef{where(cp_key_), cp_key_};
       if (key == "cp_comm" && cp_ > 1)
         return FlagRef{where("parallelism.context_parallel_rotate_method"), "parallelism.context_parallel_rotate_method"};
+      if (key == "fsdp.shard_group" && replicate_ > 1) return FlagRef{where(replicate_key_), replicate_key_};
       if (key == "zero_stage" || key.rfind("fsdp", 0) == 0) return FlagRef{where(shard_key_), shard_key_};
+      for (const auto& [scenario_key, titan_key] : setters_)
+        if (key == scenario_key) return FlagRef{where(titan_key), titan_key};
       return std::nullopt;
     };
     check_job(out_.job, options_.platform, {file_, 1, 1}, locate);
@@ -359,28 +399,35 @@ class TitanImport {
   void model() {
     const std::string name = text("model.name", "llama3");
     const std::string flavor = text("model.flavor", "");
-    if (name != "llama3")
-      throw error("model.name", "torchtitan model '" + name + "' is not one trainsim models; expected llama3 "
-                                "(flavors 8B, 70B, 405B)");
-    const auto preset = kLlama3.find(flavor);
-    if (preset == kLlama3.end())
-      throw error("model.flavor", "llama3 flavor '" + flavor + "' is not one trainsim models; expected 8B, 70B or 405B");
+    const auto known = [&](const Flavour& f) { return f.model == name; };
+    if (std::none_of(kFlavours.begin(), kFlavours.end(), known))
+      throw error("model.name", "torchtitan model '" + name + "' has no trainsim preset of its shape; expected " +
+                                    flavour_list());
+    const auto preset = std::find_if(kFlavours.begin(), kFlavours.end(),
+                                     [&](const Flavour& f) { return f.model == name && f.flavour == flavor; });
+    if (preset == kFlavours.end())
+      throw error("model.flavor", name + " flavor '" + flavor + "' has no trainsim preset of its shape; expected " +
+                                      flavour_list(name));
     auto& m = out_.job.model;
-    m = *workload::find_model_preset(preset->second);
+    m = *workload::find_model_preset(preset->preset);
     m.seq_len = static_cast<int>(integer("training.seq_len", 2048, 1, 1 << 24));  // torchtitan's default: 2048
     if (!node("training.seq_len")) out_.notes.push_back("sequence length 2048 (torchtitan's default training.seq_len)");
+    if (m.is_moe())
+      out_.notes.push_back("routing: uniform (trainsim's default; torchtitan balances its experts' load with a bias "
+                           "on the router scores)");
     const std::string norm = text("model.norm_type", "rmsnorm");
     if (norm.find("rmsnorm") == std::string::npos)
       out_.notes.push_back("model.norm_type " + norm + " modelled as the llama family's RMSNorm (the same memory "
                                                        "traffic in trainsim's model)");
     for (const auto& c : strings("model.converters"))
-      if (c == "float8" || c == "mx")
-        throw error("model.converters", (c == "float8" ? std::string(kFp8)
-                                                       : "MX (microscaling) GEMMs are not modelled (trainsim times "
-                                                         "16-bit kernels)") +
-                                            "; expected no " + c + " converter");
+      if (c == "float8")
+        float8_key_ = "model.converters";
+      else if (c == "mx")
+        throw error("model.converters", "MX (microscaling) GEMMs are not modelled (trainsim times 16-bit and FP8 "
+                                        "kernels); expected no mx converter (float8 is gemm_precision fp8)");
       else
-        throw error("model.converters", "converter '" + c + "' is not modelled; expected none");
+        throw error("model.converters", "converter '" + c + "' is not modelled; expected float8 or none");
+    if (boolean("training.enable_float8_linear", false)) float8_key_ = "training.enable_float8_linear";
   }
 
   // World size and the device mesh (pp, dp_replicate, dp_shard, cp, tp; tp innermost, which is
@@ -400,6 +447,7 @@ class TitanImport {
     cp_ = cp_key ? integer(*cp_key, 1, 1, big) : 1;
     cp_key_ = cp_key.value_or("parallelism.context_parallel_degree");
     shard_key_ = shard_key.value_or("parallelism.data_parallel_shard_degree");
+    replicate_key_ = replicate_key.value_or("parallelism.data_parallel_replicate_degree");
     const long long fixed = replicate_ * tp_ * pp_ * cp_;
     const int platform_gpn = options_.platform.clusters.front().gpus_per_node;
     long long world = 0;
@@ -449,13 +497,16 @@ class TitanImport {
     p.fused_bias_dropout_add = false;
     // Data parallelism: FSDP2 (parameters sharded, gathered per layer) or DDP. With context
     // parallelism torchtitan applies FSDP over the dp_shard x cp ranks (its "dp_shard_cp" mesh),
-    // which is trainsim's ZeRO-3 over dp x cp.
+    // which is trainsim's ZeRO-3 over dp x cp. HSDP (replicate above 1 with sharding) shards
+    // inside groups of dp_shard consecutive dp ranks (dp_replicate is the outer mesh dimension)
+    // and replicates across them: trainsim's fsdp.shard_group.
     const bool fsdp = shard_ > 1 || cp_ > 1;
-    if (replicate_ > 1 && fsdp)
-      throw error("parallelism.data_parallel_replicate_degree",
-                  "HSDP (sharding within groups of " + str(shard_ * cp_) + ", replicating across " + str(replicate_) +
-                      ") is not modelled (trainsim shards over the whole data-parallel group); expected "
-                      "data_parallel_replicate_degree 1 or data_parallel_shard_degree 1");
+    if (replicate_ > 1 && fsdp) {
+      p.fsdp.shard_group = static_cast<int>(shard_);
+      out_.notes.push_back("HSDP: parameters sharded over data_parallel_shard_degree " + str(shard_) +
+                           " ranks, replicated across data_parallel_replicate_degree " + str(replicate_) +
+                           ": fsdp.shard_group " + str(shard_));
+    }
     if (fsdp) {
       const auto reshard_key = given({"parallelism.fsdp_reshard_after_forward", "training.fsdp_reshard_after_forward"});
       const std::string reshard = reshard_key ? text(*reshard_key, "default") : "default";
@@ -475,6 +526,63 @@ class TitanImport {
                                   ", which is not modelled (trainsim models 16-bit mixed precision); expected a "
                                   "data_parallel_shard_degree above 1");
     }
+  }
+
+  // expert_parallel_degree -> parallelism.ep. torchtitan borrows the EP ranks from dp_shard x cp
+  // when expert_tensor_parallel_degree equals tp (experts tensor-parallel as the rest) and from
+  // dp_shard x cp x tp when it is 1 (whole experts per rank), the inner mesh dimensions: the
+  // consecutive ranks of trainsim's etp-ep-edp order with expert_tp tp or 1 (docs/moe.md).
+  void experts() {
+    auto& p = out_.job.plan;
+    const std::string ep_key = "parallelism.expert_parallel_degree", etp_key = "parallelism.expert_tensor_parallel_degree";
+    const long long ep = integer(ep_key, 1, 1, 1 << 16);
+    const long long etp = integer(etp_key, 1, 1, 1 << 10);  // torchtitan's default: 1
+    if (ep > 1 && !out_.job.model.is_moe())
+      throw error(ep_key, str(ep) + " expert-parallel ranks for " + out_.job.model.name + ", which has no experts; "
+                                    "expected 1 (or a model with experts: deepseek_v3, qwen3 30B-A3B)");
+    if (ep == 1) {
+      // Without EP torchtitan shards the experts' weights over tp, as the other layers.
+      if (node(etp_key)) out_.ignored.push_back(etp_key + " (no expert parallelism)");
+      return;
+    }
+    if (etp != 1 && etp != tp_)
+      throw error(etp_key, str(etp) + " is neither 1 nor tensor_parallel_degree " + str(tp_) +
+                               ", the two torchtitan accepts; expected 1 or " + str(tp_));
+    const long long inner = cp_ * (etp == 1 ? tp_ : 1), borrowed = shard_ * inner;
+    if (ep % inner != 0 || borrowed % ep != 0)
+      throw error(ep_key, str(ep) + " expert-parallel ranks are not borrowed whole from data_parallel_shard_degree x "
+                          "context_parallel_degree" + (etp == 1 && tp_ > 1 ? std::string(" x tensor_parallel_degree") : "") +
+                          " = " + str(borrowed) + " ranks, as torchtitan borrows them; expected a multiple of " +
+                          str(inner) + " dividing " + str(borrowed));
+    p.experts.ep = static_cast<int>(ep);
+    p.experts.expert_tp = etp == tp_ ? 0 : static_cast<int>(etp);  // 0: as tp, the scenarios' default
+    setters_.emplace_back("parallelism.ep", ep_key);
+    setters_.emplace_back("parallelism.expert_tp", node(etp_key) ? etp_key : ep_key);
+  }
+
+  // enable_async_tensor_parallel -> tp_comm_overlap. torchtitan's async TP (a torch.compile pass
+  // over symmetric memory) splits each TP all-gather / reduce-scatter into per-rank pieces that run
+  // under the partial matmuls: Megatron-Core's tp-comm-overlap, which trainsim models.
+  void async_tensor_parallel() {
+    const auto key = given({"parallelism.enable_async_tensor_parallel", "experimental.enable_async_tensor_parallel"});
+    if (!key || !boolean(*key, false)) return;
+    if (tp_ == 1) {
+      out_.ignored.push_back(*key + " (no tensor parallelism)");
+      return;
+    }
+    const auto compile_key = given({"compile.enable", "training.compile"});
+    const auto components = strings("compile.components");
+    const bool model_compiled = compile_key && boolean(*compile_key, false) &&
+                                (!node("compile.components") ||
+                                 std::find(components.begin(), components.end(), "model") != components.end());
+    if (!model_compiled)
+      throw error(*key, "torchtitan's asynchronous TP is a torch.compile pass, and torchtitan refuses it without "
+                        "the model compiled; expected compile.enable = true (\"model\" in compile.components) or "
+                        "enable_async_tensor_parallel = false");
+    out_.job.plan.tp_comm_overlap = true;
+    setters_.emplace_back("tp_comm_overlap", *key);
+    out_.notes.push_back("asynchronous tensor parallelism: tp_comm_overlap (the TP all-gathers and reduce-scatters "
+                         "cut into pieces under the GEMMs, docs/training.md)");
   }
 
   // context_parallel_rotate_method -> cp_comm: PyTorch's ring attention passes key/value blocks
@@ -547,37 +655,176 @@ class TitanImport {
     p.micro_batch = static_cast<int>(micro);
     // Stages per rank.
     const long long per_stage = integer("parallelism.pipeline_parallel_layers_per_stage", 0, 1, m.layers);
-    const bool multi = lower == "interleaved1f1b" || lower == "loopedbfs" || lower == "interleavedzerobubble" ||
-                       lower == "zbvzerobubble" || lower == "dualpipev";
-    if (lower == "1f1b" || lower == "gpipe") {
-      p.schedule = lower == "gpipe" ? schedule::ScheduleKind::GPipe : schedule::ScheduleKind::OneFOneB;
+    // torchtitan's schedules trainsim runs: one stage per rank, several (looped), or two in a V
+    // (PyTorch's ScheduleZBVZeroBubble, which is trainsim's zb-v, docs/schedules.md).
+    const bool single = lower == "1f1b" || lower == "gpipe", interleaved = lower == "interleaved1f1b",
+               v = lower == "zbvzerobubble";
+    const std::string schedule_at = schedule_key.value_or("parallelism.pipeline_parallel_schedule");
+    if (!single && !interleaved && !v)
+      throw error(schedule_at,
+                  "pipeline schedule '" + name + "' is not modelled" +
+                      (lower == "dualpipev" ? std::string(" (trainsim's dualpipe is DeepSeek's, with two weight copies, "
+                                                          "not the V cut in half)")
+                       : lower == "loopedbfs" || lower == "interleavedzerobubble"
+                           ? std::string(" (trainsim has no looped breadth-first or interleaved zero-bubble schedule)")
+                           : std::string()) +
+                      "; expected 1F1B, GPipe, Interleaved1F1B or ZBVZeroBubble");
+    p.schedule = interleaved ? schedule::ScheduleKind::Interleaved1F1B
+                 : v         ? schedule::ScheduleKind::ZeroBubbleV
+                 : lower == "gpipe" ? schedule::ScheduleKind::GPipe
+                                    : schedule::ScheduleKind::OneFOneB;
+    const bool split_given =
+        node("parallelism.pipeline_parallel_split_points") || node("experimental.pipeline_parallel_split_points");
+    if (split_given && !single)
+      throw error("parallelism.pipeline_parallel_split_points",
+                  "split points with a multi-stage schedule are not modelled; expected layers_per_stage alone");
+    if (const auto parts = model_parts(); !parts.empty()) {
+      const long long stages = static_cast<long long>(parts.size());
+      const bool fits = single ? stages == pp_ : v ? stages == 2 * pp_ : stages % pp_ == 0 && stages / pp_ >= 2;
+      if (!fits)
+        throw error(kModelParts, str(stages) + " model parts, which " + name + " cannot run on " + str(pp_) +
+                                     " ranks; expected " +
+                                     (single ? str(pp_) : v ? str(2 * pp_) : "a multiple of " + str(pp_) + " from " +
+                                                                              str(2 * pp_)));
+      if (split_given)
+        throw error("parallelism.pipeline_parallel_split_points",
+                    "split points and module_fqns_per_model_part are two splits; expected one of them");
+      for (const char* key : {kFirstLess, kLastLess})
+        if (node(key)) out_.ignored.push_back(std::string(key) + " (module_fqns_per_model_part sets the split)");
+      p.chunks = static_cast<int>(stages / pp_);
+      if (single && std::count(parts.begin(), parts.end(), 0) == 0) {
+        p.layers_per_stage = parts;
+        setters_.emplace_back("layers_per_stage", kModelParts);
+      } else {
+        p.layers_per_virtual_stage = parts;
+        setters_.emplace_back("layers_per_virtual_stage", kModelParts);
+      }
+      return;
+    }
+    if (node(kFirstLess) || node(kLastLess)) {
+      // torchtitan's split with the embedding and head weighed as layers (pipeline_llm): the
+      // virtual stages from layers_per_stage, else one per rank (two with the others).
+      const long long first = integer(kFirstLess, 1, 0, m.layers), last = integer(kLastLess, 1, 0, m.layers);
+      const long long stages =
+          per_stage ? (m.layers + first + last + per_stage - 1) / per_stage : pp_ * (single ? 1 : 2);
+      const bool fits = single ? stages == pp_ : v ? stages == 2 * pp_ : stages % pp_ == 0 && stages / pp_ >= 2;
+      if (!fits)
+        throw error("parallelism.pipeline_parallel_layers_per_stage",
+                    str(per_stage) + " layers per stage make " + str(stages) + " stages of " + str(m.layers) +
+                        " layers + " + str(first + last) + " (the embedding and head's weights), which " + name +
+                        " cannot run on " + str(pp_) + " ranks; expected " +
+                        (single ? std::string("one stage per rank")
+                         : v    ? "two stages per rank (" + str(2 * pp_) + ")"
+                                : "at least two stages per rank, a multiple of " + str(pp_)));
+      if (split_given)
+        throw error("parallelism.pipeline_parallel_split_points",
+                    "split points and first/last_stage_less_layers are two splits; expected one of them");
+      const auto split = weighted_split(stages, first, last);
+      p.chunks = static_cast<int>(stages / pp_);
+      const char* key = node(kFirstLess) ? kFirstLess : kLastLess;
+      if (single && std::count(split.begin(), split.end(), 0) == 0) {
+        p.layers_per_stage = split;
+        setters_.emplace_back("layers_per_stage", key);
+      } else {
+        p.layers_per_virtual_stage = split;
+        setters_.emplace_back("layers_per_virtual_stage", key);
+      }
+      return;
+    }
+    if (single) {
       if (per_stage && per_stage * pp_ != m.layers)
         throw error("parallelism.pipeline_parallel_layers_per_stage",
                     str(per_stage) + " layers per stage make " + str(m.layers / per_stage) + " stages, but " + name +
                         " runs one per rank (" + str(pp_) + "); expected " + str(m.layers / pp_));
       split_points();
-    } else if (lower == "interleaved1f1b") {
+    } else if (interleaved) {
       if (!per_stage)
-        throw error(schedule_key.value_or("parallelism.pipeline_parallel_schedule"),
-                    "Interleaved1F1B needs the layers of each virtual stage; expected "
-                    "parallelism.pipeline_parallel_layers_per_stage");
+        throw error(schedule_at, "Interleaved1F1B needs the layers of each virtual stage; expected "
+                                 "parallelism.pipeline_parallel_layers_per_stage");
       if (m.layers % (per_stage * pp_) != 0 || m.layers / (per_stage * pp_) < 2)
         throw error("parallelism.pipeline_parallel_layers_per_stage",
                     str(per_stage) + " layers per stage do not give at least two stages per rank over " + str(pp_) +
                         " ranks for " + str(m.layers) + " layers; expected a divisor of " + str(m.layers / pp_) +
                         " below it");
       p.chunks = static_cast<int>(m.layers / (per_stage * pp_));
-      p.schedule = schedule::ScheduleKind::Interleaved1F1B;
-      if (node("parallelism.pipeline_parallel_split_points") || node("experimental.pipeline_parallel_split_points"))
-        throw error("parallelism.pipeline_parallel_split_points",
-                    "split points with an interleaved schedule are not modelled; expected layers_per_stage alone");
     } else {
-      throw error(schedule_key.value_or("parallelism.pipeline_parallel_schedule"),
-                  "pipeline schedule '" + name + "' is not modelled" +
-                      (multi ? std::string(" (trainsim's zero-bubble schedule is ZB-H1 with one stage per rank)")
-                             : std::string()) +
-                      "; expected 1F1B, GPipe or Interleaved1F1B");
+      if (per_stage && per_stage * 2 * pp_ != m.layers)
+        throw error("parallelism.pipeline_parallel_layers_per_stage",
+                    str(per_stage) + " layers per stage make " + str(m.layers / per_stage) + " stages, but " + name +
+                        " runs two per rank (" + str(2 * pp_) + "); expected " + str(m.layers / (2 * pp_)));
+      p.chunks = 2;
     }
+    if (p.layers_per_stage.empty())
+      out_.notes.push_back("layers split evenly over the stages (torchtitan versions with "
+                           "pipeline_parallel_first_stage_less_layers and _last_stage_less_layers weigh the embedding "
+                           "and the head as a layer each by default: give both keys to import that split)");
+  }
+
+  // torchtitan's generate_llm_fqn_per_model_part: the layers plus the embedding's weight `first`
+  // and the norm and head's `last` are dealt evenly over the stages (the first total % stages
+  // one more); the first stage holds the embedding and its share less `first` layers, the last
+  // the head and its share less `last`. Layer counts per virtual stage, in model order.
+  std::vector<int> weighted_split(long long stages, long long first, long long last) const {
+    const long long layers = out_.job.model.layers, total = layers + first + last, share = total / stages;
+    if (share == 0)
+      throw error("parallelism.pipeline_parallel_degree", str(stages) + " stages for " + str(total) + " layers with the embedding and head's "
+                              "weights leave a stage empty, which torchtitan refuses; expected at most " +
+                              str(total) + " stages");
+    for (const auto& [key, weight] : {std::pair{kFirstLess, first}, std::pair{kLastLess, last}})
+      if (weight > share)
+        throw error(key, str(weight) + " is more than the " + str(share) + " layers each of the " + str(stages) +
+                             " stages gets, which torchtitan refuses; expected at most " + str(share));
+    std::vector<int> split;
+    for (long long s = 0; s < stages; ++s) {
+      long long n = share + (s < total % stages ? 1 : 0);
+      if (s == 0) n -= first;
+      if (s == stages - 1) n -= last;
+      split.push_back(static_cast<int>(n));
+    }
+    return split;
+  }
+
+  // module_fqns_per_model_part: the modules of each model part (virtual stage, in model order),
+  // as torchtitan's pipeline_module_split takes them: "tok_embeddings" in the first part,
+  // "layers.N" in order, "norm" and "output" in the last. Layer counts per part; none given: {}.
+  std::vector<int> model_parts() const {
+    const auto* n = node(kModelParts);
+    if (!n) return {};
+    const auto* outer = n->as_array();
+    const std::string expected = "; expected lists of module names per model part, such as [[\"tok_embeddings\", "
+                                 "\"layers.0\"], [\"layers.1\", \"norm\", \"output\"]]";
+    if (!outer) throw error(kModelParts, "expected a list of lists of module names, got " + render(*n) + expected);
+    std::vector<int> counts;
+    int next = 0;
+    const int layers = out_.job.model.layers;
+    for (size_t i = 0; i < outer->size(); ++i) {
+      const auto* part = outer->get(i)->as_array();
+      if (!part) throw error(kModelParts, "part " + str(i) + " is " + render(*outer->get(i)) + ", not a list" + expected);
+      int count = 0;
+      for (const auto& e : *part) {
+        const std::string name = e.value<std::string>().value_or(render(e));
+        const bool first = i == 0, last = i + 1 == outer->size();
+        if (name == "tok_embeddings" ? first : name == "norm" || name == "output" ? last : false) continue;
+        if (name == "tok_embeddings" || name == "norm" || name == "output")
+          throw error(kModelParts, "'" + name + "' in part " + str(i) + ": trainsim places the embedding in the first "
+                                   "part and the norm and head in the last; expected it there");
+        if (name != "layers." + str(next) || next >= layers)
+          throw error(kModelParts, "'" + name + "' in part " + str(i) + " is not the next layer; expected \"layers." +
+                                       str(next) + "\" (the layers in order, each once, layers.0 to layers." +
+                                       str(layers - 1) + ")");
+        ++next, ++count;
+      }
+      counts.push_back(count);
+    }
+    if (counts.empty()) return {};
+    if (next != layers)
+      throw error(kModelParts, "the parts hold layers.0 to layers." + str(next - 1) + " of the " + str(layers) +
+                                   "; expected every layer in one part");
+    for (size_t i = 1; i + 1 < counts.size(); ++i)
+      if (counts[i] == 0)
+        throw error(kModelParts, "part " + str(i) + " holds no layer, which is modelled only for the first and last "
+                                 "parts (the embedding or the head alone); expected at least one layer in it");
+    return counts;
   }
 
   // "layers.8" split points -> layers per stage (single-stage schedules).
@@ -644,12 +891,25 @@ class TitanImport {
     if (!gpu.bf16)
       throw error("training.mixed_precision_param",
                   "the platform's " + gpu.name + " has no bf16 tensor cores, which torchtitan's mixed precision uses");
-    if (out_.job.plan.dp * out_.job.plan.cp > 1 && reduce != "bfloat16")
+    if (reduce != "bfloat16" && reduce != "float32")
       throw error("training.mixed_precision_reduce",
-                  "'" + reduce + "' gradient reduction" +
-                      (node("training.mixed_precision_reduce") ? std::string() : " (torchtitan's default)") +
-                      " moves 4 bytes per parameter, which is not modelled: trainsim reduces 16-bit gradients; "
-                      "expected \"bfloat16\"");
+                  "'" + reduce + "' gradient reduction is not modelled; expected \"float32\" (grad_reduce_precision "
+                  "fp32) or \"bfloat16\" (bf16)");
+    auto& p = out_.job.plan;
+    if (p.dp * p.cp > 1) p.grad_reduce_bytes = reduce == "float32" ? 4 : 2;  // else listed as without effect
+    if (p.dp * p.cp > 1 && reduce == "float32" && !node("training.mixed_precision_reduce"))
+      out_.notes.push_back("gradients reduced in fp32 (torchtitan's default training.mixed_precision_reduce): "
+                           "grad_reduce_precision fp32");
+    setters_.emplace_back("grad_reduce_precision", "training.mixed_precision_reduce");
+    // float8: torchtitan converts the linear layers (the output head stays bf16 by its default
+    // filter_fqns), trainsim's fp8 times the linear layers' GEMMs in FP8 (docs/model.md, "FP8").
+    if (!float8_key_.empty()) {
+      p.gemm_precision = workload::Precision::Fp8;
+      setters_.emplace_back("gemm_precision", float8_key_);
+      out_.notes.push_back("float8 (" + float8_key_ + "): gemm_precision fp8; trainsim's FP8 covers the routed "
+                           "experts' grouped GEMMs too, which torchtitan converts only when its float8 settings "
+                           "name them (docs/import.md)");
+    }
     if (boolean("training.compile", false) || boolean("compile.enable", false))
       out_.ignored.push_back(std::string(node("compile.enable") ? "compile.enable" : "training.compile") +
                              " (torch.compile's kernel fusion: trainsim times eager kernels)");
@@ -668,8 +928,9 @@ class TitanImport {
            {"parallelism.pipeline_parallel_schedule", "parallelism.pipeline_parallel_microbatch_size",
             "parallelism.pipeline_parallel_layers_per_stage", "parallelism.pipeline_parallel_split_points",
             "experimental.pipeline_parallel_schedule", "experimental.pipeline_parallel_split_points",
-            "experimental.pipeline_parallel_microbatches"},
+            "experimental.pipeline_parallel_microbatches", kFirstLess, kLastLess, kModelParts},
            "no pipeline parallelism");
+    ignore(!out_.job.plan.tp_comm_overlap, {"compile.components"}, "only for enable_async_tensor_parallel");
     ignore(text("activation_checkpoint.mode", "selective") != "selective", {"activation_checkpoint.selective_ac_option"},
            "only with mode selective");
     ignore(shard_ == 1 && cp_ == 1, {"parallelism.fsdp_reshard_after_forward", "training.fsdp_reshard_after_forward"},
@@ -683,7 +944,9 @@ class TitanImport {
   toml::table doc_;
   ImportResult out_;
   long long replicate_ = 1, shard_ = 1, tp_ = 1, pp_ = 1, cp_ = 1, local_ = 1, accumulation_ = 1;
-  std::string shard_key_, cp_key_;
+  std::string shard_key_, cp_key_, replicate_key_, float8_key_;
+  // Scenario keys the importer set from a torchtitan key, to name that key when the job is refused.
+  std::vector<std::pair<std::string, std::string>> setters_;
   std::map<std::string, SourceLocation> overridden_;  // key path -> the override's place
 };
 

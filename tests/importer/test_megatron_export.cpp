@@ -2,9 +2,13 @@
 // gives the same job; what Megatron-LM has no flag for is refused naming the scenario key.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
+#include "engine/isolated.hpp"
 #include "importer/megatron_export.hpp"
 #include "importer/scenario_writer.hpp"
 #include "importer_support.hpp"
+#include "jobs/run_job.hpp"
 #include "support/input_error.hpp"
 
 using namespace trainsim;
@@ -224,4 +228,42 @@ TEST_CASE("export: every MoE, MLA and context-parallel setting comes back from i
     cp.plan.cp_comm = comm;
     CHECK(training_job_text(round_trip(cp, t.platform)) == training_job_text(cp));
   }
+}
+
+TEST_CASE("megatron: --use-torch-fsdp2 is ZeRO-3 in units of one layer, and the export writes it back") {
+  const auto opts = testing::on("h100-400g", 1);
+  const auto r = testing::megatron(testing::kLlama + "--global-batch-size 8 --use-torch-fsdp2", opts);
+  const auto& p = r.job.plan;
+  CHECK(p.zero_stage == 3);
+  CHECK(p.fsdp.unit_layers == 1);
+  CHECK(p.fsdp.prefetch == 1);
+  CHECK(p.dp == 8);
+  CHECK(training_job_text(r.job).find("  zero_stage: 3\n") != std::string::npos);
+  // The imported scenario loads and simulates.
+  const Scenario mine =
+      load_scenario_text(training_scenario_text({"imported", 1, opts.platform_file, {}}, r.job), "imported.yaml");
+  const auto report = run_isolated_all({[&] { return run_job(mine, {}).report(); }}, 1);
+  CHECK(report[0].find("iteration time") != std::string::npos);
+  // Megatron-LM's argument checks, at the flag.
+  CHECK(message_of([&] { testing::megatron(testing::kLlama + "--use-torch-fsdp2 --use-distributed-optimizer", opts); }) ==
+        "<command line>:1:496: error: key '--use-torch-fsdp2': with --use-distributed-optimizer, which Megatron-LM "
+        "refuses (FSDP2 shards the optimizer states itself); expected one of the two");
+  CHECK(message_of([&] {
+          testing::megatron(testing::kLlama + "--use-torch-fsdp2 --pipeline-model-parallel-size 2", opts);
+        }).find("key '--use-torch-fsdp2': with pipeline parallelism, which Megatron-LM refuses") != std::string::npos);
+  // Megatron-FSDP stays refused, with what is modelled.
+  CHECK(message_of([&] { testing::megatron(testing::kLlama + "--use-megatron-fsdp", opts); })
+            .find("Megatron-FSDP (its own bucketed, double-buffered parameter gathers and "
+                  "--data-parallel-sharding-strategy) is not modelled; --use-torch-fsdp2") != std::string::npos);
+  // The shipped ZeRO-3 scenario comes back from its launch; its HSDP twin has no flag.
+  const Scenario zero3 = shipped("scenarios/zero3/gpt3-175b-zero3.yaml");
+  TrainingSpec job = zero3.job.as<TrainingSpec>();
+  const auto flags = export_megatron(job, zero3.platform, {}).flags;
+  CHECK(std::find(flags.begin(), flags.end(), "--use-torch-fsdp2") != flags.end());
+  job.plan.iterations = 1;
+  CHECK(training_job_text(round_trip(job, zero3.platform)) == training_job_text(job));
+  const Scenario hsdp = shipped("scenarios/zero3/gpt3-175b-hsdp.yaml");
+  CHECK(message_of([&] { export_megatron(hsdp.job.as<TrainingSpec>(), hsdp.platform, {}); })
+            .find("key 'job.zero_stage': ZeRO stage 3 with these fsdp units, HSDP or pipelining has no Megatron-LM flag") !=
+        std::string::npos);
 }

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 
+#include "engine/isolated.hpp"
 #include "importer/megatron_flags.hpp"
+#include "importer/scenario_writer.hpp"
 #include "importer_support.hpp"
+#include "jobs/run_job.hpp"
 #include "support/input_error.hpp"
 
 using namespace trainsim;
@@ -403,4 +406,27 @@ TEST_CASE("megatron import: --tp-comm-overlap and --overlap-param-gather set the
   // Megatron-LM's own assertions, at the flag.
   CHECK(error_key(kGpt + tp2 + "--tp-comm-overlap", opts) == "--tp-comm-overlap");
   CHECK(error_key(kGpt + tp2 + "--overlap-param-gather", opts) == "--overlap-param-gather");
+}
+
+TEST_CASE("megatron import: --standalone-embedding-stage gives the embedding a pipeline stage of its own") {
+  const auto opts = on("selene-dgx-a100", 1);
+  const std::string pp4 = kGpt + "--pipeline-model-parallel-size 4 --global-batch-size 16 ";
+  const auto r = megatron(pp4 + "--standalone-embedding-stage", opts);
+  CHECK(r.job.plan.layers_per_virtual_stage == std::vector<int>{0, 8, 8, 8});  // 24 layers over the 3 others
+  CHECK(r.job.plan.chunks == 1);
+  CHECK(training_job_text(r.job).find("  layers_per_virtual_stage: [0, 8, 8, 8]\n") != std::string::npos);
+  CHECK(std::find(r.notes.begin(), r.notes.end(),
+                  "--standalone-embedding-stage: the first pipeline stage holds the embedding alone, the others 8 "
+                  "layers each") != r.notes.end());
+  const Scenario mine =
+      load_scenario_text(training_scenario_text({"imported", 1, opts.platform_file, {}}, r.job), "imported.yaml");
+  const auto report = run_isolated_all({[&] { return run_job(mine, {}).report(); }}, 1);
+  CHECK(report[0].find("iteration time") != std::string::npos);
+  CHECK(message_of([&] { megatron(pp4 + "--standalone-embedding-stage --num-layers-per-virtual-pipeline-stage 2", opts); })
+            .find("key '--standalone-embedding-stage': with virtual pipeline stages empties every virtual stage of "
+                  "rank 0, which is not modelled") != std::string::npos);
+  CHECK(error_key(kGpt + "--pipeline-model-parallel-size 8 --global-batch-size 16 --standalone-embedding-stage", opts) ==
+        "--num-layers");  // 24 layers over 7 stages
+  CHECK(error_key(pp4 + "--standalone-embedding-stage --account-for-loss-in-pipeline-split", opts) ==
+        "--standalone-embedding-stage");
 }

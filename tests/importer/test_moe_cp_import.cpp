@@ -373,9 +373,10 @@ TEST_CASE("cp import: torchtitan's context_parallel_degree and rotate method") {
             .find("key 'parallelism.context_parallel_rotate_method': 'ring' is not a rotate method") != std::string::npos);
   CHECK(message_of([&] { titan("data_parallel_shard_degree = 3\ncontext_parallel_degree = 2\n"); })
             .find("the degrees multiply to 6 GPUs but the job has 8") != std::string::npos);
-  // HSDP (replicate above 1 with sharding over the context-parallel ranks) stays refused.
+  // HSDP (replicate above 1 with sharding over the context-parallel ranks): the simulator's refusal.
   CHECK(message_of([&] { titan("data_parallel_replicate_degree = 2\ndata_parallel_shard_degree = 1\ncontext_parallel_degree = 4\n"); })
-            .find("HSDP (sharding within groups of 4, replicating across 2)") != std::string::npos);
+            .find("key 'parallelism.context_parallel_degree': the imported job is refused (parallelism.cp)") !=
+        std::string::npos);
   const auto plain = titan("data_parallel_shard_degree = -1\ncontext_parallel_rotate_method = \"alltoall\"\n");
   CHECK(plain.job.plan.cp == 1);
   CHECK(has(plain.ignored, "parallelism.context_parallel_rotate_method (no context parallelism)"));
