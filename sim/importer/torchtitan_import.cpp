@@ -175,8 +175,6 @@ const std::set<std::string> kOpenSections = {"job",     "profiling",  "metrics",
                                              "comm",    "lr_scheduler", "validation",    "fault_tolerance",
                                              "memory_estimation", "float8", "mx"};
 
-// torchtitan's Llama 3 flavours and the presets with their shapes.
-
 SourceLocation location(const std::string& file, const toml::source_region& r) {
   return {file, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
 }
