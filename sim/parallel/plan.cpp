@@ -56,9 +56,6 @@ void validate_dualpipe(const ParallelPlan& p) {
                          "even number of micro-batches per pipeline >= " + str(2 * p.pp) + ", got " + str(m));
   if (p.zero_stage >= 3)
     fail("zero_stage", "ZeRO-3 with dualpipe (gathering both weight copies per unit) is not modelled; expected zero_stage 0 to 2");
-  if (p.overlap_param_gather)
-    fail("overlap_param_gather", "dualpipe gathers both weight copies after the optimizer step; expected "
-                                 "overlap_param_gather: false");
 }
 
 void validate_plan(const ParallelPlan& p, const workload::ModelSpec& model, int platform_gpus) {

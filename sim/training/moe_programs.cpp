@@ -285,14 +285,19 @@ class MoeExtension final : public TrainingExtension {
     if (ep_stream_ < 0) return write_op(w, stream, rank, iteration, op, at_layer);
     // DualPipe: the EP slot's all-to-alls live on the ep-comm stream (one stream per slot), the
     // compute stream waiting for each. The op's layers are interleaved with the stream's waits,
-    // so the caller's hook (overlap_grad_reduce at the chunk's last backward: DualPipe refuses
-    // overlap_param_gather) runs for every layer once the op is written: its gradient buckets go
-    // out at the op's end instead of layer by layer.
+    // so the caller's hook runs for every layer before a forward (overlap_param_gather at the
+    // chunk's first forward: it waits for all of the chunk's parameters) or after a backward
+    // (overlap_grad_reduce at the chunk's last: its buckets go out at the op's end) instead of
+    // layer by layer.
+    const int layers = count_[layout_.coord(rank).stage][op.chunk];
+    const bool forward = op.type == schedule::OpType::Forward;
+    if (at_layer && forward)
+      for (int k = 0; k < layers; ++k) at_layer(k);
     std::vector<Item> items[1];
     record(w, stream, rank, iteration, op, items[0]);
     interleave(w, stream, items);
-    if (at_layer)
-      for (int k = count_[layout_.coord(rank).stage][op.chunk] - 1; k >= 0; --k) at_layer(k);
+    if (at_layer && !forward)
+      for (int k = layers - 1; k >= 0; --k) at_layer(k);
   }
 
   // DualPipe's F&B (docs/moe.md, "DualPipe"): forward `f` and backward `b` of two micro-batches

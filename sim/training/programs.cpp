@@ -376,12 +376,16 @@ class RankWriter {
   }
 
   // Distributed optimizer with overlap_param_gather: the all-gather of the parameters the
-  // previous step updated, chunk by chunk in forward order and bucket group by bucket group,
-  // issued at the iteration's start; each chunk's first forward waits for them group by group.
+  // previous step updated, chunk by chunk in forward (virtual-stage) order and bucket group by
+  // bucket group, issued at the iteration's start; each chunk's first forward waits for them
+  // group by group. (The reduction order reversed, as the gather after the step: under DualPipe
+  // both ranks of a pair then gather the same stage first.)
   void issue_parameter_gathers() {
     params_ready_.assign(job_.v, {});
     const int issued = w_.record(job_.cs);
-    for (int ch = 0; ch < job_.v; ++ch) {
+    const auto& order = job_.reduction_order[stage_];
+    for (auto c = order.rbegin(); c != order.rend(); ++c) {
+      const int ch = *c;
       const double bytes = costs_.chunks[ch].params * workload::kWeightBytesPerParam;
       const int n = job_.bucket_count(bytes);
       for (int in_group : release_groups(n)) {
@@ -492,9 +496,14 @@ class RankWriter {
         // DualPipe's F&B with experts: both inputs, then the two ops interleaved by the layered
         // generator (each one's all-to-alls beside the other's compute), then both outputs.
         const auto& other = ops[++i];
-        // (A chunk's last backward is never half of a pair: every forward of the rank precedes it.)
-        if (job_.plan.overlap_grad_reduce && (i - 1 == job_.last_grad_op[stage_][op.chunk] || i == job_.last_grad_op[stage_][other.chunk]))
-          throw InternalError("dualpipe: a chunk's last backward is paired with a forward; its gradient buckets would not be released");
+        // (A chunk's first forward and last backward are never half of a pair: pairs start after
+        // the rank's first backward and end before its last forward.)
+        for (const int at : {i - 1, i}) {
+          const auto& x = ops[at];
+          if ((job_.plan.overlap_grad_reduce && at == job_.last_grad_op[stage_][x.chunk]) ||
+              (job_.param_overlap && at == job_.first_forward_op[stage_][x.chunk]))
+            throw InternalError("dualpipe: a chunk's first forward or last backward is half of an F&B pair");
+        }
         receive(it, op), receive(it, other);
         w_.alloc(cs, MemoryCategory::Activations, job_.activation_per_op[stage_][op.chunk]);
         job_.ext->overlapped_pair(w_, cs, rank_, it, op, other);
