@@ -288,7 +288,8 @@ class MoeExtension final : public TrainingExtension {
     // so the caller's hook runs for every layer before a forward (overlap_param_gather at the
     // chunk's first forward: it waits for all of the chunk's parameters) or after a backward
     // (overlap_grad_reduce at the chunk's last: its buckets go out at the op's end) instead of
-    // layer by layer.
+    // layer by layer. (ZeRO-3, whose per-unit gathers need the hook between layers, is refused
+    // with DualPipe: parallel/plan.cpp.)
     const int layers = count_[layout_.coord(rank).stage][op.chunk];
     const bool forward = op.type == schedule::OpType::Forward;
     if (at_layer && forward)
