@@ -676,10 +676,21 @@ class TitanImport {
     if (split_given && !single)
       throw error("parallelism.pipeline_parallel_split_points",
                   "split points with a multi-stage schedule are not modelled; expected layers_per_stage alone");
+    // A split of `stages` (virtual) stages: whether the schedule runs them on pp ranks, and the
+    // plan it gives (per-stage layers, or per-virtual-stage ones when there are several per rank
+    // or an empty one), named after the torchtitan key that set it.
+    const auto stages_fit = [&](long long stages) {
+      return single ? stages == pp_ : v ? stages == 2 * pp_ : stages % pp_ == 0 && stages / pp_ >= 2;
+    };
+    const auto set_split = [&](const std::vector<int>& layers, const char* key) {
+      p.chunks = static_cast<int>(static_cast<long long>(layers.size()) / pp_);
+      const bool per_stage_list = single && std::count(layers.begin(), layers.end(), 0) == 0;
+      (per_stage_list ? p.layers_per_stage : p.layers_per_virtual_stage) = layers;
+      setters_.emplace_back(per_stage_list ? "layers_per_stage" : "layers_per_virtual_stage", key);
+    };
     if (const auto parts = model_parts(); !parts.empty()) {
       const long long stages = static_cast<long long>(parts.size());
-      const bool fits = single ? stages == pp_ : v ? stages == 2 * pp_ : stages % pp_ == 0 && stages / pp_ >= 2;
-      if (!fits)
+      if (!stages_fit(stages))
         throw error(kModelParts, str(stages) + " model parts, which " + name + " cannot run on " + str(pp_) +
                                      " ranks; expected " +
                                      (single ? str(pp_) : v ? str(2 * pp_) : "a multiple of " + str(pp_) + " from " +
@@ -689,14 +700,7 @@ class TitanImport {
                     "split points and module_fqns_per_model_part are two splits; expected one of them");
       for (const char* key : {kFirstLess, kLastLess})
         if (node(key)) out_.ignored.push_back(std::string(key) + " (module_fqns_per_model_part sets the split)");
-      p.chunks = static_cast<int>(stages / pp_);
-      if (single && std::count(parts.begin(), parts.end(), 0) == 0) {
-        p.layers_per_stage = parts;
-        setters_.emplace_back("layers_per_stage", kModelParts);
-      } else {
-        p.layers_per_virtual_stage = parts;
-        setters_.emplace_back("layers_per_virtual_stage", kModelParts);
-      }
+      set_split(parts, kModelParts);
       return;
     }
     if (node(kFirstLess) || node(kLastLess)) {
@@ -705,8 +709,7 @@ class TitanImport {
       const long long first = integer(kFirstLess, 1, 0, m.layers), last = integer(kLastLess, 1, 0, m.layers);
       const long long stages =
           per_stage ? (m.layers + first + last + per_stage - 1) / per_stage : pp_ * (single ? 1 : 2);
-      const bool fits = single ? stages == pp_ : v ? stages == 2 * pp_ : stages % pp_ == 0 && stages / pp_ >= 2;
-      if (!fits)
+      if (!stages_fit(stages))
         throw error("parallelism.pipeline_parallel_layers_per_stage",
                     str(per_stage) + " layers per stage make " + str(stages) + " stages of " + str(m.layers) +
                         " layers + " + str(first + last) + " (the embedding and head's weights), which " + name +
@@ -717,16 +720,7 @@ class TitanImport {
       if (split_given)
         throw error("parallelism.pipeline_parallel_split_points",
                     "split points and first/last_stage_less_layers are two splits; expected one of them");
-      const auto split = weighted_split(stages, first, last);
-      p.chunks = static_cast<int>(stages / pp_);
-      const char* key = node(kFirstLess) ? kFirstLess : kLastLess;
-      if (single && std::count(split.begin(), split.end(), 0) == 0) {
-        p.layers_per_stage = split;
-        setters_.emplace_back("layers_per_stage", key);
-      } else {
-        p.layers_per_virtual_stage = split;
-        setters_.emplace_back("layers_per_virtual_stage", key);
-      }
+      set_split(weighted_split(stages, first, last), node(kFirstLess) ? kFirstLess : kLastLess);
       return;
     }
     if (single) {
